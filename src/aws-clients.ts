@@ -1,0 +1,43 @@
+/**
+ * The one place AWS SDK clients are made. Region, credentials and retry policy come from here; endpoints
+ * come from the SDK's standard configuration (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>), never from
+ * this code.
+ */
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
+
+export const USER_AGENT = 'ecs-codedeploy-action/1';
+
+export interface AwsClientOptions {
+  region: string;
+  /** undefined: the SDK's default chain (environment, shared config, web identity, instance role) */
+  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  /** attempts per call, including the first (the SDK retries throttling, 5xx and dropped connections) */
+  maxAttempts?: number;
+}
+
+export interface AwsClients {
+  ecs: ECSClient;
+  codedeploy: CodeDeployClient;
+  /** made on first use: only the test-traffic gate needs it */
+  elbv2(): ElasticLoadBalancingV2Client;
+}
+
+export function createAwsClients(options: AwsClientOptions): AwsClients {
+  const config = {
+    region: options.region,
+    credentials: options.credentials,
+    maxAttempts: options.maxAttempts ?? 5,
+    retryMode: 'standard',
+    customUserAgent: USER_AGENT,
+    requestHandler: { connectionTimeout: 10_000, requestTimeout: 30_000 },
+  };
+  let elbv2: ElasticLoadBalancingV2Client | undefined;
+  return {
+    ecs: new ECSClient(config),
+    codedeploy: new CodeDeployClient(config),
+    elbv2: () => (elbv2 ??= new ElasticLoadBalancingV2Client(config)),
+  };
+}

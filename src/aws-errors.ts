@@ -1,0 +1,76 @@
+/** What kind of failure an AWS SDK error is, so callers can retry what is passing and stop on what is not. */
+
+export interface AwsErrorLike {
+  name?: string;
+  code?: string;
+  message?: string;
+  $fault?: 'client' | 'server';
+  $metadata?: { httpStatusCode?: number; attempts?: number };
+}
+
+const THROTTLING_NAMES = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+  'PriorRequestNotComplete',
+  'BandwidthLimitExceeded',
+]);
+
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+]);
+
+function asErrorLike(error: unknown): AwsErrorLike {
+  return typeof error === 'object' && error !== null ? (error as AwsErrorLike) : {};
+}
+
+export function awsErrorName(error: unknown): string {
+  const e = asErrorLike(error);
+  return e.name ?? e.code ?? 'Error';
+}
+
+export function isThrottlingError(error: unknown): boolean {
+  const e = asErrorLike(error);
+  return THROTTLING_NAMES.has(awsErrorName(error)) || e.$metadata?.httpStatusCode === 429;
+}
+
+export function isServerError(error: unknown): boolean {
+  const e = asErrorLike(error);
+  const status = e.$metadata?.httpStatusCode;
+  return e.$fault === 'server' || (status !== undefined && status >= 500);
+}
+
+export function isNetworkError(error: unknown): boolean {
+  const e = asErrorLike(error);
+  if (e.code !== undefined && NETWORK_CODES.has(e.code)) return true;
+  if (['TimeoutError', 'RequestTimeout', 'RequestTimeoutException'].includes(awsErrorName(error)))
+    return true;
+  const message = e.message ?? '';
+  return (
+    /socket hang up|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|network|timed? ?out/i.test(message) &&
+    !e.$metadata?.httpStatusCode
+  );
+}
+
+/** Throttling, a 5xx or a dropped connection: worth another try after a pause. */
+export function isTransientAwsError(error: unknown): boolean {
+  return isThrottlingError(error) || isServerError(error) || isNetworkError(error);
+}
+
+export function isAwsError(error: unknown, ...names: string[]): boolean {
+  return names.includes(awsErrorName(error));
+}

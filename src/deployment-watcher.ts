@@ -1,0 +1,186 @@
+/**
+ * Follows one CodeDeploy deployment until the state the user waits for, a failure, a timeout or an abort.
+ * It only reads (GetDeployment, GetDeploymentTarget) and hands every change to `onChange`; it never
+ * prints and never changes the deployment. Passing AWS faults are retried with backoff for as long as
+ * the deadline allows: a throttling storm never fails a deployment that is succeeding.
+ */
+import {
+  GetDeploymentCommand,
+  GetDeploymentTargetCommand,
+  type CodeDeployClient,
+  type DeploymentInfo,
+  type ECSTarget,
+} from '@aws-sdk/client-codedeploy';
+import type { Clock } from './clock.js';
+import type { WaitUntil } from './inputs.js';
+import { awsErrorName, isAwsError, isTransientAwsError } from './aws-errors.js';
+import { errorMessage } from './errors.js';
+import {
+  diffObservations,
+  evaluateGoal,
+  planNextPoll,
+  type Observation,
+  type ProgressChange,
+  type TrafficRouting,
+} from './deployment-progress.js';
+
+export interface WatchOptions {
+  codedeploy: CodeDeployClient;
+  deploymentId: string;
+  /** `<cluster name>:<service name>`, the ECS target id */
+  targetId: string;
+  waitUntil: WaitUntil;
+  /** deployment-clock ms after which the watch gives up */
+  deadline: number;
+  clock: Clock;
+  signal?: AbortSignal;
+  routing?: TrafficRouting;
+  terminationWaitMinutes: number;
+  onChange(change: ProgressChange, observation: Observation): void;
+  /** a passing AWS fault (throttling, 5xx, dropped connection) and the retry it leads to */
+  onTransientError?(operation: string, error: unknown, retryInMs: number): void;
+  /** how long passing faults may go on back to back before the watch gives up (default 15 minutes) */
+  maxFaultStreakMs?: number;
+}
+
+export type WatchOutcome =
+  | { kind: 'reached'; observation: Observation }
+  | { kind: 'failed'; observation: Observation }
+  | { kind: 'timeout'; observation?: Observation }
+  | { kind: 'aborted'; observation?: Observation };
+
+export class WatchError extends Error {
+  constructor(
+    message: string,
+    readonly observation?: Observation,
+  ) {
+    super(message);
+    this.name = 'WatchError';
+  }
+}
+
+/** Statistics for the benchmark and the closing log line. */
+export interface WatchStats {
+  calls: number;
+  transientErrors: number;
+}
+
+export async function watchDeployment(
+  options: WatchOptions,
+  stats: WatchStats = { calls: 0, transientErrors: 0 },
+): Promise<WatchOutcome> {
+  const { clock, codedeploy } = options;
+  const maxFaultStreakMs = options.maxFaultStreakMs ?? 15 * 60_000;
+  let observation: Observation | undefined;
+  let deploymentReadAt = Number.NEGATIVE_INFINITY;
+  let faultStreakStartedAt: number | undefined;
+  let faultCount = 0;
+  let delayMs = 0;
+  let forceDeploymentRead = false;
+
+  for (;;) {
+    if (delayMs > 0)
+      await clock.sleep(Math.min(delayMs, Math.max(0, options.deadline - clock.now())), options.signal);
+    if (options.signal?.aborted) return { kind: 'aborted', observation };
+    if (clock.now() > options.deadline) return { kind: 'timeout', observation };
+
+    const plan = planNextPoll(observation, {
+      now: clock.now(),
+      deploymentReadAt,
+      routing: options.routing,
+      terminationWaitMinutes: options.terminationWaitMinutes,
+    });
+    const readDeployment = plan.readDeployment || forceDeploymentRead || !observation;
+    let deployment: DeploymentInfo | undefined = observation?.deployment;
+    let target: ECSTarget | undefined = observation?.target;
+    let operation = 'GetDeployment';
+    try {
+      if (readDeployment) {
+        operation = 'GetDeployment';
+        stats.calls++;
+        const response = await codedeploy.send(
+          new GetDeploymentCommand({ deploymentId: options.deploymentId }),
+          {
+            abortSignal: options.signal,
+          },
+        );
+        deployment = response.deploymentInfo;
+        if (!deployment)
+          throw new WatchError(`GetDeployment returned no deployment for ${options.deploymentId}`);
+        deploymentReadAt = clock.now();
+      }
+      if (plan.readTarget && deployment && !['Created', 'Queued'].includes(deployment.status ?? '')) {
+        operation = 'GetDeploymentTarget';
+        stats.calls++;
+        target = await readTarget(codedeploy, options.deploymentId, options.targetId, options.signal);
+      }
+    } catch (error) {
+      if (options.signal?.aborted) return { kind: 'aborted', observation };
+      if (!isTransientAwsError(error)) {
+        if (error instanceof WatchError) throw error;
+        throw new WatchError(
+          `${operation} for ${options.deploymentId} failed: ${awsErrorName(error)}: ${errorMessage(error)}`,
+          observation,
+        );
+      }
+      stats.transientErrors++;
+      faultCount++;
+      faultStreakStartedAt ??= clock.now();
+      if (clock.now() - faultStreakStartedAt > maxFaultStreakMs) {
+        throw new WatchError(
+          `AWS kept failing for ${Math.round((clock.now() - faultStreakStartedAt) / 60_000)} minutes (${operation}: ${awsErrorName(error)}: ${errorMessage(error)})`,
+          observation,
+        );
+      }
+      delayMs = Math.min(30_000, 2000 * 2 ** Math.min(faultCount - 1, 4)) * (0.75 + Math.random() / 2);
+      options.onTransientError?.(operation, error, delayMs);
+      continue;
+    }
+    faultStreakStartedAt = undefined;
+    faultCount = 0;
+    if (!deployment) continue;
+
+    const next: Observation = { at: clock.now(), deployment, target };
+    const changes = diffObservations(observation, next);
+    observation = next;
+    for (const change of changes) options.onChange(change, next);
+
+    // A change of the target's status is the cue to re-read the deployment right away.
+    const targetChanged = changes.some((c) => c.type === 'target-status');
+    if (targetChanged && !readDeployment) {
+      forceDeploymentRead = true;
+      delayMs = 0;
+      continue;
+    }
+    forceDeploymentRead = false;
+
+    const goal = evaluateGoal(options.waitUntil, next);
+    if (goal === 'reached') return { kind: 'reached', observation: next };
+    if (goal === 'failed') return { kind: 'failed', observation: next };
+    delayMs = planNextPoll(next, {
+      now: clock.now(),
+      deploymentReadAt,
+      routing: options.routing,
+      terminationWaitMinutes: options.terminationWaitMinutes,
+    }).delayMs;
+  }
+}
+
+async function readTarget(
+  codedeploy: CodeDeployClient,
+  deploymentId: string,
+  targetId: string,
+  signal: AbortSignal | undefined,
+): Promise<ECSTarget | undefined> {
+  try {
+    const response = await codedeploy.send(new GetDeploymentTargetCommand({ deploymentId, targetId }), {
+      abortSignal: signal,
+    });
+    return response.deploymentTarget?.ecsTarget;
+  } catch (error) {
+    // CodeDeploy has not reached the service yet.
+    if (isAwsError(error, 'DeploymentNotStartedException', 'DeploymentTargetDoesNotExistException'))
+      return undefined;
+    throw error;
+  }
+}

@@ -1,0 +1,292 @@
+/**
+ * The action's inputs, read once, validated and typed. Every other module takes these types and never
+ * calls core.getInput itself. Errors name the input and say how to fix it.
+ */
+import * as core from '@actions/core';
+import { InputError } from './errors.js';
+
+export type ReadInput = (name: string) => string;
+
+/** Reads an input the way the runner passes it (INPUT_<NAME>), trimmed. */
+export const readActionInput: ReadInput = (name) => core.getInput(name, { trimWhitespace: true });
+
+export const WAIT_UNTIL_VALUES = ['none', 'ready', 'traffic-shifted', 'succeeded'] as const;
+export type WaitUntil = (typeof WAIT_UNTIL_VALUES)[number];
+
+export const ON_ACTIVE_DEPLOYMENT_VALUES = ['fail', 'wait', 'stop'] as const;
+export type OnActiveDeployment = (typeof ON_ACTIVE_DEPLOYMENT_VALUES)[number];
+
+export const AUTO_ROLLBACK_EVENTS = [
+  'DEPLOYMENT_FAILURE',
+  'DEPLOYMENT_STOP_ON_ALARM',
+  'DEPLOYMENT_STOP_ON_REQUEST',
+] as const;
+export type AutoRollbackEvent = (typeof AUTO_ROLLBACK_EVENTS)[number];
+
+/** The official action cuts descriptions to 512 characters; CodeDeploy rejects longer ones. */
+export const MAX_DESCRIPTION_LENGTH = 512;
+/** Like the official action: the extra wait is capped at six hours. */
+export const MAX_WAIT_FOR_MINUTES = 360;
+
+export interface AwsInputs {
+  region: string;
+  roleToAssume?: string;
+  roleSessionName: string;
+  roleDurationSeconds: number;
+  audience: string;
+}
+
+export interface DeployInputs {
+  /** path of the task definition file (JSON or YAML), as given */
+  taskDefinitionFile?: string;
+  /** an already registered revision to deploy as is */
+  taskDefinitionArn?: string;
+  image?: string;
+  containerName?: string;
+  containerPort?: number;
+  service: string;
+  cluster: string;
+  /** explicit AppSpec file; undefined means "appspec.yaml if it exists, else generate" */
+  appSpecFile?: string;
+  application: string;
+  deploymentGroup: string;
+  deploymentConfig?: string;
+  description?: string;
+  waitUntil: WaitUntil;
+  /** extra minutes on top of the group's ready wait and termination wait */
+  waitForMinutes: number;
+  /** undefined: the deployment group's own setting applies; [] disables automatic rollback */
+  autoRollbackEvents?: AutoRollbackEvent[];
+  testCommand?: string;
+  testTimeoutMinutes: number;
+  rollbackOnCancel: boolean;
+  rollbackOnFailure: boolean;
+  onActiveDeployment: OnActiveDeployment;
+  aws: AwsInputs;
+}
+
+export function parseBoolean(read: ReadInput, name: string, fallback: boolean): boolean {
+  const raw = read(name);
+  if (raw === '') return fallback;
+  if (['true', 'True', 'TRUE'].includes(raw)) return true;
+  if (['false', 'False', 'FALSE'].includes(raw)) return false;
+  throw new InputError(`input '${name}'`, `'${raw}' is not a boolean.`, 'Use true or false.');
+}
+
+export function parseChoice<T extends string>(
+  read: ReadInput,
+  name: string,
+  choices: readonly T[],
+  fallback: T,
+): T {
+  const raw = read(name);
+  if (raw === '') return fallback;
+  const found = choices.find((choice) => choice === raw.toLowerCase());
+  if (!found) {
+    throw new InputError(`input '${name}'`, `'${raw}' is not one of ${choices.join(', ')}.`);
+  }
+  return found;
+}
+
+export function parseNumber(
+  read: ReadInput,
+  name: string,
+  options: { min: number; max: number; integer?: boolean },
+): number | undefined {
+  const raw = read(name);
+  if (raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || (options.integer && !Number.isInteger(value))) {
+    throw new InputError(
+      `input '${name}'`,
+      `'${raw}' is not ${options.integer ? 'a whole number' : 'a number'}.`,
+    );
+  }
+  if (value < options.min || value > options.max) {
+    throw new InputError(
+      `input '${name}'`,
+      `${value} is out of range.`,
+      `Use ${options.min} to ${options.max}.`,
+    );
+  }
+  return value;
+}
+
+/** Comma or newline separated list, blanks dropped. */
+export function parseList(raw: string): string[] {
+  return raw
+    .split(/[,\n]/)
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+export function parseAutoRollbackEvents(read: ReadInput): AutoRollbackEvent[] | undefined {
+  const raw = read('auto-rollback-events');
+  if (raw === '') return undefined;
+  if (['none', 'false', 'disabled'].includes(raw.toLowerCase())) return [];
+  const events: AutoRollbackEvent[] = [];
+  for (const item of parseList(raw)) {
+    const event = AUTO_ROLLBACK_EVENTS.find((known) => known === item.toUpperCase());
+    if (!event) {
+      throw new InputError(
+        "input 'auto-rollback-events'",
+        `'${item}' is not a CodeDeploy rollback event.`,
+        `Use a comma list of ${AUTO_ROLLBACK_EVENTS.join(', ')}, or 'none' to disable automatic rollback.`,
+      );
+    }
+    if (!events.includes(event)) events.push(event);
+  }
+  return events;
+}
+
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
+const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
+
+export function getAwsInputs(
+  read: ReadInput = readActionInput,
+  env: NodeJS.ProcessEnv = process.env,
+): AwsInputs {
+  const region = read('aws-region') || env.AWS_REGION || env.AWS_DEFAULT_REGION || '';
+  if (region === '') {
+    throw new InputError(
+      "input 'aws-region'",
+      'no AWS region is set.',
+      'Set the aws-region input, or AWS_REGION in the job environment.',
+    );
+  }
+  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
+    throw new InputError(
+      "input 'aws-region'",
+      `'${region}' is not an AWS region name.`,
+      'Example: us-east-1.',
+    );
+  }
+  const roleToAssume = read('role-to-assume') || undefined;
+  if (roleToAssume !== undefined && !ROLE_ARN.test(roleToAssume)) {
+    throw new InputError(
+      "input 'role-to-assume'",
+      `'${roleToAssume}' is not an IAM role ARN.`,
+      'Use the full ARN, e.g. arn:aws:iam::111122223333:role/github-deploy.',
+    );
+  }
+  const roleSessionName = read('role-session-name') || 'GitHubActions';
+  if (!SESSION_NAME.test(roleSessionName)) {
+    throw new InputError(
+      "input 'role-session-name'",
+      `'${roleSessionName}' is not a valid session name.`,
+      'Use 2 to 64 characters from letters, digits and _+=,.@-',
+    );
+  }
+  return {
+    region,
+    roleToAssume,
+    roleSessionName,
+    roleDurationSeconds:
+      parseNumber(read, 'role-duration-seconds', { min: 900, max: 43200, integer: true }) ?? 3600,
+    audience: read('audience') || 'sts.amazonaws.com',
+  };
+}
+
+/** The description CodeDeploy shows, cut to the API limit. */
+export function deploymentDescription(given: string, env: NodeJS.ProcessEnv = process.env): string {
+  let text = given;
+  if (text === '') {
+    const parts = ['Deployed from GitHub Actions'];
+    if (env.GITHUB_REPOSITORY) parts.push(env.GITHUB_REPOSITORY);
+    if (env.GITHUB_SHA) parts.push(`commit ${env.GITHUB_SHA.slice(0, 12)}`);
+    if (env.GITHUB_RUN_ID) parts.push(`run ${env.GITHUB_RUN_ID}`);
+    text = parts.join(' · ');
+  }
+  return text.length <= MAX_DESCRIPTION_LENGTH ? text : `${text.slice(0, MAX_DESCRIPTION_LENGTH - 1)}…`;
+}
+
+export function getDeployInputs(
+  read: ReadInput = readActionInput,
+  env: NodeJS.ProcessEnv = process.env,
+): DeployInputs {
+  const service = read('service');
+  if (service === '') {
+    throw new InputError("input 'service'", 'is required.', 'Name the ECS service to deploy.');
+  }
+  const cluster = read('cluster') || 'default';
+
+  const taskDefinitionFile = read('task-definition') || undefined;
+  const taskDefinitionArn = read('task-definition-arn') || undefined;
+  if (taskDefinitionFile && taskDefinitionArn) {
+    throw new InputError(
+      "inputs 'task-definition' and 'task-definition-arn'",
+      'are both set.',
+      'Give a file to register a new revision, or an ARN to deploy an existing one, not both.',
+    );
+  }
+  if (!taskDefinitionFile && !taskDefinitionArn) {
+    throw new InputError(
+      "input 'task-definition'",
+      'is required.',
+      'Give the task definition file, or task-definition-arn to deploy an existing revision.',
+    );
+  }
+  if (
+    taskDefinitionArn &&
+    !/^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/)?[\w-]{1,255}:\d+$/.test(taskDefinitionArn)
+  ) {
+    throw new InputError(
+      "input 'task-definition-arn'",
+      `'${taskDefinitionArn}' is not a task definition revision.`,
+      'Use the full ARN (arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION) or FAMILY:REVISION.',
+    );
+  }
+
+  const image = read('image') || undefined;
+  const containerName = read('container-name') || undefined;
+  if (image && taskDefinitionArn) {
+    throw new InputError(
+      "input 'image'",
+      'cannot be combined with task-definition-arn: a registered revision is deployed as it is.',
+      'Give the task definition file instead, and the image is rendered into a new revision.',
+    );
+  }
+  if (image !== undefined && /\s/.test(image)) {
+    throw new InputError(
+      "input 'image'",
+      `'${image}' is not an image reference.`,
+      'Example: 111122223333.dkr.ecr.us-east-1.amazonaws.com/web@sha256:…',
+    );
+  }
+
+  const waitForServiceStability = parseBoolean(read, 'wait-for-service-stability', false);
+  const waitUntil = parseChoice(
+    read,
+    'wait-until',
+    WAIT_UNTIL_VALUES,
+    waitForServiceStability ? 'succeeded' : 'none',
+  );
+
+  const testCommand = read('test-command') || undefined;
+  return {
+    taskDefinitionFile,
+    taskDefinitionArn,
+    image,
+    containerName,
+    containerPort: parseNumber(read, 'container-port', { min: 1, max: 65535, integer: true }),
+    service,
+    cluster,
+    appSpecFile: read('codedeploy-appspec') || undefined,
+    application: read('codedeploy-application') || `AppECS-${cluster}-${service}`,
+    deploymentGroup: read('codedeploy-deployment-group') || `DgpECS-${cluster}-${service}`,
+    deploymentConfig: read('codedeploy-deployment-config') || undefined,
+    description: deploymentDescription(read('codedeploy-deployment-description'), env),
+    waitUntil,
+    waitForMinutes: Math.min(
+      parseNumber(read, 'wait-for-minutes', { min: 0, max: 100_000 }) ?? 30,
+      MAX_WAIT_FOR_MINUTES,
+    ),
+    autoRollbackEvents: parseAutoRollbackEvents(read),
+    testCommand,
+    testTimeoutMinutes: parseNumber(read, 'test-timeout-minutes', { min: 0.1, max: 7200 }) ?? 30,
+    rollbackOnCancel: parseBoolean(read, 'rollback-on-cancel', true),
+    rollbackOnFailure: parseBoolean(read, 'rollback-on-failure', true),
+    onActiveDeployment: parseChoice(read, 'on-active-deployment', ON_ACTIVE_DEPLOYMENT_VALUES, 'fail'),
+    aws: getAwsInputs(read, env),
+  };
+}

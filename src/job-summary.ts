@@ -1,0 +1,136 @@
+/** The job summary a reviewer reads at a glance: verdict, what was deployed, the lifecycle, traffic, and why it failed. */
+import {
+  consoleUrl,
+  describeDiagnostics,
+  describeWeights,
+  eventDurationMs,
+  formatDuration,
+  orderedEvents,
+  type DeploymentRecord,
+} from './deployment-reporter.js';
+
+const VERDICT_ICONS: Record<NonNullable<DeploymentRecord['verdict']>, string> = {
+  succeeded: '✅',
+  reached: '✅',
+  failed: '❌',
+  stopped: '🛑',
+  timeout: '⏱️',
+  cancelled: '🛑',
+  'not-followed': '🚀',
+};
+
+export function escapeMarkdown(text: string): string {
+  return text.replace(/[|\\`*_<>[\]]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
+}
+
+function code(text: string): string {
+  return `\`${text.replace(/`/g, "'")}\``;
+}
+
+function time(date: Date | undefined): string {
+  return date instanceof Date ? date.toISOString().slice(11, 19) : '–';
+}
+
+export function renderJobSummary(record: DeploymentRecord): string {
+  const verdict = record.verdict ?? 'not-followed';
+  const out: string[] = [];
+  out.push(
+    `## ${VERDICT_ICONS[verdict]} ECS blue/green deployment of ${code(`${record.cluster}/${record.service}`)}`,
+  );
+  out.push('');
+  if (record.verdictText) out.push(`**${escapeMarkdown(record.verdictText)}**`, '');
+
+  out.push('| | |', '|---|---|');
+  out.push(
+    `| Deployment | [${record.deploymentId}](${consoleUrl(record.region, record.deploymentId)}) · ${escapeMarkdown(record.status ?? 'Created')} |`,
+  );
+  out.push(`| Application / group | ${code(record.application)} / ${code(record.deploymentGroup)} |`);
+  out.push(`| Task definition | ${code(record.taskDefinitionArn)} |`);
+  for (const { container, image } of record.images)
+    out.push(`| Image (${escapeMarkdown(container)}) | ${code(image)} |`);
+  if (record.deploymentConfig) out.push(`| Deployment config | ${code(record.deploymentConfig)} |`);
+  out.push(`| Waited until | ${code(record.waitUntil)} |`);
+  if (record.finishedAt !== undefined)
+    out.push(`| Time followed | ${formatDuration(record.finishedAt - record.startedAt)} |`);
+  if (record.rollback) {
+    out.push(
+      `| Rollback | [${record.rollback.deploymentId}](${consoleUrl(record.region, record.rollback.deploymentId)}) · ${escapeMarkdown(record.rollback.status ?? 'started')} |`,
+    );
+  }
+  out.push('');
+
+  if (record.testGate) {
+    const gate = record.testGate;
+    out.push('### Test-traffic gate', '');
+    out.push(
+      `${gate.outcome === 'passed' ? '✅' : '❌'} ${code(gate.command)} — ${escapeMarkdown(gate.outcome)}${gate.exitCode !== undefined ? ` (exit ${gate.exitCode})` : ''}${gate.durationMs !== undefined ? ` in ${formatDuration(gate.durationMs)}` : ''}${gate.testUrl ? ` against ${gate.testUrl}` : ''}`,
+      '',
+    );
+  }
+
+  if (record.events.size > 0) {
+    out.push('### Lifecycle events', '');
+    out.push('| Event | Status | Started (UTC) | Duration |', '|---|---|---|---|');
+    for (const event of orderedEvents(record)) {
+      const icon =
+        event.status === 'Succeeded'
+          ? '✅'
+          : event.status === 'Failed'
+            ? '❌'
+            : event.status === 'InProgress'
+              ? '⏳'
+              : event.status === 'Skipped'
+                ? '↷'
+                : '·';
+      out.push(
+        `| ${event.name} | ${icon} ${event.status} | ${time(event.startTime)} | ${formatDuration(eventDurationMs(event))} |`,
+      );
+    }
+    out.push('');
+  }
+
+  if (record.traffic.length > 0) {
+    out.push('### Traffic shift', '');
+    out.push('| After | Weights |', '|---|---|');
+    for (const step of record.traffic) {
+      out.push(
+        `| ${formatDuration(step.at - record.startedAt)} | ${escapeMarkdown(describeWeights(step.weights))} |`,
+      );
+    }
+    out.push('');
+  }
+
+  if (verdict === 'failed' || verdict === 'stopped' || verdict === 'timeout' || verdict === 'cancelled') {
+    out.push('### Why', '');
+    const failed = record.failedEvent;
+    if (failed) {
+      out.push(
+        `- Lifecycle event **${failed.name}** ${failed.status.toLowerCase()}${describeDiagnostics(failed) ? `: ${escapeMarkdown(describeDiagnostics(failed))}` : ''}`,
+      );
+    }
+    if (record.errorInformation?.code || record.errorInformation?.message) {
+      out.push(
+        `- CodeDeploy: ${escapeMarkdown([record.errorInformation.code, record.errorInformation.message].filter(Boolean).join(': '))}`,
+      );
+    }
+    for (const note of record.notes) out.push(`- ${escapeMarkdown(note)}`);
+    out.push('');
+    const tail = failed?.diagnostics?.logTail;
+    if (tail) {
+      out.push(
+        '<details><summary>Hook log tail</summary>',
+        '',
+        '```',
+        tail.replace(/```/g, "'''"),
+        '```',
+        '',
+        '</details>',
+        '',
+      );
+    }
+  } else if (record.notes.length > 0) {
+    for (const note of record.notes) out.push(`- ${escapeMarkdown(note)}`);
+    out.push('');
+  }
+  return out.join('\n');
+}

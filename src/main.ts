@@ -1,0 +1,16 @@
+/** Runs one command of the action (main or post) and turns any error into a failed step with a clear message. */
+import type { Runtime } from './runtime.js';
+import { InputError, DeploymentError, errorMessage } from './errors.js';
+
+export async function runCommand(rt: Runtime, command: (rt: Runtime) => Promise<void>): Promise<void> {
+  try {
+    await command(rt);
+  } catch (error) {
+    if (error instanceof InputError || error instanceof DeploymentError) {
+      rt.setFailed(error.message);
+    } else {
+      rt.setFailed(`Unexpected error: ${errorMessage(error)}`);
+      if (error instanceof Error && error.stack) rt.info(error.stack);
+    }
+  }
+}

@@ -1,0 +1,411 @@
+/**
+ * Everything the deployment needs, read and checked before the first change in AWS: the task definition
+ * (file or registered revision), the service and its controller, the CodeDeploy application, group and
+ * config, the AppSpec, and any deployment already in flight. Only Describe/Get/List calls happen here.
+ */
+import { existsSync } from 'node:fs';
+import {
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  type RegisterTaskDefinitionCommandInput,
+  type Service,
+  type TaskDefinition,
+} from '@aws-sdk/client-ecs';
+import {
+  GetApplicationCommand,
+  GetDeploymentConfigCommand,
+  GetDeploymentGroupCommand,
+  ListDeploymentsCommand,
+  type DeploymentGroupInfo,
+} from '@aws-sdk/client-codedeploy';
+import type { AwsClients } from './aws-clients.js';
+import type { DeployInputs } from './inputs.js';
+import { InputError, errorMessage } from './errors.js';
+import { awsErrorName, isAwsError } from './aws-errors.js';
+import { readUserFile, parseJsonOrYaml, resolveWorkspacePath } from './files.js';
+import { cleanTaskDefinition, renderImage, validateContainerPort } from './task-definition.js';
+import {
+  appSpecTarget,
+  generateAppSpec,
+  parseAppSpec,
+  validateAppSpecAgainstTaskDefinition,
+  type AppSpecDocument,
+} from './appspec.js';
+import type { TrafficRouting } from './deployment-progress.js';
+
+export const ACTIVE_DEPLOYMENT_STATUSES = ['Created', 'Queued', 'InProgress', 'Ready', 'Baking'] as const;
+/** The AppSpec files looked for in the workspace when codedeploy-appspec is not given, in order. */
+export const DEFAULT_APPSPEC_FILES = ['appspec.yaml', 'appspec.yml', 'appspec.json'];
+/** Stands in for the ARN until the revision is registered. */
+export const PENDING_TASK_DEFINITION_ARN = '<registered at deploy time>';
+
+export type TaskDefinitionSource =
+  | { kind: 'register'; file: string; input: RegisterTaskDefinitionCommandInput; removedFields: string[] }
+  | { kind: 'existing'; arn: string; definition: TaskDefinition };
+
+export interface DeploymentPlan {
+  taskDefinition: TaskDefinitionSource;
+  service: Service;
+  clusterName: string;
+  /** the ECS deployment target id, `<cluster>:<service>` */
+  targetId: string;
+  /** the AppSpec, with a placeholder TaskDefinition until the revision is registered */
+  appSpec: AppSpecDocument;
+  appSpecSource: string;
+  group: DeploymentGroupInfo;
+  deploymentConfigName: string;
+  routing?: TrafficRouting;
+  /** minutes CodeDeploy holds the replacement for validation before rerouting (STOP_DEPLOYMENT), if it does */
+  readyWaitMinutes?: number;
+  terminationWaitMinutes: number;
+  activeDeploymentId?: string;
+  warnings: string[];
+}
+
+export function clusterNameFromArn(arn: string | undefined, fallback: string): string {
+  if (!arn) return fallback;
+  const match = /:cluster\/(.+)$/.exec(arn);
+  return match?.[1] ?? fallback;
+}
+
+function loadTaskDefinitionFile(inputs: DeployInputs): TaskDefinitionSource {
+  const file = inputs.taskDefinitionFile as string;
+  const { path, text } = readUserFile('task-definition', file);
+  const { input, removedFields } = cleanTaskDefinition(parseJsonOrYaml(text, file), file);
+  let rendered = input;
+  if (inputs.image) {
+    let containerName = inputs.containerName;
+    if (!containerName) {
+      const names = (input.containerDefinitions ?? []).map((c) => c.name ?? '?');
+      if (names.length !== 1) {
+        throw new InputError(
+          "input 'container-name'",
+          `is required with 'image' because ${file} has ${names.length} containers (${names.join(', ')}).`,
+          'Name the container whose image to replace.',
+        );
+      }
+      containerName = names[0] as string;
+    }
+    rendered = renderImage(input, containerName, inputs.image);
+  }
+  return { kind: 'register', file: path, input: rendered, removedFields };
+}
+
+async function describeService(clients: AwsClients, inputs: DeployInputs): Promise<Service> {
+  let response;
+  try {
+    response = await clients.ecs.send(
+      new DescribeServicesCommand({ cluster: inputs.cluster, services: [inputs.service] }),
+    );
+  } catch (error) {
+    if (isAwsError(error, 'ClusterNotFoundException')) {
+      throw new InputError(
+        `cluster '${inputs.cluster}'`,
+        'does not exist in this account and region.',
+        "Check the 'cluster' input and aws-region.",
+      );
+    }
+    throw error;
+  }
+  const service = response.services?.[0];
+  if (!service) {
+    const reason = response.failures?.[0]?.reason ?? 'MISSING';
+    throw new InputError(
+      `service '${inputs.service}'`,
+      `was not found in cluster '${inputs.cluster}' (${reason}).`,
+      "Check the 'service' and 'cluster' inputs.",
+    );
+  }
+  if (service.status !== 'ACTIVE') {
+    throw new InputError(
+      `service '${inputs.service}'`,
+      `is ${service.status}, not ACTIVE.`,
+      'Deploy to an active service.',
+    );
+  }
+  const controller = service.deploymentController?.type ?? 'ECS';
+  if (controller !== 'CODE_DEPLOY') {
+    const what =
+      controller === 'ECS'
+        ? 'the ECS deployment controller (rolling update or ECS-native blue/green)'
+        : `the ${controller} deployment controller`;
+    throw new InputError(
+      `service '${inputs.cluster}/${inputs.service}'`,
+      `uses ${what}, not CODE_DEPLOY, so CodeDeploy cannot deploy it.`,
+      'This action deploys services created with deploymentController type CODE_DEPLOY; for an ECS-controlled service use UpdateService (e.g. aws-actions/amazon-ecs-deploy-task-definition without codedeploy inputs).',
+    );
+  }
+  return service;
+}
+
+async function describeExistingTaskDefinition(
+  clients: AwsClients,
+  arn: string,
+): Promise<TaskDefinitionSource> {
+  try {
+    const response = await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }));
+    const definition = response.taskDefinition;
+    if (!definition?.taskDefinitionArn) throw new Error('no task definition returned');
+    if (definition.status && definition.status !== 'ACTIVE') {
+      throw new InputError(
+        `input 'task-definition-arn'`,
+        `${arn} is ${definition.status}.`,
+        'Deploy an ACTIVE revision.',
+      );
+    }
+    return { kind: 'existing', arn: definition.taskDefinitionArn, definition };
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    if (isAwsError(error, 'ClientException', 'InvalidParameterException')) {
+      throw new InputError(
+        `input 'task-definition-arn'`,
+        `${arn} does not exist: ${errorMessage(error)}`,
+        'Check the revision and region.',
+      );
+    }
+    throw error;
+  }
+}
+
+async function readDeploymentGroup(
+  clients: AwsClients,
+  inputs: DeployInputs,
+  clusterName: string,
+): Promise<DeploymentGroupInfo> {
+  try {
+    const app = await clients.codedeploy.send(
+      new GetApplicationCommand({ applicationName: inputs.application }),
+    );
+    const platform = app.application?.computePlatform;
+    if (platform && platform !== 'ECS') {
+      throw new InputError(
+        `CodeDeploy application '${inputs.application}'`,
+        `is for ${platform}, not ECS.`,
+        "Set 'codedeploy-application' to the ECS application of this service.",
+      );
+    }
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    if (isAwsError(error, 'ApplicationDoesNotExistException', 'InvalidApplicationNameException')) {
+      throw new InputError(
+        `CodeDeploy application '${inputs.application}'`,
+        'does not exist in this account and region.',
+        "Set 'codedeploy-application' (the default is AppECS-<cluster>-<service>, as the ECS console names it).",
+      );
+    }
+    throw error;
+  }
+  let group: DeploymentGroupInfo | undefined;
+  try {
+    const response = await clients.codedeploy.send(
+      new GetDeploymentGroupCommand({
+        applicationName: inputs.application,
+        deploymentGroupName: inputs.deploymentGroup,
+      }),
+    );
+    group = response.deploymentGroupInfo;
+  } catch (error) {
+    if (isAwsError(error, 'DeploymentGroupDoesNotExistException', 'InvalidDeploymentGroupNameException')) {
+      throw new InputError(
+        `CodeDeploy deployment group '${inputs.deploymentGroup}'`,
+        `does not exist in application '${inputs.application}'.`,
+        "Set 'codedeploy-deployment-group' (the default is DgpECS-<cluster>-<service>).",
+      );
+    }
+    throw error;
+  }
+  if (!group) throw new Error(`GetDeploymentGroup returned nothing for ${inputs.deploymentGroup}`);
+  const served = group.ecsServices ?? [];
+  if (!served.some((s) => s.serviceName === inputs.service && s.clusterName === clusterName)) {
+    const list = served.map((s) => `${s.clusterName}/${s.serviceName}`).join(', ') || 'no ECS service';
+    throw new InputError(
+      `CodeDeploy deployment group '${inputs.application}/${inputs.deploymentGroup}'`,
+      `serves ${list}, not ${clusterName}/${inputs.service}.`,
+      'Name the deployment group of this service, or the service of this group.',
+    );
+  }
+  if (group.deploymentStyle?.deploymentType && group.deploymentStyle.deploymentType !== 'BLUE_GREEN') {
+    throw new InputError(
+      `CodeDeploy deployment group '${inputs.deploymentGroup}'`,
+      'is not a blue/green group.',
+      'ECS deployment groups must be BLUE_GREEN with traffic control.',
+    );
+  }
+  return group;
+}
+
+async function readTrafficRouting(
+  clients: AwsClients,
+  configName: string,
+): Promise<TrafficRouting | undefined> {
+  try {
+    const response = await clients.codedeploy.send(
+      new GetDeploymentConfigCommand({ deploymentConfigName: configName }),
+    );
+    const routing = response.deploymentConfigInfo?.trafficRoutingConfig;
+    if (
+      response.deploymentConfigInfo?.computePlatform &&
+      response.deploymentConfigInfo.computePlatform !== 'ECS'
+    ) {
+      throw new InputError(
+        `deployment config '${configName}'`,
+        `is for ${response.deploymentConfigInfo.computePlatform}, not ECS.`,
+        'Use a CodeDeployDefault.ECS* config or a custom ECS config.',
+      );
+    }
+    if (!routing?.type) return undefined;
+    if (routing.type === 'TimeBasedCanary') {
+      return {
+        type: routing.type,
+        intervalMinutes: routing.timeBasedCanary?.canaryInterval,
+        percentage: routing.timeBasedCanary?.canaryPercentage,
+      };
+    }
+    if (routing.type === 'TimeBasedLinear') {
+      return {
+        type: routing.type,
+        intervalMinutes: routing.timeBasedLinear?.linearInterval,
+        percentage: routing.timeBasedLinear?.linearPercentage,
+      };
+    }
+    return { type: 'AllAtOnce' };
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    if (isAwsError(error, 'DeploymentConfigDoesNotExistException', 'InvalidDeploymentConfigNameException')) {
+      throw new InputError(
+        `deployment config '${configName}'`,
+        'does not exist.',
+        "Check 'codedeploy-deployment-config' (e.g. CodeDeployDefault.ECSCanary10Percent5Minutes).",
+      );
+    }
+    // The config only sharpens polling; a reader without codedeploy:GetDeploymentConfig still deploys.
+    return undefined;
+  }
+}
+
+/** The deployment in flight in the group, if any (CodeDeploy allows one per group). */
+export async function findActiveDeployment(
+  clients: AwsClients,
+  application: string,
+  group: string,
+): Promise<string | undefined> {
+  const response = await clients.codedeploy.send(
+    new ListDeploymentsCommand({
+      applicationName: application,
+      deploymentGroupName: group,
+      includeOnlyStatuses: [...ACTIVE_DEPLOYMENT_STATUSES],
+    }),
+  );
+  return response.deployments?.[0];
+}
+
+function loadAppSpec(
+  inputs: DeployInputs,
+  service: Service,
+  taskDefinition: RegisterTaskDefinitionCommandInput | TaskDefinition,
+): { doc: AppSpecDocument; source: string } {
+  let file = inputs.appSpecFile;
+  if (!file) file = DEFAULT_APPSPEC_FILES.find((name) => existsSync(resolveWorkspacePath(name)));
+  let doc: AppSpecDocument;
+  let source: string;
+  if (file) {
+    const { text } = readUserFile('codedeploy-appspec', file);
+    doc = parseAppSpec(text, file);
+    source = file;
+    validateAppSpecAgainstTaskDefinition(doc, taskDefinition, file);
+  } else {
+    const lb = service.loadBalancers?.[0];
+    const containerName =
+      inputs.containerName && service.loadBalancers?.some((l) => l.containerName === inputs.containerName)
+        ? inputs.containerName
+        : lb?.containerName;
+    const containerPort =
+      inputs.containerPort ??
+      service.loadBalancers?.find((l) => l.containerName === containerName)?.containerPort;
+    doc = generateAppSpec({
+      taskDefinitionArn: PENDING_TASK_DEFINITION_ARN,
+      containerName,
+      containerPort,
+      service,
+    });
+    source = `generated from service ${service.serviceName}`;
+    const target = appSpecTarget(doc);
+    validateContainerPort(
+      taskDefinition,
+      target.containerName,
+      target.containerPort,
+      inputs.containerPort ? "input 'container-port'" : `service '${service.serviceName}' load balancer`,
+    );
+  }
+  return { doc, source };
+}
+
+export async function planDeployment(inputs: DeployInputs, clients: AwsClients): Promise<DeploymentPlan> {
+  const warnings: string[] = [];
+  // Local files first: a typo fails before any AWS call.
+  let taskDefinition: TaskDefinitionSource | undefined = inputs.taskDefinitionFile
+    ? loadTaskDefinitionFile(inputs)
+    : undefined;
+
+  const service = await describeService(clients, inputs);
+  const clusterName = clusterNameFromArn(service.clusterArn, inputs.cluster);
+  if (!taskDefinition)
+    taskDefinition = await describeExistingTaskDefinition(clients, inputs.taskDefinitionArn as string);
+  const definition = taskDefinition.kind === 'register' ? taskDefinition.input : taskDefinition.definition;
+
+  const group = await readDeploymentGroup(clients, inputs, clusterName);
+  const deploymentConfigName =
+    inputs.deploymentConfig ?? group.deploymentConfigName ?? 'CodeDeployDefault.ECSAllAtOnce';
+  const routing = await readTrafficRouting(clients, deploymentConfigName);
+
+  const { doc: appSpec, source: appSpecSource } = loadAppSpec(inputs, service, definition);
+  const target = appSpecTarget(appSpec);
+  const lbs = service.loadBalancers ?? [];
+  if (
+    lbs.length > 0 &&
+    !lbs.some((lb) => lb.containerName === target.containerName && lb.containerPort === target.containerPort)
+  ) {
+    warnings.push(
+      `The AppSpec routes traffic to ${target.containerName}:${target.containerPort}, but service ${service.serviceName} is load balanced on ${lbs.map((lb) => `${lb.containerName}:${lb.containerPort}`).join(', ')}.`,
+    );
+  }
+
+  const bg = group.blueGreenDeploymentConfiguration;
+  const ready = bg?.deploymentReadyOption;
+  const readyWaitMinutes =
+    ready?.actionOnTimeout === 'STOP_DEPLOYMENT' ? (ready.waitTimeInMinutes ?? 0) : undefined;
+  if (inputs.testCommand && readyWaitMinutes === undefined) {
+    throw new InputError(
+      `CodeDeploy deployment group '${inputs.deploymentGroup}'`,
+      "does not hold the replacement task set for validation, so 'test-command' would never get a chance to run before production traffic moves.",
+      "Set the group's deployment ready option to 'Specify when to reroute traffic' (deploymentReadyOption actionOnTimeout STOP_DEPLOYMENT with waitTimeInMinutes > 0), or remove test-command.",
+    );
+  }
+  const terminationWaitMinutes =
+    bg?.terminateBlueInstancesOnDeploymentSuccess?.terminationWaitTimeInMinutes ?? 0;
+
+  let activeDeploymentId: string | undefined;
+  try {
+    activeDeploymentId = await findActiveDeployment(clients, inputs.application, inputs.deploymentGroup);
+  } catch (error) {
+    warnings.push(
+      `Could not list deployments in flight (${awsErrorName(error)}); CreateDeployment will tell.`,
+    );
+  }
+
+  return {
+    taskDefinition,
+    service,
+    clusterName,
+    targetId: `${clusterName}:${service.serviceName ?? inputs.service}`,
+    appSpec,
+    appSpecSource,
+    group,
+    deploymentConfigName,
+    routing,
+    readyWaitMinutes,
+    terminationWaitMinutes,
+    activeDeploymentId,
+    warnings,
+  };
+}
