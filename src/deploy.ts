@@ -23,23 +23,13 @@ import {
   stopDeployment,
 } from './deployment-control.js';
 import { resolveTestListenerUrl, runTestCommand, testListenerArn } from './test-gate.js';
-import type { Observation, TrafficRouting } from './deployment-progress.js';
+import { trafficShiftMinutes, type Observation } from './deployment-progress.js';
+
 import { markMainStarted, saveDeploymentState, savePhase } from './state-helper.js';
 import { conclude, finishFollow, followRollback, followTo, startFollow, type Follow } from './follow.js';
 import { summarizeTaskDefinition } from './task-definition.js';
 import { appSpecTarget } from './appspec.js';
 import { DeploymentError, InputError, errorMessage } from './errors.js';
-
-/** Minutes CodeDeploy needs to shift all traffic with this config (0 for all-at-once). */
-export function trafficShiftMinutes(routing: TrafficRouting | undefined): number {
-  if (!routing?.intervalMinutes) return 0;
-  if (routing.type === 'TimeBasedCanary') return routing.intervalMinutes;
-  if (routing.type === 'TimeBasedLinear') {
-    const steps = Math.ceil(100 / Math.max(1, routing.percentage ?? 10));
-    return routing.intervalMinutes * Math.max(0, steps - 1);
-  }
-  return 0;
-}
 
 /**
  * How long to follow: wait-for-minutes on top of the group's ready wait (when the goal lies past it),

@@ -180,6 +180,17 @@ export interface TrafficRouting {
   percentage?: number;
 }
 
+/** Minutes CodeDeploy needs to shift all traffic with this config (0 for all-at-once). */
+export function trafficShiftMinutes(routing: TrafficRouting | undefined): number {
+  if (!routing?.intervalMinutes) return 0;
+  if (routing.type === 'TimeBasedCanary') return routing.intervalMinutes;
+  if (routing.type === 'TimeBasedLinear') {
+    const steps = Math.ceil(100 / Math.max(1, routing.percentage ?? 10));
+    return routing.intervalMinutes * Math.max(0, steps - 1);
+  }
+  return 0;
+}
+
 export interface PollContext {
   now: number;
   /** when GetDeployment was last answered (deployment clock ms) */

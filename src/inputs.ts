@@ -290,3 +290,75 @@ export function getDeployInputs(
     aws: getAwsInputs(read, env),
   };
 }
+
+export interface PromoteInputs {
+  deploymentId: string;
+  waitUntil: WaitUntil;
+  waitForMinutes: number;
+  rollbackOnCancel: boolean;
+  rollbackOnFailure: boolean;
+  aws: AwsInputs;
+}
+
+function requireDeploymentId(read: ReadInput, required: boolean): string | undefined {
+  const id = read('deployment-id');
+  if (id === '') {
+    if (required) throw new InputError("input 'deployment-id'", 'is required.', 'Pass the codedeploy-deployment-id output of the deploy step.');
+    return undefined;
+  }
+  if (!/^d-[A-Z0-9]{6,}$/.test(id)) {
+    throw new InputError("input 'deployment-id'", `'${id}' is not a CodeDeploy deployment id.`, 'It looks like d-XXXXXXXXX.');
+  }
+  return id;
+}
+
+function waitForMinutes(read: ReadInput): number {
+  return Math.min(parseNumber(read, 'wait-for-minutes', { min: 0, max: 100_000 }) ?? 30, MAX_WAIT_FOR_MINUTES);
+}
+
+export function getPromoteInputs(read: ReadInput = readActionInput, env: NodeJS.ProcessEnv = process.env): PromoteInputs {
+  return {
+    deploymentId: requireDeploymentId(read, true) as string,
+    waitUntil: parseChoice(read, 'wait-until', WAIT_UNTIL_VALUES, 'traffic-shifted'),
+    waitForMinutes: waitForMinutes(read),
+    rollbackOnCancel: parseBoolean(read, 'rollback-on-cancel', true),
+    rollbackOnFailure: parseBoolean(read, 'rollback-on-failure', true),
+    aws: getAwsInputs(read, env),
+  };
+}
+
+export interface RollbackInputs {
+  deploymentId?: string;
+  service?: string;
+  cluster: string;
+  application?: string;
+  deploymentGroup?: string;
+  waitUntil: WaitUntil;
+  waitForMinutes: number;
+  deregisterRolledBackRevision: boolean;
+  aws: AwsInputs;
+}
+
+export function getRollbackInputs(read: ReadInput = readActionInput, env: NodeJS.ProcessEnv = process.env): RollbackInputs {
+  const deploymentId = requireDeploymentId(read, false);
+  const service = read('service') || undefined;
+  const cluster = read('cluster') || 'default';
+  if (!deploymentId && !service) {
+    throw new InputError(
+      "inputs 'deployment-id' and 'service'",
+      'are both empty.',
+      'Give the deployment to roll back, or the service (and cluster) whose deployment group to roll back.',
+    );
+  }
+  return {
+    deploymentId,
+    service,
+    cluster,
+    application: read('codedeploy-application') || (service ? `AppECS-${cluster}-${service}` : undefined),
+    deploymentGroup: read('codedeploy-deployment-group') || (service ? `DgpECS-${cluster}-${service}` : undefined),
+    waitUntil: parseChoice(read, 'wait-until', WAIT_UNTIL_VALUES, 'traffic-shifted'),
+    waitForMinutes: waitForMinutes(read),
+    deregisterRolledBackRevision: parseBoolean(read, 'deregister-rolled-back-revision', false),
+    aws: getAwsInputs(read, env),
+  };
+}

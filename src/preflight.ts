@@ -234,7 +234,7 @@ async function readDeploymentGroup(
   return group;
 }
 
-async function readTrafficRouting(
+export async function readTrafficRouting(
   clients: AwsClients,
   configName: string,
 ): Promise<TrafficRouting | undefined> {

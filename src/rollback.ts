@@ -1,0 +1,242 @@
+/**
+ * The rollback action. With a deployment in flight (given by id, or the active one of the service's
+ * group): stop it with rollback and follow CodeDeploy's rollback deployment. With nothing in flight:
+ * deploy the previous task definition revision through a new CodeDeploy deployment. Optionally
+ * deregister the revision that was rolled back.
+ */
+import {
+  GetApplicationRevisionCommand,
+  GetDeploymentGroupCommand,
+  type CodeDeployClient,
+  type DeploymentInfo,
+  type RevisionLocation,
+} from '@aws-sdk/client-codedeploy';
+import { DeregisterTaskDefinitionCommand, DescribeServicesCommand, ListTaskDefinitionsCommand, type ECSClient } from '@aws-sdk/client-ecs';
+import type { Runtime } from './runtime.js';
+import { getRollbackInputs, type RollbackInputs } from './inputs.js';
+import { resolveCredentials } from './credentials.js';
+import { findActiveDeployment, readTrafficRouting } from './preflight.js';
+import { findRollbackDeployment, isDeploymentInFlight, stopDeployment } from './deployment-control.js';
+import { deploymentService, getDeploymentOrExplain } from './promote.js';
+import { consoleUrl, newDeploymentRecord } from './deployment-reporter.js';
+import { finishFollow, followTo, startFollow } from './follow.js';
+import { trafficShiftMinutes } from './deployment-progress.js';
+import { createDeployment } from './deployment-creator.js';
+import { appSpecTarget, generateAppSpec, parseAppSpec, type AppSpecDocument } from './appspec.js';
+import { DeploymentError, InputError, errorMessage } from './errors.js';
+import type { AwsClients } from './aws-clients.js';
+
+/** The task definition ARN an AppSpecContent revision deployed, when CodeDeploy still has the content. */
+export async function revisionTaskDefinition(
+  codedeploy: CodeDeployClient,
+  applicationName: string | undefined,
+  revision: RevisionLocation | undefined,
+): Promise<{ arn: string; appSpec: AppSpecDocument } | undefined> {
+  if (!revision || !applicationName) return undefined;
+  try {
+    const response = await codedeploy.send(new GetApplicationRevisionCommand({ applicationName, revision }));
+    const content = response.revision?.appSpecContent?.content ?? response.revision?.string?.content;
+    if (!content) return undefined;
+    const appSpec = parseAppSpec(content, 'the deployed AppSpec');
+    const arn = appSpecTarget(appSpec).taskDefinition;
+    return arn ? { arn, appSpec } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function familyAndRevision(arn: string): { family: string; revision: number } | undefined {
+  const match = /(?:task-definition\/)?([\w-]+):(\d+)$/.exec(arn);
+  return match ? { family: match[1] as string, revision: Number(match[2]) } : undefined;
+}
+
+/** The newest ACTIVE revision of the family older than `currentArn`. */
+export async function previousRevision(ecs: ECSClient, currentArn: string): Promise<string | undefined> {
+  const current = familyAndRevision(currentArn);
+  if (!current) return undefined;
+  let nextToken: string | undefined;
+  do {
+    const page = await ecs.send(
+      new ListTaskDefinitionsCommand({ familyPrefix: current.family, status: 'ACTIVE', sort: 'DESC', nextToken }),
+    );
+    for (const arn of page.taskDefinitionArns ?? []) {
+      const parsed = familyAndRevision(arn);
+      if (parsed && parsed.family === current.family && parsed.revision < current.revision) return arn;
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return undefined;
+}
+
+export async function runRollback(rt: Runtime): Promise<void> {
+  const inputs = getRollbackInputs(rt.readInput, rt.env);
+  const credentials = await resolveCredentials(inputs.aws, rt);
+  const clients = rt.makeClients({ region: inputs.aws.region, credentials });
+
+  let inFlight: DeploymentInfo | undefined;
+  if (inputs.deploymentId) {
+    const given = await getDeploymentOrExplain(clients.codedeploy, rt, inputs.deploymentId);
+    if (isDeploymentInFlight(given.status)) inFlight = given;
+    else rt.info(`Deployment ${inputs.deploymentId} is ${given.status}; nothing in flight to stop.`);
+    inputs.application ??= given.applicationName;
+    inputs.deploymentGroup ??= given.deploymentGroupName;
+  } else if (inputs.application && inputs.deploymentGroup) {
+    const activeId = await findActiveDeployment(clients, inputs.application, inputs.deploymentGroup);
+    if (activeId) inFlight = await getDeploymentOrExplain(clients.codedeploy, rt, activeId);
+  }
+  if (inFlight) return stopInFlight(rt, clients, inputs, inFlight);
+  if (inputs.deploymentId && !inputs.service) {
+    throw new InputError(
+      `deployment ${inputs.deploymentId}`,
+      'is not in flight, so there is nothing to stop.',
+      "To redeploy the previous revision instead, give 'service' (and 'cluster').",
+    );
+  }
+  return redeployPrevious(rt, clients, inputs);
+}
+
+async function stopInFlight(rt: Runtime, clients: AwsClients, inputs: RollbackInputs, deployment: DeploymentInfo): Promise<void> {
+  const id = deployment.deploymentId as string;
+  const where = await deploymentService(clients.codedeploy, deployment);
+  rt.setOutput('codedeploy-deployment-id', id);
+  rt.info(`Stopping deployment ${id} (${deployment.status}) with rollback: ${consoleUrl(inputs.aws.region, id)}`);
+  const rolledBack = await revisionTaskDefinition(clients.codedeploy, deployment.applicationName, deployment.revision);
+  const stop = await stopDeployment(clients.codedeploy, rt.clock, id, true);
+  rt.info(`StopDeployment: ${stop.status ?? ''} ${stop.message}`.trim());
+  const { rollbackDeploymentId, deployment: stopped } = await findRollbackDeployment(clients.codedeploy, rt.clock, id, 30_000);
+  if (!rollbackDeploymentId) {
+    rt.info(`Deployment ${id} is ${stopped.status}; CodeDeploy started no rollback deployment (production traffic had not moved to the replacement).`);
+    rt.setOutput('deployment-status', stopped.status ?? 'Stopped');
+    await rt.writeSummary(`## 🛑 Stopped ${id}\n\nStopped with rollback; no rollback deployment was needed (status ${stopped.status}).\n`);
+    await maybeDeregister(rt, clients.ecs, inputs, rolledBack?.arn);
+    return;
+  }
+  rt.setOutput('rollback-deployment-id', rollbackDeploymentId);
+  const record = newDeploymentRecord({
+    deploymentId: rollbackDeploymentId,
+    region: inputs.aws.region,
+    application: deployment.applicationName ?? '?',
+    deploymentGroup: deployment.deploymentGroupName ?? '?',
+    deploymentConfig: deployment.deploymentConfigName,
+    cluster: where.cluster,
+    service: where.service,
+    taskDefinitionArn: '(the original task set)',
+    images: [],
+    waitUntil: inputs.waitUntil,
+    startedAt: rt.clock.now(),
+    status: 'Created',
+  });
+  record.notes.push(`Rollback of ${id}${rolledBack ? ` (${rolledBack.arn})` : ''}.`);
+  const follow = startFollow(rt, clients.codedeploy, record, {
+    targetId: where.targetId,
+    terminationWaitMinutes: 0,
+    rollbackOnCancel: false,
+    rollbackOnFailure: false,
+  });
+  try {
+    await followTo(follow, inputs.waitUntil, rt.clock.now() + inputs.waitForMinutes * 60_000, `The wait budget was ${inputs.waitForMinutes} minutes.`);
+  } finally {
+    await finishFollow(follow);
+  }
+  await maybeDeregister(rt, clients.ecs, inputs, rolledBack?.arn);
+}
+
+async function redeployPrevious(rt: Runtime, clients: AwsClients, inputs: RollbackInputs): Promise<void> {
+  const application = inputs.application as string;
+  const group = inputs.deploymentGroup as string;
+  const groupInfo = (await clients.codedeploy.send(new GetDeploymentGroupCommand({ applicationName: application, deploymentGroupName: group }))).deploymentGroupInfo;
+  const ecsService = groupInfo?.ecsServices?.[0];
+  const cluster = ecsService?.clusterName ?? inputs.cluster;
+  const serviceName = ecsService?.serviceName ?? (inputs.service as string);
+  const described = await clients.ecs.send(new DescribeServicesCommand({ cluster, services: [serviceName] }));
+  const service = described.services?.[0];
+  if (!service) throw new InputError(`service '${cluster}/${serviceName}'`, 'was not found.', "Check 'service' and 'cluster'.");
+  const primary = service.taskSets?.find((s) => s.status === 'PRIMARY');
+  const current = primary?.taskDefinition ?? service.taskDefinition;
+  if (!current) throw new InputError(`service '${cluster}/${serviceName}'`, 'runs no task definition.', 'Nothing to roll back.');
+
+  // Prefer the AppSpec CodeDeploy deployed before the current one; else the family's previous revision.
+  let previous: { arn: string; appSpec?: AppSpecDocument } | undefined;
+  const lastId = groupInfo?.lastSuccessfulDeployment?.deploymentId;
+  if (lastId) {
+    const last = await getDeploymentOrExplain(clients.codedeploy, rt, lastId);
+    const found = await revisionTaskDefinition(clients.codedeploy, application, last.previousRevision);
+    if (found && found.arn !== current) previous = found;
+  }
+  if (!previous) {
+    const arn = await previousRevision(clients.ecs, current);
+    if (arn) previous = { arn };
+  }
+  if (!previous) {
+    throw new InputError(
+      `service '${cluster}/${serviceName}'`,
+      `runs ${current} and no earlier ACTIVE revision of its family exists.`,
+      'There is nothing to roll back to.',
+    );
+  }
+  rt.info(`Nothing in flight: redeploying the previous revision ${previous.arn} (the service runs ${current}).`);
+  const appSpec =
+    previous.appSpec ??
+    generateAppSpec({
+      taskDefinitionArn: previous.arn,
+      containerName: service.loadBalancers?.[0]?.containerName,
+      containerPort: service.loadBalancers?.[0]?.containerPort,
+      service,
+    });
+  const created = await createDeployment(clients.codedeploy, {
+    application,
+    deploymentGroup: group,
+    description: `Rollback of ${serviceName} from ${current} to ${previous.arn}`,
+    appSpec,
+    taskDefinitionArn: previous.arn,
+    region: inputs.aws.region,
+  }).catch((error: unknown) => {
+    throw new DeploymentError(`Could not create the rollback deployment: ${errorMessage(error)}`);
+  });
+  rt.setOutput('codedeploy-deployment-id', created.deploymentId);
+  rt.setOutput('task-definition-arn', previous.arn);
+  rt.info(`Created rollback deployment ${created.deploymentId}: ${consoleUrl(inputs.aws.region, created.deploymentId)}`);
+
+  const routing = groupInfo?.deploymentConfigName ? await readTrafficRouting(clients, groupInfo.deploymentConfigName) : undefined;
+  const terminationWaitMinutes = groupInfo?.blueGreenDeploymentConfiguration?.terminateBlueInstancesOnDeploymentSuccess?.terminationWaitTimeInMinutes ?? 0;
+  const record = newDeploymentRecord({
+    deploymentId: created.deploymentId,
+    region: inputs.aws.region,
+    application,
+    deploymentGroup: group,
+    deploymentConfig: groupInfo?.deploymentConfigName,
+    cluster,
+    service: serviceName,
+    taskDefinitionArn: previous.arn,
+    images: [],
+    waitUntil: inputs.waitUntil,
+    startedAt: rt.clock.now(),
+    status: 'Created',
+  });
+  record.notes.push(`Redeployed ${previous.arn} in place of ${current}.`);
+  const follow = startFollow(rt, clients.codedeploy, record, {
+    targetId: `${cluster}:${serviceName}`,
+    routing,
+    terminationWaitMinutes,
+    rollbackOnCancel: true,
+    rollbackOnFailure: true,
+  });
+  const budget = inputs.waitForMinutes + trafficShiftMinutes(routing) + (inputs.waitUntil === 'succeeded' ? terminationWaitMinutes : 0);
+  try {
+    await followTo(follow, inputs.waitUntil, rt.clock.now() + budget * 60_000, `The wait budget was ${budget} minutes.`);
+  } finally {
+    await finishFollow(follow);
+  }
+  await maybeDeregister(rt, clients.ecs, inputs, current);
+}
+
+async function maybeDeregister(rt: Runtime, ecs: ECSClient, inputs: RollbackInputs, arn: string | undefined): Promise<void> {
+  if (!inputs.deregisterRolledBackRevision) return;
+  if (!arn) {
+    rt.warning('deregister-rolled-back-revision: the rolled-back revision could not be determined; nothing deregistered.');
+    return;
+  }
+  await ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: arn }));
+  rt.info(`Deregistered ${arn}.`);
+  rt.setOutput('deregistered-task-definition-arn', arn);
+}
