@@ -182,10 +182,12 @@ function validateOptionalProperties(loc: ResourceLocation, file: string): void {
         'Give AwsvpcConfiguration with a list of subnet IDs, or remove NetworkConfiguration to keep the service settings.',
       );
     }
-    const assign = get(awsvpc, 'AssignPublicIp');
+    const assignKey = findKey(awsvpc, 'AssignPublicIp') ?? 'AssignPublicIp';
+    const assign = awsvpc[assignKey];
     if (assign !== undefined && assign !== 'ENABLED' && assign !== 'DISABLED') {
+      const awsvpcKey = findKey(nc as Record<string, unknown>, 'AwsvpcConfiguration') as string;
       throw new InputError(
-        `${propPath(file, loc, ncKey)}.AwsvpcConfiguration.AssignPublicIp`,
+        propPath(file, loc, ncKey, awsvpcKey, assignKey),
         `is ${JSON.stringify(assign)}.`,
         'Use ENABLED or DISABLED.',
       );

@@ -105,7 +105,9 @@ describe('parseJsonOrYaml', () => {
   });
 
   it('names file, line and column of a JSON syntax error', () => {
-    const error = catchError(() => parseJsonOrYaml(fixture('broken/trailing-comma.json'), 'broken/trailing-comma.json'));
+    const error = catchError(() =>
+      parseJsonOrYaml(fixture('broken/trailing-comma.json'), 'broken/trailing-comma.json'),
+    );
     // The trailing comma after "nginx" is on line 4; JSON.parse fails at the `}` in column 40.
     expect(error.where).toBe('broken/trailing-comma.json:4:40');
     expect(error.message).toContain('is not valid JSON');

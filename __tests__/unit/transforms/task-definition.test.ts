@@ -111,11 +111,31 @@ describe('cleanTaskDefinition', () => {
   });
 
   it.each([
-    ['missing family', { containerDefinitions: [{ name: 'a', image: 'b' }] }, 'td.json: family', /is missing/],
-    ['empty family', { family: '', containerDefinitions: [{ name: 'a', image: 'b' }] }, 'td.json: family', /non-empty string/],
+    [
+      'missing family',
+      { containerDefinitions: [{ name: 'a', image: 'b' }] },
+      'td.json: family',
+      /is missing/,
+    ],
+    [
+      'empty family',
+      { family: '', containerDefinitions: [{ name: 'a', image: 'b' }] },
+      'td.json: family',
+      /non-empty string/,
+    ],
     ['missing containers', { family: 'web' }, 'td.json: containerDefinitions', /is missing/],
-    ['empty containers', { family: 'web', containerDefinitions: [] }, 'td.json: containerDefinitions', /non-empty list/],
-    ['non-object container', { family: 'web', containerDefinitions: ['nginx'] }, 'td.json: containerDefinitions[0]', /must be an object/],
+    [
+      'empty containers',
+      { family: 'web', containerDefinitions: [] },
+      'td.json: containerDefinitions',
+      /non-empty list/,
+    ],
+    [
+      'non-object container',
+      { family: 'web', containerDefinitions: ['nginx'] },
+      'td.json: containerDefinitions[0]',
+      /must be an object/,
+    ],
     [
       'container without name',
       { family: 'web', containerDefinitions: [{ name: 'a', image: 'x' }, { image: 'nginx' }] },
@@ -136,25 +156,40 @@ describe('cleanTaskDefinition', () => {
     ],
     [
       'duplicate container names',
-      { family: 'web', containerDefinitions: [{ name: 'a', image: 'x' }, { name: 'a', image: 'y' }] },
+      {
+        family: 'web',
+        containerDefinitions: [
+          { name: 'a', image: 'x' },
+          { name: 'a', image: 'y' },
+        ],
+      },
       'td.json: containerDefinitions[1].name',
       /already the name of containerDefinitions\[0\]/,
     ],
     [
       'portMappings not a list',
-      { family: 'web', containerDefinitions: [{ name: 'a', image: 'x', portMappings: { containerPort: 80 } }] },
+      {
+        family: 'web',
+        containerDefinitions: [{ name: 'a', image: 'x', portMappings: { containerPort: 80 } }],
+      },
       'td.json: containerDefinitions[0].portMappings',
       /must be a list/,
     ],
     [
       'bad containerPort',
-      { family: 'web', containerDefinitions: [{ name: 'a', image: 'x', portMappings: [{ containerPort: 70000 }] }] },
+      {
+        family: 'web',
+        containerDefinitions: [{ name: 'a', image: 'x', portMappings: [{ containerPort: 70000 }] }],
+      },
       'td.json: containerDefinitions[0].portMappings[0]',
       /integer from 1 to 65535/,
     ],
     [
       'numeric environment value',
-      { family: 'web', containerDefinitions: [{ name: 'a', image: 'x', environment: [{ name: 'PORT', value: 8080 }] }] },
+      {
+        family: 'web',
+        containerDefinitions: [{ name: 'a', image: 'x', environment: [{ name: 'PORT', value: 8080 }] }],
+      },
       'td.json: containerDefinitions[0].environment[0].value',
       /environment 'PORT' of container 'a'\) must be a string, not a number/,
     ],
@@ -223,8 +258,20 @@ describe('validateContainerPort', () => {
   it.each([
     ['no container name', undefined, 8080, /names no container/, /web, sidecar/],
     ['no port', 'web', undefined, /gives no port for container 'web'/, /container-port/],
-    ['unknown container', 'api', 8080, /container 'api' is not in task definition 'web'; its containers are: web, sidecar/, /container names/],
-    ['unmapped port', 'sidecar', 8080, /port 8080 is not a containerPort of container 'sidecar' \(its port mappings: 4317, 4318\)/, /portMappings/],
+    [
+      'unknown container',
+      'api',
+      8080,
+      /container 'api' is not in task definition 'web'; its containers are: web, sidecar/,
+      /container names/,
+    ],
+    [
+      'unmapped port',
+      'sidecar',
+      8080,
+      /port 8080 is not a containerPort of container 'sidecar' \(its port mappings: 4317, 4318\)/,
+      /portMappings/,
+    ],
   ])('rejects %s, naming the given place', (_label, name, port, problem, fix) => {
     const error = catchError(() => validateContainerPort(td, name, port, "input 'container-port'"));
     expect(error.where).toBe("input 'container-port'");
