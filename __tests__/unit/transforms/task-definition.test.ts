@@ -72,6 +72,12 @@ describe('cleanTaskDefinition', () => {
     expect(input.memory).toBe('512');
   });
 
+  it('drops an empty (null) cpu or memory, as YAML gives for "cpu:" with no value', () => {
+    const { input } = cleanTaskDefinition({ ...minimal(), cpu: null, memory: '1GB' }, 'td.yaml');
+    expect(input).not.toHaveProperty('cpu');
+    expect(input.memory).toBe('1GB');
+  });
+
   it('does not modify its argument', () => {
     const raw = load('describe-task-definition.json') as Record<string, unknown>;
     const before = structuredClone(raw);
