@@ -102,7 +102,16 @@ export async function checkWithWorkflowParser(file: string, content: string, pro
     .getErrors()
     .map((e) => ({ file, source: 'workflow-parser' as const, message: e.message, ...locate(e.message) }));
   if (findings.length > 0 || parsed.value === undefined) return findings;
-  const template = await convertWorkflowTemplate(parsed.context, parsed.value, provider, {
+  // The parser only says "Unable to find reusable workflow"; keep the provider's reason too.
+  const unresolved: Finding[] = [];
+  const recording: FileProvider = {
+    getFileContent: (ref) =>
+      provider.getFileContent(ref).catch((err: unknown) => {
+        unresolved.push({ file, source: 'reusable-call', message: err instanceof Error ? err.message : String(err) });
+        throw err;
+      }),
+  };
+  const template = await convertWorkflowTemplate(parsed.context, parsed.value, recording, {
     fetchReusableWorkflowDepth: 1,
   });
   const seen = new Set<string>();
@@ -111,7 +120,7 @@ export async function checkWithWorkflowParser(file: string, content: string, pro
     seen.add(e.Message);
     findings.push({ file, source: 'workflow-parser', message: e.Message, ...locate(e.Message) });
   }
-  return findings;
+  return [...findings, ...unresolved];
 }
 
 /** Parse a `jobs.<id>.uses` workflow reference into what the file provider takes (undefined: not a workflow). */
