@@ -40,7 +40,8 @@ export const ACTIONLINT_OUTDATED: ReadonlyArray<{ pattern: RegExp; why: string }
   {
     // concurrency.queue (single|max) shipped in 2026-05; actionlint 1.7.7 predates it. GitHub's
     // own parser (also run here) knows the key and checks its value.
-    pattern: /^unexpected key "queue" for "concurrency" section\. expected one of "cancel-in-progress", "group"$/,
+    pattern:
+      /^unexpected key "queue" for "concurrency" section\. expected one of "cancel-in-progress", "group"$/,
     why: 'concurrency.queue is newer than actionlint 1.7.7',
   },
 ];
@@ -65,7 +66,10 @@ export function workflowFiles(root: string = REPO_ROOT): string[] {
  * are not fetched (no network): such calls fail the check with a message naming the reference.
  * `overrides` (path → content) lets tests put files in without writing them.
  */
-export function localFileProvider(root: string = REPO_ROOT, overrides: ReadonlyMap<string, string> = new Map()): FileProvider {
+export function localFileProvider(
+  root: string = REPO_ROOT,
+  overrides: ReadonlyMap<string, string> = new Map(),
+): FileProvider {
   const [owner, repository] = OWN_REPOSITORY.split('/');
   return {
     getFileContent(ref: FileReference): Promise<{ name: string; content: string }> {
@@ -73,7 +77,9 @@ export function localFileProvider(root: string = REPO_ROOT, overrides: ReadonlyM
       if ('owner' in ref) {
         if (ref.owner.toLowerCase() !== owner || ref.repository.toLowerCase() !== repository) {
           return Promise.reject(
-            new Error(`${ref.owner}/${ref.repository}/${ref.path}@${ref.version} is in another repository; only ${OWN_REPOSITORY} is resolved offline`),
+            new Error(
+              `${ref.owner}/${ref.repository}/${ref.path}@${ref.version} is in another repository; only ${OWN_REPOSITORY} is resolved offline`,
+            ),
           );
         }
         rel = ref.path;
@@ -96,7 +102,11 @@ function locate(message: string): { line?: number; column?: number } {
 }
 
 /** GitHub's parser: schema + expressions, then conversion with the called workflows fetched (depth 1). */
-export async function checkWithWorkflowParser(file: string, content: string, provider: FileProvider): Promise<Finding[]> {
+export async function checkWithWorkflowParser(
+  file: string,
+  content: string,
+  provider: FileProvider,
+): Promise<Finding[]> {
   const parsed = parseWorkflow({ name: file, content }, new NoOperationTraceWriter());
   const findings: Finding[] = parsed.context.errors
     .getErrors()
@@ -107,7 +117,11 @@ export async function checkWithWorkflowParser(file: string, content: string, pro
   const recording: FileProvider = {
     getFileContent: (ref) =>
       provider.getFileContent(ref).catch((err: unknown) => {
-        unresolved.push({ file, source: 'reusable-call', message: err instanceof Error ? err.message : String(err) });
+        unresolved.push({
+          file,
+          source: 'reusable-call',
+          message: err instanceof Error ? err.message : String(err),
+        });
         throw err;
       }),
   };
@@ -138,7 +152,11 @@ export function workflowReference(uses: string): FileReference | undefined {
  * boolean (GitHub refuses `wait-for-minutes: forty` when the run starts). Expressions are not typed
  * statically and are skipped. Unknown and missing inputs are the parser's findings.
  */
-export async function checkReusableCallTypes(file: string, content: string, provider: FileProvider): Promise<Finding[]> {
+export async function checkReusableCallTypes(
+  file: string,
+  content: string,
+  provider: FileProvider,
+): Promise<Finding[]> {
   const lineCounter = new LineCounter();
   const doc = parseDocument(content, { lineCounter });
   const jobs = doc.get('jobs');
@@ -157,15 +175,20 @@ export async function checkReusableCallTypes(file: string, content: string, prov
     } catch {
       continue; // the parser reports unresolvable calls
     }
-    const inputs = (called as { on?: { workflow_call?: { inputs?: Record<string, { type?: string }> } } })?.on?.workflow_call
-      ?.inputs;
+    const inputs = (called as { on?: { workflow_call?: { inputs?: Record<string, { type?: string }> } } })?.on
+      ?.workflow_call?.inputs;
     for (const item of withMap.items) {
       if (!isScalar(item.key) || !isScalar(item.value)) continue;
       const key = String(item.key.value);
       const value = item.value.value;
       const type = inputs?.[key]?.type;
       if (typeof value === 'string' && value.includes('${{')) continue;
-      const ok = type === 'number' ? typeof value === 'number' : type === 'boolean' ? typeof value === 'boolean' : true;
+      const ok =
+        type === 'number'
+          ? typeof value === 'number'
+          : type === 'boolean'
+            ? typeof value === 'boolean'
+            : true;
       if (!ok) {
         const pos = lineCounter.linePos(item.value.range?.[0] ?? 0);
         findings.push({
@@ -208,7 +231,13 @@ export async function checkWithActionlint(file: string, content: string): Promis
   const results = await loadActionlint()(content, lintPath);
   return results
     .filter((r) => r.message && !ACTIONLINT_OUTDATED.some((o) => o.pattern.test(r.message)))
-    .map((r) => ({ file, source: 'actionlint' as const, message: `${r.message} [${r.kind}]`, line: r.line, column: r.column }));
+    .map((r) => ({
+      file,
+      source: 'actionlint' as const,
+      message: `${r.message} [${r.kind}]`,
+      line: r.line,
+      column: r.column,
+    }));
 }
 
 /** Both checks on one file. `content` defaults to the file in root. */
@@ -226,7 +255,10 @@ export async function validateWorkflow(
   ];
 }
 
-export async function validateAll(root: string = REPO_ROOT, files: string[] = workflowFiles(root)): Promise<Finding[]> {
+export async function validateAll(
+  root: string = REPO_ROOT,
+  files: string[] = workflowFiles(root),
+): Promise<Finding[]> {
   const findings: Finding[] = [];
   for (const file of files) findings.push(...(await validateWorkflow(file, { root })));
   return findings;
@@ -238,14 +270,17 @@ export function formatFinding(f: Finding): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const files = argv.length > 0 ? argv.map((f) => path.relative(REPO_ROOT, path.resolve(f))) : workflowFiles();
+  const files =
+    argv.length > 0 ? argv.map((f) => path.relative(REPO_ROOT, path.resolve(f))) : workflowFiles();
   if (files.length === 0) {
     console.error('no workflow files found');
     return 1;
   }
   const findings = await validateAll(REPO_ROOT, files);
   for (const f of findings) console.error(formatFinding(f));
-  console.log(`${files.length} file(s) checked with @actions/workflow-parser and actionlint: ${findings.length} problem(s)`);
+  console.log(
+    `${files.length} file(s) checked with @actions/workflow-parser and actionlint: ${findings.length} problem(s)`,
+  );
   return findings.length > 0 ? 1 : 0;
 }
 

@@ -6,7 +6,25 @@
 import { readFileSync } from 'node:fs';
 import { parse, type Tags } from 'yaml';
 
-const SCALAR_OR_SEQ = ['Ref', 'Sub', 'GetAtt', 'Join', 'Split', 'Select', 'If', 'Equals', 'Not', 'And', 'Or', 'Condition', 'Base64', 'GetAZs', 'ImportValue', 'FindInMap', 'Cidr'];
+const SCALAR_OR_SEQ = [
+  'Ref',
+  'Sub',
+  'GetAtt',
+  'Join',
+  'Split',
+  'Select',
+  'If',
+  'Equals',
+  'Not',
+  'And',
+  'Or',
+  'Condition',
+  'Base64',
+  'GetAZs',
+  'ImportValue',
+  'FindInMap',
+  'Cidr',
+];
 
 function longName(tag: string): string {
   return tag === 'Ref' || tag === 'Condition' ? tag : `Fn::${tag}`;
@@ -23,8 +41,16 @@ export const CFN_TAGS: Tags = SCALAR_OR_SEQ.flatMap((name) => {
     return { [key]: value };
   };
   return [
-    { tag: `!${name}`, collection: 'seq' as const, resolve: (seq: { toJSON(): unknown }) => wrap(seq.toJSON()) },
-    { tag: `!${name}`, collection: 'map' as const, resolve: (map: { toJSON(): unknown }) => wrap(map.toJSON()) },
+    {
+      tag: `!${name}`,
+      collection: 'seq' as const,
+      resolve: (seq: { toJSON(): unknown }) => wrap(seq.toJSON()),
+    },
+    {
+      tag: `!${name}`,
+      collection: 'map' as const,
+      resolve: (map: { toJSON(): unknown }) => wrap(map.toJSON()),
+    },
     { tag: `!${name}`, resolve: (str: string) => wrap(str) },
   ];
 }) as Tags;
@@ -109,7 +135,9 @@ export function evaluate(ctx: EvalContext, value: unknown): unknown {
       case 'Condition':
         return condition(ctx, String(arg));
       case 'Fn::Sub':
-        return Array.isArray(arg) ? sub(ctx, String(arg[0]), (arg[1] ?? {}) as Record<string, unknown>) : sub(ctx, String(arg), {});
+        return Array.isArray(arg)
+          ? sub(ctx, String(arg[0]), (arg[1] ?? {}) as Record<string, unknown>)
+          : sub(ctx, String(arg), {});
       case 'Fn::GetAtt':
         return getAtt(ctx, String(args[0]), String(args[1]));
       case 'Fn::Join':

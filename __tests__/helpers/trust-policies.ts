@@ -12,7 +12,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { evaluate, loadCloudFormation, type EvalContext } from './cloudformation.js';
 
-export const OIDC_ROLES_TEMPLATE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../infra/github-oidc-roles.yml');
+export const OIDC_ROLES_TEMPLATE = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../infra/github-oidc-roles.yml',
+);
 
 export interface TrustPolicyParams {
   githubOrg: string;
@@ -71,7 +74,9 @@ export function stackParameters(p: TrustPolicyParams): Record<string, string> {
     ...(p.mainBranch !== undefined ? { MainBranch: p.mainBranch } : {}),
     ...(p.devEnvironment !== undefined ? { DevEnvironmentName: p.devEnvironment } : {}),
     ...(p.prodEnvironment !== undefined ? { ProdEnvironmentName: p.prodEnvironment } : {}),
-    ...(p.prodRerouteEnvironment !== undefined ? { ProdRerouteEnvironmentName: p.prodRerouteEnvironment } : {}),
+    ...(p.prodRerouteEnvironment !== undefined
+      ? { ProdRerouteEnvironmentName: p.prodRerouteEnvironment }
+      : {}),
     ...(p.existingOidcProviderArn !== undefined
       ? { CreateOidcProvider: 'false', ExistingOidcProviderArn: p.existingOidcProviderArn }
       : {}),

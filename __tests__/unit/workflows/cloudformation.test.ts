@@ -11,7 +11,9 @@ describe('infra/github-oidc-roles.yml', () => {
 
   it('parses with the short-form tags into intrinsic functions', () => {
     expect(template.Resources.GitHubOidcProvider?.Type).toBe('AWS::IAM::OIDCProvider');
-    expect(template.Resources.BuildRole?.Properties?.RoleName).toEqual({ 'Fn::Sub': 'github-build-${GitHubRepo}' });
+    expect(template.Resources.BuildRole?.Properties?.RoleName).toEqual({
+      'Fn::Sub': 'github-build-${GitHubRepo}',
+    });
     expect(template.Outputs?.BuildRoleArn).toMatchObject({ Value: { 'Fn::GetAtt': ['BuildRole', 'Arn'] } });
   });
 
@@ -55,14 +57,19 @@ describe('infra/github-oidc-roles.yml', () => {
       const s = doc.Statement[0]!;
       expect(s.Effect).toBe('Allow');
       expect(s.Action).toBe('sts:AssumeRoleWithWebIdentity');
-      expect(s.Principal.Federated).toBe('arn:aws:iam::222222222222:oidc-provider/token.actions.githubusercontent.com');
+      expect(s.Principal.Federated).toBe(
+        'arn:aws:iam::222222222222:oidc-provider/token.actions.githubusercontent.com',
+      );
       expect(Object.keys(s.Condition)).toEqual(['StringEquals']);
       expect(s.Condition.StringEquals?.[AUD]).toBe('sts.amazonaws.com');
       return s.Condition.StringEquals?.[SUB];
     };
     expect(only(p.build)).toBe('repo:acme/web:ref:refs/heads/main');
     expect(only(p.dev)).toBe('repo:acme/web:environment:dev');
-    expect(only(p.prod)).toEqual(['repo:acme/web:environment:production', 'repo:acme/web:environment:production-reroute']);
+    expect(only(p.prod)).toEqual([
+      'repo:acme/web:environment:production',
+      'repo:acme/web:environment:production-reroute',
+    ]);
     expect(only(p.prodPlan)).toBe('repo:acme/web:ref:refs/heads/main');
   });
 
@@ -95,14 +102,21 @@ describe('infra/github-oidc-roles.yml', () => {
     const ctx = evalContext({ ...params, parameters: extra });
     const props = ctx.template.Resources[logicalId]?.Properties ?? {};
     return evaluate(ctx, props) as {
-      PolicyDocument?: { Statement: { Sid: string; Action: string | string[]; Resource: unknown; Condition?: unknown }[] };
-      Policies?: { PolicyDocument: { Statement: { Sid: string; Action: string | string[]; Resource: unknown }[] } }[];
+      PolicyDocument?: {
+        Statement: { Sid: string; Action: string | string[]; Resource: unknown; Condition?: unknown }[];
+      };
+      Policies?: {
+        PolicyDocument: { Statement: { Sid: string; Action: string | string[]; Resource: unknown }[] };
+      }[];
     };
   };
-  const actions = (statements: { Action: string | string[] }[]): string[] => statements.flatMap((s) => [s.Action].flat()).sort();
+  const actions = (statements: { Action: string | string[] }[]): string[] =>
+    statements.flatMap((s) => [s.Action].flat()).sort();
 
   it('the deploy policy allows exactly the calls the action makes', () => {
-    const doc = policyOf('DeployPolicy', { PassRoleArns: 'arn:aws:iam::222222222222:role/task,arn:aws:iam::222222222222:role/exec' }).PolicyDocument!;
+    const doc = policyOf('DeployPolicy', {
+      PassRoleArns: 'arn:aws:iam::222222222222:role/task,arn:aws:iam::222222222222:role/exec',
+    }).PolicyDocument!;
     expect(actions(doc.Statement)).toEqual(
       [
         'ecs:DescribeServices',
@@ -128,7 +142,10 @@ describe('infra/github-oidc-roles.yml', () => {
       ].sort(),
     );
     const pass = doc.Statement.find((s) => s.Action === 'iam:PassRole');
-    expect(pass?.Resource).toEqual(['arn:aws:iam::222222222222:role/task', 'arn:aws:iam::222222222222:role/exec']);
+    expect(pass?.Resource).toEqual([
+      'arn:aws:iam::222222222222:role/task',
+      'arn:aws:iam::222222222222:role/exec',
+    ]);
     expect(pass?.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
     expect(doc.Statement.find((s) => s.Action === 'ecs:TagResource')?.Condition).toEqual({
       StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' },
@@ -148,24 +165,42 @@ describe('infra/github-oidc-roles.yml', () => {
 
   it('the build role pushes to the one repository only, and dev/prod accounts may pull from it', () => {
     const stmts = policyOf('BuildRole').Policies![0]!.PolicyDocument.Statement;
-    expect(stmts.find((s) => s.Sid === 'Login')).toMatchObject({ Action: 'ecr:GetAuthorizationToken', Resource: '*' });
-    expect(stmts.find((s) => s.Sid === 'PushAndCache')?.Resource).toBe('arn:aws:ecr:us-east-1:222222222222:repository/web');
+    expect(stmts.find((s) => s.Sid === 'Login')).toMatchObject({
+      Action: 'ecr:GetAuthorizationToken',
+      Resource: '*',
+    });
+    expect(stmts.find((s) => s.Sid === 'PushAndCache')?.Resource).toBe(
+      'arn:aws:ecr:us-east-1:222222222222:repository/web',
+    );
     expect(actions(stmts)).toContain('ecr:PutImage');
-    const ctx = evalContext({ ...params, parameters: { DevAccountId: '333333333333', ProdAccountId: '444444444444' } });
+    const ctx = evalContext({
+      ...params,
+      parameters: { DevAccountId: '333333333333', ProdAccountId: '444444444444' },
+    });
     const repo = evaluate(ctx, ctx.template.Resources.Repository?.Properties) as {
       RepositoryPolicyText: { Statement: { Principal: { AWS: string[] }; Action: string[] }[] };
     };
     const pull = repo.RepositoryPolicyText.Statement[0]!;
     expect(pull.Principal.AWS).toEqual(['arn:aws:iam::333333333333:root', 'arn:aws:iam::444444444444:root']);
-    expect(pull.Action.sort()).toEqual(['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']);
+    expect(pull.Action.sort()).toEqual([
+      'ecr:BatchCheckLayerAvailability',
+      'ecr:BatchGetImage',
+      'ecr:GetDownloadUrlForLayer',
+    ]);
   });
 
   it('each role exists only when asked for', () => {
-    const ctx = evalContext({ ...params, parameters: { CreateBuildRole: 'false', CreateProdDeployRole: 'false', CreateProdPlanRole: 'false' } });
+    const ctx = evalContext({
+      ...params,
+      parameters: { CreateBuildRole: 'false', CreateProdDeployRole: 'false', CreateProdPlanRole: 'false' },
+    });
     expect(condition(ctx, 'MakeBuild')).toBe(false);
     expect(condition(ctx, 'MakeDev')).toBe(true);
     expect(condition(ctx, 'DeployRoleInAccount')).toBe(true);
-    const none = evalContext({ ...params, parameters: { CreateDevDeployRole: 'false', CreateProdDeployRole: 'false' } });
+    const none = evalContext({
+      ...params,
+      parameters: { CreateDevDeployRole: 'false', CreateProdDeployRole: 'false' },
+    });
     expect(condition(none, 'DeployRoleInAccount')).toBe(false);
     expect(template.Resources.DevDeployRole?.Condition).toBe('MakeDev');
     expect(template.Resources.DeployPolicy?.Condition).toBe('DeployRoleInAccount');

@@ -14,7 +14,8 @@ describe('internal references use the major of package.json', () => {
     const refs: { file: string; ref: string }[] = [];
     for (const file of files) {
       const text = readFileSync(path.join(REPO_ROOT, file), 'utf8');
-      for (const m of text.matchAll(/[\w.-]+\/ecs-codedeploy-action(?:\/[\w./-]+)?@([\w.-]+)/g)) refs.push({ file, ref: m[0] });
+      for (const m of text.matchAll(/[\w.-]+\/ecs-codedeploy-action(?:\/[\w./-]+)?@([\w.-]+)/g))
+        refs.push({ file, ref: m[0] });
     }
     expect(refs.length).toBeGreaterThan(10);
     expect(refs.filter((r) => !r.ref.endsWith(`@${major}`))).toEqual([]);

@@ -32,9 +32,12 @@ describe('every workflow and template', () => {
     );
   });
 
-  it.each(workflowFiles())('%s passes @actions/workflow-parser, the input checks and actionlint', async (file) => {
-    expect(messages(await validateWorkflow(file))).toEqual([]);
-  });
+  it.each(workflowFiles())(
+    '%s passes @actions/workflow-parser, the input checks and actionlint',
+    async (file) => {
+      expect(messages(await validateWorkflow(file))).toEqual([]);
+    },
+  );
 });
 
 describe('broken workflows are rejected with a message naming the problem', () => {
@@ -64,7 +67,9 @@ describe('broken workflows are rejected with a message naming the problem', () =
 
   it('a literal of the wrong type for a number input', async () => {
     const found = messages(await validateWorkflow(broken('caller-wrong-type.yml')));
-    expect(found).toEqual([expect.stringMatching(/\[reusable-call\] Input wait-for-minutes .* is a number, but "forty" is given/)]);
+    expect(found).toEqual([
+      expect.stringMatching(/\[reusable-call\] Input wait-for-minutes .* is a number, but "forty" is given/),
+    ]);
   });
 
   it('environment on a job that calls a reusable workflow', async () => {
@@ -80,7 +85,11 @@ describe('broken workflows are rejected with a message naming the problem', () =
   it('a step output that does not exist (actionlint)', async () => {
     const found = await validateWorkflow(broken('undefined-step-output.yml'));
     expect(found).toHaveLength(1);
-    expect(found[0]).toMatchObject({ source: 'actionlint', line: 12, message: expect.stringMatching(/property "frist" is not defined/) });
+    expect(found[0]).toMatchObject({
+      source: 'actionlint',
+      line: 12,
+      message: expect.stringMatching(/property "frist" is not defined/),
+    });
   });
 
   it('an expression naming a context that does not exist (parser)', async () => {
@@ -89,7 +98,9 @@ describe('broken workflows are rejected with a message naming the problem', () =
       '${{ input.deployment-id }}',
     );
     const found = messages(await validateWorkflow('.github/workflows/operate.yml', { content }));
-    expect(found).toEqual(expect.arrayContaining([expect.stringMatching(/Unrecognized named-value: 'input'/)]));
+    expect(found).toEqual(
+      expect.arrayContaining([expect.stringMatching(/Unrecognized named-value: 'input'/)]),
+    );
   });
 
   it('a call to a workflow that does not exist in this repository', async () => {
@@ -118,7 +129,9 @@ describe('the actionlint wrapper', () => {
       '',
     ].join('\n');
     const found = await checkWithActionlint('.github/workflows/q.yml', content);
-    expect(found.map((f) => f.message)).toEqual([expect.stringMatching(/unexpected key "cancel-in-progres"/)]);
+    expect(found.map((f) => f.message)).toEqual([
+      expect.stringMatching(/unexpected key "cancel-in-progres"/),
+    ]);
     expect(ACTIONLINT_OUTDATED).toHaveLength(1);
   });
 });
@@ -126,18 +139,25 @@ describe('the actionlint wrapper', () => {
 describe('resolving called workflows', () => {
   it('parses local and same-repository references and nothing else', () => {
     expect(workflowReference('./.github/workflows/x.yml')).toEqual({ path: './.github/workflows/x.yml' });
-    expect(workflowReference('acme-platform/ecs-codedeploy-action/.github/workflows/_deploy.yml@v1')).toEqual({
-      owner: 'acme-platform',
-      repository: 'ecs-codedeploy-action',
-      path: '.github/workflows/_deploy.yml',
-      version: 'v1',
-    });
+    expect(workflowReference('acme-platform/ecs-codedeploy-action/.github/workflows/_deploy.yml@v1')).toEqual(
+      {
+        owner: 'acme-platform',
+        repository: 'ecs-codedeploy-action',
+        path: '.github/workflows/_deploy.yml',
+        version: 'v1',
+      },
+    );
     expect(workflowReference('actions/checkout@v5')).toBeUndefined();
   });
 
   it('refuses other repositories (no network)', async () => {
     await expect(
-      localFileProvider().getFileContent({ owner: 'octo', repository: 'other', path: '.github/workflows/x.yml', version: 'v1' }),
+      localFileProvider().getFileContent({
+        owner: 'octo',
+        repository: 'other',
+        path: '.github/workflows/x.yml',
+        version: 'v1',
+      }),
     ).rejects.toThrow(/another repository/);
   });
 });

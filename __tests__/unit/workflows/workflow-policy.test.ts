@@ -33,7 +33,9 @@ const read = (file: string): string => readFileSync(path.join(REPO_ROOT, file), 
 const load = (file: string): Workflow => parse(read(file)) as Workflow;
 const files = workflowFiles();
 const workflows = files.map((file) => ({ file, wf: load(file) }));
-const allJobs = workflows.flatMap(({ file, wf }) => Object.entries(wf.jobs).map(([id, job]) => ({ file, id, job })));
+const allJobs = workflows.flatMap(({ file, wf }) =>
+  Object.entries(wf.jobs).map(([id, job]) => ({ file, id, job })),
+);
 
 const ownPrefix = `${OWN_REPOSITORY}`;
 const SUB_ACTIONS = ['', 'plan', 'promote', 'rollback'] as const;
@@ -46,8 +48,10 @@ function ownAction(uses: string | undefined): string | undefined {
   const sub = m[1].startsWith(`${ownPrefix}/`) ? m[1].slice(ownPrefix.length + 1) : undefined;
   return sub !== undefined && (SUB_ACTIONS as readonly string[]).includes(sub) ? sub : undefined;
 }
-const isOwnWorkflow = (uses: string | undefined): boolean => !!uses && uses.startsWith(`${ownPrefix}/.github/workflows/`);
-const calledFile = (uses: string): string => `.github/workflows/${uses.replace(/^.*\.github\/workflows\//, '').replace(/@.*$/, '')}`;
+const isOwnWorkflow = (uses: string | undefined): boolean =>
+  !!uses && uses.startsWith(`${ownPrefix}/.github/workflows/`);
+const calledFile = (uses: string): string =>
+  `.github/workflows/${uses.replace(/^.*\.github\/workflows\//, '').replace(/@.*$/, '')}`;
 
 interface ActionInput {
   required?: boolean;
@@ -74,7 +78,9 @@ function assumesRole(job: Job, seen = new Set<string>()): boolean {
 }
 
 const DEPLOYING = new Set(['', 'promote', 'rollback']);
-const deployJobs = allJobs.filter(({ job }) => (job.steps ?? []).some((s) => DEPLOYING.has(ownAction(s.uses) ?? 'x')));
+const deployJobs = allJobs.filter(({ job }) =>
+  (job.steps ?? []).some((s) => DEPLOYING.has(ownAction(s.uses) ?? 'x')),
+);
 
 describe('workflow policy', () => {
   it('checks the files it should', () => {
@@ -86,24 +92,35 @@ describe('workflow policy', () => {
     ]);
   });
 
-  it.each(allJobs.map((j) => [`${j.file}#${j.id}`, j] as const))('%s declares explicit, minimal permissions', (_name, { job }) => {
-    expect(typeof job.permissions).toBe('object');
-    const allowed: Record<string, string[]> = { contents: ['read'], 'id-token': ['write'], actions: ['write'] };
-    for (const [scope, level] of Object.entries(job.permissions as Record<string, string>)) {
-      expect(allowed[scope] ?? []).toContain(level);
-    }
-    // actions: write is only for the GitHub Actions layer cache of the build.
-    if ((job.permissions as Record<string, string>).actions === 'write') {
-      const usesBuild =
-        (job.steps ?? []).some((s) => s.uses?.startsWith('docker/build-push-action@')) || (job.uses ?? '').includes('/build.yml');
-      expect(usesBuild).toBe(true);
-    }
-  });
+  it.each(allJobs.map((j) => [`${j.file}#${j.id}`, j] as const))(
+    '%s declares explicit, minimal permissions',
+    (_name, { job }) => {
+      expect(typeof job.permissions).toBe('object');
+      const allowed: Record<string, string[]> = {
+        contents: ['read'],
+        'id-token': ['write'],
+        actions: ['write'],
+      };
+      for (const [scope, level] of Object.entries(job.permissions as Record<string, string>)) {
+        expect(allowed[scope] ?? []).toContain(level);
+      }
+      // actions: write is only for the GitHub Actions layer cache of the build.
+      if ((job.permissions as Record<string, string>).actions === 'write') {
+        const usesBuild =
+          (job.steps ?? []).some((s) => s.uses?.startsWith('docker/build-push-action@')) ||
+          (job.uses ?? '').includes('/build.yml');
+        expect(usesBuild).toBe(true);
+      }
+    },
+  );
 
-  it.each(allJobs.map((j) => [`${j.file}#${j.id}`, j] as const))('%s has id-token: write exactly when it assumes a role', (_name, { job }) => {
-    const perms = job.permissions as Record<string, string>;
-    expect(perms['id-token'] === 'write').toBe(assumesRole(job));
-  });
+  it.each(allJobs.map((j) => [`${j.file}#${j.id}`, j] as const))(
+    '%s has id-token: write exactly when it assumes a role',
+    (_name, { job }) => {
+      const perms = job.permissions as Record<string, string>;
+      expect(perms['id-token'] === 'write').toBe(assumesRole(job));
+    },
+  );
 
   it('workflows that are triggered (not called) grant nothing at the top level', () => {
     for (const { file, wf } of workflows) {
@@ -125,7 +142,10 @@ describe('workflow policy', () => {
         if (uses.startsWith(`${OWN_REPOSITORY}/`) || uses.startsWith(`${OWN_REPOSITORY}@`)) {
           expect({ file, uses }).toEqual({ file, uses: expect.stringMatching(new RegExp(`@v${major}$`)) });
         } else {
-          expect({ file, line: line.trim() }).toEqual({ file, line: expect.stringMatching(/@[0-9a-f]{40} # v\d+\.\d+\.\d+$/) });
+          expect({ file, line: line.trim() }).toEqual({
+            file,
+            line: expect.stringMatching(/@[0-9a-f]{40} # v\d+\.\d+\.\d+$/),
+          });
         }
       }
     }
@@ -162,21 +182,33 @@ describe('workflow policy', () => {
   it('the deploy and promote jobs of production share one group; operate uses its own (a rollback must not wait for the deploy)', () => {
     const group = (file: string, id: string): string =>
       ((load(file).jobs[id]?.concurrency ?? {}) as { group: string }).group;
-    expect(group('.github/workflows/deploy-prod.yml', 'promote')).toBe(group('.github/workflows/_deploy.yml', 'deploy'));
-    expect(group('.github/workflows/operate.yml', 'operate')).not.toBe(group('.github/workflows/_deploy.yml', 'deploy'));
+    expect(group('.github/workflows/deploy-prod.yml', 'promote')).toBe(
+      group('.github/workflows/_deploy.yml', 'deploy'),
+    );
+    expect(group('.github/workflows/operate.yml', 'operate')).not.toBe(
+      group('.github/workflows/_deploy.yml', 'deploy'),
+    );
   });
 
   it('the production deploy needs the plan job, which runs the plan sub-action outside the protected environment', () => {
     const prod = load('.github/workflows/deploy-prod.yml');
     const deploy = prod.jobs.deploy;
     const plan = prod.jobs.plan;
-    expect(deploy?.needs === 'plan' || (Array.isArray(deploy?.needs) && deploy.needs.includes('plan'))).toBe(true);
-    expect(isOwnWorkflow(deploy?.uses) && calledFile(deploy?.uses ?? '')).toBe('.github/workflows/_deploy.yml');
+    expect(deploy?.needs === 'plan' || (Array.isArray(deploy?.needs) && deploy.needs.includes('plan'))).toBe(
+      true,
+    );
+    expect(isOwnWorkflow(deploy?.uses) && calledFile(deploy?.uses ?? '')).toBe(
+      '.github/workflows/_deploy.yml',
+    );
     expect(deploy?.with?.environment).toBe('${{ inputs.environment }}');
-    expect((prod.on.workflow_call as { inputs: Record<string, { default?: string }> }).inputs.environment?.default).toBe('production');
+    expect(
+      (prod.on.workflow_call as { inputs: Record<string, { default?: string }> }).inputs.environment?.default,
+    ).toBe('production');
     expect(plan?.environment).toBeUndefined();
     expect((plan?.steps ?? []).map((s) => ownAction(s.uses))).toContain('plan');
-    expect(plan?.steps?.find((s) => ownAction(s.uses) === 'plan')?.with?.['role-to-assume']).toBe('${{ inputs.plan-role-to-assume }}');
+    expect(plan?.steps?.find((s) => ownAction(s.uses) === 'plan')?.with?.['role-to-assume']).toBe(
+      '${{ inputs.plan-role-to-assume }}',
+    );
     // The second approval: deploy holds in Ready, promote runs in its own environment.
     expect(deploy?.with?.['wait-until']).toMatch(/'ready'/);
     expect(prod.jobs.promote?.needs).toBe('deploy');
@@ -197,7 +229,10 @@ describe('workflow policy', () => {
         const required = Object.entries(inputs)
           .filter(([, i]) => i.required === true)
           .map(([k]) => k);
-        expect({ where, missing: required.filter((k) => !given.includes(k)) }).toEqual({ where, missing: [] });
+        expect({ where, missing: required.filter((k) => !given.includes(k)) }).toEqual({
+          where,
+          missing: [],
+        });
       }
     }
     expect(steps).toBeGreaterThanOrEqual(5);
@@ -205,7 +240,9 @@ describe('workflow policy', () => {
 
   it('the deploy jobs pass role-to-assume to the action and need no configure-aws-credentials step', () => {
     for (const { job } of deployJobs) {
-      expect((job.steps ?? []).some((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials'))).toBe(false);
+      expect((job.steps ?? []).some((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials'))).toBe(
+        false,
+      );
     }
   });
 
