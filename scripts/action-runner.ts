@@ -28,6 +28,8 @@ export interface ActionRunOptions {
   cancelAfterMs?: number;
   /** send SIGINT when a log line matches, then SIGTERM 7.5 s later */
   cancelWhen?: RegExp;
+  /** SIGKILL when a log line matches: a main step that dies without handling anything (runner lost, OOM) */
+  killWhen?: RegExp;
   /** echo the action's output as it comes */
   echo?: boolean | ((chunk: string) => void);
   timeoutMs?: number;
@@ -126,6 +128,7 @@ export async function runAction(options: ActionRunOptions = {}): Promise<ActionR
     stdout += text;
     if (echo) echo(text);
     if (options.cancelWhen?.test(stdout)) cancel();
+    if (options.killWhen?.test(stdout)) child.kill('SIGKILL');
   });
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();

@@ -1,0 +1,205 @@
+/**
+ * End-to-end harness: a started emulator with a seeded blue/green service and deploy role, and a way to
+ * run the bundled entry points (dist/index.js, dist/promote/index.js, …) against it as the runner does.
+ */
+import { startEmulator, type Emulator } from '../../emulator/index.js';
+import { runAction, type ActionRunOptions, type ActionRunResult } from '../../scripts/action-runner.js';
+
+export const OIDC_PROVIDER = 'token.actions.githubusercontent.com';
+export const REPOSITORY = 'acme/web';
+
+export type BlueGreenOptions = NonNullable<Parameters<Emulator['seed']['blueGreenService']>[0]>;
+
+export interface World {
+  emulator: Emulator;
+  seeded: ReturnType<Emulator['seed']['blueGreenService']>;
+  roleArn: string;
+  image: string;
+  taskDefinition: Record<string, unknown>;
+  files: Record<string, string>;
+  /** inputs every deploy run needs (region, role, cluster, service, files, image) */
+  baseInputs: Record<string, string>;
+  deploy(inputs?: Record<string, string | undefined>, options?: ActionRunOptions): Promise<ActionRunResult>;
+  run(entry: string, inputs: Record<string, string | undefined>, options?: ActionRunOptions): Promise<ActionRunResult>;
+  stop(): Promise<void>;
+}
+
+export function trustPolicyFor(accountId: string, sub: string): object {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Federated: `arn:aws:iam::${accountId}:oidc-provider/${OIDC_PROVIDER}` },
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Condition: {
+          StringEquals: { [`${OIDC_PROVIDER}:aud`]: 'sts.amazonaws.com' },
+          StringLike: { [`${OIDC_PROVIDER}:sub`]: sub },
+        },
+      },
+    ],
+  };
+}
+
+export function appSpecYaml(containerName: string, containerPort: number, hooks: Record<string, string> = {}): string {
+  const lines = [
+    'version: 0.0',
+    'Resources:',
+    '  - TargetService:',
+    '      Type: AWS::ECS::Service',
+    '      Properties:',
+    '        TaskDefinition: "<TASK_DEFINITION>"',
+    '        LoadBalancerInfo:',
+    `          ContainerName: ${containerName}`,
+    `          ContainerPort: ${containerPort}`,
+  ];
+  const entries = Object.entries(hooks);
+  if (entries.length) {
+    lines.push('Hooks:');
+    for (const [event, fn] of entries) lines.push(`  - ${event}: ${fn}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export const SECRET_ENV_VALUE = 'hunter2-e2e-do-not-print';
+
+export async function startWorld(
+  options: { clockScale?: number; service?: BlueGreenOptions; hooks?: Record<string, string> } = {},
+): Promise<World> {
+  const emulator = await startEmulator({ clockScale: options.clockScale ?? 60, requireKnownCredentials: true });
+  const seeded = emulator.seed.blueGreenService({ terminationWaitMinutes: 1, ...options.service });
+  for (const fn of Object.values(options.hooks ?? {})) emulator.seed.lambda(fn);
+  const role = emulator.seed.role({
+    name: 'github-deploy-dev',
+    trustPolicy: trustPolicyFor(emulator.accountId, `repo:${REPOSITORY}:environment:dev`),
+  });
+  emulator.oidc.setClaims({ repository: REPOSITORY, environment: 'dev', sub: `repo:${REPOSITORY}:environment:dev` });
+  const image = `${emulator.accountId}.dkr.ecr.${emulator.region}.amazonaws.com/web@sha256:${'ab'.repeat(32)}`;
+  const taskDefinition = {
+    family: seeded.family,
+    networkMode: 'awsvpc',
+    requiresCompatibilities: ['FARGATE'],
+    cpu: '256',
+    memory: '512',
+    containerDefinitions: [
+      {
+        name: seeded.containerName,
+        image: 'public.ecr.aws/nginx/nginx:1.27',
+        essential: true,
+        portMappings: [{ containerPort: seeded.containerPort, protocol: 'tcp' }],
+        environment: [
+          { name: 'LOG_LEVEL', value: 'info' },
+          { name: 'DATABASE_PASSWORD', value: SECRET_ENV_VALUE },
+          { name: 'EMPTY_ON_PURPOSE', value: '' },
+        ],
+      },
+    ],
+  };
+  const files = {
+    'task-definition.json': JSON.stringify(taskDefinition, null, 2),
+    'appspec.yaml': appSpecYaml(seeded.containerName, seeded.containerPort, options.hooks),
+  };
+  const baseInputs = {
+    'aws-region': emulator.region,
+    'role-to-assume': role.arn,
+    cluster: seeded.cluster,
+    service: seeded.service,
+    'task-definition': 'task-definition.json',
+    'codedeploy-appspec': 'appspec.yaml',
+    'container-name': seeded.containerName,
+    image,
+  };
+  const run: World['run'] = (entry, inputs, runOptions = {}) =>
+    runAction({
+      entry,
+      timeoutMs: 90_000,
+      ...runOptions,
+      inputs: Object.fromEntries(Object.entries(inputs).filter(([, v]) => v !== undefined)) as Record<string, string>,
+      env: { ...emulator.env(), ...runOptions.env },
+      files: { ...files, ...runOptions.files },
+    });
+  return {
+    emulator,
+    seeded,
+    roleArn: role.arn,
+    image,
+    taskDefinition,
+    files,
+    baseInputs,
+    deploy: (inputs = {}, runOptions) => run('dist/index.js', { ...baseInputs, ...inputs }, runOptions),
+    run,
+    stop: () => emulator.stop(),
+  };
+}
+
+/** The `::error …::message` annotations a run printed. */
+export function annotations(stdout: string, kind: 'error' | 'warning' | 'notice' = 'error'): string[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith(`::${kind}`))
+    .map((l) => l.replace(/^::[a-z]+[^:]*::/, '').replace(/%0A/g, '\n').replace(/%25/g, '%'));
+}
+
+/** Names of the AWS actions called, in order (optionally only those that changed something). */
+export function callNames(emulator: Emulator): string[] {
+  return emulator.calls.map((c) => c.action);
+}
+
+export const MUTATING_ACTIONS = [
+  'RegisterTaskDefinition',
+  'DeregisterTaskDefinition',
+  'CreateDeployment',
+  'StopDeployment',
+  'ContinueDeployment',
+];
+
+import { ECSClient, DescribeServicesCommand, ListTaskDefinitionsCommand } from '@aws-sdk/client-ecs';
+import {
+  CodeDeployClient,
+  GetDeploymentCommand,
+  ListDeploymentsCommand,
+  type DeploymentInfo,
+} from '@aws-sdk/client-codedeploy';
+
+/** SDK clients with the emulator's static test credentials, to look at what the action did. */
+export function inspect(world: World): {
+  ecs: ECSClient;
+  codedeploy: CodeDeployClient;
+  runningTaskDefinition(): Promise<string | undefined>;
+  revisions(): Promise<string[]>;
+  deployments(): Promise<DeploymentInfo[]>;
+  deployment(id: string): Promise<DeploymentInfo>;
+} {
+  const env = world.emulator.env();
+  const config = {
+    region: world.emulator.region,
+    endpoint: world.emulator.url,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID as string, secretAccessKey: env.AWS_SECRET_ACCESS_KEY as string },
+    maxAttempts: 1,
+  };
+  const ecs = new ECSClient(config);
+  const codedeploy = new CodeDeployClient(config);
+  const { seeded } = world;
+  const deployment = async (id: string): Promise<DeploymentInfo> =>
+    (await codedeploy.send(new GetDeploymentCommand({ deploymentId: id }))).deploymentInfo as DeploymentInfo;
+  return {
+    ecs,
+    codedeploy,
+    async runningTaskDefinition() {
+      const out = await ecs.send(new DescribeServicesCommand({ cluster: seeded.cluster, services: [seeded.service] }));
+      const service = out.services?.[0];
+      return service?.taskSets?.find((s) => s.status === 'PRIMARY')?.taskDefinition ?? service?.taskDefinition;
+    },
+    async revisions() {
+      const out = await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: seeded.family, sort: 'ASC' }));
+      return out.taskDefinitionArns ?? [];
+    },
+    async deployments() {
+      const out = await codedeploy.send(
+        new ListDeploymentsCommand({ applicationName: seeded.application, deploymentGroupName: seeded.deploymentGroup }),
+      );
+      return Promise.all((out.deployments ?? []).map(deployment));
+    },
+    deployment,
+  };
+}

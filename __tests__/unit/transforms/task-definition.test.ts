@@ -1,0 +1,341 @@
+import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TaskDefinition } from '@aws-sdk/client-ecs';
+import { InputError } from '../../../src/errors.js';
+import { parseJsonOrYaml } from '../../../src/files.js';
+import {
+  READ_ONLY_TASK_DEFINITION_FIELDS,
+  cleanTaskDefinition,
+  describeImage,
+  renderImage,
+  summarizeTaskDefinition,
+  validateContainerPort,
+} from '../../../src/task-definition.js';
+
+const fixtures = fileURLToPath(new URL('../../fixtures/', import.meta.url));
+const load = (name: string) => parseJsonOrYaml(readFileSync(join(fixtures, name), 'utf8'), name);
+
+function catchError(fn: () => unknown): InputError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(InputError);
+    return error as InputError;
+  }
+  throw new Error('expected an InputError, nothing was thrown');
+}
+
+const minimal = () => ({ family: 'web', containerDefinitions: [{ name: 'web', image: 'nginx' }] });
+
+describe('cleanTaskDefinition', () => {
+  it('keeps a bare task definition as written, including empty environment values', () => {
+    const raw = load('task-definition.json');
+    const { input, removedFields } = cleanTaskDefinition(raw, 'task-definition.json');
+    expect(removedFields).toEqual([]);
+    expect(input).toEqual(raw);
+    expect(input.containerDefinitions?.[0]?.environment).toContainEqual({ name: 'FEATURE_FLAG', value: '' });
+  });
+
+  it('unwraps describe-task-definition output, drops read-only fields and keeps tags', () => {
+    const { input, removedFields } = cleanTaskDefinition(load('describe-task-definition.json'), 'td.json');
+    expect(removedFields.sort()).toEqual(
+      [
+        'taskDefinitionArn',
+        'revision',
+        'status',
+        'compatibilities',
+        'requiresAttributes',
+        'registeredAt',
+        'registeredBy',
+      ].sort(),
+    );
+    for (const field of READ_ONLY_TASK_DEFINITION_FIELDS) expect(input).not.toHaveProperty(field);
+    expect(input.tags).toEqual([{ key: 'commit', value: 'abc123' }]);
+    expect(input.family).toBe('web');
+    expect(input.volumes).toEqual([]);
+    expect(input.containerDefinitions?.[0]?.environment).toEqual([{ name: 'EMPTY', value: '' }]);
+  });
+
+  it('drops deregisteredAt and deleteRequestedAt too', () => {
+    const { removedFields } = cleanTaskDefinition(
+      { ...minimal(), deregisteredAt: 1, deleteRequestedAt: 2 },
+      'td.json',
+    );
+    expect(removedFields).toEqual(['deregisteredAt', 'deleteRequestedAt']);
+  });
+
+  it('turns numeric cpu and memory into strings', () => {
+    const { input } = cleanTaskDefinition(load('task-definition.yaml'), 'task-definition.yaml');
+    expect(input.cpu).toBe('256');
+    expect(input.memory).toBe('512');
+  });
+
+  it('drops an empty (null) cpu or memory, as YAML gives for "cpu:" with no value', () => {
+    const { input } = cleanTaskDefinition({ ...minimal(), cpu: null, memory: '1GB' }, 'td.yaml');
+    expect(input).not.toHaveProperty('cpu');
+    expect(input.memory).toBe('1GB');
+  });
+
+  it('does not modify its argument', () => {
+    const raw = load('describe-task-definition.json') as Record<string, unknown>;
+    const before = structuredClone(raw);
+    const { input } = cleanTaskDefinition(raw, 'td.json');
+    input.containerDefinitions?.[0]?.environment?.push({ name: 'X', value: 'y' });
+    expect(raw).toEqual(before);
+    const numeric = { ...minimal(), cpu: 256 };
+    cleanTaskDefinition(numeric, 'td.json');
+    expect(numeric.cpu).toBe(256);
+  });
+
+  it('suggests the field for a near miss and lists the valid fields', () => {
+    const error = catchError(() => cleanTaskDefinition({ ...minimal(), executionRoleARN: 'arn' }, 'td.json'));
+    expect(error.where).toBe('td.json: executionRoleARN');
+    expect(error.message).toContain("did you mean 'executionRoleArn'?");
+    expect(error.fix).toContain('Valid fields: family, taskRoleArn, executionRoleArn');
+    expect(error.fix).toContain('enableFaultInjection');
+  });
+
+  it('suggests by edit distance', () => {
+    const error = catchError(() => cleanTaskDefinition({ ...minimal(), containerDefinition: [] }, 'td.json'));
+    expect(error.message).toContain("did you mean 'containerDefinitions'?");
+  });
+
+  it('lists valid fields without a suggestion for an unrelated field', () => {
+    const error = catchError(() => cleanTaskDefinition({ ...minimal(), somethingElse: true }, 'td.json'));
+    expect(error.message).not.toContain('did you mean');
+    expect(error.fix).toMatch(/^Remove it\. Valid fields: /);
+  });
+
+  it('rejects extra keys next to taskDefinition in describe output', () => {
+    const error = catchError(() =>
+      cleanTaskDefinition({ taskDefinition: minimal(), ResponseMetadata: {} }, 'td.json'),
+    );
+    expect(error.where).toBe('td.json: ResponseMetadata');
+    expect(error.fix).toMatch(/bare task definition/);
+  });
+
+  it.each([
+    [
+      'missing family',
+      { containerDefinitions: [{ name: 'a', image: 'b' }] },
+      'td.json: family',
+      /is missing/,
+    ],
+    [
+      'empty family',
+      { family: '', containerDefinitions: [{ name: 'a', image: 'b' }] },
+      'td.json: family',
+      /non-empty string/,
+    ],
+    ['missing containers', { family: 'web' }, 'td.json: containerDefinitions', /is missing/],
+    [
+      'empty containers',
+      { family: 'web', containerDefinitions: [] },
+      'td.json: containerDefinitions',
+      /non-empty list/,
+    ],
+    [
+      'non-object container',
+      { family: 'web', containerDefinitions: ['nginx'] },
+      'td.json: containerDefinitions[0]',
+      /must be an object/,
+    ],
+    [
+      'container without name',
+      { family: 'web', containerDefinitions: [{ name: 'a', image: 'x' }, { image: 'nginx' }] },
+      'td.json: containerDefinitions[1].name',
+      /is missing/,
+    ],
+    [
+      'container without image',
+      { family: 'web', containerDefinitions: [{ name: 'a' }] },
+      'td.json: containerDefinitions[0].image',
+      /is missing for container 'a'/,
+    ],
+    [
+      'numeric image',
+      { family: 'web', containerDefinitions: [{ name: 'a', image: 5 }] },
+      'td.json: containerDefinitions[0].image',
+      /must be a string/,
+    ],
+    [
+      'duplicate container names',
+      {
+        family: 'web',
+        containerDefinitions: [
+          { name: 'a', image: 'x' },
+          { name: 'a', image: 'y' },
+        ],
+      },
+      'td.json: containerDefinitions[1].name',
+      /already the name of containerDefinitions\[0\]/,
+    ],
+    [
+      'portMappings not a list',
+      {
+        family: 'web',
+        containerDefinitions: [{ name: 'a', image: 'x', portMappings: { containerPort: 80 } }],
+      },
+      'td.json: containerDefinitions[0].portMappings',
+      /must be a list/,
+    ],
+    [
+      'bad containerPort',
+      {
+        family: 'web',
+        containerDefinitions: [{ name: 'a', image: 'x', portMappings: [{ containerPort: 70000 }] }],
+      },
+      'td.json: containerDefinitions[0].portMappings[0]',
+      /integer from 1 to 65535/,
+    ],
+    [
+      'numeric environment value',
+      {
+        family: 'web',
+        containerDefinitions: [{ name: 'a', image: 'x', environment: [{ name: 'PORT', value: 8080 }] }],
+      },
+      'td.json: containerDefinitions[0].environment[0].value',
+      /environment 'PORT' of container 'a'\) must be a string, not a number/,
+    ],
+    [
+      'environment entry without a name',
+      { family: 'web', containerDefinitions: [{ name: 'a', image: 'x', environment: [{ value: 'v' }] }] },
+      'td.json: containerDefinitions[0].environment[0]',
+      /non-empty string name/,
+    ],
+    [
+      'secrets not a list',
+      { family: 'web', containerDefinitions: [{ name: 'a', image: 'x', secrets: 'arn' }] },
+      'td.json: containerDefinitions[0].secrets',
+      /must be a list/,
+    ],
+    ['boolean cpu', { ...minimal(), cpu: true }, 'td.json: cpu', /must be a string/],
+  ])('rejects %s', (_label, raw, where, problem) => {
+    const error = catchError(() => cleanTaskDefinition(raw, 'td.json'));
+    expect(error.where).toBe(where);
+    expect(error.message).toMatch(problem);
+    expect(error.fix).toBeTruthy();
+  });
+
+  it('rejects a non-object', () => {
+    const error = catchError(() => cleanTaskDefinition(['x'], 'td.json'));
+    expect(error.where).toBe('td.json');
+    expect(error.fix).toMatch(/family and containerDefinitions/);
+  });
+});
+
+describe('renderImage', () => {
+  const input = cleanTaskDefinition(load('task-definition.json'), 'td.json').input;
+
+  it('replaces only the named container image, without modifying the input', () => {
+    const before = structuredClone(input);
+    const out = renderImage(input, 'sidecar', 'otel:v2');
+    expect(out.containerDefinitions?.[1]?.image).toBe('otel:v2');
+    expect(out.containerDefinitions?.[0]?.image).toBe(input.containerDefinitions?.[0]?.image);
+    expect(input).toEqual(before);
+    expect(out).not.toBe(input);
+  });
+
+  it('lists the containers when the name is not found', () => {
+    const error = catchError(() => renderImage(input, 'api', 'x:1'));
+    expect(error.where).toBe("input 'container-name'");
+    expect(error.message).toContain("container 'api' is not in task definition 'web'");
+    expect(error.message).toContain('its containers are: web, sidecar');
+    expect(error.fix).toMatch(/one of those containers/);
+  });
+
+  it('rejects an empty image', () => {
+    const error = catchError(() => renderImage(input, 'web', '  '));
+    expect(error.where).toBe("input 'image'");
+    expect(error.message).toContain('is empty');
+    expect(error.fix).toMatch(/full image reference/);
+  });
+});
+
+describe('validateContainerPort', () => {
+  const td = cleanTaskDefinition(load('task-definition.json'), 'td.json').input;
+
+  it('accepts a mapped port', () => {
+    expect(() => validateContainerPort(td, 'sidecar', 4318, 'where')).not.toThrow();
+  });
+
+  it.each([
+    ['no container name', undefined, 8080, /names no container/, /web, sidecar/],
+    ['no port', 'web', undefined, /gives no port for container 'web'/, /container-port/],
+    [
+      'unknown container',
+      'api',
+      8080,
+      /container 'api' is not in task definition 'web'; its containers are: web, sidecar/,
+      /container names/,
+    ],
+    [
+      'unmapped port',
+      'sidecar',
+      8080,
+      /port 8080 is not a containerPort of container 'sidecar' \(its port mappings: 4317, 4318\)/,
+      /portMappings/,
+    ],
+  ])('rejects %s, naming the given place', (_label, name, port, problem, fix) => {
+    const error = catchError(() => validateContainerPort(td, name, port, "input 'container-port'"));
+    expect(error.where).toBe("input 'container-port'");
+    expect(error.message).toMatch(problem);
+    expect(error.fix).toMatch(fix);
+  });
+
+  it('says "none" for a container without port mappings', () => {
+    const bare: TaskDefinition = { family: 'x', containerDefinitions: [{ name: 'a', image: 'b' }] };
+    const error = catchError(() => validateContainerPort(bare, 'a', 80, 'w'));
+    expect(error.message).toContain('(its port mappings: none)');
+  });
+});
+
+describe('summarizeTaskDefinition', () => {
+  const td = cleanTaskDefinition(load('task-definition.json'), 'td.json').input;
+
+  it('describes the task and each container', () => {
+    const lines = summarizeTaskDefinition(td);
+    expect(lines).toEqual([
+      'Task definition family web',
+      '  cpu 256, memory 512',
+      '  network mode awsvpc, requires FARGATE',
+      '  task role arn:aws:iam::111122223333:role/web-task, execution role arn:aws:iam::111122223333:role/ecsTaskExecutionRole',
+      '  container web: image 111122223333.dkr.ecr.us-east-1.amazonaws.com/web:abc123, ports 8080/tcp, 3 environment variables, secrets API_KEY',
+      '  container sidecar: image public.ecr.aws/aws-observability/aws-otel-collector:v0.40.0, ports 4317, 4318, 0 environment variables, secrets none',
+    ]);
+  });
+
+  it('never prints environment values', () => {
+    const text = summarizeTaskDefinition(td).join('\n');
+    expect(text).not.toContain('hunter2-super-secret');
+    expect(text).not.toContain('info');
+  });
+
+  it('shows the revision of a registered task definition and unset values', () => {
+    const registered: TaskDefinition = { family: 'web', revision: 7, containerDefinitions: [] };
+    const lines = summarizeTaskDefinition(registered);
+    expect(lines[0]).toBe('Task definition family web:7');
+    expect(lines[1]).toBe('  cpu (not set), memory (not set)');
+    expect(lines[3]).toBe('  task role (none), execution role (none)');
+  });
+});
+
+describe('describeImage', () => {
+  it.each([
+    ['nginx', { repository: 'nginx' }],
+    ['nginx:1.27', { repository: 'nginx', tag: '1.27' }],
+    ['library/nginx:1.27', { repository: 'library/nginx', tag: '1.27' }],
+    ['localhost/app', { registry: 'localhost', repository: 'app' }],
+    ['host:5000/team/repo:tag', { registry: 'host:5000', repository: 'team/repo', tag: 'tag' }],
+    [
+      '123.dkr.ecr.us-east-1.amazonaws.com/app@sha256:abc123',
+      { registry: '123.dkr.ecr.us-east-1.amazonaws.com', repository: 'app', digest: 'sha256:abc123' },
+    ],
+    ['repo:tag@sha256:def', { repository: 'repo', tag: 'tag', digest: 'sha256:def' }],
+    ['host:5000/repo', { registry: 'host:5000', repository: 'repo' }],
+  ])('parses %s', (image, expected) => {
+    expect(describeImage(image)).toEqual(expected);
+  });
+});

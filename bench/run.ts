@@ -1,0 +1,278 @@
+/**
+ * `npm run bench` — how late the action notices the states it waits for, what it costs in API calls,
+ * how big the bundle is and how fast it starts. Runs dist/index.js against the local emulator on
+ * scripted timelines and writes docs/benchmarks.md. A benchmark, not a test: it never fails on a slow
+ * machine.
+ *
+ *   npm run bench [-- --runs 3 --scale 15 --out docs/benchmarks.md]
+ *
+ * Latency is measured in deployment time on the emulator's clock: the moment the state was reached
+ * (the deployment's completeTime, the lifecycle event's endTime) to the first GetDeployment /
+ * GetDeploymentTarget call after it — the poll that saw it. The clock runs `scale` times faster than
+ * real time, so real overheads (process start, loopback round trips) count `scale` times; the
+ * numbers are therefore a little pessimistic.
+ *
+ * For comparison, the official action waits with the SDK waiter waitUntilDeploymentSuccessful
+ * (minDelay 15 s, maxDelay 120 s, exponential backoff with jitter, @smithy/core util-waiter). Its
+ * latency for the same timelines is computed by replaying that schedule, 1000 draws per timeline.
+ */
+import { statSync, writeFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { GetDeploymentCommand, GetDeploymentTargetCommand, CodeDeployClient } from '@aws-sdk/client-codedeploy';
+import { startEmulator, type Emulator } from '../emulator/index.js';
+import { runAction, REPO_ROOT } from '../scripts/action-runner.js';
+import { appSpecYaml, trustPolicyFor } from '../__tests__/e2e/harness.js';
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '3' },
+    scale: { type: 'string', default: '15' },
+    out: { type: 'string', default: 'docs/benchmarks.md' },
+    only: { type: 'string' },
+  },
+});
+const RUNS = Math.max(1, Number(values.runs));
+const SCALE = Number(values.scale);
+
+type Goal = 'ready' | 'traffic-shifted' | 'succeeded';
+interface Scenario {
+  name: string;
+  config: string;
+  terminationWaitMinutes: number;
+  goal: Goal;
+  hold?: boolean;
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: 'canary 10% / 5 min, termination wait 5 min', config: 'CodeDeployDefault.ECSCanary10Percent5Minutes', terminationWaitMinutes: 5, goal: 'succeeded' },
+  { name: 'canary 10% / 5 min, until traffic shifted', config: 'CodeDeployDefault.ECSCanary10Percent5Minutes', terminationWaitMinutes: 5, goal: 'traffic-shifted' },
+  { name: 'linear 10% every 1 min, no termination wait', config: 'CodeDeployDefault.ECSLinear10PercentEvery1Minutes', terminationWaitMinutes: 0, goal: 'succeeded' },
+  { name: 'all at once, termination wait 5 min', config: 'CodeDeployDefault.ECSAllAtOnce', terminationWaitMinutes: 5, goal: 'succeeded' },
+  { name: 'all at once, no termination wait', config: 'CodeDeployDefault.ECSAllAtOnce', terminationWaitMinutes: 0, goal: 'succeeded' },
+  { name: 'held for testing, until ready', config: 'CodeDeployDefault.ECSAllAtOnce', terminationWaitMinutes: 5, goal: 'ready', hold: true },
+];
+
+const POLL_ACTIONS = new Set(['GetDeployment', 'GetDeploymentTarget', 'BatchGetDeployments']);
+const AWS_SERVICES = new Set(['ecs', 'codedeploy', 'elbv2']);
+
+interface RunMeasurement {
+  goalLatencyS: number;
+  eventLatenciesS: number[];
+  callsPerMinute: number;
+  calls: number;
+  deploymentMinutes: number;
+  goalAtS: number;
+  realSeconds: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+const max = (xs: number[]): number => xs.reduce((a, b) => Math.max(a, b), -Infinity);
+const f1 = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '–');
+
+async function seed(emulator: Emulator, scenario: Scenario) {
+  const seeded = emulator.seed.blueGreenService({
+    deploymentConfig: scenario.config,
+    terminationWaitMinutes: scenario.terminationWaitMinutes,
+    readyOption: scenario.hold
+      ? { actionOnTimeout: 'STOP_DEPLOYMENT', waitTimeInMinutes: 60 }
+      : { actionOnTimeout: 'CONTINUE_DEPLOYMENT', waitTimeInMinutes: 0 },
+  });
+  emulator.seed.lambda('bench-smoke-test');
+  const role = emulator.seed.role({ name: 'bench-deploy', trustPolicy: trustPolicyFor(emulator.accountId, 'repo:acme/web:*') });
+  emulator.oidc.setClaims({ repository: 'acme/web', sub: 'repo:acme/web:ref:refs/heads/main' });
+  return { seeded, role };
+}
+
+function timeOf(d: Date | undefined): number | undefined {
+  return d ? d.getTime() : undefined;
+}
+
+async function measure(scenario: Scenario): Promise<RunMeasurement> {
+  const emulator = await startEmulator({ clockScale: SCALE });
+  try {
+    const { seeded, role } = await seed(emulator, scenario);
+    const started = Date.now();
+    const result = await runAction({
+      env: emulator.env(),
+      inputs: {
+        'aws-region': emulator.region,
+        'role-to-assume': role.arn,
+        cluster: seeded.cluster,
+        service: seeded.service,
+        'task-definition-arn': seeded.taskDefinitionArn,
+        'codedeploy-appspec': 'appspec.yaml',
+        'wait-until': scenario.goal,
+      },
+      files: { 'appspec.yaml': appSpecYaml(seeded.containerName, seeded.containerPort, { AfterAllowTestTraffic: 'bench-smoke-test' }) },
+      timeoutMs: 15 * 60_000,
+    });
+    const realSeconds = (Date.now() - started) / 1000;
+    if (result.exitCode !== 0) throw new Error(`${scenario.name}: the action failed\n${result.stdout.slice(-3000)}`);
+    const id = result.outputs['codedeploy-deployment-id'] as string;
+    const env = emulator.env();
+    const client = new CodeDeployClient({
+      region: emulator.region,
+      endpoint: emulator.url,
+      credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID as string, secretAccessKey: env.AWS_SECRET_ACCESS_KEY as string },
+    });
+    const info = (await client.send(new GetDeploymentCommand({ deploymentId: id }))).deploymentInfo;
+    const target = (
+      await client.send(new GetDeploymentTargetCommand({ deploymentId: id, targetId: `${seeded.cluster}:${seeded.service}` }))
+    ).deploymentTarget?.ecsTarget;
+    const events = target?.lifecycleEvents ?? [];
+    const eventEnd = (name: string): number | undefined => timeOf(events.find((e) => e.lifecycleEventName === name)?.endTime);
+    const reachedAt =
+      scenario.goal === 'succeeded'
+        ? timeOf(info?.completeTime)
+        : scenario.goal === 'traffic-shifted'
+          ? eventEnd('AfterAllowTraffic')
+          : eventEnd('AfterAllowTestTraffic');
+    const createdAt = timeOf(info?.createTime);
+    if (reachedAt === undefined || createdAt === undefined) throw new Error(`${scenario.name}: no transition time for ${scenario.goal}`);
+    const calls = emulator.calls.filter((c) => AWS_SERVICES.has(c.service));
+    const polls = calls.filter((c) => POLL_ACTIONS.has(c.action));
+    const firstPollAfter = (t: number): number | undefined => polls.find((c) => c.at >= t)?.at;
+    const detectedAt = firstPollAfter(reachedAt);
+    if (detectedAt === undefined) throw new Error(`${scenario.name}: no poll after the goal was reached`);
+    const eventLatenciesS = events
+      .map((e) => timeOf(e.endTime))
+      .filter((t): t is number => t !== undefined && t <= reachedAt)
+      .map((t) => ((firstPollAfter(t) ?? t) - t) / 1000);
+    const during = calls.filter((c) => c.at >= createdAt && c.at <= detectedAt);
+    const minutes = (detectedAt - createdAt) / 60_000;
+    return {
+      goalLatencyS: (detectedAt - reachedAt) / 1000,
+      eventLatenciesS,
+      callsPerMinute: during.length / Math.max(minutes, 1 / 60),
+      calls: during.length,
+      deploymentMinutes: minutes,
+      goalAtS: (reachedAt - createdAt) / 1000,
+      realSeconds,
+    };
+  } finally {
+    await emulator.stop();
+  }
+}
+
+/** The official action's waiter: first check at once, then delays drawn as @smithy util-waiter does. */
+function officialWaiterLatency(reachedAfterS: number, draws = 1000): { median: number; worst: number; callsPerMinute: number } {
+  const minDelay = 15;
+  const maxDelay = 120;
+  const ceiling = Math.log(maxDelay / minDelay) / Math.log(2) + 1;
+  let seed = 42;
+  const random = (): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  const latencies: number[] = [];
+  const rates: number[] = [];
+  for (let d = 0; d < draws; d++) {
+    let t = 0;
+    let attempt = 0;
+    let polls = 1;
+    while (t < reachedAfterS) {
+      attempt++;
+      const delay =
+        attempt > ceiling ? maxDelay : minDelay + random() * (Math.min(minDelay * 2 ** (attempt - 1), maxDelay) - minDelay);
+      t += delay;
+      polls++;
+    }
+    latencies.push(t - reachedAfterS);
+    rates.push(polls / Math.max(t / 60, 1 / 60));
+  }
+  return { median: median(latencies), worst: max(latencies), callsPerMinute: median(rates) };
+}
+
+async function startupMs(): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const emulator = await startEmulator({ clockScale: 1 });
+    try {
+      const { seeded, role } = await seed(emulator, SCENARIOS[4] as Scenario);
+      const started = Date.now();
+      await runAction({
+        env: emulator.env(),
+        inputs: {
+          'aws-region': emulator.region,
+          'role-to-assume': role.arn,
+          cluster: seeded.cluster,
+          service: 'not-there',
+          'task-definition-arn': seeded.taskDefinitionArn,
+        },
+      });
+      const first = emulator.calls.find((c) => c.service !== 'oidc');
+      if (first) samples.push(first.at - started);
+    } finally {
+      await emulator.stop();
+    }
+  }
+  return samples;
+}
+
+async function main(): Promise<void> {
+  const scenarios = values.only ? SCENARIOS.filter((s) => s.name.includes(values.only as string)) : SCENARIOS;
+  const rows: string[] = [];
+  const allGoal: number[] = [];
+  const allEvents: number[] = [];
+  const allRates: number[] = [];
+  for (const scenario of scenarios) {
+    const runs: RunMeasurement[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const m = await measure(scenario);
+      runs.push(m);
+      console.log(
+        `${scenario.name} #${i + 1}: noticed ${scenario.goal} ${f1(m.goalLatencyS)} s late, ${f1(m.callsPerMinute)} calls/min (${m.calls} calls over ${f1(m.deploymentMinutes)} min), ${f1(m.realSeconds)} s real`,
+      );
+    }
+    const goal = runs.map((r) => r.goalLatencyS);
+    const events = runs.flatMap((r) => r.eventLatenciesS);
+    const rates = runs.map((r) => r.callsPerMinute);
+    allGoal.push(...goal);
+    allEvents.push(...events);
+    allRates.push(...rates);
+    const official =
+      scenario.goal === 'succeeded' ? officialWaiterLatency(median(runs.map((r) => r.goalAtS))) : undefined;
+    rows.push(
+      `| ${scenario.name} | \`${scenario.goal}\` | ${f1(median(runs.map((r) => r.deploymentMinutes)))} | ${f1(median(goal))} | ${f1(max(goal))} | ${f1(median(events))} | ${f1(max(events))} | ${f1(median(rates))} | ${official ? `${f1(official.median)} / ${f1(official.worst)} s, ${f1(official.callsPerMinute)} calls/min` : 'waits for Succeeded only'} |`,
+    );
+  }
+  const startup = await startupMs();
+  const bundles = ['dist/index.js', 'dist/promote/index.js', 'dist/rollback/index.js', 'dist/plan/index.js'].map(
+    (f) => `\`${f}\` ${(statSync(path.join(REPO_ROOT, f)).size / 1024 / 1024).toFixed(2)} MB`,
+  );
+
+  const md = [
+    '# Benchmarks',
+    '',
+    `Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)} (Node ${process.version}, ${RUNS} run(s) per timeline, emulator clock ×${SCALE}).`,
+    'Latency: from the moment the deployment reached a state (on the emulator\'s clock) to the poll that saw it.',
+    'Real overheads (process start, loopback round trips) count ×' + SCALE + ' on the scaled clock, so these numbers are pessimistic.',
+    '',
+    '| Timeline | Waits until | Minutes | Goal noticed, median s | worst s | Each lifecycle event noticed, median s | worst s | AWS calls / min | Official action\'s waiter (median / worst, calls/min) |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---|',
+    ...rows,
+    '',
+    `**All timelines:** goal noticed ${f1(median(allGoal))} s median, ${f1(max(allGoal))} s worst; lifecycle events ${f1(median(allEvents))} s median, ${f1(max(allEvents))} s worst; ${f1(median(allRates))} AWS calls per minute (median), ${f1(max(allRates))} at most.`,
+    '',
+    'Goal: notice within 3 s median and 5 s worst, at most 20 calls a minute.',
+    '',
+    `**Bundle:** ${bundles.join(', ')}.`,
+    `**Start-up** (spawn of \`node dist/index.js\` to its first AWS call, real time, 5 runs): median ${f1(median(startup))} ms, worst ${f1(max(startup))} ms.`,
+    '',
+  ].join('\n');
+  const out = path.join(REPO_ROOT, values.out as string);
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, md);
+  console.log(`\n${md}\nWritten to ${path.relative(REPO_ROOT, out)}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
