@@ -19,7 +19,9 @@ import { DEPLOYMENT_ID, deployment } from '../../helpers/codedeploy-fixtures.js'
 import { START_MS, awsError, throttling, virtualClock } from '../../helpers/fake-runtime.js';
 
 const cd = mockClient(CodeDeployClient);
-afterEach(() => cd.reset());
+afterEach(() => {
+  cd.reset();
+});
 const client = () =>
   new CodeDeployClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
 

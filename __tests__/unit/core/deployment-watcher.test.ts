@@ -77,7 +77,9 @@ beforeEach(() => {
   clock = virtualClock();
   calls = [];
 });
-afterEach(() => cd.reset());
+afterEach(() => {
+  cd.reset();
+});
 
 describe('watchDeployment', () => {
   it('follows a deployment to Succeeded and hands over every change once, in order', async () => {
