@@ -13,6 +13,7 @@ import {
   ECSClient,
   RegisterTaskDefinitionCommand,
   type Service,
+  type TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import {
   CodeDeployClient,
@@ -29,7 +30,7 @@ export const cd = mockClient(CodeDeployClient);
 
 export const TASK_DEFINITION_ARN = 'arn:aws:ecs:us-east-1:111122223333:task-definition/web:43';
 
-export const taskDefinitionJson = {
+export const taskDefinitionJson: TaskDefinition = {
   family: 'web',
   networkMode: 'awsvpc',
   requiresCompatibilities: ['FARGATE'],
