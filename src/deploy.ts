@@ -310,13 +310,14 @@ async function runGate(ctx: Context, observation: Observation): Promise<void> {
     outcome: result.outcome,
     testUrl,
   };
+  // A cancel that lands as the command ends must not reroute production traffic.
+  if (result.outcome === 'cancelled' || rt.signal.aborted) {
+    return conclude(ctx, { kind: 'aborted', observation }, 'ready', '');
+  }
   if (result.outcome === 'passed') {
     rt.info(`✔ test-command passed: rerouting production traffic (ContinueDeployment READY_WAIT).`);
     await continueDeployment(clients.codedeploy, rt.clock, record.deploymentId, 'READY_WAIT');
     return;
-  }
-  if (result.outcome === 'cancelled') {
-    return conclude(ctx, { kind: 'aborted', observation }, 'ready', '');
   }
   const why =
     result.outcome === 'timeout'

@@ -8,22 +8,32 @@ import {
   type DeploymentWaitType,
 } from '@aws-sdk/client-codedeploy';
 import type { Clock } from './clock.js';
-import { isAwsError, isTransientAwsError, awsErrorName } from './aws-errors.js';
+import { isAwsError, isTransientAwsError, awsErrorName, type AwsErrorLike } from './aws-errors.js';
 import { errorMessage } from './errors.js';
 import { TERMINAL_DEPLOYMENT_STATUSES } from './deployment-progress.js';
 
-/** Retries a steering call through passing AWS faults (these calls matter most when things go wrong). */
+/** Requests one withRetries call may make in all, the SDK's own retries included. */
+export const MAX_AWS_REQUESTS = 10;
+
+/**
+ * Retries a steering call through passing AWS faults (these calls matter most when things go wrong).
+ * The SDK client already retries each call (maxAttempts, 5 by default) and reports how many requests it
+ * made in `$metadata.attempts`; those count against `maxRequests`, so the total stays bounded (10: two
+ * rounds with the default clients, not 6 × 5 = 30).
+ */
 export async function withRetries<T>(
   clock: Clock,
   _what: string,
   call: () => Promise<T>,
-  attempts = 6,
+  maxRequests = MAX_AWS_REQUESTS,
 ): Promise<T> {
+  let requests = 0;
   for (let attempt = 1; ; attempt++) {
     try {
       return await call();
     } catch (error) {
-      if (!isTransientAwsError(error) || attempt >= attempts) throw error;
+      requests += Math.max(1, (error as AwsErrorLike | undefined)?.$metadata?.attempts ?? 1);
+      if (!isTransientAwsError(error) || requests >= maxRequests) throw error;
       await clock.sleep(Math.min(20_000, 1000 * 2 ** (attempt - 1)));
     }
   }

@@ -82,7 +82,8 @@ export async function watchDeployment(
     if (delayMs > 0)
       await clock.sleep(Math.min(delayMs, Math.max(0, options.deadline - clock.now())), options.signal);
     if (options.signal?.aborted) return { kind: 'aborted', observation };
-    if (clock.now() > options.deadline) return { kind: 'timeout', observation };
+    // At the deadline: one last look, then timeout (never a loop of zero-length sleeps).
+    const lastLook = clock.now() >= options.deadline;
 
     const plan = planNextPoll(observation, {
       now: clock.now(),
@@ -112,7 +113,9 @@ export async function watchDeployment(
       if (plan.readTarget && deployment && !['Created', 'Queued'].includes(deployment.status ?? '')) {
         operation = 'GetDeploymentTarget';
         stats.calls++;
-        target = await readTarget(codedeploy, options.deploymentId, options.targetId, options.signal);
+        // A target that cannot be read for a moment keeps its last known state (no re-logged lifecycle).
+        target =
+          (await readTarget(codedeploy, options.deploymentId, options.targetId, options.signal)) ?? target;
       }
     } catch (error) {
       if (options.signal?.aborted) return { kind: 'aborted', observation };
@@ -124,6 +127,7 @@ export async function watchDeployment(
         );
       }
       stats.transientErrors++;
+      if (lastLook) return { kind: 'timeout', observation };
       faultCount++;
       faultStreakStartedAt ??= clock.now();
       if (clock.now() - faultStreakStartedAt > maxFaultStreakMs) {
@@ -155,8 +159,15 @@ export async function watchDeployment(
     forceDeploymentRead = false;
 
     const goal = evaluateGoal(options.waitUntil, next);
+    // Conclude only on a deployment status read in this round: re-read a stale one first.
+    if (goal !== 'pending' && !readDeployment) {
+      forceDeploymentRead = true;
+      delayMs = 0;
+      continue;
+    }
     if (goal === 'reached') return { kind: 'reached', observation: next };
     if (goal === 'failed') return { kind: 'failed', observation: next };
+    if (lastLook) return { kind: 'timeout', observation: next };
     delayMs = planNextPoll(next, {
       now: clock.now(),
       deploymentReadAt,

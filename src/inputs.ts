@@ -106,7 +106,9 @@ export function parseNumber(
     throw new InputError(
       `input '${name}'`,
       `${value} is out of range.`,
-      `Use ${options.min} to ${options.max}.`,
+      options.max === Number.POSITIVE_INFINITY
+        ? `Use ${options.min} or more.`
+        : `Use ${options.min} to ${options.max}.`,
     );
   }
   return value;
@@ -277,10 +279,7 @@ export function getDeployInputs(
     deploymentConfig: read('codedeploy-deployment-config') || undefined,
     description: deploymentDescription(read('codedeploy-deployment-description'), env),
     waitUntil,
-    waitForMinutes: Math.min(
-      parseNumber(read, 'wait-for-minutes', { min: 0, max: 100_000 }) ?? 30,
-      MAX_WAIT_FOR_MINUTES,
-    ),
+    waitForMinutes: waitForMinutes(read),
     autoRollbackEvents: parseAutoRollbackEvents(read),
     testCommand,
     testTimeoutMinutes: parseNumber(read, 'test-timeout-minutes', { min: 0.1, max: 7200 }) ?? 30,
@@ -312,8 +311,12 @@ function requireDeploymentId(read: ReadInput, required: boolean): string | undef
   return id;
 }
 
+/** Any larger value is capped at MAX_WAIT_FOR_MINUTES, as the official action does (never an error). */
 function waitForMinutes(read: ReadInput): number {
-  return Math.min(parseNumber(read, 'wait-for-minutes', { min: 0, max: 100_000 }) ?? 30, MAX_WAIT_FOR_MINUTES);
+  return Math.min(
+    parseNumber(read, 'wait-for-minutes', { min: 0, max: Number.POSITIVE_INFINITY }) ?? 30,
+    MAX_WAIT_FOR_MINUTES,
+  );
 }
 
 export function getPromoteInputs(read: ReadInput = readActionInput, env: NodeJS.ProcessEnv = process.env): PromoteInputs {

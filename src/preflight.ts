@@ -352,6 +352,15 @@ export async function planDeployment(inputs: DeployInputs, clients: AwsClients):
   if (!taskDefinition)
     taskDefinition = await describeExistingTaskDefinition(clients, inputs.taskDefinitionArn as string);
   const definition = taskDefinition.kind === 'register' ? taskDefinition.input : taskDefinition.definition;
+  const containers = (definition.containerDefinitions ?? []).map((c) => c.name ?? '?');
+  if (inputs.containerName && !containers.includes(inputs.containerName)) {
+    // Without `image` a mistyped container-name was silently ignored (the AppSpec falls back to the service's load balancer).
+    throw new InputError(
+      "input 'container-name'",
+      `container '${inputs.containerName}' is not in task definition '${definition.family}'; its containers are: ${containers.join(', ') || '(none)'}.`,
+      'Set container-name to one of those containers.',
+    );
+  }
 
   const group = await readDeploymentGroup(clients, inputs, clusterName);
   const deploymentConfigName =

@@ -60,6 +60,8 @@ export interface TestRunOptions {
  */
 export function runTestCommand(options: TestRunOptions): Promise<TestRunResult> {
   const started = options.clock.now();
+  // Cancelled before it began: never start the command.
+  if (options.signal?.aborted) return Promise.resolve({ outcome: 'cancelled', durationMs: 0 });
   return new Promise((resolve) => {
     const child = spawn('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', options.command], {
       env: { ...process.env, ...options.env },

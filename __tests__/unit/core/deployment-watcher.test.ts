@@ -1,0 +1,260 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { mockClient } from 'aws-sdk-client-mock';
+import {
+  CodeDeployClient,
+  GetDeploymentCommand,
+  GetDeploymentTargetCommand,
+  type DeploymentInfo,
+  type ECSTarget,
+} from '@aws-sdk/client-codedeploy';
+import { watchDeployment, WatchError, type WatchOptions } from '../../../src/deployment-watcher.js';
+import type { ProgressChange } from '../../../src/deployment-progress.js';
+import { DEPLOYMENT_ID, TARGET_ID, deployment, events, target } from '../../helpers/codedeploy-fixtures.js';
+import {
+  START_MS,
+  awsError,
+  throttling,
+  virtualClock,
+  type VirtualClock,
+} from '../../helpers/fake-runtime.js';
+
+const cd = mockClient(CodeDeployClient);
+
+/** What CodeDeploy answers from `at` ms after the start on (the last step reached wins). */
+interface Step {
+  at: number;
+  deployment: DeploymentInfo;
+  target?: ECSTarget;
+}
+
+let clock: VirtualClock;
+let calls: Array<{ op: string; at: number }>;
+
+function world(steps: Step[], maxCalls = 200): void {
+  const current = (): Step => {
+    const elapsed = clock.now() - START_MS;
+    const step = [...steps].reverse().find((s) => s.at <= elapsed);
+    if (!step) throw new Error('no step');
+    return step;
+  };
+  const guard = (op: string): void => {
+    calls.push({ op, at: clock.now() - START_MS });
+    if (calls.length > maxCalls) throw new Error(`runaway polling: ${calls.length} calls`);
+  };
+  cd.on(GetDeploymentCommand).callsFake(() => {
+    guard('GetDeployment');
+    return { deploymentInfo: current().deployment };
+  });
+  cd.on(GetDeploymentTargetCommand).callsFake(() => {
+    guard('GetDeploymentTarget');
+    const t = current().target;
+    if (!t) throw awsError('DeploymentNotStartedException', 'not started');
+    return { deploymentTarget: { deploymentTargetType: 'ECSTarget', ecsTarget: t } };
+  });
+}
+
+function options(extra: Partial<WatchOptions> = {}): WatchOptions & { changes: ProgressChange[] } {
+  const changes: ProgressChange[] = [];
+  return {
+    codedeploy: new CodeDeployClient({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    }),
+    deploymentId: DEPLOYMENT_ID,
+    targetId: TARGET_ID,
+    waitUntil: 'succeeded',
+    deadline: START_MS + 60 * 60_000,
+    clock,
+    terminationWaitMinutes: 0,
+    onChange: (change) => changes.push(change),
+    changes,
+    ...extra,
+  };
+}
+
+beforeEach(() => {
+  cd.reset();
+  clock = virtualClock();
+  calls = [];
+});
+afterEach(() => {
+  cd.reset();
+});
+
+describe('watchDeployment', () => {
+  it('follows a deployment to Succeeded and hands over every change once, in order', async () => {
+    world([
+      { at: 0, deployment: deployment('Created') },
+      { at: 5000, deployment: deployment('InProgress'), target: target('InProgress', events(1)) },
+      { at: 20_000, deployment: deployment('InProgress'), target: target('InProgress', events(6)) },
+      { at: 40_000, deployment: deployment('Succeeded'), target: target('Succeeded', events(8)) },
+    ]);
+    const o = options();
+    const outcome = await watchDeployment(o);
+    expect(outcome.kind).toBe('reached');
+    expect(outcome.observation?.deployment.status).toBe('Succeeded');
+    const started = o.changes
+      .filter((c) => c.type === 'event-started')
+      .map((c) => ('name' in c ? c.name : ''));
+    expect(started).toEqual([
+      'BeforeInstall',
+      'Install',
+      'AfterInstall',
+      'AllowTestTraffic',
+      'AfterAllowTestTraffic',
+      'BeforeAllowTraffic',
+      'AllowTraffic',
+      'AfterAllowTraffic',
+    ]);
+    const statuses = o.changes
+      .filter((c) => c.type === 'deployment-status')
+      .map((c) => ('to' in c ? c.to : ''));
+    expect(statuses).toEqual(['Created', 'InProgress', 'Succeeded']);
+    // no target read while the deployment is only Created
+    expect(calls.filter((c) => c.op === 'GetDeploymentTarget' && c.at < 5000)).toEqual([]);
+  });
+
+  it('re-reads the deployment at once when the target status changes', async () => {
+    world([
+      { at: 0, deployment: deployment('InProgress'), target: target('InProgress', events(2)) },
+      { at: 10_000, deployment: deployment('Failed'), target: target('Failed', events(2, 'Failed')) },
+    ]);
+    const outcome = await watchDeployment(options());
+    expect(outcome.kind).toBe('failed');
+    const firstFailedLook = calls.findIndex((c) => c.at >= 10_000);
+    expect(calls[firstFailedLook]?.op).toBe('GetDeploymentTarget');
+    expect(calls[firstFailedLook + 1]).toEqual({ op: 'GetDeployment', at: calls[firstFailedLook]?.at });
+  });
+
+  it('times out at the deadline after one last look, without polling in a loop', async () => {
+    world([{ at: 0, deployment: deployment('InProgress'), target: target('InProgress', events(2)) }]);
+    const outcome = await watchDeployment(options({ deadline: START_MS + 10_000 }));
+    expect(outcome.kind).toBe('timeout');
+    expect(outcome.observation?.deployment.status).toBe('InProgress');
+    const atDeadline = calls.filter((c) => c.at === 10_000);
+    expect(atDeadline.length).toBeGreaterThanOrEqual(1);
+    expect(atDeadline.length).toBeLessThanOrEqual(2);
+    expect(calls.every((c) => c.at <= 10_000)).toBe(true);
+    expect(clock.now()).toBe(START_MS + 10_000);
+  });
+
+  it('reports reached when the last look at the deadline shows the goal', async () => {
+    world([
+      { at: 0, deployment: deployment('InProgress'), target: target('InProgress', events(2)) },
+      { at: 10_000, deployment: deployment('Succeeded'), target: target('Succeeded', events(8)) },
+    ]);
+    const outcome = await watchDeployment(options({ deadline: START_MS + 10_000 }));
+    expect(outcome.kind).toBe('reached');
+  });
+
+  it('retries passing AWS faults with backoff and counts them', async () => {
+    let failures = 2;
+    cd.on(GetDeploymentCommand).callsFake(() => {
+      if (failures-- > 0) throw throttling();
+      return { deploymentInfo: deployment('Succeeded') };
+    });
+    cd.on(GetDeploymentTargetCommand).resolves({
+      deploymentTarget: { ecsTarget: target('Succeeded', events(8)) },
+    });
+    const retries: number[] = [];
+    const stats = { calls: 0, transientErrors: 0 };
+    const outcome = await watchDeployment(
+      options({ onTransientError: (_op, _e, ms) => retries.push(ms) }),
+      stats,
+    );
+    expect(outcome.kind).toBe('reached');
+    expect(stats).toEqual({ calls: 4, transientErrors: 2 });
+    expect(retries).toHaveLength(2);
+    expect(retries[0]).toBeGreaterThanOrEqual(1500);
+    expect(retries[1]).toBeGreaterThan(retries[0] as number);
+  });
+
+  it('gives up with a WatchError when faults go on longer than the streak allows', async () => {
+    cd.on(GetDeploymentCommand).rejects(awsError('InternalFailure', 'boom', { httpStatusCode: 500 }));
+    const promise = watchDeployment(
+      options({ maxFaultStreakMs: 5 * 60_000, deadline: START_MS + 24 * 3600_000 }),
+    );
+    await expect(promise).rejects.toThrow(
+      /AWS kept failing for \d+ minutes \(GetDeployment: InternalFailure: boom\)/,
+    );
+  });
+
+  it('stops on an error that is not passing, naming the operation', async () => {
+    world([{ at: 0, deployment: deployment('InProgress'), target: target('InProgress', events(2)) }]);
+    cd.on(GetDeploymentTargetCommand).rejects(
+      awsError('AccessDeniedException', 'no codedeploy:GetDeploymentTarget'),
+    );
+    const promise = watchDeployment(options());
+    await expect(promise).rejects.toBeInstanceOf(WatchError);
+    await expect(watchDeployment(options())).rejects.toThrow(
+      `GetDeploymentTarget for ${DEPLOYMENT_ID} failed: AccessDeniedException: no codedeploy:GetDeploymentTarget`,
+    );
+  });
+
+  it('returns aborted when the signal fires between looks', async () => {
+    world([{ at: 0, deployment: deployment('InProgress'), target: target('InProgress', events(2)) }]);
+    const controller = new AbortController();
+    clock.onSleep = (now) => {
+      if (now - START_MS >= 7000) controller.abort();
+    };
+    const outcome = await watchDeployment(options({ signal: controller.signal }));
+    expect(outcome.kind).toBe('aborted');
+    expect(outcome.observation?.deployment.status).toBe('InProgress');
+    expect(calls.every((c) => c.at < 7000)).toBe(true);
+  });
+
+  it('re-reads a stale deployment status before concluding that the goal is reached', async () => {
+    // the deployment is read at 0; the target then shows the test phase over, by which time the
+    // deployment already waits in Ready
+    world([
+      { at: 0, deployment: deployment('InProgress'), target: target('InProgress', events(4)) },
+      { at: 3000, deployment: deployment('Ready'), target: target('InProgress', events(5, 'Pending')) },
+    ]);
+    const outcome = await watchDeployment(options({ waitUntil: 'ready' }));
+    expect(outcome.kind).toBe('reached');
+    expect(outcome.observation?.deployment.status).toBe('Ready');
+  });
+
+  it('reports failed when the re-read shows the deployment stopped meanwhile', async () => {
+    world([
+      { at: 0, deployment: deployment('InProgress'), target: target('InProgress', events(4)) },
+      { at: 3000, deployment: deployment('Stopped'), target: target('InProgress', events(5, 'Pending')) },
+    ]);
+    const outcome = await watchDeployment(options({ waitUntil: 'ready' }));
+    expect(outcome.kind).toBe('failed');
+    expect(outcome.observation?.deployment.status).toBe('Stopped');
+  });
+
+  it('does not re-log the lifecycle when the target briefly cannot be read', async () => {
+    const steps: Step[] = [
+      { at: 0, deployment: deployment('InProgress'), target: target('InProgress', events(3)) },
+      { at: 3000, deployment: deployment('InProgress') },
+      { at: 7000, deployment: deployment('InProgress'), target: target('InProgress', events(4)) },
+      { at: 20_000, deployment: deployment('Succeeded'), target: target('Succeeded', events(8)) },
+    ];
+    world(steps);
+    cd.on(GetDeploymentTargetCommand).callsFake(() => {
+      calls.push({ op: 'GetDeploymentTarget', at: clock.now() - START_MS });
+      const elapsed = clock.now() - START_MS;
+      const step = [...steps].reverse().find((s) => s.at <= elapsed) as Step;
+      if (!step.target) throw awsError('DeploymentTargetDoesNotExistException', 'gone');
+      return { deploymentTarget: { ecsTarget: step.target } };
+    });
+    const o = options();
+    const outcome = await watchDeployment(o);
+    expect(outcome.kind).toBe('reached');
+    const started = o.changes
+      .filter((c) => c.type === 'event-started')
+      .map((c) => ('name' in c ? c.name : ''));
+    expect(started.filter((name) => name === 'BeforeInstall')).toHaveLength(1);
+    expect(new Set(started).size).toBe(started.length);
+    expect(calls.some((c) => c.op === 'GetDeploymentTarget' && c.at >= 3000 && c.at < 7000)).toBe(true);
+  });
+
+  it('throws a WatchError when GetDeployment answers without a deployment', async () => {
+    cd.on(GetDeploymentCommand).resolves({});
+    await expect(watchDeployment(options())).rejects.toThrow(
+      `GetDeployment returned no deployment for ${DEPLOYMENT_ID}`,
+    );
+  });
+});

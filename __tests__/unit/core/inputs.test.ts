@@ -1,0 +1,200 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  MAX_DESCRIPTION_LENGTH,
+  MAX_WAIT_FOR_MINUTES,
+  deploymentDescription,
+  getAwsInputs,
+  getDeployInputs,
+  getPromoteInputs,
+  getRollbackInputs,
+  parseAutoRollbackEvents,
+  parseBoolean,
+  parseList,
+} from '../../../src/inputs.js';
+import { InputError } from '../../../src/errors.js';
+
+function reader(inputs: Record<string, string>) {
+  return (name: string) => inputs[name] ?? '';
+}
+
+const base = { service: 'web', cluster: 'prod', 'task-definition': 'td.json', 'aws-region': 'us-east-1' };
+
+function deployInputs(extra: Record<string, string> = {}, env: NodeJS.ProcessEnv = {}) {
+  return getDeployInputs(reader({ ...base, ...extra }), env);
+}
+
+describe('getDeployInputs', () => {
+  it('applies the defaults: names derived from cluster and service, wait-until none, rollbacks on', () => {
+    const inputs = deployInputs();
+    expect(inputs).toMatchObject({
+      service: 'web',
+      cluster: 'prod',
+      application: 'AppECS-prod-web',
+      deploymentGroup: 'DgpECS-prod-web',
+      waitUntil: 'none',
+      waitForMinutes: 30,
+      testTimeoutMinutes: 30,
+      rollbackOnCancel: true,
+      rollbackOnFailure: true,
+      onActiveDeployment: 'fail',
+      autoRollbackEvents: undefined,
+    });
+    expect(deployInputs({ cluster: '' }).application).toBe('AppECS-default-web');
+  });
+
+  it('maps wait-for-service-stability to wait-until succeeded unless wait-until is given', () => {
+    expect(deployInputs({ 'wait-for-service-stability': 'true' }).waitUntil).toBe('succeeded');
+    expect(deployInputs({ 'wait-for-service-stability': 'true', 'wait-until': 'Ready' }).waitUntil).toBe(
+      'ready',
+    );
+  });
+
+  it('requires the service and exactly one of task-definition and task-definition-arn', () => {
+    expect(() => deployInputs({ service: '' })).toThrow("input 'service': is required.");
+    expect(() => deployInputs({ 'task-definition': '' })).toThrow("input 'task-definition': is required.");
+    expect(() => deployInputs({ 'task-definition-arn': 'web:3' })).toThrow('are both set');
+  });
+
+  it('checks the ARN and refuses an image with it', () => {
+    const arn = 'arn:aws:ecs:us-east-1:111122223333:task-definition/web:42';
+    expect(deployInputs({ 'task-definition': '', 'task-definition-arn': arn }).taskDefinitionArn).toBe(arn);
+    expect(() => deployInputs({ 'task-definition': '', 'task-definition-arn': 'web' })).toThrow(
+      'is not a task definition revision',
+    );
+    expect(() => deployInputs({ 'task-definition': '', 'task-definition-arn': arn, image: 'nginx' })).toThrow(
+      "input 'image': cannot be combined",
+    );
+    expect(() => deployInputs({ image: 'nginx latest' })).toThrow('is not an image reference');
+  });
+
+  it('caps wait-for-minutes at 360 for any larger value and refuses negatives', () => {
+    expect(deployInputs({ 'wait-for-minutes': '45' }).waitForMinutes).toBe(45);
+    expect(deployInputs({ 'wait-for-minutes': '361' }).waitForMinutes).toBe(MAX_WAIT_FOR_MINUTES);
+    expect(deployInputs({ 'wait-for-minutes': '100000' }).waitForMinutes).toBe(MAX_WAIT_FOR_MINUTES);
+    expect(deployInputs({ 'wait-for-minutes': '100001' }).waitForMinutes).toBe(MAX_WAIT_FOR_MINUTES);
+    expect(
+      getPromoteInputs(
+        reader({ 'deployment-id': 'd-ABCDEF123', 'aws-region': 'us-east-1', 'wait-for-minutes': '500000' }),
+      ).waitForMinutes,
+    ).toBe(MAX_WAIT_FOR_MINUTES);
+    expect(() => deployInputs({ 'wait-for-minutes': '-1' })).toThrow(
+      "input 'wait-for-minutes': -1 is out of range. Use 0 or more.",
+    );
+    expect(() => deployInputs({ 'wait-for-minutes': 'soon' })).toThrow("'soon' is not a number");
+  });
+
+  it('range-checks whole-number inputs', () => {
+    expect(deployInputs({ 'container-port': '8080' }).containerPort).toBe(8080);
+    expect(() => deployInputs({ 'container-port': '80.5' })).toThrow('is not a whole number');
+    expect(() => deployInputs({ 'container-port': '70000' })).toThrow('Use 1 to 65535.');
+  });
+
+  it('rejects unknown choices, naming the allowed values', () => {
+    expect(() => deployInputs({ 'wait-until': 'done' })).toThrow(
+      "input 'wait-until': 'done' is not one of none, ready, traffic-shifted, succeeded.",
+    );
+    expect(deployInputs({ 'on-active-deployment': 'STOP' }).onActiveDeployment).toBe('stop');
+  });
+});
+
+describe('small parsers', () => {
+  it('parseBoolean takes the YAML spellings and rejects others', () => {
+    expect(parseBoolean(reader({ x: 'True' }), 'x', false)).toBe(true);
+    expect(parseBoolean(reader({ x: 'FALSE' }), 'x', true)).toBe(false);
+    expect(parseBoolean(reader({}), 'x', true)).toBe(true);
+    expect(() => parseBoolean(reader({ x: 'yes' }), 'x', true)).toThrow(InputError);
+  });
+
+  it('parseList splits on commas and newlines and drops blanks', () => {
+    expect(parseList(' a, b\n\n c ,')).toEqual(['a', 'b', 'c']);
+  });
+
+  it('parseAutoRollbackEvents: none disables, names are case-insensitive and deduplicated', () => {
+    expect(parseAutoRollbackEvents(reader({}))).toBeUndefined();
+    expect(parseAutoRollbackEvents(reader({ 'auto-rollback-events': 'none' }))).toEqual([]);
+    expect(
+      parseAutoRollbackEvents(
+        reader({ 'auto-rollback-events': 'deployment_failure, DEPLOYMENT_FAILURE,DEPLOYMENT_STOP_ON_ALARM' }),
+      ),
+    ).toEqual(['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM']);
+    expect(() => parseAutoRollbackEvents(reader({ 'auto-rollback-events': 'ON_FIRE' }))).toThrow(
+      "'ON_FIRE' is not a CodeDeploy rollback event",
+    );
+  });
+
+  it('deploymentDescription describes the run and cuts at the API limit', () => {
+    expect(
+      deploymentDescription('', {
+        GITHUB_REPOSITORY: 'o/r',
+        GITHUB_SHA: '0123456789abcdef',
+        GITHUB_RUN_ID: '7',
+      }),
+    ).toBe('Deployed from GitHub Actions · o/r · commit 0123456789ab · run 7');
+    const long = deploymentDescription('x'.repeat(600), {});
+    expect(long).toHaveLength(MAX_DESCRIPTION_LENGTH);
+    expect(long.endsWith('…')).toBe(true);
+    expect(deploymentDescription('short', {})).toBe('short');
+  });
+});
+
+describe('getAwsInputs', () => {
+  it('takes the region from the input, then AWS_REGION, then AWS_DEFAULT_REGION', () => {
+    expect(getAwsInputs(reader({}), { AWS_DEFAULT_REGION: 'eu-west-1' }).region).toBe('eu-west-1');
+    expect(
+      getAwsInputs(reader({}), { AWS_REGION: 'us-gov-west-1', AWS_DEFAULT_REGION: 'eu-west-1' }).region,
+    ).toBe('us-gov-west-1');
+    expect(() => getAwsInputs(reader({}), {})).toThrow('no AWS region is set');
+    expect(() => getAwsInputs(reader({ 'aws-region': 'Virginia' }), {})).toThrow(
+      "'Virginia' is not an AWS region name",
+    );
+  });
+
+  it('checks the role ARN, the session name and the duration', () => {
+    const role = 'arn:aws:iam::111122223333:role/github-deploy';
+    expect(getAwsInputs(reader({ 'aws-region': 'us-east-1', 'role-to-assume': role }), {})).toEqual({
+      region: 'us-east-1',
+      roleToAssume: role,
+      roleSessionName: 'GitHubActions',
+      roleDurationSeconds: 3600,
+      audience: 'sts.amazonaws.com',
+    });
+    expect(() =>
+      getAwsInputs(reader({ 'aws-region': 'us-east-1', 'role-to-assume': 'github-deploy' }), {}),
+    ).toThrow('is not an IAM role ARN');
+    expect(() => getAwsInputs(reader({ 'aws-region': 'us-east-1', 'role-session-name': 'a b' }), {})).toThrow(
+      'is not a valid session name',
+    );
+    expect(() =>
+      getAwsInputs(reader({ 'aws-region': 'us-east-1', 'role-duration-seconds': '60' }), {}),
+    ).toThrow('Use 900 to 43200.');
+  });
+});
+
+describe('promote and rollback inputs', () => {
+  it('promote requires a well-formed deployment id', () => {
+    expect(() => getPromoteInputs(reader({ 'aws-region': 'us-east-1' }), {})).toThrow(
+      "input 'deployment-id': is required.",
+    );
+    expect(() => getPromoteInputs(reader({ 'aws-region': 'us-east-1', 'deployment-id': 'abc' }), {})).toThrow(
+      'is not a CodeDeploy deployment id',
+    );
+    expect(
+      getPromoteInputs(reader({ 'aws-region': 'us-east-1', 'deployment-id': 'd-ABCDEF123' }), {}).waitUntil,
+    ).toBe('traffic-shifted');
+  });
+
+  it('rollback needs a deployment id or a service, and derives the group names from the service', () => {
+    expect(() => getRollbackInputs(reader({ 'aws-region': 'us-east-1' }), {})).toThrow('are both empty');
+    expect(
+      getRollbackInputs(reader({ 'aws-region': 'us-east-1', service: 'web', cluster: 'prod' }), {}),
+    ).toMatchObject({
+      application: 'AppECS-prod-web',
+      deploymentGroup: 'DgpECS-prod-web',
+      deregisterRolledBackRevision: false,
+    });
+    expect(
+      getRollbackInputs(reader({ 'aws-region': 'us-east-1', 'deployment-id': 'd-ABCDEF123' }), {})
+        .application,
+    ).toBeUndefined();
+  });
+});

@@ -1,0 +1,38 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  STATE_KEYS,
+  isPostStep,
+  markMainStarted,
+  readDeploymentState,
+  saveDeploymentState,
+  savePhase,
+} from '../../../src/state-helper.js';
+import { fakeRuntime } from '../../helpers/fake-runtime.js';
+
+describe('state-helper', () => {
+  it('marks the next run as the post step', () => {
+    const rt = fakeRuntime();
+    expect(isPostStep(rt)).toBe(false);
+    markMainStarted(rt);
+    expect(isPostStep(rt)).toBe(true);
+  });
+
+  it('round-trips the deployment, its phase and rollback-on-cancel', () => {
+    const rt = fakeRuntime();
+    expect(readDeploymentState(rt)).toBeUndefined();
+    saveDeploymentState(rt, 'd-ABCDEF123', false);
+    expect(readDeploymentState(rt)).toEqual({
+      deploymentId: 'd-ABCDEF123',
+      phase: 'following',
+      rollbackOnCancel: false,
+    });
+    savePhase(rt, 'done');
+    expect(rt.state[STATE_KEYS.phase]).toBe('done');
+    expect(readDeploymentState(rt)?.phase).toBe('done');
+  });
+
+  it('defaults rollback-on-cancel to true when the state lacks it', () => {
+    const rt = fakeRuntime({ state: { [STATE_KEYS.deploymentId]: 'd-ABCDEF123' } });
+    expect(readDeploymentState(rt)?.rollbackOnCancel).toBe(true);
+  });
+});

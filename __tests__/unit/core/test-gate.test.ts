@@ -1,0 +1,144 @@
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mockClient } from 'aws-sdk-client-mock';
+import {
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { resolveTestListenerUrl, runTestCommand, testListenerArn } from '../../../src/test-gate.js';
+import { virtualClock } from '../../helpers/fake-runtime.js';
+
+const elb = mockClient(ElasticLoadBalancingV2Client);
+afterEach(() => {
+  elb.reset();
+  jest.useRealTimers();
+});
+
+const LISTENER = 'arn:aws:elasticloadbalancing:us-east-1:111122223333:listener/app/web/abc/test';
+
+function run(
+  command: string,
+  extra: { signal?: AbortSignal; timeoutMs?: number; env?: Record<string, string> } = {},
+) {
+  const output: string[] = [];
+  const promise = runTestCommand({
+    command,
+    env: extra.env ?? {},
+    timeoutMs: extra.timeoutMs ?? 60_000,
+    clock: virtualClock(),
+    signal: extra.signal,
+    write: (chunk) => output.push(chunk),
+    cwd: tmpdir(),
+  });
+  return { promise, output };
+}
+
+describe('runTestCommand', () => {
+  it('passes on exit 0 and streams stdout and stderr with the env it was given', async () => {
+    const { promise, output } = run('echo "url=$TEST_LISTENER_URL"; echo oops >&2', {
+      env: { TEST_LISTENER_URL: 'http://lb:8080' },
+    });
+    const result = await promise;
+    expect(result.outcome).toBe('passed');
+    expect(result.exitCode).toBe(0);
+    expect(output.join('')).toContain('url=http://lb:8080');
+    expect(output.join('')).toContain('oops');
+  });
+
+  it('fails with the exit code, and with pipefail a failing pipe stage fails', async () => {
+    expect(await run('exit 3').promise).toMatchObject({ outcome: 'failed', exitCode: 3 });
+    expect(await run('false | cat').promise).toMatchObject({ outcome: 'failed', exitCode: 1 });
+  });
+
+  it('returns cancelled at once, without starting the command, when the run is already cancelled', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gate-'));
+    const marker = join(dir, 'ran');
+    const controller = new AbortController();
+    controller.abort();
+    const result = await run(`touch '${marker}'`, { signal: controller.signal }).promise;
+    expect(result.outcome).toBe('cancelled');
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('ends the command as cancelled when the run is cancelled while it runs', async () => {
+    const controller = new AbortController();
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const output: string[] = [];
+    const promise = runTestCommand({
+      command: 'echo started; sleep 30',
+      env: {},
+      timeoutMs: 3_600_000,
+      clock: virtualClock(),
+      signal: controller.signal,
+      write: (chunk) => {
+        output.push(chunk);
+        if (chunk.includes('started')) started();
+      },
+      cwd: tmpdir(),
+    });
+    await running;
+    controller.abort();
+    const result = await promise;
+    expect(result.outcome).toBe('cancelled');
+  });
+
+  it('ends the command as timeout when its time is up', async () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const promise = runTestCommand({
+      command: 'echo started; sleep 30',
+      env: {},
+      timeoutMs: 120_000,
+      clock: virtualClock(),
+      write: (chunk) => {
+        if (chunk.includes('started')) started();
+      },
+      cwd: tmpdir(),
+    });
+    await running;
+    jest.advanceTimersByTime(120_000);
+    const result = await promise;
+    expect(result.outcome).toBe('timeout');
+  });
+});
+
+describe('test listener', () => {
+  it('reads the test listener ARN of the first target group pair', () => {
+    expect(
+      testListenerArn({
+        loadBalancerInfo: { targetGroupPairInfoList: [{ testTrafficRoute: { listenerArns: [LISTENER] } }] },
+      }),
+    ).toBe(LISTENER);
+    expect(testListenerArn({ loadBalancerInfo: { targetGroupPairInfoList: [{}] } })).toBeUndefined();
+  });
+
+  it('builds the URL from the listener port, protocol and load balancer DNS name', async () => {
+    elb.on(DescribeListenersCommand).resolves({
+      Listeners: [{ LoadBalancerArn: 'arn:lb', Port: 8080, Protocol: 'HTTP' }],
+    });
+    elb
+      .on(DescribeLoadBalancersCommand)
+      .resolves({ LoadBalancers: [{ DNSName: 'web-123.elb.amazonaws.com' }] });
+    const client = new ElasticLoadBalancingV2Client({ region: 'us-east-1' });
+    expect(await resolveTestListenerUrl(client, LISTENER)).toBe('http://web-123.elb.amazonaws.com:8080');
+    elb.on(DescribeListenersCommand).resolves({
+      Listeners: [{ LoadBalancerArn: 'arn:lb', Port: 443, Protocol: 'HTTPS' }],
+    });
+    expect(await resolveTestListenerUrl(client, LISTENER)).toBe('https://web-123.elb.amazonaws.com');
+    expect(elb.commandCalls(DescribeLoadBalancersCommand)[0]?.args[0].input).toEqual({
+      LoadBalancerArns: ['arn:lb'],
+    });
+  });
+
+  it('gives undefined when the listener has no load balancer', async () => {
+    elb.on(DescribeListenersCommand).resolves({ Listeners: [] });
+    const client = new ElasticLoadBalancingV2Client({ region: 'us-east-1' });
+    expect(await resolveTestListenerUrl(client, LISTENER)).toBeUndefined();
+    expect(elb.commandCalls(DescribeLoadBalancersCommand)).toHaveLength(0);
+  });
+});
