@@ -26,7 +26,9 @@ export function parseAppSpec(content: string): ParsedAppSpec {
   const version = get(doc, 'version');
   if (version === undefined) throw invalid('The AppSpec file is missing the required "version" section.');
   if (String(version) !== '0' && String(version) !== '0.0')
-    throw invalid(`The AppSpec version "${String(version)}" is not supported; the only supported version is 0.0.`);
+    throw invalid(
+      `The AppSpec version "${String(version)}" is not supported; the only supported version is 0.0.`,
+    );
   const resources = get(doc, 'resources');
   if (!Array.isArray(resources) || resources.length !== 1)
     throw invalid('The AppSpec file must contain exactly one ECS service resource under "Resources".');
@@ -70,11 +72,13 @@ export function parseAppSpec(content: string): ParsedAppSpec {
   if (hooksRaw !== undefined && hooksRaw !== null) {
     if (!Array.isArray(hooksRaw)) throw invalid('The AppSpec "Hooks" section must be a list.');
     for (const h of hooksRaw) {
-      if (typeof h !== 'object' || h === null) throw invalid('Each AppSpec hook must be a map of event to function.');
+      if (typeof h !== 'object' || h === null)
+        throw invalid('Each AppSpec hook must be a map of event to function.');
       for (const [event, fn] of Object.entries(h as Record<string, unknown>)) {
         if (!(HOOK_EVENTS as string[]).includes(event))
           throw invalid(`The AppSpec hook event "${event}" is not valid for ECS deployments.`);
-        if (typeof fn !== 'string' || fn === '') throw invalid(`The AppSpec hook "${event}" has no function name.`);
+        if (typeof fn !== 'string' || fn === '')
+          throw invalid(`The AppSpec hook "${event}" has no function name.`);
         hooks[event as HookEventName] = fn;
       }
     }

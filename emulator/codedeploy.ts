@@ -21,7 +21,16 @@ import {
   type TimelineContext,
 } from './timeline.js';
 
-const STATUSES: DeploymentStatus[] = ['Created', 'Queued', 'InProgress', 'Baking', 'Succeeded', 'Failed', 'Stopped', 'Ready'];
+const STATUSES: DeploymentStatus[] = [
+  'Created',
+  'Queued',
+  'InProgress',
+  'Baking',
+  'Succeeded',
+  'Failed',
+  'Stopped',
+  'Ready',
+];
 const DEPLOYMENT_ID = /^d-[A-Z0-9]{9}$/;
 
 function err(code: string, message: string): ApiError {
@@ -30,7 +39,8 @@ function err(code: string, message: string): ApiError {
 
 function appName(state: EmulatorState, input: Record<string, unknown>): string {
   const name = input.applicationName;
-  if (typeof name !== 'string' || name === '') throw err('ApplicationNameRequiredException', 'Application name is required.');
+  if (typeof name !== 'string' || name === '')
+    throw err('ApplicationNameRequiredException', 'Application name is required.');
   if (name.length > 100) throw err('InvalidApplicationNameException', 'Application name is too long.');
   if (!state.applications.has(name))
     throw err('ApplicationDoesNotExistException', `No application found for name: ${name}`);
@@ -49,8 +59,10 @@ function groupOf(state: EmulatorState, input: Record<string, unknown>): Deployme
 
 function deploymentOf(state: EmulatorState, input: Record<string, unknown>): Deployment {
   const id = input.deploymentId;
-  if (typeof id !== 'string' || id === '') throw err('DeploymentIdRequiredException', 'Deployment ID is required.');
-  if (!DEPLOYMENT_ID.test(id)) throw err('InvalidDeploymentIdException', `Specified deployment id is invalid: ${id}`);
+  if (typeof id !== 'string' || id === '')
+    throw err('DeploymentIdRequiredException', 'Deployment ID is required.');
+  if (!DEPLOYMENT_ID.test(id))
+    throw err('InvalidDeploymentIdException', `Specified deployment id is invalid: ${id}`);
   const d = state.deployments.get(id);
   if (!d) throw err('DeploymentDoesNotExistException', `The deployment ${id} could not be found.`);
   return d;
@@ -103,7 +115,12 @@ export function deploymentWire(state: EmulatorState, d: Deployment): Record<stri
     deploymentConfigName: d.deploymentConfigName,
     deploymentId: d.deploymentId,
     ...(d.previousRevisionSha256
-      ? { previousRevision: { revisionType: 'AppSpecContent', appSpecContent: { sha256: d.previousRevisionSha256 } } }
+      ? {
+          previousRevision: {
+            revisionType: 'AppSpecContent',
+            appSpecContent: { sha256: d.previousRevisionSha256 },
+          },
+        }
       : {}),
     revision: { revisionType: 'AppSpecContent', appSpecContent: { sha256: d.revisionSha256 } },
     status: d.status,
@@ -142,7 +159,8 @@ function targetWire(state: EmulatorState, d: Deployment): Record<string, unknown
   const svcKey = g ? `${g.ecsService.clusterName}/${g.ecsService.serviceName}` : '';
   const svc = state.services.get(svcKey);
   const sets = svc?.taskSets ?? [];
-  const tgName = (arn: string | undefined) => [...state.targetGroups.values()].find((t) => t.arn === arn)?.name;
+  const tgName = (arn: string | undefined) =>
+    [...state.targetGroups.values()].find((t) => t.arn === arn)?.name;
   const info = [
     { id: d.blueTaskSetId, label: 'Blue' },
     { id: d.greenTaskSetId, label: 'Green' },
@@ -200,7 +218,13 @@ function currentRevisionContent(state: EmulatorState, g: DeploymentGroup): strin
   });
 }
 
-export function storeRevision(state: EmulatorState, app: string, content: string, group: string, at: number): string {
+export function storeRevision(
+  state: EmulatorState,
+  app: string,
+  content: string,
+  group: string,
+  at: number,
+): string {
   const hash = sha256(content);
   const key = `${app}/${hash}`;
   const existing = state.revisions.get(key);
@@ -265,7 +289,11 @@ export function codedeployHandlers(state: EmulatorState, ctx: TimelineContext): 
       if (typeof name !== 'string' || name === '')
         throw err('DeploymentConfigNameRequiredException', 'Deployment config name is required.');
       const c = DEPLOYMENT_CONFIGS[name];
-      if (!c) throw err('DeploymentConfigDoesNotExistException', `No deployment configuration found for name: ${name}`);
+      if (!c)
+        throw err(
+          'DeploymentConfigDoesNotExistException',
+          `No deployment configuration found for name: ${name}`,
+        );
       return {
         deploymentConfigInfo: {
           deploymentConfigId: c.id,
@@ -279,7 +307,10 @@ export function codedeployHandlers(state: EmulatorState, ctx: TimelineContext): 
     ListDeployments: (input) => {
       let list = [...state.deployments.values()];
       if (input.deploymentGroupName !== undefined && input.applicationName === undefined)
-        throw err('ApplicationNameRequiredException', 'Application name is required when a deployment group is given.');
+        throw err(
+          'ApplicationNameRequiredException',
+          'Application name is required when a deployment group is given.',
+        );
       if (input.applicationName !== undefined) {
         const app = appName(state, input);
         list = list.filter((d) => d.applicationName === app);
@@ -305,12 +336,16 @@ export function codedeployHandlers(state: EmulatorState, ctx: TimelineContext): 
         );
       }
       const ids = list.reverse().map((d) => d.deploymentId); // newest first
-      const start = typeof input.nextToken === 'string' ? Number(Buffer.from(input.nextToken, 'base64').toString()) : 0;
-      if (!Number.isInteger(start) || start < 0) throw err('InvalidNextTokenException', 'The next token is invalid.');
+      const start =
+        typeof input.nextToken === 'string' ? Number(Buffer.from(input.nextToken, 'base64').toString()) : 0;
+      if (!Number.isInteger(start) || start < 0)
+        throw err('InvalidNextTokenException', 'The next token is invalid.');
       const page = ids.slice(start, start + 100);
       return {
         deployments: page,
-        ...(start + 100 < ids.length ? { nextToken: Buffer.from(String(start + 100)).toString('base64') } : {}),
+        ...(start + 100 < ids.length
+          ? { nextToken: Buffer.from(String(start + 100)).toString('base64') }
+          : {}),
       };
     },
     CreateDeployment: (input, rc) => {
@@ -318,7 +353,10 @@ export function codedeployHandlers(state: EmulatorState, ctx: TimelineContext): 
       const configName =
         typeof input.deploymentConfigName === 'string' ? input.deploymentConfigName : g.deploymentConfigName;
       if (!DEPLOYMENT_CONFIGS[configName])
-        throw err('DeploymentConfigDoesNotExistException', `No deployment configuration found for name: ${configName}`);
+        throw err(
+          'DeploymentConfigDoesNotExistException',
+          `No deployment configuration found for name: ${configName}`,
+        );
       const revision = input.revision as Record<string, unknown> | undefined;
       if (!revision) throw err('RevisionRequiredException', 'Revision is required.');
       if (revision.revisionType !== 'AppSpecContent')
@@ -330,20 +368,32 @@ export function codedeployHandlers(state: EmulatorState, ctx: TimelineContext): 
       if (!asc || typeof asc.content !== 'string' || asc.content === '')
         throw err('InvalidRevisionException', 'The AppSpecContent revision has no content.');
       if (asc.sha256 !== undefined && asc.sha256 !== sha256(asc.content))
-        throw err('InvalidRevisionException', 'The sha256 of the AppSpec content does not match the content.');
+        throw err(
+          'InvalidRevisionException',
+          'The sha256 of the AppSpec content does not match the content.',
+        );
       if (typeof input.description === 'string' && input.description.length > 512)
         throw err('DescriptionTooLongException', 'The description is too long.');
       const arc = input.autoRollbackConfiguration as { enabled?: unknown; events?: unknown } | undefined;
       if (arc !== undefined) {
         const events = Array.isArray(arc.events) ? arc.events : [];
         const allowed = ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM', 'DEPLOYMENT_STOP_ON_REQUEST'];
-        if (events.some((e) => !allowed.includes(e as string)) || (arc.enabled === true && events.length === 0))
-          throw err('InvalidAutoRollbackConfigException', 'The automatic rollback configuration is not valid.');
+        if (
+          events.some((e) => !allowed.includes(e as string)) ||
+          (arc.enabled === true && events.length === 0)
+        )
+          throw err(
+            'InvalidAutoRollbackConfigException',
+            'The automatic rollback configuration is not valid.',
+          );
       }
       const appSpec = parseAppSpec(asc.content);
       advanceAll(ctx, rc.now);
       const active = [...state.deployments.values()].find(
-        (d) => d.applicationName === g.applicationName && d.deploymentGroupName === g.deploymentGroupName && isActive(d),
+        (d) =>
+          d.applicationName === g.applicationName &&
+          d.deploymentGroupName === g.deploymentGroupName &&
+          isActive(d),
       );
       if (active)
         throw err(
@@ -391,7 +441,8 @@ export function codedeployHandlers(state: EmulatorState, ctx: TimelineContext): 
     BatchGetDeployments: (input) => {
       const ids = input.deploymentIds;
       if (!Array.isArray(ids)) throw err('DeploymentIdRequiredException', 'Deployment IDs are required.');
-      if (ids.length > 25) throw err('BatchLimitExceededException', 'The maximum number of deployment IDs is 25.');
+      if (ids.length > 25)
+        throw err('BatchLimitExceededException', 'The maximum number of deployment IDs is 25.');
       const infos = ids
         .map((id) => state.deployments.get(String(id)))
         .filter((d): d is Deployment => d !== undefined)
@@ -400,7 +451,8 @@ export function codedeployHandlers(state: EmulatorState, ctx: TimelineContext): 
     },
     ListDeploymentTargets: (input) => {
       const d = deploymentOf(state, input);
-      if (d.status === 'Created') throw err('DeploymentNotStartedException', `The deployment ${d.deploymentId} has not started.`);
+      if (d.status === 'Created')
+        throw err('DeploymentNotStartedException', `The deployment ${d.deploymentId} has not started.`);
       const g = state.deploymentGroups.get(`${d.applicationName}/${d.deploymentGroupName}`);
       const filters = input.targetFilters as Record<string, string[]> | undefined;
       const statusFilter = filters?.TargetStatus;
@@ -412,10 +464,14 @@ export function codedeployHandlers(state: EmulatorState, ctx: TimelineContext): 
       const targetId = input.targetId;
       if (typeof targetId !== 'string' || targetId === '')
         throw err('DeploymentTargetIdRequiredException', 'A deployment target ID is required.');
-      if (d.status === 'Created') throw err('DeploymentNotStartedException', `The deployment ${d.deploymentId} has not started.`);
+      if (d.status === 'Created')
+        throw err('DeploymentNotStartedException', `The deployment ${d.deploymentId} has not started.`);
       const g = state.deploymentGroups.get(`${d.applicationName}/${d.deploymentGroupName}`);
       if (!g || targetId !== `${g.ecsService.clusterName}:${g.ecsService.serviceName}`)
-        throw err('DeploymentTargetDoesNotExistException', `The target ${targetId} does not exist in deployment ${d.deploymentId}.`);
+        throw err(
+          'DeploymentTargetDoesNotExistException',
+          `The target ${targetId} does not exist in deployment ${d.deploymentId}.`,
+        );
       return { deploymentTarget: targetWire(state, d) };
     },
     ContinueDeployment: (input, rc) => {
@@ -423,7 +479,11 @@ export function codedeployHandlers(state: EmulatorState, ctx: TimelineContext): 
       const type = input.deploymentWaitType ?? 'READY_WAIT';
       if (type !== 'READY_WAIT' && type !== 'TERMINATION_WAIT')
         throw err('InvalidDeploymentWaitTypeException', `The wait type ${String(type)} is invalid.`);
-      if (!isActive(d)) throw err('DeploymentAlreadyCompletedException', `The deployment ${d.deploymentId} has already completed.`);
+      if (!isActive(d))
+        throw err(
+          'DeploymentAlreadyCompletedException',
+          `The deployment ${d.deploymentId} has already completed.`,
+        );
       if (type === 'READY_WAIT') {
         if (d.phase.kind !== 'ready')
           throw err(
@@ -443,7 +503,11 @@ export function codedeployHandlers(state: EmulatorState, ctx: TimelineContext): 
     },
     StopDeployment: (input, rc) => {
       const d = deploymentOf(state, input);
-      if (!isActive(d)) throw err('DeploymentAlreadyCompletedException', `The deployment ${d.deploymentId} has already completed.`);
+      if (!isActive(d))
+        throw err(
+          'DeploymentAlreadyCompletedException',
+          `The deployment ${d.deploymentId} has already completed.`,
+        );
       const override = typeof input.autoRollbackEnabled === 'boolean' ? input.autoRollbackEnabled : undefined;
       const rb = failDeployment(
         ctx,
@@ -455,8 +519,14 @@ export function codedeployHandlers(state: EmulatorState, ctx: TimelineContext): 
         override,
       );
       return rb
-        ? { status: 'Pending', statusMessage: `Stopping the deployment; rollback deployment ${rb.deploymentId} started.` }
-        : { status: 'Succeeded', statusMessage: 'No more commands will be scheduled for execution in the deployment instances' };
+        ? {
+            status: 'Pending',
+            statusMessage: `Stopping the deployment; rollback deployment ${rb.deploymentId} started.`,
+          }
+        : {
+            status: 'Succeeded',
+            statusMessage: 'No more commands will be scheduled for execution in the deployment instances',
+          };
     },
     GetApplicationRevision: (input) => {
       const app = appName(state, input);
@@ -466,10 +536,16 @@ export function codedeployHandlers(state: EmulatorState, ctx: TimelineContext): 
       const hash = asc?.sha256 ?? (typeof asc?.content === 'string' ? sha256(asc.content) : undefined);
       const stored = hash === undefined ? undefined : state.revisions.get(`${app}/${hash}`);
       if (revision.revisionType !== 'AppSpecContent' || !stored)
-        throw err('RevisionDoesNotExistException', 'No application revision found for the given revision location.');
+        throw err(
+          'RevisionDoesNotExistException',
+          'No application revision found for the given revision location.',
+        );
       return {
         applicationName: app,
-        revision: { revisionType: 'AppSpecContent', appSpecContent: { content: stored.content, sha256: stored.sha256 } },
+        revision: {
+          revisionType: 'AppSpecContent',
+          appSpecContent: { content: stored.content, sha256: stored.sha256 },
+        },
         revisionInfo: {
           registerTime: epochSeconds(stored.registerTime),
           firstUsedTime: epochSeconds(stored.firstUsedTime),

@@ -65,7 +65,9 @@ export function registerTaskDefinition(
 ): TaskDefinition {
   for (const key of Object.keys(input)) {
     if (!REGISTER_MEMBERS.includes(key))
-      throw clientError(`Unknown parameter in input: "${key}", must be one of: ${REGISTER_MEMBERS.join(', ')}`);
+      throw clientError(
+        `Unknown parameter in input: "${key}", must be one of: ${REGISTER_MEMBERS.join(', ')}`,
+      );
   }
   const family = input.family;
   if (typeof family !== 'string' || family.trim() === '') throw clientError('Family can not be blank.');
@@ -74,24 +76,29 @@ export function registerTaskDefinition(
       'Family contains invalid characters. Up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens are allowed.',
     );
   const containers = input.containerDefinitions;
-  if (!Array.isArray(containers) || containers.length === 0) throw clientError('Container list cannot be empty.');
+  if (!Array.isArray(containers) || containers.length === 0)
+    throw clientError('Container list cannot be empty.');
   const networkMode = typeof input.networkMode === 'string' ? input.networkMode : 'bridge';
   if (!['bridge', 'host', 'awsvpc', 'none'].includes(networkMode))
     throw clientError(`Invalid networkMode '${networkMode}'.`);
-  const compat = Array.isArray(input.requiresCompatibilities) ? (input.requiresCompatibilities as unknown[]) : [];
+  const compat = Array.isArray(input.requiresCompatibilities)
+    ? (input.requiresCompatibilities as unknown[])
+    : [];
   const cpu = normaliseCpu(input.cpu);
   const memory = normaliseMemory(input.memory);
   if (compat.includes('FARGATE')) {
     if (networkMode !== 'awsvpc') throw clientError("Fargate only supports network mode 'awsvpc'.");
     if (cpu === undefined) throw clientError("Fargate requires that 'cpu' be defined at the task level.");
-    if (memory === undefined) throw clientError("Fargate requires that 'memory' be defined at the task level.");
+    if (memory === undefined)
+      throw clientError("Fargate requires that 'memory' be defined at the task level.");
   }
   const names = new Set<string>();
   const normalisedContainers = containers.map((raw) => {
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
       throw clientError('Container definition must be an object.');
     const c = { ...(raw as Record<string, unknown>) };
-    if (typeof c.name !== 'string' || c.name === '') throw clientError('Container.name should not be null or empty.');
+    if (typeof c.name !== 'string' || c.name === '')
+      throw clientError('Container.name should not be null or empty.');
     if (typeof c.image !== 'string' || c.image === '')
       throw clientError('Container.image should not be null or empty.');
     if (names.has(c.name)) throw clientError(`Duplicate container name: ${c.name}`);
@@ -100,9 +107,12 @@ export function registerTaskDefinition(
     c.portMappings = ports.map((p) => {
       if (typeof p.containerPort !== 'number')
         throw clientError('Container port mapping must specify a numeric containerPort.');
-      const hostPort = networkMode === 'awsvpc' || networkMode === 'host' ? p.containerPort : (p.hostPort ?? 0);
+      const hostPort =
+        networkMode === 'awsvpc' || networkMode === 'host' ? p.containerPort : (p.hostPort ?? 0);
       if (networkMode === 'awsvpc' && p.hostPort !== undefined && p.hostPort !== p.containerPort)
-        throw clientError('When networkMode=awsvpc, the host ports and container ports in port mappings must match.');
+        throw clientError(
+          'When networkMode=awsvpc, the host ports and container ports in port mappings must match.',
+        );
       return { ...p, hostPort, protocol: p.protocol ?? 'tcp' };
     });
     c.essential = c.essential ?? true;
@@ -114,7 +124,8 @@ export function registerTaskDefinition(
   if (!normalisedContainers.some((c) => c.essential === true))
     throw clientError('A task definition must have at least one essential container.');
   const tags = Array.isArray(input.tags) ? (input.tags as { key: string; value: string }[]) : [];
-  if (tags.length > 50) throw new ApiError('InvalidParameterException', 'Too many tags: at most 50 are allowed.');
+  if (tags.length > 50)
+    throw new ApiError('InvalidParameterException', 'Too many tags: at most 50 are allowed.');
 
   const revisions = state.taskDefinitions.get(family) ?? [];
   const revision = revisions.length + 1;
@@ -241,7 +252,10 @@ export function ecsHandlers(state: EmulatorState): Record<string, JsonHandler> {
       const td = findTaskDefinition(state, ref);
       if (!td) throw clientError('Unable to describe task definition.');
       const include = Array.isArray(input.include) ? input.include : [];
-      return { taskDefinition: taskDefinitionWire(td), ...(include.includes('TAGS') ? { tags: td.tags } : {}) };
+      return {
+        taskDefinition: taskDefinitionWire(td),
+        ...(include.includes('TAGS') ? { tags: td.tags } : {}),
+      };
     },
     DeregisterTaskDefinition: (input, ctx) => {
       const ref = input.taskDefinition;
@@ -263,17 +277,25 @@ export function ecsHandlers(state: EmulatorState): Record<string, JsonHandler> {
       if (input.sort !== undefined && input.sort !== 'ASC' && input.sort !== 'DESC')
         throw new ApiError('InvalidParameterException', `Invalid sort: ${String(input.sort)}`);
       const family = typeof input.familyPrefix === 'string' ? input.familyPrefix : undefined;
-      const families = [...state.taskDefinitions.keys()].filter((f) => family === undefined || f === family).sort();
+      const families = [...state.taskDefinitions.keys()]
+        .filter((f) => family === undefined || f === family)
+        .sort();
       let arns = families.flatMap((f) =>
-        (state.taskDefinitions.get(f) ?? []).filter((t) => t.status === status).map((t) => t.taskDefinitionArn),
+        (state.taskDefinitions.get(f) ?? [])
+          .filter((t) => t.status === status)
+          .map((t) => t.taskDefinitionArn),
       );
       if (sort === 'DESC') arns = arns.reverse();
       const max = typeof input.maxResults === 'number' ? input.maxResults : 100;
-      if (max < 1 || max > 100) throw new ApiError('InvalidParameterException', 'maxResults must be between 1 and 100.');
-      const start = typeof input.nextToken === 'string' ? Number(Buffer.from(input.nextToken, 'base64').toString()) : 0;
-      if (!Number.isInteger(start) || start < 0) throw new ApiError('InvalidParameterException', 'Invalid nextToken.');
+      if (max < 1 || max > 100)
+        throw new ApiError('InvalidParameterException', 'maxResults must be between 1 and 100.');
+      const start =
+        typeof input.nextToken === 'string' ? Number(Buffer.from(input.nextToken, 'base64').toString()) : 0;
+      if (!Number.isInteger(start) || start < 0)
+        throw new ApiError('InvalidParameterException', 'Invalid nextToken.');
       const page = arns.slice(start, start + max);
-      const next = start + max < arns.length ? Buffer.from(String(start + max)).toString('base64') : undefined;
+      const next =
+        start + max < arns.length ? Buffer.from(String(start + max)).toString('base64') : undefined;
       return { taskDefinitionArns: page, ...(next ? { nextToken: next } : {}) };
     },
     DescribeServices: (input) => {

@@ -54,10 +54,18 @@ export function elbv2Handlers(state: EmulatorState): Record<string, QueryHandler
       if (arns.length === 0 && !lbArn)
         throw new ApiError('ValidationError', 'You must specify either listener ARNs or a load balancer ARN');
       if (arns.length > 0 && lbArn)
-        throw new ApiError('ValidationError', 'Listener ARNs and a load balancer ARN cannot be specified at the same time');
+        throw new ApiError(
+          'ValidationError',
+          'Listener ARNs and a load balancer ARN cannot be specified at the same time',
+        );
       if (lbArn) {
-        if (!state.loadBalancers.has(lbArn)) throw new ApiError('LoadBalancerNotFound', `Load balancer '${lbArn}' not found`);
-        return { Listeners: [...state.listeners.values()].filter((l) => l.loadBalancerArn === lbArn).map(listenerWire) };
+        if (!state.loadBalancers.has(lbArn))
+          throw new ApiError('LoadBalancerNotFound', `Load balancer '${lbArn}' not found`);
+        return {
+          Listeners: [...state.listeners.values()]
+            .filter((l) => l.loadBalancerArn === lbArn)
+            .map(listenerWire),
+        };
       }
       const listeners = arns.map((arn) => {
         const l = state.listeners.get(arn);

@@ -30,19 +30,31 @@ export function applies(f: Faults, service: FaultService, action: string): boole
 }
 
 /** Decide what happens to one request. `random` is injectable for deterministic tests. */
-export function decide(f: Faults, service: FaultService, action: string, random = Math.random): FaultDecision {
+export function decide(
+  f: Faults,
+  service: FaultService,
+  action: string,
+  random = Math.random,
+): FaultDecision {
   if (!applies(f, service, action)) return { kind: 'none' };
   if (f.dropRate > 0 && random() < f.dropRate) return { kind: 'drop' };
   const query = service === 'sts' || service === 'elbv2';
   if (f.throttleRate > 0 && random() < f.throttleRate)
-    return { kind: 'error', error: new ApiError(query ? 'Throttling' : 'ThrottlingException', 'Rate exceeded', 400) };
+    return {
+      kind: 'error',
+      error: new ApiError(query ? 'Throttling' : 'ThrottlingException', 'Rate exceeded', 400),
+    };
   if (f.serverErrorRate > 0 && random() < f.serverErrorRate) {
     const unavailable = random() < 0.5;
     return {
       kind: 'error',
       error: unavailable
         ? new ApiError('ServiceUnavailable', 'Service is unavailable. Please try again later.', 503)
-        : new ApiError('InternalFailure', 'The request processing has failed because of an unknown error.', 500),
+        : new ApiError(
+            'InternalFailure',
+            'The request processing has failed because of an unknown error.',
+            500,
+          ),
     };
   }
   return { kind: 'none' };

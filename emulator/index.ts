@@ -12,7 +12,13 @@ import { elbv2Handlers } from './elbv2.js';
 import { NO_FAULTS, type Faults } from './faults.js';
 import { OidcIssuer, type OidcClaims } from './oidc.js';
 import { createEmulatorServer, listen, type CallRecord } from './server.js';
-import { seedBlueGreenService, seedLambda, seedRole, type BlueGreenServiceOptions, type SeededService } from './seed.js';
+import {
+  seedBlueGreenService,
+  seedLambda,
+  seedRole,
+  type BlueGreenServiceOptions,
+  type SeededService,
+} from './seed.js';
 import { createState, type EmulatorState, type LambdaBehavior } from './state.js';
 import { stsHandlers } from './sts.js';
 import { advanceAll, type TimelineContext } from './timeline.js';

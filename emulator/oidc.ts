@@ -49,7 +49,8 @@ export class OidcIssuer {
     const ref = o.ref ?? 'refs/heads/main';
     const environment = o.environment;
     const sub =
-      o.sub ?? (environment ? `repo:${repository}:environment:${environment}` : `repo:${repository}:ref:${ref}`);
+      o.sub ??
+      (environment ? `repo:${repository}:environment:${environment}` : `repo:${repository}:ref:${ref}`);
     const iat = Math.floor(this.now() / 1000);
     return {
       jti: randomHex(32),
@@ -102,7 +103,8 @@ export type VerifyResult =
 /** Verify a JWT the way STS does for an OIDC provider: structure, RS256 signature, iss, nbf/exp. */
 export function verifyJwt(token: string, publicKey: KeyObject, nowMs: number): VerifyResult {
   const parts = token.split('.');
-  if (parts.length !== 3) return { ok: false, reason: 'malformed', message: 'The ID token provided is not a valid JWT.' };
+  if (parts.length !== 3)
+    return { ok: false, reason: 'malformed', message: 'The ID token provided is not a valid JWT.' };
   const [h, p, s] = parts as [string, string, string];
   let header: Record<string, unknown>;
   let claims: Record<string, unknown>;
@@ -113,10 +115,18 @@ export function verifyJwt(token: string, publicKey: KeyObject, nowMs: number): V
     return { ok: false, reason: 'malformed', message: 'The ID token provided is not a valid JWT.' };
   }
   if (header.alg !== 'RS256')
-    return { ok: false, reason: 'signature', message: `Unsupported JWT signing algorithm ${String(header.alg)}.` };
+    return {
+      ok: false,
+      reason: 'signature',
+      message: `Unsupported JWT signing algorithm ${String(header.alg)}.`,
+    };
   const valid = createVerify('RSA-SHA256').update(`${h}.${p}`).verify(publicKey, Buffer.from(s, 'base64url'));
   if (!valid)
-    return { ok: false, reason: 'signature', message: 'Couldn\'t verify the signature of the web identity token.' };
+    return {
+      ok: false,
+      reason: 'signature',
+      message: "Couldn't verify the signature of the web identity token.",
+    };
   if (claims.iss !== GITHUB_ISSUER)
     return {
       ok: false,
@@ -125,7 +135,11 @@ export function verifyJwt(token: string, publicKey: KeyObject, nowMs: number): V
     };
   const now = nowMs / 1000;
   if (typeof claims.exp !== 'number' || claims.exp <= now)
-    return { ok: false, reason: 'expired', message: 'Token expired: current date/time must be before the expiration date/time.' };
+    return {
+      ok: false,
+      reason: 'expired',
+      message: 'Token expired: current date/time must be before the expiration date/time.',
+    };
   if (typeof claims.nbf === 'number' && claims.nbf > now + 60)
     return { ok: false, reason: 'malformed', message: 'The token is not yet valid (nbf is in the future).' };
   return { ok: true, header, claims };

@@ -28,7 +28,10 @@ export interface RequestContext {
 }
 
 function escapeXml(s: string): string {
-  return s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] ?? c);
+  return s.replace(
+    /[<>&'"]/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] ?? c,
+  );
 }
 
 /**
@@ -79,7 +82,12 @@ export function isoTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-export function requireString(input: Record<string, unknown>, key: string, code: string, message: string): string {
+export function requireString(
+  input: Record<string, unknown>,
+  key: string,
+  code: string,
+  message: string,
+): string {
   const v = input[key];
   if (typeof v !== 'string' || v.length === 0) throw new ApiError(code, message);
   return v;

@@ -54,7 +54,11 @@ export interface SeededService {
   primaryTaskSetId: string;
 }
 
-export function seedBlueGreenService(state: EmulatorState, now: number, o: BlueGreenServiceOptions = {}): SeededService {
+export function seedBlueGreenService(
+  state: EmulatorState,
+  now: number,
+  o: BlueGreenServiceOptions = {},
+): SeededService {
   const cluster = o.cluster ?? 'demo';
   const service = o.service ?? 'web';
   const family = o.family ?? 'web';
@@ -66,7 +70,9 @@ export function seedBlueGreenService(state: EmulatorState, now: number, o: BlueG
   const deploymentConfig = o.deploymentConfig ?? 'CodeDeployDefault.ECSCanary10Percent5Minutes';
   const readyOption = o.readyOption ?? { actionOnTimeout: 'CONTINUE_DEPLOYMENT', waitTimeInMinutes: 0 };
   if (readyOption.actionOnTimeout === 'CONTINUE_DEPLOYMENT' && readyOption.waitTimeInMinutes !== 0)
-    throw new Error("Deployment ready action cannot be set to 'CONTINUE_DEPLOYMENT' when timeout is specified");
+    throw new Error(
+      "Deployment ready action cannot be set to 'CONTINUE_DEPLOYMENT' when timeout is specified",
+    );
   const terminationWaitMinutes = o.terminationWaitMinutes ?? 5;
   if (terminationWaitMinutes < 0 || terminationWaitMinutes > 2880)
     throw new Error('terminationWaitTimeInMinutes must be between 0 and 2880');
@@ -103,11 +109,18 @@ export function seedBlueGreenService(state: EmulatorState, now: number, o: BlueG
             { name: 'DATABASE_PASSWORD', value: 'hunter2-not-a-real-secret' },
           ],
           secrets: [
-            { name: 'API_TOKEN', valueFrom: `arn:aws:secretsmanager:${region}:${acct}:secret:${family}/api-token-AbCdEf` },
+            {
+              name: 'API_TOKEN',
+              valueFrom: `arn:aws:secretsmanager:${region}:${acct}:secret:${family}/api-token-AbCdEf`,
+            },
           ],
           logConfiguration: {
             logDriver: 'awslogs',
-            options: { 'awslogs-group': `/ecs/${family}`, 'awslogs-region': region, 'awslogs-stream-prefix': 'ecs' },
+            options: {
+              'awslogs-group': `/ecs/${family}`,
+              'awslogs-region': region,
+              'awslogs-stream-prefix': 'ecs',
+            },
           },
         },
       ],
@@ -120,12 +133,20 @@ export function seedBlueGreenService(state: EmulatorState, now: number, o: BlueG
   const lbId = randomHex(16);
   const loadBalancerArn = `arn:aws:elasticloadbalancing:${region}:${acct}:loadbalancer/app/${lbName}/${lbId}`;
   const dnsName = `${lbName}-${randomDigits(10)}.${region}.elb.amazonaws.com`;
-  state.loadBalancers.set(loadBalancerArn, { arn: loadBalancerArn, name: lbName, dnsName, createdTime: now, vpcId: 'vpc-0emulator' });
+  state.loadBalancers.set(loadBalancerArn, {
+    arn: loadBalancerArn,
+    name: lbName,
+    dnsName,
+    createdTime: now,
+    vpcId: 'vpc-0emulator',
+  });
   const tgNames: [string, string] = [`${service}-blue`.slice(0, 32), `${service}-green`.slice(0, 32)];
   const tgArns = tgNames.map(
     (n) => `arn:aws:elasticloadbalancing:${region}:${acct}:targetgroup/${n}/${randomHex(16)}`,
   ) as [string, string];
-  tgNames.forEach((name, i) => state.targetGroups.set(tgArns[i]!, { arn: tgArns[i]!, name, port: containerPort }));
+  tgNames.forEach((name, i) =>
+    state.targetGroups.set(tgArns[i]!, { arn: tgArns[i]!, name, port: containerPort }),
+  );
   const prodListenerArn = `arn:aws:elasticloadbalancing:${region}:${acct}:listener/app/${lbName}/${lbId}/${randomHex(16)}`;
   state.listeners.set(prodListenerArn, {
     arn: prodListenerArn,

@@ -77,10 +77,16 @@ export function createEmulatorServer(deps: ServerDeps): Server {
 
 function checkCredentials(deps: ServerDeps, key: string | undefined, now: number): void {
   if (!deps.requireKnownCredentials) return;
-  if (key === undefined) throw new ApiError('MissingAuthenticationTokenException', 'Missing Authentication Token', 403);
+  if (key === undefined)
+    throw new ApiError('MissingAuthenticationTokenException', 'Missing Authentication Token', 403);
   if (key === deps.staticAccessKeyId) return;
   const issued = deps.state.credentials.get(key);
-  if (!issued) throw new ApiError('UnrecognizedClientException', 'The security token included in the request is invalid.', 400);
+  if (!issued)
+    throw new ApiError(
+      'UnrecognizedClientException',
+      'The security token included in the request is invalid.',
+      400,
+    );
   if (issued.expiration <= now)
     throw new ApiError('ExpiredTokenException', 'The security token included in the request is expired', 400);
 }
@@ -98,9 +104,19 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   if (url.pathname === '/_oidc/token') return oidcToken(deps, req, res, url);
   if (url.pathname === '/.well-known/openid-configuration') {
     const base = `http://${req.headers.host ?? '127.0.0.1'}`;
-    return send(res, 200, 'application/json', JSON.stringify({ issuer: deps.oidc.claims().iss, jwks_uri: `${base}/.well-known/jwks`, id_token_signing_alg_values_supported: ['RS256'] }));
+    return send(
+      res,
+      200,
+      'application/json',
+      JSON.stringify({
+        issuer: deps.oidc.claims().iss,
+        jwks_uri: `${base}/.well-known/jwks`,
+        id_token_signing_alg_values_supported: ['RS256'],
+      }),
+    );
   }
-  if (url.pathname === '/.well-known/jwks') return send(res, 200, 'application/json', JSON.stringify(deps.oidc.jwks()));
+  if (url.pathname === '/.well-known/jwks')
+    return send(res, 200, 'application/json', JSON.stringify(deps.oidc.jwks()));
 
   const target = req.headers['x-amz-target'];
   let service: FaultService;
@@ -110,7 +126,12 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     const [prefix, op] = target.split('.');
     const svc = TARGETS[prefix ?? ''];
     if (!svc || !op) {
-      return send(res, 400, JSON_TYPE, JSON.stringify({ __type: 'UnknownOperationException', message: `Unknown target ${target}` }));
+      return send(
+        res,
+        400,
+        JSON_TYPE,
+        JSON.stringify({ __type: 'UnknownOperationException', message: `Unknown target ${target}` }),
+      );
     }
     service = svc;
     action = op;
@@ -119,17 +140,34 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     const version = query.get('Version');
     if (version === '2011-06-15') service = 'sts';
     else if (version === '2015-12-01') service = 'elbv2';
-    else return send(res, 400, 'text/xml', queryError(new ApiError('InvalidAction', `Unsupported Version ${version ?? '(none)'}`), STS_NAMESPACE, uuid()));
+    else
+      return send(
+        res,
+        400,
+        'text/xml',
+        queryError(
+          new ApiError('InvalidAction', `Unsupported Version ${version ?? '(none)'}`),
+          STS_NAMESPACE,
+          uuid(),
+        ),
+      );
     action = query.get('Action') ?? '';
   } else {
     return send(res, 404, 'text/plain', 'not found');
   }
 
   const now = deps.now();
-  const record: CallRecord = { service, action, at: now, status: 200, ...(accessKeyId ? { accessKeyId } : {}) };
+  const record: CallRecord = {
+    service,
+    action,
+    at: now,
+    status: 200,
+    ...(accessKeyId ? { accessKeyId } : {}),
+  };
   deps.calls.push(record);
   const faults = deps.faults();
-  if (faults.slowMs > 0 && applies(faults, service, action)) await new Promise((r) => setTimeout(r, faults.slowMs));
+  if (faults.slowMs > 0 && applies(faults, service, action))
+    await new Promise((r) => setTimeout(r, faults.slowMs));
   const decision = decide(faults, service, action);
   if (decision.kind === 'drop') {
     record.status = 0;
@@ -150,14 +188,20 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
       callerArn: callerArn(deps, accessKeyId),
       now: nowAfterDelay,
     };
-    if (service === 'ecs' || service === 'codedeploy' || service === 'elbv2') checkCredentials(deps, accessKeyId, nowAfterDelay);
+    if (service === 'ecs' || service === 'codedeploy' || service === 'elbv2')
+      checkCredentials(deps, accessKeyId, nowAfterDelay);
     if (!isQuery) {
       const handler = (service === 'ecs' ? deps.ecs : deps.codedeploy)[action];
-      if (!handler) throw new ApiError('UnknownOperationException', `The operation ${action} is not supported by the emulator.`);
+      if (!handler)
+        throw new ApiError(
+          'UnknownOperationException',
+          `The operation ${action} is not supported by the emulator.`,
+        );
       let input: Record<string, unknown>;
       try {
         const parsed: unknown = body === '' ? {} : JSON.parse(body);
-        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+          throw new Error('not an object');
         input = parsed as Record<string, unknown>;
       } catch {
         throw new ApiError('SerializationException', 'The request body is not a JSON object.');
@@ -166,7 +210,8 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
       send(res, 200, JSON_TYPE, JSON.stringify(out ?? {}));
     } else {
       const handler = (service === 'sts' ? deps.sts : deps.elbv2)[action];
-      if (!handler) throw new ApiError('InvalidAction', `The action ${action} is not valid for this web service.`);
+      if (!handler)
+        throw new ApiError('InvalidAction', `The action ${action} is not valid for this web service.`);
       const out = handler(query!, ctx);
       send(res, 200, 'text/xml', queryResponse(action, namespace, out, requestId));
     }
@@ -203,4 +248,3 @@ export function listen(server: Server, port: number): Promise<number> {
     server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
   });
 }
-

@@ -151,11 +151,7 @@ export const LIFECYCLE_EVENTS: LifecycleEventName[] = [
 ];
 
 export type HookEventName =
-  | 'BeforeInstall'
-  | 'AfterInstall'
-  | 'AfterAllowTestTraffic'
-  | 'BeforeAllowTraffic'
-  | 'AfterAllowTraffic';
+  'BeforeInstall' | 'AfterInstall' | 'AfterAllowTestTraffic' | 'BeforeAllowTraffic' | 'AfterAllowTraffic';
 
 export const HOOK_EVENTS: HookEventName[] = [
   'BeforeInstall',
@@ -183,14 +179,7 @@ export interface ParsedAppSpec {
 }
 
 export type DeploymentStatus =
-  | 'Created'
-  | 'Queued'
-  | 'InProgress'
-  | 'Baking'
-  | 'Succeeded'
-  | 'Failed'
-  | 'Stopped'
-  | 'Ready';
+  'Created' | 'Queued' | 'InProgress' | 'Baking' | 'Succeeded' | 'Failed' | 'Stopped' | 'Ready';
 
 /** Where a deployment is in its timeline (internal, not on the wire). */
 export type Phase =
@@ -258,7 +247,8 @@ export interface IssuedCredentials {
   assumedRoleId: string;
 }
 
-export type LambdaBehavior = 'succeed' | { fail: { message: string; logTail?: string } } | { delayMs: number };
+export type LambdaBehavior =
+  'succeed' | { fail: { message: string; logTail?: string } } | { delayMs: number };
 
 export interface EmulatorState {
   region: string;

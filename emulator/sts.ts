@@ -15,19 +15,33 @@ function validation(message: string): ApiError {
   return new ApiError('ValidationError', `1 validation error detected: ${message}`);
 }
 
-export function stsHandlers(state: EmulatorState, oidc: OidcIssuer, staticAccessKeyId: string): Record<string, QueryHandler> {
+export function stsHandlers(
+  state: EmulatorState,
+  oidc: OidcIssuer,
+  staticAccessKeyId: string,
+): Record<string, QueryHandler> {
   return {
     AssumeRoleWithWebIdentity: (params, ctx) => {
       const roleArn = params.get('RoleArn') ?? '';
       const sessionName = params.get('RoleSessionName') ?? '';
       const token = params.get('WebIdentityToken') ?? '';
-      if (roleArn.length < 20) throw validation("Value at 'roleArn' failed to satisfy constraint: Member must have length greater than or equal to 20");
+      if (roleArn.length < 20)
+        throw validation(
+          "Value at 'roleArn' failed to satisfy constraint: Member must have length greater than or equal to 20",
+        );
       if (sessionName.length < 2 || sessionName.length > 64 || !/^[\w+=,.@-]*$/.test(sessionName))
-        throw validation("Value at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*");
-      if (token.length < 4) throw validation("Value at 'webIdentityToken' failed to satisfy constraint: Member must have length greater than or equal to 4");
+        throw validation(
+          "Value at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*",
+        );
+      if (token.length < 4)
+        throw validation(
+          "Value at 'webIdentityToken' failed to satisfy constraint: Member must have length greater than or equal to 4",
+        );
       const duration = Number(params.get('DurationSeconds') ?? '3600');
       if (!Number.isInteger(duration) || duration < 900 || duration > 43200)
-        throw validation("Value at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200");
+        throw validation(
+          "Value at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200",
+        );
       const verified = verifyJwt(token, oidc.publicKey, ctx.now);
       if (!verified.ok) {
         if (verified.reason === 'expired') throw new ApiError('ExpiredTokenException', verified.message);
@@ -48,7 +62,8 @@ export function stsHandlers(state: EmulatorState, oidc: OidcIssuer, staticAccess
             [`${ISSUER_HOST}:amr`]: undefined,
           },
         });
-      if (!allowed) throw new ApiError('AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity', 403);
+      if (!allowed)
+        throw new ApiError('AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity', 403);
       const accessKeyId = `ASIA${randomString(16)}`;
       const expiration = ctx.now + duration * 1000;
       const arn = `arn:aws:sts::${state.accountId}:assumed-role/${role.name}/${sessionName}`;
@@ -78,11 +93,14 @@ export function stsHandlers(state: EmulatorState, oidc: OidcIssuer, staticAccess
     GetCallerIdentity: (_params, ctx) => {
       const key = ctx.accessKeyId;
       const issued = key ? state.credentials.get(key) : undefined;
-      if (issued)
-        return { UserId: issued.assumedRoleId, Account: state.accountId, Arn: issued.arn };
+      if (issued) return { UserId: issued.assumedRoleId, Account: state.accountId, Arn: issued.arn };
       if (key === staticAccessKeyId)
         return { UserId: 'AIDAEMULATORUSER00001', Account: state.accountId, Arn: ctx.callerArn };
-      throw new ApiError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403);
+      throw new ApiError(
+        'InvalidClientTokenId',
+        'The security token included in the request is invalid.',
+        403,
+      );
     },
   };
 }

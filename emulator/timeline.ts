@@ -27,28 +27,41 @@ export interface TrafficRoutingConfig {
 }
 
 /** The predefined ECS deployment configurations (CodeDeploy user guide, deployment-configurations). */
-export const DEPLOYMENT_CONFIGS: Record<string, { id: string; trafficRoutingConfig: TrafficRoutingConfig }> = {
-  'CodeDeployDefault.ECSAllAtOnce': {
-    id: '7a9a4bd0-2bdc-4b48-a0c5-95a4d8d9b3a1',
-    trafficRoutingConfig: { type: 'AllAtOnce' },
-  },
-  'CodeDeployDefault.ECSLinear10PercentEvery1Minutes': {
-    id: '1f0b3c55-7a76-4c0b-9b77-8f1c0d3c2a01',
-    trafficRoutingConfig: { type: 'TimeBasedLinear', timeBasedLinear: { linearPercentage: 10, linearInterval: 1 } },
-  },
-  'CodeDeployDefault.ECSLinear10PercentEvery3Minutes': {
-    id: '1f0b3c55-7a76-4c0b-9b77-8f1c0d3c2a03',
-    trafficRoutingConfig: { type: 'TimeBasedLinear', timeBasedLinear: { linearPercentage: 10, linearInterval: 3 } },
-  },
-  'CodeDeployDefault.ECSCanary10Percent5Minutes': {
-    id: '5e1c6a0e-2b53-4f6a-8a4f-2b9c5d0e7f05',
-    trafficRoutingConfig: { type: 'TimeBasedCanary', timeBasedCanary: { canaryPercentage: 10, canaryInterval: 5 } },
-  },
-  'CodeDeployDefault.ECSCanary10Percent15Minutes': {
-    id: '5e1c6a0e-2b53-4f6a-8a4f-2b9c5d0e7f15',
-    trafficRoutingConfig: { type: 'TimeBasedCanary', timeBasedCanary: { canaryPercentage: 10, canaryInterval: 15 } },
-  },
-};
+export const DEPLOYMENT_CONFIGS: Record<string, { id: string; trafficRoutingConfig: TrafficRoutingConfig }> =
+  {
+    'CodeDeployDefault.ECSAllAtOnce': {
+      id: '7a9a4bd0-2bdc-4b48-a0c5-95a4d8d9b3a1',
+      trafficRoutingConfig: { type: 'AllAtOnce' },
+    },
+    'CodeDeployDefault.ECSLinear10PercentEvery1Minutes': {
+      id: '1f0b3c55-7a76-4c0b-9b77-8f1c0d3c2a01',
+      trafficRoutingConfig: {
+        type: 'TimeBasedLinear',
+        timeBasedLinear: { linearPercentage: 10, linearInterval: 1 },
+      },
+    },
+    'CodeDeployDefault.ECSLinear10PercentEvery3Minutes': {
+      id: '1f0b3c55-7a76-4c0b-9b77-8f1c0d3c2a03',
+      trafficRoutingConfig: {
+        type: 'TimeBasedLinear',
+        timeBasedLinear: { linearPercentage: 10, linearInterval: 3 },
+      },
+    },
+    'CodeDeployDefault.ECSCanary10Percent5Minutes': {
+      id: '5e1c6a0e-2b53-4f6a-8a4f-2b9c5d0e7f05',
+      trafficRoutingConfig: {
+        type: 'TimeBasedCanary',
+        timeBasedCanary: { canaryPercentage: 10, canaryInterval: 5 },
+      },
+    },
+    'CodeDeployDefault.ECSCanary10Percent15Minutes': {
+      id: '5e1c6a0e-2b53-4f6a-8a4f-2b9c5d0e7f15',
+      trafficRoutingConfig: {
+        type: 'TimeBasedCanary',
+        timeBasedCanary: { canaryPercentage: 10, canaryInterval: 15 },
+      },
+    },
+  };
 
 /** Virtual durations of the lifecycle steps. */
 export const TIMING = {
@@ -121,7 +134,11 @@ function updateGroupHistory(ctx: TimelineContext, d: Deployment): void {
   if (d.status === 'Succeeded') g.lastSuccessfulDeployment = entry;
 }
 
-function setListener(ctx: TimelineContext, listenerArn: string | undefined, weights: [string, number][]): void {
+function setListener(
+  ctx: TimelineContext,
+  listenerArn: string | undefined,
+  weights: [string, number][],
+): void {
   if (!listenerArn) return;
   const l = ctx.state.listeners.get(listenerArn);
   if (l) l.forward = weights.map(([targetGroupArn, weight]) => ({ targetGroupArn, weight }));
@@ -141,7 +158,8 @@ function currentEvent(d: Deployment): LifecycleEvent | undefined {
 
 /** Apply the AllowTraffic weights due at time `t`. */
 function applyWeights(ctx: TimelineContext, d: Deployment, t: number): void {
-  if (d.phase.kind !== 'event' || d.target.events[d.phase.index]?.lifecycleEventName !== 'AllowTraffic') return;
+  if (d.phase.kind !== 'event' || d.target.events[d.phase.index]?.lifecycleEventName !== 'AllowTraffic')
+    return;
   const config = d.creator === 'codeDeployRollback' ? { type: 'AllAtOnce' as const } : configOf(d);
   const elapsed = t - d.phase.startedAt;
   let weight = 0;
@@ -176,7 +194,10 @@ function installProblem(ctx: TimelineContext, d: Deployment): string | undefined
   const td = findTaskDefinition(ctx.state, d.appSpec.taskDefinitionArn);
   if (!td) return `Unable to describe task definition ${d.appSpec.taskDefinitionArn}.`;
   if (td.status !== 'ACTIVE') return `TaskDefinition is inactive (${td.taskDefinitionArn}).`;
-  const containers = (td.body.containerDefinitions ?? []) as { name?: string; portMappings?: { containerPort?: number }[] }[];
+  const containers = (td.body.containerDefinitions ?? []) as {
+    name?: string;
+    portMappings?: { containerPort?: number }[];
+  }[];
   const c = containers.find((x) => x.name === d.appSpec.containerName);
   if (!c) return `The container ${d.appSpec.containerName} does not exist in the task definition.`;
   if (!(c.portMappings ?? []).some((p) => p.containerPort === d.appSpec.containerPort))
@@ -184,7 +205,11 @@ function installProblem(ctx: TimelineContext, d: Deployment): string | undefined
   return undefined;
 }
 
-function hookPlan(ctx: TimelineContext, d: Deployment, event: HookEventName): { durationMs: number; fails?: FailPlan } {
+function hookPlan(
+  ctx: TimelineContext,
+  d: Deployment,
+  event: HookEventName,
+): { durationMs: number; fails?: FailPlan } {
   const fn = d.creator === 'codeDeployRollback' ? undefined : d.appSpec.hooks[event];
   const injected = ctx.faults().failHook;
   if (injected && injected.event === event && d.creator !== 'codeDeployRollback') {
@@ -285,7 +310,8 @@ function startEvent(ctx: TimelineContext, d: Deployment, index: number, at: numb
         durationMs = TIMING.installMs;
       }
     }
-  } else if (name === 'AllowTestTraffic') durationMs = rollback ? TIMING.rollbackStepMs : TIMING.testTrafficMs;
+  } else if (name === 'AllowTestTraffic')
+    durationMs = rollback ? TIMING.rollbackStepMs : TIMING.testTrafficMs;
   else if (name === 'AllowTraffic') {
     const steps = trafficSteps(rollback ? { type: 'AllAtOnce' } : configOf(d));
     durationMs = (steps[steps.length - 1]?.offsetMs ?? 0) + TIMING.allAtOnceMs;
@@ -303,7 +329,9 @@ function createGreen(ctx: TimelineContext, d: Deployment, at: number): void {
   if (!svc) return;
   const blue = svc.taskSets.find((t) => t.status === 'PRIMARY');
   const g = group(ctx, d);
-  const tgs = g ? g.targetGroupNames.map((n) => [...ctx.state.targetGroups.values()].find((t) => t.name === n)) : [];
+  const tgs = g
+    ? g.targetGroupNames.map((n) => [...ctx.state.targetGroups.values()].find((t) => t.name === n))
+    : [];
   const blueTg = blue?.targetGroupArn ?? tgs[0]?.arn ?? '';
   const greenTg = tgs.map((t) => t?.arn).find((a) => a !== undefined && a !== blueTg) ?? blueTg;
   const id = `ecs-svc/${randomDigits(19)}`;
@@ -311,7 +339,9 @@ function createGreen(ctx: TimelineContext, d: Deployment, at: number): void {
     id,
     taskSetArn: `arn:aws:ecs:${ctx.state.region}:${ctx.state.accountId}:task-set/${svc.clusterName}/${svc.serviceName}/${id}`,
     status: 'ACTIVE',
-    taskDefinition: findTaskDefinition(ctx.state, d.appSpec.taskDefinitionArn)?.taskDefinitionArn ?? d.appSpec.taskDefinitionArn,
+    taskDefinition:
+      findTaskDefinition(ctx.state, d.appSpec.taskDefinitionArn)?.taskDefinitionArn ??
+      d.appSpec.taskDefinitionArn,
     externalId: d.deploymentId,
     startedBy: 'CODE_DEPLOY',
     targetGroupArn: greenTg,
@@ -323,7 +353,8 @@ function createGreen(ctx: TimelineContext, d: Deployment, at: number): void {
     stabilityStatus: 'STABILIZING',
     trafficWeight: 0,
     platformVersion: d.appSpec.platformVersion ?? blue?.platformVersion ?? 'LATEST',
-    networkConfiguration: d.appSpec.networkConfiguration ?? blue?.networkConfiguration ?? svc.networkConfiguration,
+    networkConfiguration:
+      d.appSpec.networkConfiguration ?? blue?.networkConfiguration ?? svc.networkConfiguration,
     createdAt: at,
     updatedAt: at,
   };
@@ -349,7 +380,14 @@ function finishEvent(ctx: TimelineContext, d: Deployment, at: number): void {
       message: fails.message,
       logTail: fails.logTail,
     };
-    failDeployment(ctx, d, at, 'Failed', { code: fails.deploymentErrorCode, message: fails.deploymentMessage }, 'DEPLOYMENT_FAILURE');
+    failDeployment(
+      ctx,
+      d,
+      at,
+      'Failed',
+      { code: fails.deploymentErrorCode, message: fails.deploymentMessage },
+      'DEPLOYMENT_FAILURE',
+    );
     return;
   }
   ev.status = 'Succeeded';
@@ -410,7 +448,8 @@ function allEventsDone(ctx: TimelineContext, d: Deployment, at: number): void {
 
 function finishTermination(ctx: TimelineContext, d: Deployment, at: number): void {
   const svc = serviceOf(ctx, d);
-  if (svc && d.blueTaskSetId !== undefined) svc.taskSets = svc.taskSets.filter((t) => t.id !== d.blueTaskSetId);
+  if (svc && d.blueTaskSetId !== undefined)
+    svc.taskSets = svc.taskSets.filter((t) => t.id !== d.blueTaskSetId);
   d.status = 'Succeeded';
   d.completeTime = at;
   d.phase = { kind: 'done' };

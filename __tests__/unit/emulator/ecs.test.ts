@@ -23,7 +23,10 @@ afterAll(() => emu.stop());
 async function rawEcs(op: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(emu.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `AmazonEC2ContainerServiceV20141113.${op}` },
+    headers: {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': `AmazonEC2ContainerServiceV20141113.${op}`,
+    },
     body: JSON.stringify(body),
   });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
@@ -41,18 +44,24 @@ describe('ECS', () => {
     expect(svc?.taskSets?.[0]?.networkConfiguration?.awsvpcConfiguration?.subnets?.length).toBeGreaterThan(0);
     expect(svc?.taskSets?.[0]?.createdAt).toBeInstanceOf(Date);
     expect(svc?.loadBalancers?.[0]?.targetGroupArn).toBe(seeded.targetGroupArns[0]);
-    expect(out.failures).toEqual([{ arn: `arn:aws:ecs:us-east-1:111111111111:service/demo/nope`, reason: 'MISSING' }]);
+    expect(out.failures).toEqual([
+      { arn: `arn:aws:ecs:us-east-1:111111111111:service/demo/nope`, reason: 'MISSING' },
+    ]);
   });
 
   it('rejects an unknown cluster with ClusterNotFoundException', async () => {
-    const e = await rejection(c.ecs.send(new DescribeServicesCommand({ cluster: 'ghost', services: ['web'] })));
+    const e = await rejection(
+      c.ecs.send(new DescribeServicesCommand({ cluster: 'ghost', services: ['web'] })),
+    );
     expect(e.name).toBe('ClusterNotFoundException');
     expect(e.$metadata?.httpStatusCode).toBe(400);
   });
 
   it('describes a task definition by family, family:revision and ARN, with environment and secrets', async () => {
     for (const ref of ['web', 'web:1', seeded.taskDefinitionArn]) {
-      const out = await c.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: ref, include: ['TAGS'] }));
+      const out = await c.ecs.send(
+        new DescribeTaskDefinitionCommand({ taskDefinition: ref, include: ['TAGS'] }),
+      );
       expect(out.taskDefinition?.taskDefinitionArn).toBe(seeded.taskDefinitionArn);
       expect(out.taskDefinition?.revision).toBe(1);
       expect(out.taskDefinition?.registeredAt).toBeInstanceOf(Date);
@@ -77,7 +86,9 @@ describe('ECS', () => {
         tags: [{ key: 'commit', value: 'abc' }],
       }),
     );
-    expect(out.taskDefinition?.taskDefinitionArn).toBe('arn:aws:ecs:us-east-1:111111111111:task-definition/api:1');
+    expect(out.taskDefinition?.taskDefinitionArn).toBe(
+      'arn:aws:ecs:us-east-1:111111111111:task-definition/api:1',
+    );
     expect(out.taskDefinition?.status).toBe('ACTIVE');
     expect(out.taskDefinition?.cpu).toBe('512');
     expect(out.taskDefinition?.memory).toBe('1024');
@@ -88,18 +99,25 @@ describe('ECS', () => {
     });
     expect(out.tags).toEqual([{ key: 'commit', value: 'abc' }]);
     const second = await c.ecs.send(
-      new RegisterTaskDefinitionCommand({ family: 'api', containerDefinitions: [{ name: 'api', image: 'api:2' }] }),
+      new RegisterTaskDefinitionCommand({
+        family: 'api',
+        containerDefinitions: [{ name: 'api', image: 'api:2' }],
+      }),
     );
     expect(second.taskDefinition?.revision).toBe(2);
   });
 
   it('rejects invalid registrations with ClientException', async () => {
     const blank = await rejection(
-      c.ecs.send(new RegisterTaskDefinitionCommand({ family: '', containerDefinitions: [{ name: 'a', image: 'b' }] })),
+      c.ecs.send(
+        new RegisterTaskDefinitionCommand({ family: '', containerDefinitions: [{ name: 'a', image: 'b' }] }),
+      ),
     );
     expect(blank.name).toBe('ClientException');
     expect(blank.message).toBe('Family can not be blank.');
-    const empty = await rejection(c.ecs.send(new RegisterTaskDefinitionCommand({ family: 'x', containerDefinitions: [] })));
+    const empty = await rejection(
+      c.ecs.send(new RegisterTaskDefinitionCommand({ family: 'x', containerDefinitions: [] })),
+    );
     expect(empty.message).toBe('Container list cannot be empty.');
     const fargate = await rejection(
       c.ecs.send(
@@ -131,8 +149,12 @@ describe('ECS', () => {
   });
 
   it('lists task definitions by family, status and sort, and deregisters', async () => {
-    await c.ecs.send(new RegisterTaskDefinitionCommand({ family: 'lst', containerDefinitions: [{ name: 'a', image: 'b' }] }));
-    await c.ecs.send(new RegisterTaskDefinitionCommand({ family: 'lst', containerDefinitions: [{ name: 'a', image: 'c' }] }));
+    await c.ecs.send(
+      new RegisterTaskDefinitionCommand({ family: 'lst', containerDefinitions: [{ name: 'a', image: 'b' }] }),
+    );
+    await c.ecs.send(
+      new RegisterTaskDefinitionCommand({ family: 'lst', containerDefinitions: [{ name: 'a', image: 'c' }] }),
+    );
     const desc = await c.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: 'lst', sort: 'DESC' }));
     expect(desc.taskDefinitionArns?.map((a) => a.split(':').pop())).toEqual(['2', '1']);
     const dereg = await c.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: 'lst:1' }));
@@ -140,7 +162,9 @@ describe('ECS', () => {
     expect(dereg.taskDefinition?.deregisteredAt).toBeInstanceOf(Date);
     const active = await c.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: 'lst' }));
     expect(active.taskDefinitionArns?.map((a) => a.split(':').pop())).toEqual(['2']);
-    const inactive = await c.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: 'lst', status: 'INACTIVE' }));
+    const inactive = await c.ecs.send(
+      new ListTaskDefinitionsCommand({ familyPrefix: 'lst', status: 'INACTIVE' }),
+    );
     expect(inactive.taskDefinitionArns?.map((a) => a.split(':').pop())).toEqual(['1']);
     const latest = await c.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'lst' }));
     expect(latest.taskDefinition?.revision).toBe(2);

@@ -1,7 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DescribeListenersCommand, DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ListTaskDefinitionsCommand } from '@aws-sdk/client-ecs';
-import { GetApplicationCommand, GetDeploymentGroupCommand, ListDeploymentsCommand } from '@aws-sdk/client-codedeploy';
+import {
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  ListTaskDefinitionsCommand,
+} from '@aws-sdk/client-ecs';
+import {
+  GetApplicationCommand,
+  GetDeploymentGroupCommand,
+  ListDeploymentsCommand,
+} from '@aws-sdk/client-codedeploy';
 import { startEmulator, type Emulator, type SeededService } from '../../../emulator/index.js';
 import { clients, rejection, type Clients } from './helpers.js';
 
@@ -21,15 +32,21 @@ describe('ELBv2', () => {
     const lbs = await c.elb.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [s.loadBalancerArn] }));
     expect(lbs.LoadBalancers?.[0]?.DNSName).toBe(s.loadBalancerDnsName);
     expect(lbs.LoadBalancers?.[0]?.DNSName).toMatch(/\.us-east-1\.elb\.amazonaws\.com$/);
-    const ls = await c.elb.send(new DescribeListenersCommand({ ListenerArns: [s.prodListenerArn, s.testListenerArn!] }));
+    const ls = await c.elb.send(
+      new DescribeListenersCommand({ ListenerArns: [s.prodListenerArn, s.testListenerArn!] }),
+    );
     expect(ls.Listeners?.map((l) => [l.Port, l.Protocol])).toEqual([
       [80, 'HTTP'],
       [8080, 'HTTP'],
     ]);
     expect(ls.Listeners?.[0]?.DefaultActions?.[0]?.TargetGroupArn).toBe(s.targetGroupArns[0]);
-    const missing = await rejection(c.elb.send(new DescribeListenersCommand({ ListenerArns: [`${s.prodListenerArn}0`] })));
+    const missing = await rejection(
+      c.elb.send(new DescribeListenersCommand({ ListenerArns: [`${s.prodListenerArn}0`] })),
+    );
     expect(missing.name).toBe('ListenerNotFoundException');
-    const noLb = await rejection(c.elb.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [`${s.loadBalancerArn}0`] })));
+    const noLb = await rejection(
+      c.elb.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [`${s.loadBalancerArn}0`] })),
+    );
     expect(noLb.name).toBe('LoadBalancerNotFoundException');
   });
 });
@@ -38,7 +55,9 @@ describe('faults', () => {
   it('surfaces throttling as ThrottlingException with maxAttempts 1, only where asked', async () => {
     emu.faults.set({ throttleRate: 1, only: { service: 'ecs', actions: ['DescribeServices'] } });
     try {
-      const e = await rejection(c.ecs.send(new DescribeServicesCommand({ cluster: 'demo', services: ['web'] })));
+      const e = await rejection(
+        c.ecs.send(new DescribeServicesCommand({ cluster: 'demo', services: ['web'] })),
+      );
       expect(e.name).toBe('ThrottlingException');
       expect(e.message).toBe('Rate exceeded');
       expect(e.$metadata?.httpStatusCode).toBe(400);
@@ -47,7 +66,9 @@ describe('faults', () => {
     } finally {
       emu.faults.clear();
     }
-    expect(emu.calls.some((x) => x.action === 'DescribeServices' && x.error === 'ThrottlingException')).toBe(true);
+    expect(emu.calls.some((x) => x.action === 'DescribeServices' && x.error === 'ThrottlingException')).toBe(
+      true,
+    );
   });
 
   it('returns 5xx server errors and drops connections', async () => {
@@ -87,7 +108,12 @@ describe('snapshot', () => {
     expect(JSON.parse(before).families.web).toHaveLength(1);
     await c.ecs.send(new DescribeServicesCommand({ cluster: 'demo', services: ['web'] }));
     await c.ecs.send(new ListTaskDefinitionsCommand({}));
-    await c.cd.send(new GetDeploymentGroupCommand({ applicationName: s.application, deploymentGroupName: s.deploymentGroup }));
+    await c.cd.send(
+      new GetDeploymentGroupCommand({
+        applicationName: s.application,
+        deploymentGroupName: s.deploymentGroup,
+      }),
+    );
     await c.cd.send(new ListDeploymentsCommand({}));
     await c.elb.send(new DescribeListenersCommand({ ListenerArns: [s.prodListenerArn] }));
     expect(emu.snapshot()).toBe(before);

@@ -33,14 +33,17 @@ export async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ti
   const deadline = Date.now() + timeoutMs;
   let last: T = await fn();
   while (!ok(last)) {
-    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms; last value ${JSON.stringify(last)}`);
+    if (Date.now() > deadline)
+      throw new Error(`condition not met in ${timeoutMs} ms; last value ${JSON.stringify(last)}`);
     await new Promise((r) => setTimeout(r, 15));
     last = await fn();
   }
   return last;
 }
 
-export async function rejection(p: Promise<unknown>): Promise<Error & { name: string; $metadata?: { httpStatusCode?: number } }> {
+export async function rejection(
+  p: Promise<unknown>,
+): Promise<Error & { name: string; $metadata?: { httpStatusCode?: number } }> {
   try {
     await p;
   } catch (e) {

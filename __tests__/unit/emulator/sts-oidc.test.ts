@@ -36,13 +36,22 @@ beforeAll(async () => {
   emu = await startEmulator({ clockScale: 200, requireKnownCredentials: true });
   c = clients(emu);
   emu.seed.blueGreenService();
-  roleArn = emu.seed.role({ name: 'deploy-prod', trustPolicy: trust('repo:acme/app:environment:production') }).arn;
+  roleArn = emu.seed.role({
+    name: 'deploy-prod',
+    trustPolicy: trust('repo:acme/app:environment:production'),
+  }).arn;
   emu.seed.role({ name: 'deploy-any-branch', trustPolicy: trust('repo:acme/app:ref:refs/heads/*', true) });
 });
 afterAll(() => emu.stop());
 
 const assume = (token: string, arn = roleArn) =>
-  c.sts.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: arn, RoleSessionName: 'GitHubActions', WebIdentityToken: token }));
+  c.sts.send(
+    new AssumeRoleWithWebIdentityCommand({
+      RoleArn: arn,
+      RoleSessionName: 'GitHubActions',
+      WebIdentityToken: token,
+    }),
+  );
 
 describe('GitHub OIDC token endpoint', () => {
   it('serves @actions/core getIDToken with the requested audience and GitHub claims', async () => {
@@ -51,7 +60,10 @@ describe('GitHub OIDC token endpoint', () => {
     try {
       emu.oidc.setClaims({ environment: 'production' });
       const jwt = await getIDToken('sts.amazonaws.com');
-      const claims = JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+      const claims = JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()) as Record<
+        string,
+        unknown
+      >;
       expect(claims).toMatchObject({
         iss: 'https://token.actions.githubusercontent.com',
         aud: 'sts.amazonaws.com',
@@ -68,7 +80,9 @@ describe('GitHub OIDC token endpoint', () => {
   });
 
   it('refuses a wrong bearer token with 401', async () => {
-    const res = await fetch(`${emu.url}/_oidc/token?api-version=2.0&audience=x`, { headers: { authorization: 'Bearer wrong' } });
+    const res = await fetch(`${emu.url}/_oidc/token?api-version=2.0&audience=x`, {
+      headers: { authorization: 'Bearer wrong' },
+    });
     expect(res.status).toBe(401);
   });
 });
@@ -90,7 +104,11 @@ describe('STS AssumeRoleWithWebIdentity', () => {
     expect(svc.services?.[0]?.serviceName).toBe('web');
     const who = await session.sts.send(new GetCallerIdentityCommand({}));
     expect(who.Arn).toBe(out.AssumedRoleUser?.Arn);
-    expect(emu.calls.at(-2)).toMatchObject({ service: 'ecs', action: 'DescribeServices', accessKeyId: out.Credentials!.AccessKeyId });
+    expect(emu.calls.at(-2)).toMatchObject({
+      service: 'ecs',
+      action: 'DescribeServices',
+      accessKeyId: out.Credentials!.AccessKeyId,
+    });
   });
 
   it('denies a branch token on the environment-bound role, allows it on the wildcard role', async () => {
@@ -102,7 +120,9 @@ describe('STS AssumeRoleWithWebIdentity', () => {
     const ok = await assume(branch, 'arn:aws:iam::111111111111:role/deploy-any-branch');
     expect(ok.SubjectFromWebIdentityToken).toBe('repo:acme/app:ref:refs/heads/main');
     const tag = emu.oidc.issueToken({ aud: 'sts.amazonaws.com', ref: 'refs/tags/v1' });
-    expect((await rejection(assume(tag, 'arn:aws:iam::111111111111:role/deploy-any-branch'))).name).toBe('AccessDenied');
+    expect((await rejection(assume(tag, 'arn:aws:iam::111111111111:role/deploy-any-branch'))).name).toBe(
+      'AccessDenied',
+    );
     const wrongAud = emu.oidc.issueToken({ aud: 'https://github.com/acme', environment: 'production' });
     expect((await rejection(assume(wrongAud))).name).toBe('AccessDenied');
   });
@@ -110,7 +130,14 @@ describe('STS AssumeRoleWithWebIdentity', () => {
   it('rejects forged, malformed and expired tokens', async () => {
     const good = emu.oidc.issueToken({ aud: 'sts.amazonaws.com', environment: 'production' });
     const [h, , s] = good.split('.');
-    const forgedBody = Buffer.from(JSON.stringify({ iss: 'https://token.actions.githubusercontent.com', sub: 'repo:evil/x:environment:production', aud: 'sts.amazonaws.com', exp: 9e9 })).toString('base64url');
+    const forgedBody = Buffer.from(
+      JSON.stringify({
+        iss: 'https://token.actions.githubusercontent.com',
+        sub: 'repo:evil/x:environment:production',
+        aud: 'sts.amazonaws.com',
+        exp: 9e9,
+      }),
+    ).toString('base64url');
     expect((await rejection(assume(`${h}.${forgedBody}.${s}`))).name).toBe('InvalidIdentityTokenException');
     expect((await rejection(assume('not-a-jwt'))).name).toBe('InvalidIdentityTokenException');
     const expired = emu.oidc.issueToken({ aud: 'sts.amazonaws.com', environment: 'production', exp: 1000 });
@@ -119,7 +146,9 @@ describe('STS AssumeRoleWithWebIdentity', () => {
 
   it('rejects unknown access keys when requireKnownCredentials is on', async () => {
     const stranger = clients(emu, { accessKeyId: 'AKIAUNKNOWN000000000', secretAccessKey: 'x' });
-    const e = await rejection(stranger.cd.send(new GetApplicationCommand({ applicationName: 'AppECS-demo-web' })));
+    const e = await rejection(
+      stranger.cd.send(new GetApplicationCommand({ applicationName: 'AppECS-demo-web' })),
+    );
     expect(e.name).toBe('UnrecognizedClientException');
     expect(e.$metadata?.httpStatusCode).toBe(400);
   });
