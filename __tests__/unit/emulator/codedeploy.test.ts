@@ -412,4 +412,35 @@ describe('CodeDeploy blue/green lifecycle', () => {
     );
     expect(failed.errorInformation?.code).toBe('INVALID_ECS_SERVICE');
   });
+
+  it('stops without rollback: Succeeded response, green left in place, unknown revision refused', async () => {
+    const { c, s, v2 } = await setup({ autoRollback: false }, 50);
+    const id = await deploy(c, s, appSpec(v2));
+    const early = await rejection(
+      c.cd.send(new GetDeploymentTargetCommand({ deploymentId: id, targetId: 'demo:web' })),
+    );
+    expect(early.name).toBe('DeploymentNotStartedException');
+    await waitFor(
+      () => target(c, s, id).catch(() => undefined),
+      (t) => t !== undefined && event(t, 'Install')?.status === 'InProgress',
+    );
+    const stop = await c.cd.send(new StopDeploymentCommand({ deploymentId: id, autoRollbackEnabled: false }));
+    expect(stop.status).toBe('Succeeded');
+    const d = await info(c, id);
+    expect(d.status).toBe('Stopped');
+    expect(d.errorInformation?.code).toBe('MANUAL_STOP');
+    expect(d.rollbackInfo).toBeUndefined();
+    const svc = (await c.ecs.send(new DescribeServicesCommand({ cluster: 'demo', services: ['web'] })))
+      .services![0]!;
+    expect(svc.taskSets).toHaveLength(2);
+    const missing = await rejection(
+      c.cd.send(
+        new GetApplicationRevisionCommand({
+          applicationName: s.application,
+          revision: { revisionType: 'AppSpecContent', appSpecContent: { sha256: 'f'.repeat(64) } },
+        }),
+      ),
+    );
+    expect(missing.name).toBe('RevisionDoesNotExistException');
+  });
 });
