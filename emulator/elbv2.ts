@@ -1,0 +1,97 @@
+/** Elastic Load Balancing v2 (awsQuery, 2015-12-01): the two reads the action makes. */
+import { ApiError, queryList } from './protocol.js';
+import type { QueryHandler } from './sts.js';
+import type { EmulatorState, Listener, LoadBalancer } from './state.js';
+import { isoTime } from './protocol.js';
+
+export const ELB_NAMESPACE = 'http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/';
+
+function listenerWire(l: Listener): Record<string, unknown> {
+  const single = l.forward.length === 1 ? l.forward[0] : undefined;
+  return {
+    ListenerArn: l.arn,
+    LoadBalancerArn: l.loadBalancerArn,
+    Port: l.port,
+    Protocol: l.protocol,
+    DefaultActions: [
+      {
+        Type: 'forward',
+        ...(single ? { TargetGroupArn: single.targetGroupArn } : {}),
+        ForwardConfig: {
+          TargetGroups: l.forward.map((f) => ({ TargetGroupArn: f.targetGroupArn, Weight: f.weight })),
+          TargetGroupStickinessConfig: { Enabled: false },
+        },
+      },
+    ],
+  };
+}
+
+function lbWire(lb: LoadBalancer, state: EmulatorState): Record<string, unknown> {
+  return {
+    LoadBalancerArn: lb.arn,
+    DNSName: lb.dnsName,
+    CanonicalHostedZoneId: 'Z35SXDOTRQ7X7K',
+    CreatedTime: isoTime(lb.createdTime),
+    LoadBalancerName: lb.name,
+    Scheme: 'internet-facing',
+    VpcId: lb.vpcId,
+    State: { Code: 'active' },
+    Type: 'application',
+    AvailabilityZones: [`${state.region}a`, `${state.region}b`].map((z, i) => ({
+      ZoneName: z,
+      SubnetId: `subnet-0000000${i + 1}`,
+    })),
+    SecurityGroups: ['sg-00000001'],
+    IpAddressType: 'ipv4',
+  };
+}
+
+export function elbv2Handlers(state: EmulatorState): Record<string, QueryHandler> {
+  return {
+    DescribeListeners: (params) => {
+      const arns = queryList(params, 'ListenerArns');
+      const lbArn = params.get('LoadBalancerArn');
+      if (arns.length === 0 && !lbArn)
+        throw new ApiError('ValidationError', 'You must specify either listener ARNs or a load balancer ARN');
+      if (arns.length > 0 && lbArn)
+        throw new ApiError(
+          'ValidationError',
+          'Listener ARNs and a load balancer ARN cannot be specified at the same time',
+        );
+      if (lbArn) {
+        if (!state.loadBalancers.has(lbArn))
+          throw new ApiError('LoadBalancerNotFound', `Load balancer '${lbArn}' not found`);
+        return {
+          Listeners: [...state.listeners.values()]
+            .filter((l) => l.loadBalancerArn === lbArn)
+            .map(listenerWire),
+        };
+      }
+      const listeners = arns.map((arn) => {
+        const l = state.listeners.get(arn);
+        if (!l) throw new ApiError('ListenerNotFound', `One or more listeners not found`);
+        return listenerWire(l);
+      });
+      return { Listeners: listeners };
+    },
+    DescribeLoadBalancers: (params) => {
+      const arns = queryList(params, 'LoadBalancerArns');
+      const names = queryList(params, 'Names');
+      let lbs = [...state.loadBalancers.values()];
+      if (arns.length > 0) {
+        lbs = arns.map((arn) => {
+          const lb = state.loadBalancers.get(arn);
+          if (!lb) throw new ApiError('LoadBalancerNotFound', `One or more load balancers not found`);
+          return lb;
+        });
+      } else if (names.length > 0) {
+        lbs = names.map((n) => {
+          const lb = lbs.find((x) => x.name === n);
+          if (!lb) throw new ApiError('LoadBalancerNotFound', `Load balancers '[${n}]' not found`);
+          return lb;
+        });
+      }
+      return { LoadBalancers: lbs.map((lb) => lbWire(lb, state)) };
+    },
+  };
+}

@@ -1,0 +1,61 @@
+/** Injected faults: throttling, server errors, latency, dropped connections, failing hooks. */
+import { ApiError } from './protocol.js';
+import type { HookEventName } from './state.js';
+
+export type FaultService = 'ecs' | 'codedeploy' | 'sts' | 'elbv2';
+
+export interface Faults {
+  /** probability (0..1) that a request gets ThrottlingException "Rate exceeded" (HTTP 400) */
+  throttleRate: number;
+  /** probability (0..1) that a request gets HTTP 500 InternalFailure or 503 ServiceUnavailable */
+  serverErrorRate: number;
+  /** real milliseconds to hold every matching request before handling it */
+  slowMs: number;
+  /** probability (0..1) that the connection is destroyed without any response */
+  dropRate: number;
+  /** restrict the request faults above to one service and/or some actions */
+  only?: { service?: FaultService; actions?: string[] };
+  /** make this lifecycle hook fail in the next deployments that reach it */
+  failHook?: { event: HookEventName; message?: string; logTail?: string };
+}
+
+export const NO_FAULTS: Faults = { throttleRate: 0, serverErrorRate: 0, slowMs: 0, dropRate: 0 };
+
+export type FaultDecision = { kind: 'none' } | { kind: 'drop' } | { kind: 'error'; error: ApiError };
+
+export function applies(f: Faults, service: FaultService, action: string): boolean {
+  if (f.only?.service !== undefined && f.only.service !== service) return false;
+  if (f.only?.actions !== undefined && !f.only.actions.includes(action)) return false;
+  return true;
+}
+
+/** Decide what happens to one request. `random` is injectable for deterministic tests. */
+export function decide(
+  f: Faults,
+  service: FaultService,
+  action: string,
+  random = Math.random,
+): FaultDecision {
+  if (!applies(f, service, action)) return { kind: 'none' };
+  if (f.dropRate > 0 && random() < f.dropRate) return { kind: 'drop' };
+  const query = service === 'sts' || service === 'elbv2';
+  if (f.throttleRate > 0 && random() < f.throttleRate)
+    return {
+      kind: 'error',
+      error: new ApiError(query ? 'Throttling' : 'ThrottlingException', 'Rate exceeded', 400),
+    };
+  if (f.serverErrorRate > 0 && random() < f.serverErrorRate) {
+    const unavailable = random() < 0.5;
+    return {
+      kind: 'error',
+      error: unavailable
+        ? new ApiError('ServiceUnavailable', 'Service is unavailable. Please try again later.', 503)
+        : new ApiError(
+            'InternalFailure',
+            'The request processing has failed because of an unknown error.',
+            500,
+          ),
+    };
+  }
+  return { kind: 'none' };
+}

@@ -1,0 +1,163 @@
+/**
+ * A local AWS for the action: ECS, CodeDeploy (ECS blue/green), STS with a GitHub OIDC issuer, and ELBv2,
+ * spoken over the real wire protocols so unmodified AWS SDK v3 clients work against it via AWS_ENDPOINT_URL.
+ * Deployments run on the same virtual clock the action uses (src/clock.ts), so a five-minute canary can pass
+ * in seconds.
+ */
+import type { Server } from 'node:http';
+import { createClock, type Clock } from '../src/clock.js';
+import { codedeployHandlers, deploymentWire } from './codedeploy.js';
+import { ecsHandlers, serviceWire, taskDefinitionWire } from './ecs.js';
+import { elbv2Handlers } from './elbv2.js';
+import { NO_FAULTS, type Faults } from './faults.js';
+import { OidcIssuer, type OidcClaims } from './oidc.js';
+import { createEmulatorServer, listen, type CallRecord } from './server.js';
+import {
+  seedBlueGreenService,
+  seedLambda,
+  seedRole,
+  type BlueGreenServiceOptions,
+  type SeededService,
+} from './seed.js';
+import { createState, type EmulatorState, type LambdaBehavior } from './state.js';
+import { stsHandlers } from './sts.js';
+import { advanceAll, type TimelineContext } from './timeline.js';
+
+export type { Faults } from './faults.js';
+export type { BlueGreenServiceOptions, SeededService } from './seed.js';
+export type { EmulatorState, LambdaBehavior } from './state.js';
+export type { CallRecord } from './server.js';
+export type { OidcClaims } from './oidc.js';
+export { GITHUB_ISSUER } from './oidc.js';
+
+export interface EmulatorOptions {
+  /** 0 (the default) picks a free port */
+  port?: number;
+  region?: string;
+  accountId?: string;
+  /** virtual milliseconds per real millisecond */
+  clockScale?: number;
+  /** reject ECS/CodeDeploy/ELBv2 calls signed with keys the emulator did not hand out */
+  requireKnownCredentials?: boolean;
+}
+
+export interface Emulator {
+  url: string;
+  region: string;
+  accountId: string;
+  clock: Clock;
+  env(extra?: Record<string, string>): Record<string, string>;
+  state: EmulatorState;
+  calls: CallRecord[];
+  seed: {
+    blueGreenService(o?: BlueGreenServiceOptions): SeededService;
+    role(o: { name: string; trustPolicy: object }): { arn: string };
+    lambda(name: string, behavior?: LambdaBehavior): void;
+  };
+  faults: { set(f: Partial<Faults>): void; clear(): void };
+  oidc: { setClaims(c: Partial<OidcClaims>): void; issueToken(claims?: Partial<OidcClaims>): string };
+  /** bring every deployment up to the current virtual time (requests do this on their own) */
+  tick(): void;
+  snapshot(): string;
+  stop(): Promise<void>;
+}
+
+export const STATIC_ACCESS_KEY_ID = 'AKIAEMULATOR00000001';
+export const STATIC_SECRET_ACCESS_KEY = 'emulator/secret/key/not/a/real/one/0000';
+
+function stable(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(stable);
+  if (value && typeof value === 'object')
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, stable((value as Record<string, unknown>)[k])]),
+    );
+  return value;
+}
+
+export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
+  const region = opts.region ?? 'us-east-1';
+  const accountId = opts.accountId ?? '111111111111';
+  const epoch = Date.now();
+  const clock = createClock(opts.clockScale ?? 1, epoch);
+  const state = createState(region, accountId);
+  let faults: Faults = { ...NO_FAULTS };
+  const calls: CallRecord[] = [];
+  const oidc = new OidcIssuer(() => clock.now());
+  const timeline: TimelineContext = { state, faults: () => faults };
+  const advance = (now: number) => advanceAll(timeline, now);
+  const server: Server = createEmulatorServer({
+    state,
+    now: () => clock.now(),
+    advance,
+    faults: () => faults,
+    oidc,
+    calls,
+    ecs: ecsHandlers(state),
+    codedeploy: codedeployHandlers(state, timeline),
+    sts: stsHandlers(state, oidc, STATIC_ACCESS_KEY_ID),
+    elbv2: elbv2Handlers(state),
+    staticAccessKeyId: STATIC_ACCESS_KEY_ID,
+    requireKnownCredentials: opts.requireKnownCredentials ?? false,
+  });
+  const port = await listen(server, opts.port ?? 0);
+  const url = `http://127.0.0.1:${port}`;
+
+  return {
+    url,
+    region,
+    accountId,
+    clock,
+    state,
+    calls,
+    env: (extra = {}) => ({
+      AWS_ENDPOINT_URL: url,
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
+      AWS_ACCESS_KEY_ID: STATIC_ACCESS_KEY_ID,
+      AWS_SECRET_ACCESS_KEY: STATIC_SECRET_ACCESS_KEY,
+      ACTIONS_ID_TOKEN_REQUEST_URL: `${url}/_oidc/token?api-version=2.0`,
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: oidc.requestToken,
+      ECS_DEPLOY_CLOCK_SCALE: String(clock.scale),
+      ECS_DEPLOY_CLOCK_EPOCH: String(epoch),
+      AWS_EC2_METADATA_DISABLED: 'true',
+      ...extra,
+    }),
+    seed: {
+      blueGreenService: (o) => seedBlueGreenService(state, clock.now(), o),
+      role: (o) => seedRole(state, o),
+      lambda: (name, behavior) => seedLambda(state, name, behavior),
+    },
+    faults: {
+      set: (f) => {
+        faults = { ...faults, ...f };
+      },
+      clear: () => {
+        faults = { ...NO_FAULTS };
+      },
+    },
+    oidc: {
+      setClaims: (c) => oidc.setClaims(c),
+      issueToken: (c) => oidc.issueToken(c),
+    },
+    tick: () => advance(clock.now()),
+    snapshot: () => {
+      advance(clock.now());
+      const families = Object.fromEntries(
+        [...state.taskDefinitions.entries()].map(([f, revs]) => [f, revs.map(taskDefinitionWire)]),
+      );
+      const services = [...state.services.values()].map((s) => serviceWire(state, s));
+      const deployments = [...state.deployments.values()].map((d) => ({
+        ...deploymentWire(state, d),
+        target: d.target,
+      }));
+      return JSON.stringify(stable({ families, services, deployments }), null, 2);
+    },
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((e) => (e ? reject(e) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
