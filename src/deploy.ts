@@ -125,6 +125,7 @@ export async function runDeploy(rt: Runtime): Promise<void> {
     targetId: plan.targetId,
     routing: plan.routing,
     terminationWaitMinutes: plan.terminationWaitMinutes,
+    holdsReplacement: plan.readyWaitMinutes !== undefined,
     rollbackOnCancel: inputs.rollbackOnCancel,
     rollbackOnFailure: inputs.rollbackOnFailure,
   });

@@ -151,8 +151,15 @@ export type GoalState = 'reached' | 'failed' | 'pending';
  * - traffic-shifted: AfterAllowTraffic succeeded (production traffic is on the replacement);
  * - succeeded: the deployment succeeded (after the termination wait).
  * A failed or stopped deployment is 'failed' whatever the goal.
+ * With `holdsReplacement` (the group's ready option is STOP_DEPLOYMENT), 'ready' means the deployment
+ * status Ready (or a later state): the test phase being over is not enough, since CodeDeploy flips the
+ * status to Ready a moment after it.
  */
-export function evaluateGoal(waitUntil: WaitUntil, observation: Observation): GoalState {
+export function evaluateGoal(
+  waitUntil: WaitUntil,
+  observation: Observation,
+  holdsReplacement = false,
+): GoalState {
   const status = observation.deployment.status;
   if (status === 'Failed' || status === 'Stopped') return 'failed';
   if (waitUntil === 'none') return 'reached';
@@ -165,7 +172,9 @@ export function evaluateGoal(waitUntil: WaitUntil, observation: Observation): Go
   if (waitUntil === 'traffic-shifted') return trafficShifted ? 'reached' : 'pending';
 
   // ready
-  if (status === 'Ready' || targetStatus === 'Ready' || trafficShifted) return 'reached';
+  if (status === 'Ready' || trafficShifted) return 'reached';
+  if (holdsReplacement) return 'pending';
+  if (targetStatus === 'Ready') return 'reached';
   const testPhaseDone = ['Succeeded', 'Skipped'].includes(
     eventStatus(observation, 'AfterAllowTestTraffic') ?? '',
   );

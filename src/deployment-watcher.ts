@@ -36,6 +36,8 @@ export interface WatchOptions {
   signal?: AbortSignal;
   routing?: TrafficRouting;
   terminationWaitMinutes: number;
+  /** the group holds the replacement in Ready (STOP_DEPLOYMENT): 'ready' waits for the status Ready */
+  holdsReplacement?: boolean;
   onChange(change: ProgressChange, observation: Observation): void;
   /** a passing AWS fault (throttling, 5xx, dropped connection) and the retry it leads to */
   onTransientError?(operation: string, error: unknown, retryInMs: number): void;
@@ -158,7 +160,7 @@ export async function watchDeployment(
     }
     forceDeploymentRead = false;
 
-    const goal = evaluateGoal(options.waitUntil, next);
+    const goal = evaluateGoal(options.waitUntil, next, options.holdsReplacement);
     // Conclude only on a deployment status read in this round: re-read a stale one first.
     if (goal !== 'pending' && !readDeployment) {
       forceDeploymentRead = true;

@@ -33,6 +33,8 @@ export interface FollowSettings {
   targetId: string;
   routing?: TrafficRouting;
   terminationWaitMinutes: number;
+  /** the group holds the replacement in Ready (STOP_DEPLOYMENT) */
+  holdsReplacement?: boolean;
   rollbackOnCancel: boolean;
   rollbackOnFailure: boolean;
 }
@@ -79,6 +81,7 @@ export async function watch(
       signal: f.rt.signal,
       routing: f.routing,
       terminationWaitMinutes: f.terminationWaitMinutes,
+      holdsReplacement: f.holdsReplacement,
       onChange: reporter.handle,
       onTransientError: (operation, error, retryInMs) =>
         f.rt.info(

@@ -383,7 +383,7 @@ export async function planDeployment(inputs: DeployInputs, clients: AwsClients):
   const ready = bg?.deploymentReadyOption;
   const readyWaitMinutes =
     ready?.actionOnTimeout === 'STOP_DEPLOYMENT' ? (ready.waitTimeInMinutes ?? 0) : undefined;
-  if (inputs.testCommand && readyWaitMinutes === undefined) {
+  if (inputs.testCommand && !readyWaitMinutes) {
     throw new InputError(
       `CodeDeploy deployment group '${inputs.deploymentGroup}'`,
       "does not hold the replacement task set for validation, so 'test-command' would never get a chance to run before production traffic moves.",

@@ -274,6 +274,25 @@ describe('test-traffic gate', () => {
     expect(rt.outputs['deployment-status']).toBe('Succeeded');
   });
 
+  it('waits out the moment between the test phase ending and the status Ready, then gates', async () => {
+    const rt = fakeRuntime({
+      inputs: { ...baseInputs, 'wait-until': 'succeeded', 'test-command': 'echo gate-ran' },
+    });
+    timeline(
+      rt,
+      [
+        { at: 0, deployment: deployment('InProgress'), target: target('InProgress', events(2)) },
+        { at: 10_000, deployment: deployment('InProgress'), target: target('InProgress', events(5, 'Pending')) },
+        { at: 20_000, deployment: deployment('Ready'), target: target('Ready', events(5, 'Pending')) },
+      ],
+      afterContinue,
+    );
+    expect(await run(rt)).toBeUndefined();
+    expect(rt.written.join('')).toContain('gate-ran');
+    expect(cd.commandCalls(ContinueDeploymentCommand)).toHaveLength(1);
+    expect(rt.outputs['deployment-status']).toBe('Succeeded');
+  });
+
   it('fails: stops with rollback and never reroutes', async () => {
     const rt = fakeRuntime({
       inputs: { ...baseInputs, 'wait-until': 'succeeded', 'test-command': 'exit 7' },

@@ -132,6 +132,18 @@ describe('evaluateGoal', () => {
     );
     expect(evaluateGoal('ready', obs('InProgress', target('InProgress', events(6))))).toBe('reached');
   });
+
+  it('when the group holds the replacement, waits for the status Ready, not the end of the test phase', () => {
+    const testPhaseDone = target('InProgress', events(5, 'Pending'));
+    expect(evaluateGoal('ready', obs('InProgress', testPhaseDone), true)).toBe('pending');
+    expect(evaluateGoal('ready', obs('InProgress', target('Ready', events(5, 'Pending'))), true)).toBe(
+      'pending',
+    );
+    expect(evaluateGoal('ready', obs('Ready', ready), true)).toBe('reached');
+    expect(evaluateGoal('ready', obs('InProgress', shifted), true)).toBe('reached');
+    expect(evaluateGoal('ready', obs('Succeeded', shifted), true)).toBe('reached');
+    expect(evaluateGoal('ready', obs('Stopped', testPhaseDone), true)).toBe('failed');
+  });
 });
 
 describe('trafficShiftMinutes', () => {

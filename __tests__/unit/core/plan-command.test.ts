@@ -57,4 +57,28 @@ describe('runPlan', () => {
     expect(rt.summaries[0]).toContain('A deployment is in flight in the group: [d-OTHER0001]');
     expect(changedAnything()).toBe(false);
   });
+
+  it('names changed environment variables but never prints their values', async () => {
+    const container = taskDefinitionJson.containerDefinitions?.[0];
+    ecs.on(DescribeTaskDefinitionCommand).resolves({
+      taskDefinition: {
+        ...taskDefinitionJson,
+        containerDefinitions: [
+          { ...container, environment: [{ name: 'DB_PASSWORD', value: 'old-s3cret-value' }] },
+        ],
+      },
+    });
+    world.file('task-definition.json', {
+      ...taskDefinitionJson,
+      containerDefinitions: [
+        { ...container, environment: [{ name: 'DB_PASSWORD', value: 'new-s3cret-value' }] },
+      ],
+    });
+    const rt = fakeRuntime({ inputs });
+    await runPlan(rt);
+    expect(rt.outputs['has-changes']).toBe('true');
+    const everything = [...rt.summaries, rt.logText(), rt.outputs['diff-markdown'] ?? ''].join('\n');
+    expect(everything).toContain('DB_PASSWORD');
+    expect(everything).not.toContain('s3cret');
+  });
 });

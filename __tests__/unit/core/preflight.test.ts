@@ -172,6 +172,19 @@ describe('preflight: every bad input fails before any change in AWS', () => {
     expect(message).toContain('STOP_DEPLOYMENT');
   });
 
+  it('test-command on a STOP_DEPLOYMENT group whose ready wait is 0 minutes', async () => {
+    const g = gatedGroup();
+    g.blueGreenDeploymentConfiguration = {
+      ...g.blueGreenDeploymentConfiguration,
+      deploymentReadyOption: { actionOnTimeout: 'STOP_DEPLOYMENT', waitTimeInMinutes: 0 },
+    };
+    cd.on(GetDeploymentGroupCommand).resolves({ deploymentGroupInfo: g });
+    const error = await deployFails({ 'test-command': 'true' });
+    expect(error).toBeInstanceOf(InputError);
+    expect(error.message).toContain("does not hold the replacement task set for validation, so 'test-command'");
+    expect(error.message).toContain('waitTimeInMinutes > 0');
+  });
+
   it('a task-definition-arn that does not exist', async () => {
     ecs
       .on(DescribeTaskDefinitionCommand)

@@ -1,0 +1,199 @@
+import { afterAll, beforeEach, describe, expect, it } from '@jest/globals';
+import {
+  ContinueDeploymentCommand,
+  GetDeploymentCommand,
+  GetDeploymentTargetCommand,
+  StopDeploymentCommand,
+  type DeploymentInfo,
+  type ECSTarget,
+} from '@aws-sdk/client-codedeploy';
+import { runPromote } from '../../../src/promote.js';
+import { DeploymentError, InputError } from '../../../src/errors.js';
+import { DEPLOYMENT_ID, deployment, events, target } from '../../helpers/codedeploy-fixtures.js';
+import { awsError, fakeRuntime, type FakeRuntime } from '../../helpers/fake-runtime.js';
+import { cd, setUpWorld } from '../../helpers/aws-world.js';
+
+const savedWorkspace = process.env.GITHUB_WORKSPACE;
+afterAll(() => {
+  if (savedWorkspace === undefined) delete process.env.GITHUB_WORKSPACE;
+  else process.env.GITHUB_WORKSPACE = savedWorkspace;
+});
+
+beforeEach(() => {
+  setUpWorld();
+});
+
+interface Step {
+  /** ms after ContinueDeployment */
+  at: number;
+  deployment: DeploymentInfo;
+  target?: ECSTarget;
+}
+
+/** The deployment is `before` until ContinueDeployment, then moves through `after` on the runtime's clock. */
+function timeline(rt: FakeRuntime, before: Omit<Step, 'at'>, after: Step[] = []): void {
+  let continuedAt: number | undefined;
+  cd.on(ContinueDeploymentCommand).callsFake(() => {
+    continuedAt = rt.clock.now();
+    return {};
+  });
+  const current = (): Omit<Step, 'at'> => {
+    if (continuedAt === undefined || after.length === 0) return before;
+    const since = rt.clock.now() - continuedAt;
+    return [...after].reverse().find((s) => s.at <= since) ?? (after[0] as Step);
+  };
+  cd.on(GetDeploymentCommand).callsFake(() => ({ deploymentInfo: current().deployment }));
+  cd.on(GetDeploymentTargetCommand).callsFake(() => {
+    const t = current().target;
+    if (!t) throw awsError('DeploymentNotStartedException', 'not started');
+    return { deploymentTarget: { ecsTarget: t } };
+  });
+}
+
+const inputs = { 'deployment-id': DEPLOYMENT_ID, 'aws-region': 'us-east-1' };
+
+const ready = { deployment: deployment('Ready'), target: target('Ready', events(5, 'Pending')) };
+const terminationWait = { deployment: deployment('InProgress'), target: target('Succeeded', events(8)) };
+const rerouted: Step[] = [
+  { at: 0, deployment: deployment('InProgress'), target: target('InProgress', events(6)) },
+  { at: 10_000, deployment: deployment('InProgress'), target: target('Succeeded', events(8)) },
+  { at: 20_000, deployment: deployment('Succeeded'), target: target('Succeeded', events(8)) },
+];
+
+async function run(rt: FakeRuntime): Promise<Error | undefined> {
+  return runPromote(rt).then(
+    () => undefined,
+    (e: unknown) => e as Error,
+  );
+}
+
+describe('runPromote', () => {
+  it('Ready: reroutes with ContinueDeployment READY_WAIT and follows to wait-until', async () => {
+    const rt = fakeRuntime({ inputs: { ...inputs, 'wait-until': 'succeeded' } });
+    timeline(rt, ready, rerouted);
+    expect(await run(rt)).toBeUndefined();
+    expect(cd.commandCalls(ContinueDeploymentCommand).map((c) => c.args[0].input)).toEqual([
+      { deploymentId: DEPLOYMENT_ID, deploymentWaitType: 'READY_WAIT' },
+    ]);
+    expect(rt.outputs['deployment-status']).toBe('Succeeded');
+    expect(rt.outputs['codedeploy-deployment-id']).toBe(DEPLOYMENT_ID);
+    expect(rt.logText()).toContain(`Deployment ${DEPLOYMENT_ID} succeeded.`);
+    expect(rt.summaries).toHaveLength(1);
+    expect(rt.summaries[0]).toContain('Promoted: production traffic rerouted on request.');
+  });
+
+  it('Ready with wait-until traffic-shifted stops following once traffic is on the replacement', async () => {
+    const rt = fakeRuntime({ inputs: { ...inputs, 'wait-until': 'traffic-shifted' } });
+    timeline(rt, ready, rerouted);
+    expect(await run(rt)).toBeUndefined();
+    expect(rt.outputs['deployment-status']).toBe('InProgress');
+    expect(rt.logText()).toContain('reached traffic-shifted');
+  });
+
+  it('termination wait: ends it with ContinueDeployment TERMINATION_WAIT', async () => {
+    const rt = fakeRuntime({ inputs: { ...inputs, 'wait-until': 'succeeded' } });
+    timeline(rt, terminationWait, [
+      { at: 0, ...terminationWait },
+      { at: 15_000, deployment: deployment('Succeeded'), target: target('Succeeded', events(8)) },
+    ]);
+    expect(await run(rt)).toBeUndefined();
+    expect(cd.commandCalls(ContinueDeploymentCommand).map((c) => c.args[0].input)).toEqual([
+      { deploymentId: DEPLOYMENT_ID, deploymentWaitType: 'TERMINATION_WAIT' },
+    ]);
+    expect(rt.outputs['deployment-status']).toBe('Succeeded');
+    expect(rt.summaries[0]).toContain('Promoted: termination wait ended on request.');
+  });
+
+  it('an already succeeded deployment is reported, not continued', async () => {
+    const rt = fakeRuntime({ inputs });
+    timeline(rt, { deployment: deployment('Succeeded'), target: target('Succeeded', events(8)) });
+    expect(await run(rt)).toBeUndefined();
+    expect(cd.commandCalls(ContinueDeploymentCommand)).toHaveLength(0);
+    expect(rt.outputs['deployment-status']).toBe('Succeeded');
+    expect(rt.logText()).toContain('already succeeded; nothing to promote');
+  });
+
+  it.each([
+    ['Failed', 'is Failed; there is nothing to promote.'],
+    ['Stopped', 'is Stopped; there is nothing to promote.'],
+  ])('a %s deployment is refused with the reason', async (status, reason) => {
+    const rt = fakeRuntime({ inputs });
+    timeline(rt, { deployment: deployment(status), target: target('Failed', events(4, 'Failed')) });
+    const error = await run(rt);
+    expect(error).toBeInstanceOf(InputError);
+    expect(error?.message).toContain(`deployment ${DEPLOYMENT_ID}: ${reason}`);
+    expect(cd.commandCalls(ContinueDeploymentCommand)).toHaveLength(0);
+  });
+
+  it('a deployment still shifting traffic is refused, naming the event in progress', async () => {
+    const rt = fakeRuntime({ inputs });
+    timeline(rt, { deployment: deployment('InProgress'), target: target('InProgress', events(6)) });
+    const error = await run(rt);
+    expect(error).toBeInstanceOf(InputError);
+    expect(error?.message).toContain('is InProgress (AllowTraffic in progress)');
+    expect(error?.message).toContain('neither waiting in Ready');
+    expect(error?.message).toContain('CodeDeploy cannot skip canary or linear intervals');
+    expect(cd.commandCalls(ContinueDeploymentCommand)).toHaveLength(0);
+  });
+
+  it('a deployment whose target has not started is refused', async () => {
+    const rt = fakeRuntime({ inputs });
+    timeline(rt, { deployment: deployment('InProgress') });
+    const error = await run(rt);
+    expect(error).toBeInstanceOf(InputError);
+    expect(error?.message).toContain(`deployment ${DEPLOYMENT_ID}: is InProgress: it is neither`);
+    expect(cd.commandCalls(ContinueDeploymentCommand)).toHaveLength(0);
+  });
+
+  it('a missing deployment-id input is an input error, before any AWS call', async () => {
+    const rt = fakeRuntime({ inputs: { 'aws-region': 'us-east-1' } });
+    const error = await run(rt);
+    expect(error).toBeInstanceOf(InputError);
+    expect(error?.message).toContain("input 'deployment-id': is required.");
+    expect(cd.calls()).toHaveLength(0);
+  });
+
+  it('an unknown deployment says it does not exist in this account and region', async () => {
+    cd.on(GetDeploymentCommand).rejects(awsError('DeploymentDoesNotExistException', 'no such deployment'));
+    const rt = fakeRuntime({ inputs: { ...inputs, 'deployment-id': 'd-NOPE00000' } });
+    const error = await run(rt);
+    expect(error).toBeInstanceOf(InputError);
+    expect(error?.message).toContain('deployment d-NOPE00000: does not exist in this account and region.');
+    expect(error?.message).toContain("Check 'deployment-id' and 'aws-region'.");
+    expect(cd.commandCalls(ContinueDeploymentCommand)).toHaveLength(0);
+  });
+
+  it('a cancel while following stops the deployment with rollback (rollback-on-cancel)', async () => {
+    const rt = fakeRuntime({ inputs: { ...inputs, 'wait-until': 'succeeded' } });
+    timeline(rt, ready, [
+      { at: 0, deployment: deployment('InProgress'), target: target('InProgress', events(6)) },
+    ]);
+    cd.on(StopDeploymentCommand).resolves({ status: 'Pending' });
+    rt.clock.onSleep = () => {
+      if (cd.commandCalls(ContinueDeploymentCommand).length > 0) rt.controller.abort();
+    };
+    const error = await run(rt);
+    expect(error).toBeInstanceOf(DeploymentError);
+    expect(error?.message).toContain(`The run was cancelled while following ${DEPLOYMENT_ID}`);
+    expect(cd.commandCalls(StopDeploymentCommand).map((c) => c.args[0].input)).toEqual([
+      { deploymentId: DEPLOYMENT_ID, autoRollbackEnabled: true },
+    ]);
+    expect(rt.logText('warning')).toContain('Stopped d-ABCDEF123 with rollback (rollback-on-cancel).');
+  });
+
+  it('a cancel with rollback-on-cancel false leaves the deployment running', async () => {
+    const rt = fakeRuntime({
+      inputs: { ...inputs, 'wait-until': 'succeeded', 'rollback-on-cancel': 'false' },
+    });
+    timeline(rt, ready, [
+      { at: 0, deployment: deployment('InProgress'), target: target('InProgress', events(6)) },
+    ]);
+    rt.clock.onSleep = () => {
+      if (cd.commandCalls(ContinueDeploymentCommand).length > 0) rt.controller.abort();
+    };
+    const error = await run(rt);
+    expect(error?.message).toContain('The run was cancelled');
+    expect(cd.commandCalls(StopDeploymentCommand)).toHaveLength(0);
+    expect(rt.summaries[0]).toContain('rollback-on-cancel is false: the deployment carries on.');
+  });
+});
