@@ -93,10 +93,17 @@ export function diffObservations(previous: Observation | undefined, next: Observ
   const changes: ProgressChange[] = [];
   const fromStatus = previous?.deployment.status;
   const toStatus = next.deployment.status;
-  if (toStatus && toStatus !== fromStatus) {
-    changes.push({ type: 'deployment-status', from: fromStatus, to: toStatus, deployment: next.deployment });
+  const statusChange: ProgressChange | undefined =
+    toStatus && toStatus !== fromStatus
+      ? { type: 'deployment-status', from: fromStatus, to: toStatus, deployment: next.deployment }
+      : undefined;
+  // A deployment that ended is told after the events that ended it; any other change of status first.
+  const endsNow = toStatus === 'Succeeded' || toStatus === 'Failed' || toStatus === 'Stopped';
+  if (statusChange && !endsNow) changes.push(statusChange);
+  if (!next.target) {
+    if (statusChange && endsNow) changes.push(statusChange);
+    return changes;
   }
-  if (!next.target) return changes;
 
   const before = eventsByName(previous?.target);
   const after = [...(next.target.lifecycleEvents ?? [])].sort(
@@ -130,6 +137,7 @@ export function diffObservations(previous: Observation | undefined, next: Observ
   } else if (weightsAfter.length > 0 && countsKey(weightsBefore) !== countsKey(weightsAfter)) {
     changes.push({ type: 'task-sets', weights: weightsAfter });
   }
+  if (statusChange && endsNow) changes.push(statusChange);
   return changes;
 }
 

@@ -211,7 +211,12 @@ export async function reportDeploymentFailure(f: Follow, status: string): Promis
     record.rollback = { deploymentId: rollbackDeploymentId };
     await followRollback(f, rollbackDeploymentId);
   } else {
-    record.notes.push('CodeDeploy started no rollback (automatic rollback is not enabled for this event).');
+    const note =
+      failedEvent?.name === 'BeforeInstall'
+        ? 'CodeDeploy started no rollback: the deployment failed before the replacement task set was created, so production never changed.'
+        : 'CodeDeploy started no rollback: automatic rollback is not enabled for this event (the deployment group\'s auto-rollback configuration, or auto-rollback-events).';
+    rt.info(note);
+    record.notes.push(note);
   }
   f.reporter.reportFailure(deployment);
 }

@@ -96,13 +96,25 @@ describe('promote', () => {
     expect(continued).toHaveLength(1);
   }, LONG);
 
-  it('refuses a deployment that is not waiting, without changing it', async () => {
+  it('a deployment that already succeeded is reported, not continued (a re-run promote job passes)', async () => {
     world = await startWorld({ service: { deploymentConfig: 'CodeDeployDefault.ECSAllAtOnce', terminationWaitMinutes: 0 } });
     const deployed = await world.deploy({ 'wait-until': 'succeeded' });
     const id = deployed.outputs['codedeploy-deployment-id'] as string;
     const promoted = await world.run('dist/promote/index.js', { ...awsInputs(world), 'deployment-id': id });
+    expect(promoted.exitCode).toBe(0);
+    expect(promoted.outputs['deployment-status']).toBe('Succeeded');
+    expect(world.emulator.calls.some((c) => c.action === 'ContinueDeployment')).toBe(false);
+  }, LONG);
+
+  it('refuses a deployment that is still shifting traffic, without changing it', async () => {
+    world = await startWorld({ service: { deploymentConfig: 'CodeDeployDefault.ECSCanary10Percent15Minutes' } });
+    const deployed = await world.deploy({ 'wait-until': 'none' });
+    const id = deployed.outputs['codedeploy-deployment-id'] as string;
+    const promoted = await world.run('dist/promote/index.js', { ...awsInputs(world), 'deployment-id': id });
     expect(promoted.exitCode).toBe(1);
-    expect(annotations(promoted.stdout).join('\n')).toMatch(/Succeeded/);
+    expect(annotations(promoted.stdout).join('\n')).toMatch(/neither waiting in Ready/);
+    expect(world.emulator.calls.some((c) => c.action === 'ContinueDeployment')).toBe(false);
+    expect((await inspect(world).deployment(id)).status).toBe('InProgress');
   }, LONG);
 });
 

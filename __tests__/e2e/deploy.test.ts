@@ -27,7 +27,7 @@ describe('successful deployments', () => {
       const before = await inspect(world).revisions();
       const result = await world.deploy({ 'wait-until': 'succeeded' });
 
-      expect(result.stderr).toBe('');
+      expect(result.stderr).not.toMatch(/error/i);
       expect(result.exitCode).toBe(0);
       expect(result.outputs['deployment-status']).toBe('Succeeded');
       const arn = result.outputs['task-definition-arn'] as string;
@@ -99,10 +99,21 @@ describe('a failing hook', () => {
       expect(errors).toContain(event);
       expect(errors).toContain(message);
       expect(result.stdout).toContain(`log tail of ${event}`);
-      expect(result.stdout).toMatch(/roll(ed|ing)? ?back/i);
+      // whether CodeDeploy rolled back, and the rollback followed to its end
+      const deployment = await inspect(world).deployment(result.outputs['codedeploy-deployment-id'] as string);
+      const rollbackId = deployment.rollbackInfo?.rollbackDeploymentId;
+      if (event === 'BeforeInstall') {
+        // nothing was installed yet: nothing to roll back, and the log says so
+        expect(rollbackId).toBeUndefined();
+        expect(result.stdout).toMatch(/started no rollback: the deployment failed before the replacement/);
+      } else {
+        expect(rollbackId).toMatch(/^d-/);
+        expect(result.stdout).toContain(`rolling back with deployment ${rollbackId}`);
+        expect((await inspect(world).deployment(rollbackId as string)).status).toBe('Succeeded');
+      }
       expect(result.summary).toMatch(/Failed/);
       expect(result.summary).toContain(event);
-      // CodeDeploy rolled back: the service still runs revision 1
+      // production still runs revision 1
       expect(await inspect(world).runningTaskDefinition()).toMatch(/:task-definition\/web:1$/);
     },
     LONG,
@@ -113,8 +124,8 @@ describe('AWS faults while following', () => {
   it('a throttling storm and 5xx responses on CodeDeploy do not fail a deployment that succeeds', async () => {
     world = await startWorld({ service: { deploymentConfig: 'CodeDeployDefault.ECSLinear10PercentEvery1Minutes' } });
     world.emulator.faults.set({
-      throttleRate: 0.4,
-      serverErrorRate: 0.2,
+      throttleRate: 0.3,
+      serverErrorRate: 0.3,
       only: { service: 'codedeploy', actions: ['GetDeployment', 'GetDeploymentTarget'] },
     });
     const result = await world.deploy({ 'wait-until': 'succeeded' });
@@ -122,7 +133,7 @@ describe('AWS faults while following', () => {
     expect(result.outputs['deployment-status']).toBe('Succeeded');
     const faulted = world.emulator.calls.filter((c) => c.status >= 400 && /GetDeployment/.test(c.action));
     expect(faulted.filter((c) => c.status === 400).length).toBeGreaterThan(3);
-    expect(faulted.filter((c) => c.status >= 500).length).toBeGreaterThan(1);
+    expect(faulted.filter((c) => c.status >= 500).length).toBeGreaterThan(3);
   }, LONG);
 
   it('dropped connections while following are retried', async () => {
