@@ -19,7 +19,11 @@
 import { statSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { GetDeploymentCommand, GetDeploymentTargetCommand, CodeDeployClient } from '@aws-sdk/client-codedeploy';
+import {
+  GetDeploymentCommand,
+  GetDeploymentTargetCommand,
+  CodeDeployClient,
+} from '@aws-sdk/client-codedeploy';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { runAction, REPO_ROOT } from '../scripts/action-runner.js';
 import { appSpecYaml, trustPolicyFor } from '../__tests__/e2e/harness.js';
@@ -45,12 +49,43 @@ interface Scenario {
 }
 
 const SCENARIOS: Scenario[] = [
-  { name: 'canary 10% / 5 min, termination wait 5 min', config: 'CodeDeployDefault.ECSCanary10Percent5Minutes', terminationWaitMinutes: 5, goal: 'succeeded' },
-  { name: 'canary 10% / 5 min, until traffic shifted', config: 'CodeDeployDefault.ECSCanary10Percent5Minutes', terminationWaitMinutes: 5, goal: 'traffic-shifted' },
-  { name: 'linear 10% every 1 min, no termination wait', config: 'CodeDeployDefault.ECSLinear10PercentEvery1Minutes', terminationWaitMinutes: 0, goal: 'succeeded' },
-  { name: 'all at once, termination wait 5 min', config: 'CodeDeployDefault.ECSAllAtOnce', terminationWaitMinutes: 5, goal: 'succeeded' },
-  { name: 'all at once, no termination wait', config: 'CodeDeployDefault.ECSAllAtOnce', terminationWaitMinutes: 0, goal: 'succeeded' },
-  { name: 'held for testing, until ready', config: 'CodeDeployDefault.ECSAllAtOnce', terminationWaitMinutes: 5, goal: 'ready', hold: true },
+  {
+    name: 'canary 10% / 5 min, termination wait 5 min',
+    config: 'CodeDeployDefault.ECSCanary10Percent5Minutes',
+    terminationWaitMinutes: 5,
+    goal: 'succeeded',
+  },
+  {
+    name: 'canary 10% / 5 min, until traffic shifted',
+    config: 'CodeDeployDefault.ECSCanary10Percent5Minutes',
+    terminationWaitMinutes: 5,
+    goal: 'traffic-shifted',
+  },
+  {
+    name: 'linear 10% every 1 min, no termination wait',
+    config: 'CodeDeployDefault.ECSLinear10PercentEvery1Minutes',
+    terminationWaitMinutes: 0,
+    goal: 'succeeded',
+  },
+  {
+    name: 'all at once, termination wait 5 min',
+    config: 'CodeDeployDefault.ECSAllAtOnce',
+    terminationWaitMinutes: 5,
+    goal: 'succeeded',
+  },
+  {
+    name: 'all at once, no termination wait',
+    config: 'CodeDeployDefault.ECSAllAtOnce',
+    terminationWaitMinutes: 0,
+    goal: 'succeeded',
+  },
+  {
+    name: 'held for testing, until ready',
+    config: 'CodeDeployDefault.ECSAllAtOnce',
+    terminationWaitMinutes: 5,
+    goal: 'ready',
+    hold: true,
+  },
 ];
 
 const POLL_ACTIONS = new Set(['GetDeployment', 'GetDeploymentTarget', 'BatchGetDeployments']);
@@ -84,7 +119,10 @@ async function seed(emulator: Emulator, scenario: Scenario) {
       : { actionOnTimeout: 'CONTINUE_DEPLOYMENT', waitTimeInMinutes: 0 },
   });
   emulator.seed.lambda('bench-smoke-test');
-  const role = emulator.seed.role({ name: 'bench-deploy', trustPolicy: trustPolicyFor(emulator.accountId, 'repo:acme/web:*') });
+  const role = emulator.seed.role({
+    name: 'bench-deploy',
+    trustPolicy: trustPolicyFor(emulator.accountId, 'repo:acme/web:*'),
+  });
   emulator.oidc.setClaims({ repository: 'acme/web', sub: 'repo:acme/web:ref:refs/heads/main' });
   return { seeded, role };
 }
@@ -109,24 +147,35 @@ async function measure(scenario: Scenario): Promise<RunMeasurement> {
         'codedeploy-appspec': 'appspec.yaml',
         'wait-until': scenario.goal,
       },
-      files: { 'appspec.yaml': appSpecYaml(seeded.containerName, seeded.containerPort, { AfterAllowTestTraffic: 'bench-smoke-test' }) },
+      files: {
+        'appspec.yaml': appSpecYaml(seeded.containerName, seeded.containerPort, {
+          AfterAllowTestTraffic: 'bench-smoke-test',
+        }),
+      },
       timeoutMs: 15 * 60_000,
     });
     const realSeconds = (Date.now() - started) / 1000;
-    if (result.exitCode !== 0) throw new Error(`${scenario.name}: the action failed\n${result.stdout.slice(-3000)}`);
+    if (result.exitCode !== 0)
+      throw new Error(`${scenario.name}: the action failed\n${result.stdout.slice(-3000)}`);
     const id = result.outputs['codedeploy-deployment-id'] as string;
     const env = emulator.env();
     const client = new CodeDeployClient({
       region: emulator.region,
       endpoint: emulator.url,
-      credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID as string, secretAccessKey: env.AWS_SECRET_ACCESS_KEY as string },
+      credentials: {
+        accessKeyId: env.AWS_ACCESS_KEY_ID as string,
+        secretAccessKey: env.AWS_SECRET_ACCESS_KEY as string,
+      },
     });
     const info = (await client.send(new GetDeploymentCommand({ deploymentId: id }))).deploymentInfo;
     const target = (
-      await client.send(new GetDeploymentTargetCommand({ deploymentId: id, targetId: `${seeded.cluster}:${seeded.service}` }))
+      await client.send(
+        new GetDeploymentTargetCommand({ deploymentId: id, targetId: `${seeded.cluster}:${seeded.service}` }),
+      )
     ).deploymentTarget?.ecsTarget;
     const events = target?.lifecycleEvents ?? [];
-    const eventEnd = (name: string): number | undefined => timeOf(events.find((e) => e.lifecycleEventName === name)?.endTime);
+    const eventEnd = (name: string): number | undefined =>
+      timeOf(events.find((e) => e.lifecycleEventName === name)?.endTime);
     const reachedAt =
       scenario.goal === 'succeeded'
         ? timeOf(info?.completeTime)
@@ -134,7 +183,8 @@ async function measure(scenario: Scenario): Promise<RunMeasurement> {
           ? eventEnd('AfterAllowTraffic')
           : eventEnd('AfterAllowTestTraffic');
     const createdAt = timeOf(info?.createTime);
-    if (reachedAt === undefined || createdAt === undefined) throw new Error(`${scenario.name}: no transition time for ${scenario.goal}`);
+    if (reachedAt === undefined || createdAt === undefined)
+      throw new Error(`${scenario.name}: no transition time for ${scenario.goal}`);
     const calls = emulator.calls.filter((c) => AWS_SERVICES.has(c.service));
     const polls = calls.filter((c) => POLL_ACTIONS.has(c.action));
     const firstPollAfter = (t: number): number | undefined => polls.find((c) => c.at >= t)?.at;
@@ -161,7 +211,10 @@ async function measure(scenario: Scenario): Promise<RunMeasurement> {
 }
 
 /** The official action's waiter: first check at once, then delays drawn as @smithy util-waiter does. */
-function officialWaiterLatency(reachedAfterS: number, draws = 1000): { median: number; worst: number; callsPerMinute: number } {
+function officialWaiterLatency(
+  reachedAfterS: number,
+  draws = 1000,
+): { median: number; worst: number; callsPerMinute: number } {
   const minDelay = 15;
   const maxDelay = 120;
   const ceiling = Math.log(maxDelay / minDelay) / Math.log(2) + 1;
@@ -179,7 +232,9 @@ function officialWaiterLatency(reachedAfterS: number, draws = 1000): { median: n
     while (t < reachedAfterS) {
       attempt++;
       const delay =
-        attempt > ceiling ? maxDelay : minDelay + random() * (Math.min(minDelay * 2 ** (attempt - 1), maxDelay) - minDelay);
+        attempt > ceiling
+          ? maxDelay
+          : minDelay + random() * (Math.min(minDelay * 2 ** (attempt - 1), maxDelay) - minDelay);
       t += delay;
       polls++;
     }
@@ -243,18 +298,23 @@ async function main(): Promise<void> {
     );
   }
   const startup = await startupMs();
-  const bundles = ['dist/index.js', 'dist/promote/index.js', 'dist/rollback/index.js', 'dist/plan/index.js'].map(
-    (f) => `\`${f}\` ${(statSync(path.join(REPO_ROOT, f)).size / 1024 / 1024).toFixed(2)} MB`,
-  );
+  const bundles = [
+    'dist/index.js',
+    'dist/promote/index.js',
+    'dist/rollback/index.js',
+    'dist/plan/index.js',
+  ].map((f) => `\`${f}\` ${(statSync(path.join(REPO_ROOT, f)).size / 1024 / 1024).toFixed(2)} MB`);
 
   const md = [
     '# Benchmarks',
     '',
     `Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)} (Node ${process.version}, ${RUNS} run(s) per timeline, emulator clock ×${SCALE}).`,
-    'Latency: from the moment the deployment reached a state (on the emulator\'s clock) to the poll that saw it.',
-    'Real overheads (process start, loopback round trips) count ×' + SCALE + ' on the scaled clock, so these numbers are pessimistic.',
+    "Latency: from the moment the deployment reached a state (on the emulator's clock) to the poll that saw it.",
+    'Real overheads (process start, loopback round trips) count ×' +
+      SCALE +
+      ' on the scaled clock, so these numbers are pessimistic.',
     '',
-    '| Timeline | Waits until | Minutes | Goal noticed, median s | worst s | Each lifecycle event noticed, median s | worst s | AWS calls / min | Official action\'s waiter (median / worst, calls/min) |',
+    "| Timeline | Waits until | Minutes | Goal noticed, median s | worst s | Each lifecycle event noticed, median s | worst s | AWS calls / min | Official action's waiter (median / worst, calls/min) |",
     '|---|---|---:|---:|---:|---:|---:|---:|---|',
     ...rows,
     '',

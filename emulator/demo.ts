@@ -19,7 +19,13 @@ import { parseArgs } from 'node:util';
 import { startEmulator } from './index.js';
 import { runAction, REPO_ROOT } from '../scripts/action-runner.js';
 
-const HOOK_EVENTS = ['BeforeInstall', 'AfterInstall', 'AfterAllowTestTraffic', 'BeforeAllowTraffic', 'AfterAllowTraffic'];
+const HOOK_EVENTS = [
+  'BeforeInstall',
+  'AfterInstall',
+  'AfterAllowTestTraffic',
+  'BeforeAllowTraffic',
+  'AfterAllowTraffic',
+];
 
 const { values } = parseArgs({
   options: {
@@ -59,7 +65,10 @@ export function renderMarkdownForTerminal(markdown: string): string {
     if (line.startsWith('|')) {
       const table: string[][] = [];
       for (; i < lines.length && (lines[i] as string).startsWith('|'); i++) {
-        const cells = (lines[i] as string).replace(/^\||\|$/g, '').split('|').map((c) => c.trim());
+        const cells = (lines[i] as string)
+          .replace(/^\||\|$/g, '')
+          .split('|')
+          .map((c) => c.trim());
         if (cells.every((c) => /^:?-+:?$/.test(c))) continue;
         table.push(cells.map((c) => c.replace(/`/g, '').replace(/\*\*/g, '')));
       }
@@ -126,7 +135,11 @@ async function main(): Promise<number> {
         ],
       },
     });
-    emulator.oidc.setClaims({ repository: 'acme/web', environment: 'dev', sub: 'repo:acme/web:environment:dev' });
+    emulator.oidc.setClaims({
+      repository: 'acme/web',
+      environment: 'dev',
+      sub: 'repo:acme/web:environment:dev',
+    });
 
     const taskDefinition = {
       family: seeded.family,
@@ -169,7 +182,9 @@ async function main(): Promise<number> {
     console.log(
       `Seeded cluster ${seeded.cluster}, service ${seeded.service} (CODE_DEPLOY controller), CodeDeploy ${seeded.application} / ${seeded.deploymentGroup} (${values.config}${values.gate ? ', holds the replacement for testing' : ''}, 5 min termination wait), role ${role.arn}.`,
     );
-    console.log(dim('Running dist/index.js as the GitHub runner would. Times in the log are deployment time.\n'));
+    console.log(
+      dim('Running dist/index.js as the GitHub runner would. Times in the log are deployment time.\n'),
+    );
 
     const inputs: Record<string, string> = {
       'aws-region': emulator.region,

@@ -214,7 +214,7 @@ export async function reportDeploymentFailure(f: Follow, status: string): Promis
     const note =
       failedEvent?.name === 'BeforeInstall'
         ? 'CodeDeploy started no rollback: the deployment failed before the replacement task set was created, so production never changed.'
-        : 'CodeDeploy started no rollback: automatic rollback is not enabled for this event (the deployment group\'s auto-rollback configuration, or auto-rollback-events).';
+        : "CodeDeploy started no rollback: automatic rollback is not enabled for this event (the deployment group's auto-rollback configuration, or auto-rollback-events).";
     rt.info(note);
     record.notes.push(note);
   }

@@ -302,11 +302,20 @@ export interface PromoteInputs {
 function requireDeploymentId(read: ReadInput, required: boolean): string | undefined {
   const id = read('deployment-id');
   if (id === '') {
-    if (required) throw new InputError("input 'deployment-id'", 'is required.', 'Pass the codedeploy-deployment-id output of the deploy step.');
+    if (required)
+      throw new InputError(
+        "input 'deployment-id'",
+        'is required.',
+        'Pass the codedeploy-deployment-id output of the deploy step.',
+      );
     return undefined;
   }
   if (!/^d-[A-Z0-9]{6,}$/.test(id)) {
-    throw new InputError("input 'deployment-id'", `'${id}' is not a CodeDeploy deployment id.`, 'It looks like d-XXXXXXXXX.');
+    throw new InputError(
+      "input 'deployment-id'",
+      `'${id}' is not a CodeDeploy deployment id.`,
+      'It looks like d-XXXXXXXXX.',
+    );
   }
   return id;
 }
@@ -319,7 +328,10 @@ function waitForMinutes(read: ReadInput): number {
   );
 }
 
-export function getPromoteInputs(read: ReadInput = readActionInput, env: NodeJS.ProcessEnv = process.env): PromoteInputs {
+export function getPromoteInputs(
+  read: ReadInput = readActionInput,
+  env: NodeJS.ProcessEnv = process.env,
+): PromoteInputs {
   return {
     deploymentId: requireDeploymentId(read, true) as string,
     waitUntil: parseChoice(read, 'wait-until', WAIT_UNTIL_VALUES, 'traffic-shifted'),
@@ -342,7 +354,10 @@ export interface RollbackInputs {
   aws: AwsInputs;
 }
 
-export function getRollbackInputs(read: ReadInput = readActionInput, env: NodeJS.ProcessEnv = process.env): RollbackInputs {
+export function getRollbackInputs(
+  read: ReadInput = readActionInput,
+  env: NodeJS.ProcessEnv = process.env,
+): RollbackInputs {
   const deploymentId = requireDeploymentId(read, false);
   const service = read('service') || undefined;
   const cluster = read('cluster') || 'default';
@@ -358,7 +373,8 @@ export function getRollbackInputs(read: ReadInput = readActionInput, env: NodeJS
     service,
     cluster,
     application: read('codedeploy-application') || (service ? `AppECS-${cluster}-${service}` : undefined),
-    deploymentGroup: read('codedeploy-deployment-group') || (service ? `DgpECS-${cluster}-${service}` : undefined),
+    deploymentGroup:
+      read('codedeploy-deployment-group') || (service ? `DgpECS-${cluster}-${service}` : undefined),
     waitUntil: parseChoice(read, 'wait-until', WAIT_UNTIL_VALUES, 'traffic-shifted'),
     waitForMinutes: waitForMinutes(read),
     deregisterRolledBackRevision: parseBoolean(read, 'deregister-rolled-back-revision', false),

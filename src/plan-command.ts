@@ -21,20 +21,35 @@ export async function runPlan(rt: Runtime): Promise<void> {
   const plan = await planDeployment(inputs, clients);
   for (const warning of plan.warnings) rt.warning(warning);
 
-  const runningArn = plan.service.taskSets?.find((s) => s.status === 'PRIMARY')?.taskDefinition ?? plan.service.taskDefinition;
+  const runningArn =
+    plan.service.taskSets?.find((s) => s.status === 'PRIMARY')?.taskDefinition ?? plan.service.taskDefinition;
   let running: TaskDefinition | undefined;
   if (runningArn) {
-    running = (await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: runningArn }))).taskDefinition;
+    running = (await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: runningArn })))
+      .taskDefinition;
   }
-  const next = plan.taskDefinition.kind === 'register' ? plan.taskDefinition.input : plan.taskDefinition.definition;
+  const next =
+    plan.taskDefinition.kind === 'register' ? plan.taskDefinition.input : plan.taskDefinition.definition;
   const diff = diffTaskDefinitions(running, next);
-  const images = (next.containerDefinitions ?? []).map((c) => ({ name: c.name ?? '?', image: c.image ?? '' }));
-  const digest = images.map((i) => describeImage(i.image).digest).find((d): d is string => typeof d === 'string');
+  const images = (next.containerDefinitions ?? []).map((c) => ({
+    name: c.name ?? '?',
+    image: c.image ?? '',
+  }));
+  const digest = images
+    .map((i) => describeImage(i.image).digest)
+    .find((d): d is string => typeof d === 'string');
   const target = appSpecTarget(plan.appSpec);
 
   const lines: string[] = [];
   lines.push(`## Plan: deploy to \`${plan.clusterName}/${plan.service.serviceName}\``, '');
-  lines.push(renderDiffMarkdown(diff, { deploymentConfig: plan.deploymentConfigName, imageDigest: digest, service: plan.service.serviceName, cluster: plan.clusterName }));
+  lines.push(
+    renderDiffMarkdown(diff, {
+      deploymentConfig: plan.deploymentConfigName,
+      imageDigest: digest,
+      service: plan.service.serviceName,
+      cluster: plan.clusterName,
+    }),
+  );
   lines.push('', '### How it will be deployed', '');
   lines.push(`- Running now: \`${runningArn ?? 'nothing'}\``);
   lines.push(
@@ -42,12 +57,21 @@ export async function runPlan(rt: Runtime): Promise<void> {
       ? `- New revision of family \`${plan.taskDefinition.input.family}\` from \`${inputs.taskDefinitionFile}\``
       : `- Existing revision \`${plan.taskDefinition.arn}\``,
   );
-  lines.push(`- CodeDeploy \`${inputs.application}\` / \`${inputs.deploymentGroup}\`, config \`${plan.deploymentConfigName}\`${plan.routing ? ` (${plan.routing.type}${plan.routing.intervalMinutes ? `, traffic fully shifted after ${trafficShiftMinutes(plan.routing)} min` : ''})` : ''}`);
-  lines.push(`- AppSpec ${plan.appSpecSource}: production traffic to \`${target.containerName}:${target.containerPort}\`${target.hooks.length ? `; hooks ${target.hooks.map((h) => `${h.event} → \`${h.functionName}\``).join(', ')}` : ''}`);
-  if (plan.readyWaitMinutes !== undefined) lines.push(`- The replacement is held on the test listener up to ${plan.readyWaitMinutes} min before production traffic moves`);
+  lines.push(
+    `- CodeDeploy \`${inputs.application}\` / \`${inputs.deploymentGroup}\`, config \`${plan.deploymentConfigName}\`${plan.routing ? ` (${plan.routing.type}${plan.routing.intervalMinutes ? `, traffic fully shifted after ${trafficShiftMinutes(plan.routing)} min` : ''})` : ''}`,
+  );
+  lines.push(
+    `- AppSpec ${plan.appSpecSource}: production traffic to \`${target.containerName}:${target.containerPort}\`${target.hooks.length ? `; hooks ${target.hooks.map((h) => `${h.event} → \`${h.functionName}\``).join(', ')}` : ''}`,
+  );
+  if (plan.readyWaitMinutes !== undefined)
+    lines.push(
+      `- The replacement is held on the test listener up to ${plan.readyWaitMinutes} min before production traffic moves`,
+    );
   lines.push(`- Original task set kept ${plan.terminationWaitMinutes} min after the shift`);
   if (plan.activeDeploymentId) {
-    lines.push(`- ⚠️ A deployment is in flight in the group: [${plan.activeDeploymentId}](${consoleUrl(inputs.aws.region, plan.activeDeploymentId)}) (on-active-deployment: ${inputs.onActiveDeployment})`);
+    lines.push(
+      `- ⚠️ A deployment is in flight in the group: [${plan.activeDeploymentId}](${consoleUrl(inputs.aws.region, plan.activeDeploymentId)}) (on-active-deployment: ${inputs.onActiveDeployment})`,
+    );
   }
   for (const warning of plan.warnings) lines.push(`- ⚠️ ${warning}`);
   const markdown = lines.join('\n');

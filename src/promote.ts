@@ -4,7 +4,13 @@
  * then follow it like the deploy action. This is the manual reroute of the CodeDeploy console, placed
  * behind whatever approval the job has (an environment with required reviewers).
  */
-import { GetDeploymentGroupCommand, GetDeploymentTargetCommand, type CodeDeployClient, type DeploymentInfo, type ECSTarget } from '@aws-sdk/client-codedeploy';
+import {
+  GetDeploymentGroupCommand,
+  GetDeploymentTargetCommand,
+  type CodeDeployClient,
+  type DeploymentInfo,
+  type ECSTarget,
+} from '@aws-sdk/client-codedeploy';
 import type { Runtime } from './runtime.js';
 import { getPromoteInputs } from './inputs.js';
 import { resolveCredentials } from './credentials.js';
@@ -24,9 +30,15 @@ export interface DeploymentTargetInfo {
 }
 
 /** The ECS service a deployment deploys, from its deployment group. */
-export async function deploymentService(codedeploy: CodeDeployClient, deployment: DeploymentInfo): Promise<DeploymentTargetInfo> {
+export async function deploymentService(
+  codedeploy: CodeDeployClient,
+  deployment: DeploymentInfo,
+): Promise<DeploymentTargetInfo> {
   const response = await codedeploy.send(
-    new GetDeploymentGroupCommand({ applicationName: deployment.applicationName, deploymentGroupName: deployment.deploymentGroupName }),
+    new GetDeploymentGroupCommand({
+      applicationName: deployment.applicationName,
+      deploymentGroupName: deployment.deploymentGroupName,
+    }),
   );
   const service = response.deploymentGroupInfo?.ecsServices?.[0];
   if (!service?.clusterName || !service.serviceName) {
@@ -36,10 +48,18 @@ export async function deploymentService(codedeploy: CodeDeployClient, deployment
       'Promote and rollback work on ECS blue/green deployments.',
     );
   }
-  return { cluster: service.clusterName, service: service.serviceName, targetId: `${service.clusterName}:${service.serviceName}` };
+  return {
+    cluster: service.clusterName,
+    service: service.serviceName,
+    targetId: `${service.clusterName}:${service.serviceName}`,
+  };
 }
 
-export async function readEcsTarget(codedeploy: CodeDeployClient, deploymentId: string, targetId: string): Promise<ECSTarget | undefined> {
+export async function readEcsTarget(
+  codedeploy: CodeDeployClient,
+  deploymentId: string,
+  targetId: string,
+): Promise<ECSTarget | undefined> {
   try {
     const response = await codedeploy.send(new GetDeploymentTargetCommand({ deploymentId, targetId }));
     return response.deploymentTarget?.ecsTarget;
@@ -82,9 +102,12 @@ export async function runPromote(rt: Runtime): Promise<void> {
   rt.setOutput('codedeploy-deployment-id', inputs.deploymentId);
   const link = consoleUrl(inputs.aws.region, inputs.deploymentId);
 
-  const routing = deployment.deploymentConfigName ? await readTrafficRouting(clients, deployment.deploymentConfigName) : undefined;
+  const routing = deployment.deploymentConfigName
+    ? await readTrafficRouting(clients, deployment.deploymentConfigName)
+    : undefined;
   const terminationWaitMinutes =
-    deployment.blueGreenDeploymentConfiguration?.terminateBlueInstancesOnDeploymentSuccess?.terminationWaitTimeInMinutes ?? 0;
+    deployment.blueGreenDeploymentConfiguration?.terminateBlueInstancesOnDeploymentSuccess
+      ?.terminationWaitTimeInMinutes ?? 0;
   const greenTaskDefinition = target?.taskSetsInfo?.find((s) => s.taskSetLabel === 'Green')?.identifer;
   const record = newDeploymentRecord({
     deploymentId: inputs.deploymentId,
@@ -110,11 +133,19 @@ export async function runPromote(rt: Runtime): Promise<void> {
     return;
   }
   if (step === 'READY_WAIT') {
-    rt.info(`Rerouting production traffic to the replacement task set of ${inputs.deploymentId} (ContinueDeployment READY_WAIT): ${link}`);
+    rt.info(
+      `Rerouting production traffic to the replacement task set of ${inputs.deploymentId} (ContinueDeployment READY_WAIT): ${link}`,
+    );
   } else {
-    rt.info(`Ending the termination wait of ${inputs.deploymentId}: the original task set is removed now (ContinueDeployment TERMINATION_WAIT): ${link}`);
+    rt.info(
+      `Ending the termination wait of ${inputs.deploymentId}: the original task set is removed now (ContinueDeployment TERMINATION_WAIT): ${link}`,
+    );
   }
-  record.notes.push(step === 'READY_WAIT' ? 'Promoted: production traffic rerouted on request.' : 'Promoted: termination wait ended on request.');
+  record.notes.push(
+    step === 'READY_WAIT'
+      ? 'Promoted: production traffic rerouted on request.'
+      : 'Promoted: termination wait ended on request.',
+  );
   await continueDeployment(codedeploy, rt.clock, inputs.deploymentId, step);
 
   const follow = startFollow(rt, codedeploy, record, {
@@ -129,18 +160,31 @@ export async function runPromote(rt: Runtime): Promise<void> {
     (inputs.waitUntil === 'ready' || step === 'TERMINATION_WAIT' ? 0 : trafficShiftMinutes(routing)) +
     (inputs.waitUntil === 'succeeded' && step === 'READY_WAIT' ? terminationWaitMinutes : 0);
   try {
-    await followTo(follow, inputs.waitUntil, rt.clock.now() + budget * 60_000, `The wait budget was ${budget} minutes.`);
+    await followTo(
+      follow,
+      inputs.waitUntil,
+      rt.clock.now() + budget * 60_000,
+      `The wait budget was ${budget} minutes.`,
+    );
   } finally {
     await finishFollow(follow);
   }
 }
 
-export async function getDeploymentOrExplain(codedeploy: CodeDeployClient, rt: Runtime, deploymentId: string): Promise<DeploymentInfo> {
+export async function getDeploymentOrExplain(
+  codedeploy: CodeDeployClient,
+  rt: Runtime,
+  deploymentId: string,
+): Promise<DeploymentInfo> {
   try {
     return await getDeployment(codedeploy, rt.clock, deploymentId);
   } catch (error) {
     if (isAwsError(error, 'DeploymentDoesNotExistException', 'InvalidDeploymentIdException')) {
-      throw new InputError(`deployment ${deploymentId}`, 'does not exist in this account and region.', "Check 'deployment-id' and 'aws-region'.");
+      throw new InputError(
+        `deployment ${deploymentId}`,
+        'does not exist in this account and region.',
+        "Check 'deployment-id' and 'aws-region'.",
+      );
     }
     throw error;
   }

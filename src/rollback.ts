@@ -11,7 +11,12 @@ import {
   type DeploymentInfo,
   type RevisionLocation,
 } from '@aws-sdk/client-codedeploy';
-import { DeregisterTaskDefinitionCommand, DescribeServicesCommand, ListTaskDefinitionsCommand, type ECSClient } from '@aws-sdk/client-ecs';
+import {
+  DeregisterTaskDefinitionCommand,
+  DescribeServicesCommand,
+  ListTaskDefinitionsCommand,
+  type ECSClient,
+} from '@aws-sdk/client-ecs';
 import type { Runtime } from './runtime.js';
 import { getRollbackInputs, type RollbackInputs } from './inputs.js';
 import { resolveCredentials } from './credentials.js';
@@ -57,7 +62,12 @@ export async function previousRevision(ecs: ECSClient, currentArn: string): Prom
   let nextToken: string | undefined;
   do {
     const page = await ecs.send(
-      new ListTaskDefinitionsCommand({ familyPrefix: current.family, status: 'ACTIVE', sort: 'DESC', nextToken }),
+      new ListTaskDefinitionsCommand({
+        familyPrefix: current.family,
+        status: 'ACTIVE',
+        sort: 'DESC',
+        nextToken,
+      }),
     );
     for (const arn of page.taskDefinitionArns ?? []) {
       const parsed = familyAndRevision(arn);
@@ -95,19 +105,39 @@ export async function runRollback(rt: Runtime): Promise<void> {
   return redeployPrevious(rt, clients, inputs);
 }
 
-async function stopInFlight(rt: Runtime, clients: AwsClients, inputs: RollbackInputs, deployment: DeploymentInfo): Promise<void> {
+async function stopInFlight(
+  rt: Runtime,
+  clients: AwsClients,
+  inputs: RollbackInputs,
+  deployment: DeploymentInfo,
+): Promise<void> {
   const id = deployment.deploymentId as string;
   const where = await deploymentService(clients.codedeploy, deployment);
   rt.setOutput('codedeploy-deployment-id', id);
-  rt.info(`Stopping deployment ${id} (${deployment.status}) with rollback: ${consoleUrl(inputs.aws.region, id)}`);
-  const rolledBack = await revisionTaskDefinition(clients.codedeploy, deployment.applicationName, deployment.revision);
+  rt.info(
+    `Stopping deployment ${id} (${deployment.status}) with rollback: ${consoleUrl(inputs.aws.region, id)}`,
+  );
+  const rolledBack = await revisionTaskDefinition(
+    clients.codedeploy,
+    deployment.applicationName,
+    deployment.revision,
+  );
   const stop = await stopDeployment(clients.codedeploy, rt.clock, id, true);
   rt.info(`StopDeployment: ${stop.status ?? ''} ${stop.message}`.trim());
-  const { rollbackDeploymentId, deployment: stopped } = await findRollbackDeployment(clients.codedeploy, rt.clock, id, 30_000);
+  const { rollbackDeploymentId, deployment: stopped } = await findRollbackDeployment(
+    clients.codedeploy,
+    rt.clock,
+    id,
+    30_000,
+  );
   if (!rollbackDeploymentId) {
-    rt.info(`Deployment ${id} is ${stopped.status}; CodeDeploy started no rollback deployment (production traffic had not moved to the replacement).`);
+    rt.info(
+      `Deployment ${id} is ${stopped.status}; CodeDeploy started no rollback deployment (production traffic had not moved to the replacement).`,
+    );
     rt.setOutput('deployment-status', stopped.status ?? 'Stopped');
-    await rt.writeSummary(`## 🛑 Stopped ${id}\n\nStopped with rollback; no rollback deployment was needed (status ${stopped.status}).\n`);
+    await rt.writeSummary(
+      `## 🛑 Stopped ${id}\n\nStopped with rollback; no rollback deployment was needed (status ${stopped.status}).\n`,
+    );
     await maybeDeregister(rt, clients.ecs, inputs, rolledBack?.arn);
     return;
   }
@@ -134,7 +164,12 @@ async function stopInFlight(rt: Runtime, clients: AwsClients, inputs: RollbackIn
     rollbackOnFailure: false,
   });
   try {
-    await followTo(follow, inputs.waitUntil, rt.clock.now() + inputs.waitForMinutes * 60_000, `The wait budget was ${inputs.waitForMinutes} minutes.`);
+    await followTo(
+      follow,
+      inputs.waitUntil,
+      rt.clock.now() + inputs.waitForMinutes * 60_000,
+      `The wait budget was ${inputs.waitForMinutes} minutes.`,
+    );
   } finally {
     await finishFollow(follow);
   }
@@ -144,16 +179,30 @@ async function stopInFlight(rt: Runtime, clients: AwsClients, inputs: RollbackIn
 async function redeployPrevious(rt: Runtime, clients: AwsClients, inputs: RollbackInputs): Promise<void> {
   const application = inputs.application as string;
   const group = inputs.deploymentGroup as string;
-  const groupInfo = (await clients.codedeploy.send(new GetDeploymentGroupCommand({ applicationName: application, deploymentGroupName: group }))).deploymentGroupInfo;
+  const groupInfo = (
+    await clients.codedeploy.send(
+      new GetDeploymentGroupCommand({ applicationName: application, deploymentGroupName: group }),
+    )
+  ).deploymentGroupInfo;
   const ecsService = groupInfo?.ecsServices?.[0];
   const cluster = ecsService?.clusterName ?? inputs.cluster;
   const serviceName = ecsService?.serviceName ?? (inputs.service as string);
   const described = await clients.ecs.send(new DescribeServicesCommand({ cluster, services: [serviceName] }));
   const service = described.services?.[0];
-  if (!service) throw new InputError(`service '${cluster}/${serviceName}'`, 'was not found.', "Check 'service' and 'cluster'.");
+  if (!service)
+    throw new InputError(
+      `service '${cluster}/${serviceName}'`,
+      'was not found.',
+      "Check 'service' and 'cluster'.",
+    );
   const primary = service.taskSets?.find((s) => s.status === 'PRIMARY');
   const current = primary?.taskDefinition ?? service.taskDefinition;
-  if (!current) throw new InputError(`service '${cluster}/${serviceName}'`, 'runs no task definition.', 'Nothing to roll back.');
+  if (!current)
+    throw new InputError(
+      `service '${cluster}/${serviceName}'`,
+      'runs no task definition.',
+      'Nothing to roll back.',
+    );
 
   // Prefer the AppSpec CodeDeploy deployed before the current one; else the family's previous revision.
   let previous: { arn: string; appSpec?: AppSpecDocument } | undefined;
@@ -174,7 +223,9 @@ async function redeployPrevious(rt: Runtime, clients: AwsClients, inputs: Rollba
       'There is nothing to roll back to.',
     );
   }
-  rt.info(`Nothing in flight: redeploying the previous revision ${previous.arn} (the service runs ${current}).`);
+  rt.info(
+    `Nothing in flight: redeploying the previous revision ${previous.arn} (the service runs ${current}).`,
+  );
   const appSpec =
     previous.appSpec ??
     generateAppSpec({
@@ -195,10 +246,16 @@ async function redeployPrevious(rt: Runtime, clients: AwsClients, inputs: Rollba
   });
   rt.setOutput('codedeploy-deployment-id', created.deploymentId);
   rt.setOutput('task-definition-arn', previous.arn);
-  rt.info(`Created rollback deployment ${created.deploymentId}: ${consoleUrl(inputs.aws.region, created.deploymentId)}`);
+  rt.info(
+    `Created rollback deployment ${created.deploymentId}: ${consoleUrl(inputs.aws.region, created.deploymentId)}`,
+  );
 
-  const routing = groupInfo?.deploymentConfigName ? await readTrafficRouting(clients, groupInfo.deploymentConfigName) : undefined;
-  const terminationWaitMinutes = groupInfo?.blueGreenDeploymentConfiguration?.terminateBlueInstancesOnDeploymentSuccess?.terminationWaitTimeInMinutes ?? 0;
+  const routing = groupInfo?.deploymentConfigName
+    ? await readTrafficRouting(clients, groupInfo.deploymentConfigName)
+    : undefined;
+  const terminationWaitMinutes =
+    groupInfo?.blueGreenDeploymentConfiguration?.terminateBlueInstancesOnDeploymentSuccess
+      ?.terminationWaitTimeInMinutes ?? 0;
   const record = newDeploymentRecord({
     deploymentId: created.deploymentId,
     region: inputs.aws.region,
@@ -221,19 +278,34 @@ async function redeployPrevious(rt: Runtime, clients: AwsClients, inputs: Rollba
     rollbackOnCancel: true,
     rollbackOnFailure: true,
   });
-  const budget = inputs.waitForMinutes + trafficShiftMinutes(routing) + (inputs.waitUntil === 'succeeded' ? terminationWaitMinutes : 0);
+  const budget =
+    inputs.waitForMinutes +
+    trafficShiftMinutes(routing) +
+    (inputs.waitUntil === 'succeeded' ? terminationWaitMinutes : 0);
   try {
-    await followTo(follow, inputs.waitUntil, rt.clock.now() + budget * 60_000, `The wait budget was ${budget} minutes.`);
+    await followTo(
+      follow,
+      inputs.waitUntil,
+      rt.clock.now() + budget * 60_000,
+      `The wait budget was ${budget} minutes.`,
+    );
   } finally {
     await finishFollow(follow);
   }
   await maybeDeregister(rt, clients.ecs, inputs, current);
 }
 
-async function maybeDeregister(rt: Runtime, ecs: ECSClient, inputs: RollbackInputs, arn: string | undefined): Promise<void> {
+async function maybeDeregister(
+  rt: Runtime,
+  ecs: ECSClient,
+  inputs: RollbackInputs,
+  arn: string | undefined,
+): Promise<void> {
   if (!inputs.deregisterRolledBackRevision) return;
   if (!arn) {
-    rt.warning('deregister-rolled-back-revision: the rolled-back revision could not be determined; nothing deregistered.');
+    rt.warning(
+      'deregister-rolled-back-revision: the rolled-back revision could not be determined; nothing deregistered.',
+    );
     return;
   }
   await ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: arn }));

@@ -20,19 +20,26 @@ function awsInputs(w: World): Record<string, string> {
 }
 
 describe('test-traffic gate', () => {
-  it('passes: the command sees the deployment and the test listener, then traffic is rerouted', async () => {
-    world = await startWorld({ service: { readyOption: HOLD, deploymentConfig: 'CodeDeployDefault.ECSAllAtOnce' } });
-    const result = await world.deploy({
-      'wait-until': 'succeeded',
-      'test-command': 'echo "gate saw $CODEDEPLOY_DEPLOYMENT_ID at $TEST_LISTENER_URL for $TASK_DEFINITION_ARN"',
-    });
-    expect(result.exitCode).toBe(0);
-    const id = result.outputs['codedeploy-deployment-id'] as string;
-    expect(result.stdout).toContain(`gate saw ${id} at http://`);
-    expect(result.stdout).toMatch(/:8080 for arn:aws:ecs:.*:task-definition\/web:2/);
-    expect(world.emulator.calls.some((c) => c.action === 'ContinueDeployment')).toBe(true);
-    expect((await inspect(world).deployment(id)).status).toBe('Succeeded');
-  }, LONG);
+  it(
+    'passes: the command sees the deployment and the test listener, then traffic is rerouted',
+    async () => {
+      world = await startWorld({
+        service: { readyOption: HOLD, deploymentConfig: 'CodeDeployDefault.ECSAllAtOnce' },
+      });
+      const result = await world.deploy({
+        'wait-until': 'succeeded',
+        'test-command':
+          'echo "gate saw $CODEDEPLOY_DEPLOYMENT_ID at $TEST_LISTENER_URL for $TASK_DEFINITION_ARN"',
+      });
+      expect(result.exitCode).toBe(0);
+      const id = result.outputs['codedeploy-deployment-id'] as string;
+      expect(result.stdout).toContain(`gate saw ${id} at http://`);
+      expect(result.stdout).toMatch(/:8080 for arn:aws:ecs:.*:task-definition\/web:2/);
+      expect(world.emulator.calls.some((c) => c.action === 'ContinueDeployment')).toBe(true);
+      expect((await inspect(world).deployment(id)).status).toBe('Succeeded');
+    },
+    LONG,
+  );
 
   it.each([
     ['fails', 'echo "2 of 5 checks failed"; exit 3', {}, /exit code 3|exited with 3/],
@@ -40,7 +47,9 @@ describe('test-traffic gate', () => {
   ])(
     '%s: the deployment is stopped with rollback, the rollback followed, the step fails',
     async (_name, command, extra, why) => {
-      world = await startWorld({ service: { readyOption: HOLD, deploymentConfig: 'CodeDeployDefault.ECSAllAtOnce' } });
+      world = await startWorld({
+        service: { readyOption: HOLD, deploymentConfig: 'CodeDeployDefault.ECSAllAtOnce' },
+      });
       const result = await world.deploy({ 'wait-until': 'succeeded', 'test-command': command, ...extra });
       expect(result.exitCode).toBe(1);
       expect(annotations(result.stdout).join('\n')).toMatch(why);
@@ -57,179 +66,269 @@ describe('test-traffic gate', () => {
     LONG,
   );
 
-  it('refuses a test-command when the group does not hold the replacement, before any change', async () => {
-    world = await startWorld();
-    const before = world.emulator.snapshot();
-    const result = await world.deploy({ 'wait-until': 'succeeded', 'test-command': 'true' });
-    expect(result.exitCode).toBe(1);
-    expect(annotations(result.stdout).join('\n')).toMatch(/STOP_DEPLOYMENT/);
-    expect(world.emulator.snapshot()).toBe(before);
-  }, LONG);
+  it(
+    'refuses a test-command when the group does not hold the replacement, before any change',
+    async () => {
+      world = await startWorld();
+      const before = world.emulator.snapshot();
+      const result = await world.deploy({ 'wait-until': 'succeeded', 'test-command': 'true' });
+      expect(result.exitCode).toBe(1);
+      expect(annotations(result.stdout).join('\n')).toMatch(/STOP_DEPLOYMENT/);
+      expect(world.emulator.snapshot()).toBe(before);
+    },
+    LONG,
+  );
 });
 
 describe('promote', () => {
-  it('continues a deployment held in Ready (the manual reroute)', async () => {
-    world = await startWorld({ service: { readyOption: HOLD, deploymentConfig: 'CodeDeployDefault.ECSAllAtOnce' } });
-    const deployed = await world.deploy({ 'wait-until': 'ready' });
-    expect(deployed.exitCode).toBe(0);
-    const id = deployed.outputs['codedeploy-deployment-id'] as string;
-    expect((await inspect(world).deployment(id)).status).toBe('Ready');
+  it(
+    'continues a deployment held in Ready (the manual reroute)',
+    async () => {
+      world = await startWorld({
+        service: { readyOption: HOLD, deploymentConfig: 'CodeDeployDefault.ECSAllAtOnce' },
+      });
+      const deployed = await world.deploy({ 'wait-until': 'ready' });
+      expect(deployed.exitCode).toBe(0);
+      const id = deployed.outputs['codedeploy-deployment-id'] as string;
+      expect((await inspect(world).deployment(id)).status).toBe('Ready');
 
-    const promoted = await world.run('dist/promote/index.js', { ...awsInputs(world), 'deployment-id': id, 'wait-until': 'succeeded' });
-    expect(promoted.exitCode).toBe(0);
-    expect(promoted.outputs['deployment-status']).toBe('Succeeded');
-    expect((await inspect(world).deployment(id)).status).toBe('Succeeded');
-    expect(await inspect(world).runningTaskDefinition()).toBe(deployed.outputs['task-definition-arn']);
-  }, LONG);
+      const promoted = await world.run('dist/promote/index.js', {
+        ...awsInputs(world),
+        'deployment-id': id,
+        'wait-until': 'succeeded',
+      });
+      expect(promoted.exitCode).toBe(0);
+      expect(promoted.outputs['deployment-status']).toBe('Succeeded');
+      expect((await inspect(world).deployment(id)).status).toBe('Succeeded');
+      expect(await inspect(world).runningTaskDefinition()).toBe(deployed.outputs['task-definition-arn']);
+    },
+    LONG,
+  );
 
-  it('ends the termination wait early', async () => {
-    world = await startWorld({ service: { terminationWaitMinutes: 2000, deploymentConfig: 'CodeDeployDefault.ECSAllAtOnce' } });
-    const deployed = await world.deploy({ 'wait-until': 'traffic-shifted' });
-    expect(deployed.exitCode).toBe(0);
-    const id = deployed.outputs['codedeploy-deployment-id'] as string;
-    expect((await inspect(world).deployment(id)).status).toBe('InProgress');
+  it(
+    'ends the termination wait early',
+    async () => {
+      world = await startWorld({
+        service: { terminationWaitMinutes: 2000, deploymentConfig: 'CodeDeployDefault.ECSAllAtOnce' },
+      });
+      const deployed = await world.deploy({ 'wait-until': 'traffic-shifted' });
+      expect(deployed.exitCode).toBe(0);
+      const id = deployed.outputs['codedeploy-deployment-id'] as string;
+      expect((await inspect(world).deployment(id)).status).toBe('InProgress');
 
-    const promoted = await world.run('dist/promote/index.js', { ...awsInputs(world), 'deployment-id': id, 'wait-until': 'succeeded' });
-    expect(promoted.exitCode).toBe(0);
-    expect((await inspect(world).deployment(id)).status).toBe('Succeeded');
-    const continued = world.emulator.calls.filter((c) => c.action === 'ContinueDeployment');
-    expect(continued).toHaveLength(1);
-  }, LONG);
+      const promoted = await world.run('dist/promote/index.js', {
+        ...awsInputs(world),
+        'deployment-id': id,
+        'wait-until': 'succeeded',
+      });
+      expect(promoted.exitCode).toBe(0);
+      expect((await inspect(world).deployment(id)).status).toBe('Succeeded');
+      const continued = world.emulator.calls.filter((c) => c.action === 'ContinueDeployment');
+      expect(continued).toHaveLength(1);
+    },
+    LONG,
+  );
 
-  it('a deployment that already succeeded is reported, not continued (a re-run promote job passes)', async () => {
-    world = await startWorld({ service: { deploymentConfig: 'CodeDeployDefault.ECSAllAtOnce', terminationWaitMinutes: 0 } });
-    const deployed = await world.deploy({ 'wait-until': 'succeeded' });
-    const id = deployed.outputs['codedeploy-deployment-id'] as string;
-    const promoted = await world.run('dist/promote/index.js', { ...awsInputs(world), 'deployment-id': id });
-    expect(promoted.exitCode).toBe(0);
-    expect(promoted.outputs['deployment-status']).toBe('Succeeded');
-    expect(world.emulator.calls.some((c) => c.action === 'ContinueDeployment')).toBe(false);
-  }, LONG);
+  it(
+    'a deployment that already succeeded is reported, not continued (a re-run promote job passes)',
+    async () => {
+      world = await startWorld({
+        service: { deploymentConfig: 'CodeDeployDefault.ECSAllAtOnce', terminationWaitMinutes: 0 },
+      });
+      const deployed = await world.deploy({ 'wait-until': 'succeeded' });
+      const id = deployed.outputs['codedeploy-deployment-id'] as string;
+      const promoted = await world.run('dist/promote/index.js', { ...awsInputs(world), 'deployment-id': id });
+      expect(promoted.exitCode).toBe(0);
+      expect(promoted.outputs['deployment-status']).toBe('Succeeded');
+      expect(world.emulator.calls.some((c) => c.action === 'ContinueDeployment')).toBe(false);
+    },
+    LONG,
+  );
 
-  it('refuses a deployment that is still shifting traffic, without changing it', async () => {
-    world = await startWorld({ service: { deploymentConfig: 'CodeDeployDefault.ECSCanary10Percent15Minutes' } });
-    const deployed = await world.deploy({ 'wait-until': 'none' });
-    const id = deployed.outputs['codedeploy-deployment-id'] as string;
-    const promoted = await world.run('dist/promote/index.js', { ...awsInputs(world), 'deployment-id': id });
-    expect(promoted.exitCode).toBe(1);
-    expect(annotations(promoted.stdout).join('\n')).toMatch(/neither waiting in Ready/);
-    expect(world.emulator.calls.some((c) => c.action === 'ContinueDeployment')).toBe(false);
-    expect((await inspect(world).deployment(id)).status).toBe('InProgress');
-  }, LONG);
+  it(
+    'refuses a deployment that is still shifting traffic, without changing it',
+    async () => {
+      world = await startWorld({
+        service: { deploymentConfig: 'CodeDeployDefault.ECSCanary10Percent15Minutes' },
+      });
+      const deployed = await world.deploy({ 'wait-until': 'none' });
+      const id = deployed.outputs['codedeploy-deployment-id'] as string;
+      const promoted = await world.run('dist/promote/index.js', { ...awsInputs(world), 'deployment-id': id });
+      expect(promoted.exitCode).toBe(1);
+      expect(annotations(promoted.stdout).join('\n')).toMatch(/neither waiting in Ready/);
+      expect(world.emulator.calls.some((c) => c.action === 'ContinueDeployment')).toBe(false);
+      expect((await inspect(world).deployment(id)).status).toBe('InProgress');
+    },
+    LONG,
+  );
 });
 
 describe('rollback', () => {
-  it('stops a deployment in flight with rollback and follows the rollback', async () => {
-    world = await startWorld({ service: { readyOption: HOLD, deploymentConfig: 'CodeDeployDefault.ECSAllAtOnce' } });
-    const deployed = await world.deploy({ 'wait-until': 'ready' });
-    const id = deployed.outputs['codedeploy-deployment-id'] as string;
-    const rolled = await world.run('dist/rollback/index.js', { ...awsInputs(world), 'deployment-id': id });
-    expect(rolled.exitCode).toBe(0);
-    expect((await inspect(world).deployment(id)).status).toBe('Stopped');
-    const rollbackId = rolled.outputs['rollback-deployment-id'] as string;
-    expect(rollbackId).toMatch(/^d-/);
-    expect((await inspect(world).deployment(rollbackId)).status).toBe('Succeeded');
-    expect(await inspect(world).runningTaskDefinition()).toMatch(/:task-definition\/web:1$/);
-  }, LONG);
+  it(
+    'stops a deployment in flight with rollback and follows the rollback',
+    async () => {
+      world = await startWorld({
+        service: { readyOption: HOLD, deploymentConfig: 'CodeDeployDefault.ECSAllAtOnce' },
+      });
+      const deployed = await world.deploy({ 'wait-until': 'ready' });
+      const id = deployed.outputs['codedeploy-deployment-id'] as string;
+      const rolled = await world.run('dist/rollback/index.js', { ...awsInputs(world), 'deployment-id': id });
+      expect(rolled.exitCode).toBe(0);
+      expect((await inspect(world).deployment(id)).status).toBe('Stopped');
+      const rollbackId = rolled.outputs['rollback-deployment-id'] as string;
+      expect(rollbackId).toMatch(/^d-/);
+      expect((await inspect(world).deployment(rollbackId)).status).toBe('Succeeded');
+      expect(await inspect(world).runningTaskDefinition()).toMatch(/:task-definition\/web:1$/);
+    },
+    LONG,
+  );
 
-  it('with nothing in flight, redeploys the previous revision and can deregister the rolled-back one', async () => {
-    world = await startWorld({ service: { deploymentConfig: 'CodeDeployDefault.ECSAllAtOnce', terminationWaitMinutes: 0 } });
-    const deployed = await world.deploy({ 'wait-until': 'succeeded' });
-    const bad = deployed.outputs['task-definition-arn'] as string;
-    expect(await inspect(world).runningTaskDefinition()).toBe(bad);
+  it(
+    'with nothing in flight, redeploys the previous revision and can deregister the rolled-back one',
+    async () => {
+      world = await startWorld({
+        service: { deploymentConfig: 'CodeDeployDefault.ECSAllAtOnce', terminationWaitMinutes: 0 },
+      });
+      const deployed = await world.deploy({ 'wait-until': 'succeeded' });
+      const bad = deployed.outputs['task-definition-arn'] as string;
+      expect(await inspect(world).runningTaskDefinition()).toBe(bad);
 
-    const rolled = await world.run('dist/rollback/index.js', {
-      ...awsInputs(world),
-      cluster: world.seeded.cluster,
-      service: world.seeded.service,
-      'wait-until': 'succeeded',
-      'deregister-rolled-back-revision': 'true',
-    });
-    expect(rolled.exitCode).toBe(0);
-    expect(rolled.outputs['task-definition-arn']).toMatch(/:task-definition\/web:1$/);
-    expect(rolled.outputs['deregistered-task-definition-arn']).toBe(bad);
-    expect(await inspect(world).runningTaskDefinition()).toMatch(/:task-definition\/web:1$/);
-    const { DescribeTaskDefinitionCommand } = await import('@aws-sdk/client-ecs');
-    const described = await inspect(world).ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: bad }));
-    expect(described.taskDefinition?.status).toBe('INACTIVE');
-  }, LONG);
+      const rolled = await world.run('dist/rollback/index.js', {
+        ...awsInputs(world),
+        cluster: world.seeded.cluster,
+        service: world.seeded.service,
+        'wait-until': 'succeeded',
+        'deregister-rolled-back-revision': 'true',
+      });
+      expect(rolled.exitCode).toBe(0);
+      expect(rolled.outputs['task-definition-arn']).toMatch(/:task-definition\/web:1$/);
+      expect(rolled.outputs['deregistered-task-definition-arn']).toBe(bad);
+      expect(await inspect(world).runningTaskDefinition()).toMatch(/:task-definition\/web:1$/);
+      const { DescribeTaskDefinitionCommand } = await import('@aws-sdk/client-ecs');
+      const described = await inspect(world).ecs.send(
+        new DescribeTaskDefinitionCommand({ taskDefinition: bad }),
+      );
+      expect(described.taskDefinition?.status).toBe('INACTIVE');
+    },
+    LONG,
+  );
 });
 
 describe('cancel', () => {
-  it('SIGINT to the main step stops the deployment with rollback at once', async () => {
-    world = await startWorld({ service: { deploymentConfig: 'CodeDeployDefault.ECSCanary10Percent15Minutes' } });
-    const result = await world.deploy({ 'wait-until': 'succeeded' }, { cancelWhen: /Green 10%/ });
-    expect(result.exitCode).not.toBe(0);
-    const id = result.state.deploymentId as string;
-    expect(id).toMatch(/^d-/);
-    const deployment = await inspect(world).deployment(id);
-    expect(deployment.status).toBe('Stopped');
-    expect(deployment.rollbackInfo?.rollbackDeploymentId).toMatch(/^d-/);
-    expect(world.emulator.calls.filter((c) => c.action === 'StopDeployment')).toHaveLength(1);
-  }, LONG);
+  it(
+    'SIGINT to the main step stops the deployment with rollback at once',
+    async () => {
+      world = await startWorld({
+        service: { deploymentConfig: 'CodeDeployDefault.ECSCanary10Percent15Minutes' },
+      });
+      const result = await world.deploy({ 'wait-until': 'succeeded' }, { cancelWhen: /Green 10%/ });
+      expect(result.exitCode).not.toBe(0);
+      const id = result.state.deploymentId as string;
+      expect(id).toMatch(/^d-/);
+      const deployment = await inspect(world).deployment(id);
+      expect(deployment.status).toBe('Stopped');
+      expect(deployment.rollbackInfo?.rollbackDeploymentId).toMatch(/^d-/);
+      expect(world.emulator.calls.filter((c) => c.action === 'StopDeployment')).toHaveLength(1);
+    },
+    LONG,
+  );
 
-  it('the post step rolls back what a killed main step left in flight', async () => {
-    world = await startWorld({ service: { deploymentConfig: 'CodeDeployDefault.ECSCanary10Percent15Minutes' } });
-    const main = await world.deploy({ 'wait-until': 'succeeded' }, { killWhen: /Green 10%/ });
-    expect(main.signal).toBe('SIGKILL');
-    const id = main.state.deploymentId as string;
-    expect(main.state.phase).toBe('following');
-    expect((await inspect(world).deployment(id)).status).toBe('InProgress');
+  it(
+    'the post step rolls back what a killed main step left in flight',
+    async () => {
+      world = await startWorld({
+        service: { deploymentConfig: 'CodeDeployDefault.ECSCanary10Percent15Minutes' },
+      });
+      const main = await world.deploy({ 'wait-until': 'succeeded' }, { killWhen: /Green 10%/ });
+      expect(main.signal).toBe('SIGKILL');
+      const id = main.state.deploymentId as string;
+      expect(main.state.phase).toBe('following');
+      expect((await inspect(world).deployment(id)).status).toBe('InProgress');
 
-    const post = await world.deploy({ 'wait-until': 'succeeded' }, { state: main.state, workspace: main.workspace });
-    expect(post.exitCode).toBe(0);
-    expect(annotations(post.stdout, 'warning').join('\n')).toContain(id);
-    expect((await inspect(world).deployment(id)).status).toBe('Stopped');
-  }, LONG);
+      const post = await world.deploy(
+        { 'wait-until': 'succeeded' },
+        { state: main.state, workspace: main.workspace },
+      );
+      expect(post.exitCode).toBe(0);
+      expect(annotations(post.stdout, 'warning').join('\n')).toContain(id);
+      expect((await inspect(world).deployment(id)).status).toBe('Stopped');
+    },
+    LONG,
+  );
 
-  it('the post step leaves alone a deployment the main step finished with', async () => {
-    world = await startWorld({ service: { deploymentConfig: 'CodeDeployDefault.ECSCanary10Percent15Minutes' } });
-    const main = await world.deploy({ 'wait-until': 'none' });
-    expect(main.exitCode).toBe(0);
-    const id = main.outputs['codedeploy-deployment-id'] as string;
-    const post = await world.deploy({ 'wait-until': 'none' }, { state: main.state, workspace: main.workspace });
-    expect(post.exitCode).toBe(0);
-    expect(world.emulator.calls.some((c) => c.action === 'StopDeployment')).toBe(false);
-    expect((await inspect(world).deployment(id)).status).toMatch(/InProgress|Created/);
-  }, LONG);
+  it(
+    'the post step leaves alone a deployment the main step finished with',
+    async () => {
+      world = await startWorld({
+        service: { deploymentConfig: 'CodeDeployDefault.ECSCanary10Percent15Minutes' },
+      });
+      const main = await world.deploy({ 'wait-until': 'none' });
+      expect(main.exitCode).toBe(0);
+      const id = main.outputs['codedeploy-deployment-id'] as string;
+      const post = await world.deploy(
+        { 'wait-until': 'none' },
+        { state: main.state, workspace: main.workspace },
+      );
+      expect(post.exitCode).toBe(0);
+      expect(world.emulator.calls.some((c) => c.action === 'StopDeployment')).toBe(false);
+      expect((await inspect(world).deployment(id)).status).toMatch(/InProgress|Created/);
+    },
+    LONG,
+  );
 });
 
 describe('on-active-deployment', () => {
   async function startWithOneInFlight(): Promise<{ w: World; first: string }> {
-    const w = await startWorld({ service: { deploymentConfig: 'CodeDeployDefault.ECSCanary10Percent5Minutes' } });
+    const w = await startWorld({
+      service: { deploymentConfig: 'CodeDeployDefault.ECSCanary10Percent5Minutes' },
+    });
     const first = await w.deploy({ 'wait-until': 'none' });
     expect(first.exitCode).toBe(0);
     return { w, first: first.outputs['codedeploy-deployment-id'] as string };
   }
 
-  it('fail (default): names the active deployment and links it; creates nothing', async () => {
-    const { w, first } = await startWithOneInFlight();
-    world = w;
-    const result = await w.deploy({ 'wait-until': 'succeeded', image: `${w.image.split('@')[0]}:v2` });
-    expect(result.exitCode).toBe(1);
-    const errors = annotations(result.stdout).join('\n');
-    expect(errors).toContain(first);
-    expect(errors).toContain(`codedeploy/deployments/${first}`);
-    expect(await inspect(w).deployments()).toHaveLength(1);
-  }, LONG);
+  it(
+    'fail (default): names the active deployment and links it; creates nothing',
+    async () => {
+      const { w, first } = await startWithOneInFlight();
+      world = w;
+      const result = await w.deploy({ 'wait-until': 'succeeded', image: `${w.image.split('@')[0]}:v2` });
+      expect(result.exitCode).toBe(1);
+      const errors = annotations(result.stdout).join('\n');
+      expect(errors).toContain(first);
+      expect(errors).toContain(`codedeploy/deployments/${first}`);
+      expect(await inspect(w).deployments()).toHaveLength(1);
+    },
+    LONG,
+  );
 
-  it('wait: follows the active deployment to its end, then deploys', async () => {
-    const { w, first } = await startWithOneInFlight();
-    world = w;
-    const result = await w.deploy({ 'wait-until': 'succeeded', 'on-active-deployment': 'wait' });
-    expect(result.exitCode).toBe(0);
-    const second = result.outputs['codedeploy-deployment-id'] as string;
-    expect(second).not.toBe(first);
-    expect((await inspect(w).deployment(first)).status).toBe('Succeeded');
-    expect((await inspect(w).deployment(second)).status).toBe('Succeeded');
-  }, LONG);
+  it(
+    'wait: follows the active deployment to its end, then deploys',
+    async () => {
+      const { w, first } = await startWithOneInFlight();
+      world = w;
+      const result = await w.deploy({ 'wait-until': 'succeeded', 'on-active-deployment': 'wait' });
+      expect(result.exitCode).toBe(0);
+      const second = result.outputs['codedeploy-deployment-id'] as string;
+      expect(second).not.toBe(first);
+      expect((await inspect(w).deployment(first)).status).toBe('Succeeded');
+      expect((await inspect(w).deployment(second)).status).toBe('Succeeded');
+    },
+    LONG,
+  );
 
-  it('stop: stops the active deployment with rollback, then deploys', async () => {
-    const { w, first } = await startWithOneInFlight();
-    world = w;
-    const result = await w.deploy({ 'wait-until': 'succeeded', 'on-active-deployment': 'stop' });
-    expect(result.exitCode).toBe(0);
-    expect((await inspect(w).deployment(first)).status).toBe('Stopped');
-    expect((await inspect(w).deployment(result.outputs['codedeploy-deployment-id'] as string)).status).toBe('Succeeded');
-  }, LONG);
+  it(
+    'stop: stops the active deployment with rollback, then deploys',
+    async () => {
+      const { w, first } = await startWithOneInFlight();
+      world = w;
+      const result = await w.deploy({ 'wait-until': 'succeeded', 'on-active-deployment': 'stop' });
+      expect(result.exitCode).toBe(0);
+      expect((await inspect(w).deployment(first)).status).toBe('Stopped');
+      expect((await inspect(w).deployment(result.outputs['codedeploy-deployment-id'] as string)).status).toBe(
+        'Succeeded',
+      );
+    },
+    LONG,
+  );
 });

@@ -2,7 +2,14 @@
  * The bundled action (dist/index.js) against the local emulator, run as the GitHub runner runs it.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { annotations, inspect, MUTATING_ACTIONS, SECRET_ENV_VALUE, startWorld, type World } from './harness.js';
+import {
+  annotations,
+  inspect,
+  MUTATING_ACTIONS,
+  SECRET_ENV_VALUE,
+  startWorld,
+  type World,
+} from './harness.js';
 
 const LONG = 120_000;
 
@@ -41,8 +48,19 @@ describe('successful deployments', () => {
       expect(deployment.status).toBe('Succeeded');
 
       // every lifecycle event, in order, with its outcome
-      const order = ['BeforeInstall', 'Install', 'AfterInstall', 'AllowTestTraffic', 'AfterAllowTestTraffic', 'BeforeAllowTraffic', 'AllowTraffic', 'AfterAllowTraffic'];
-      const positions = order.map((event) => result.stdout.search(new RegExp(`${event}\\b.*(succeeded|skipped)`, 'i')));
+      const order = [
+        'BeforeInstall',
+        'Install',
+        'AfterInstall',
+        'AllowTestTraffic',
+        'AfterAllowTestTraffic',
+        'BeforeAllowTraffic',
+        'AllowTraffic',
+        'AfterAllowTraffic',
+      ];
+      const positions = order.map((event) =>
+        result.stdout.search(new RegExp(`${event}\\b.*(succeeded|skipped)`, 'i')),
+      );
       expect(positions.every((p) => p >= 0)).toBe(true);
       expect([...positions].sort((a, b) => a - b)).toEqual(positions);
       // the traffic shift as it happened
@@ -62,27 +80,52 @@ describe('successful deployments', () => {
     LONG,
   );
 
-  it('wait-until traffic-shifted ends after AfterAllowTraffic, during the termination wait', async () => {
-    world = await startWorld({ service: { deploymentConfig: 'CodeDeployDefault.ECSAllAtOnce', terminationWaitMinutes: 60 } });
-    const result = await world.deploy({ 'wait-until': 'traffic-shifted' });
-    expect(result.exitCode).toBe(0);
-    const deployment = await inspect(world).deployment(result.outputs['codedeploy-deployment-id'] as string);
-    // the deployment is still in its 60-minute termination wait: the action did not pay for it
-    expect(deployment.status).toBe('InProgress');
-    expect(result.stdout).toMatch(/AfterAllowTraffic.*succeeded/i);
-  }, LONG);
+  it(
+    'wait-until traffic-shifted ends after AfterAllowTraffic, during the termination wait',
+    async () => {
+      world = await startWorld({
+        service: { deploymentConfig: 'CodeDeployDefault.ECSAllAtOnce', terminationWaitMinutes: 60 },
+      });
+      const result = await world.deploy({ 'wait-until': 'traffic-shifted' });
+      expect(result.exitCode).toBe(0);
+      const deployment = await inspect(world).deployment(
+        result.outputs['codedeploy-deployment-id'] as string,
+      );
+      // the deployment is still in its 60-minute termination wait: the action did not pay for it
+      expect(deployment.status).toBe('InProgress');
+      expect(result.stdout).toMatch(/AfterAllowTraffic.*succeeded/i);
+    },
+    LONG,
+  );
 
-  it('a deployment config input overrides the group', async () => {
-    world = await startWorld({ service: { deploymentConfig: 'CodeDeployDefault.ECSCanary10Percent15Minutes' } });
-    const result = await world.deploy({ 'wait-until': 'succeeded', 'codedeploy-deployment-config': 'CodeDeployDefault.ECSAllAtOnce' });
-    expect(result.exitCode).toBe(0);
-    const deployment = await inspect(world).deployment(result.outputs['codedeploy-deployment-id'] as string);
-    expect(deployment.deploymentConfigName).toBe('CodeDeployDefault.ECSAllAtOnce');
-  }, LONG);
+  it(
+    'a deployment config input overrides the group',
+    async () => {
+      world = await startWorld({
+        service: { deploymentConfig: 'CodeDeployDefault.ECSCanary10Percent15Minutes' },
+      });
+      const result = await world.deploy({
+        'wait-until': 'succeeded',
+        'codedeploy-deployment-config': 'CodeDeployDefault.ECSAllAtOnce',
+      });
+      expect(result.exitCode).toBe(0);
+      const deployment = await inspect(world).deployment(
+        result.outputs['codedeploy-deployment-id'] as string,
+      );
+      expect(deployment.deploymentConfigName).toBe('CodeDeployDefault.ECSAllAtOnce');
+    },
+    LONG,
+  );
 });
 
 describe('a failing hook', () => {
-  it.each(['BeforeInstall', 'AfterInstall', 'AfterAllowTestTraffic', 'BeforeAllowTraffic', 'AfterAllowTraffic'])(
+  it.each([
+    'BeforeInstall',
+    'AfterInstall',
+    'AfterAllowTestTraffic',
+    'BeforeAllowTraffic',
+    'AfterAllowTraffic',
+  ])(
     '%s fails: the event, its diagnostics, the deployment error and the rollback are reported; exit non-zero',
     async (event) => {
       world = await startWorld({
@@ -90,7 +133,9 @@ describe('a failing hook', () => {
         hooks: { [event]: `hook-${event}` },
       });
       const message = `health check for ${event} returned 503`;
-      world.emulator.faults.set({ failHook: { event: event as 'BeforeInstall', message, logTail: `log tail of ${event}` } });
+      world.emulator.faults.set({
+        failHook: { event: event as 'BeforeInstall', message, logTail: `log tail of ${event}` },
+      });
       const result = await world.deploy({ 'wait-until': 'succeeded' });
 
       expect(result.exitCode).toBe(1);
@@ -100,7 +145,9 @@ describe('a failing hook', () => {
       expect(errors).toContain(message);
       expect(result.stdout).toContain(`log tail of ${event}`);
       // whether CodeDeploy rolled back, and the rollback followed to its end
-      const deployment = await inspect(world).deployment(result.outputs['codedeploy-deployment-id'] as string);
+      const deployment = await inspect(world).deployment(
+        result.outputs['codedeploy-deployment-id'] as string,
+      );
       const rollbackId = deployment.rollbackInfo?.rollbackDeploymentId;
       if (event === 'BeforeInstall') {
         // nothing was installed yet: nothing to roll back, and the log says so
@@ -121,60 +168,105 @@ describe('a failing hook', () => {
 });
 
 describe('AWS faults while following', () => {
-  it('a throttling storm and 5xx responses on CodeDeploy do not fail a deployment that succeeds', async () => {
-    world = await startWorld({ service: { deploymentConfig: 'CodeDeployDefault.ECSLinear10PercentEvery1Minutes' } });
-    world.emulator.faults.set({
-      throttleRate: 0.3,
-      serverErrorRate: 0.3,
-      only: { service: 'codedeploy', actions: ['GetDeployment', 'GetDeploymentTarget'] },
-    });
-    const result = await world.deploy({ 'wait-until': 'succeeded' });
-    expect(result.exitCode).toBe(0);
-    expect(result.outputs['deployment-status']).toBe('Succeeded');
-    const faulted = world.emulator.calls.filter((c) => c.status >= 400 && /GetDeployment/.test(c.action));
-    expect(faulted.filter((c) => c.status === 400).length).toBeGreaterThan(3);
-    expect(faulted.filter((c) => c.status >= 500).length).toBeGreaterThan(3);
-  }, LONG);
+  it(
+    'a throttling storm and 5xx responses on CodeDeploy do not fail a deployment that succeeds',
+    async () => {
+      world = await startWorld({
+        service: { deploymentConfig: 'CodeDeployDefault.ECSLinear10PercentEvery1Minutes' },
+      });
+      world.emulator.faults.set({
+        throttleRate: 0.3,
+        serverErrorRate: 0.3,
+        only: { service: 'codedeploy', actions: ['GetDeployment', 'GetDeploymentTarget'] },
+      });
+      const result = await world.deploy({ 'wait-until': 'succeeded' });
+      expect(result.exitCode).toBe(0);
+      expect(result.outputs['deployment-status']).toBe('Succeeded');
+      const faulted = world.emulator.calls.filter((c) => c.status >= 400 && /GetDeployment/.test(c.action));
+      expect(faulted.filter((c) => c.status === 400).length).toBeGreaterThan(3);
+      expect(faulted.filter((c) => c.status >= 500).length).toBeGreaterThan(3);
+    },
+    LONG,
+  );
 
-  it('dropped connections while following are retried', async () => {
-    world = await startWorld({ service: { deploymentConfig: 'CodeDeployDefault.ECSAllAtOnce' } });
-    world.emulator.faults.set({ dropRate: 0.3, only: { service: 'codedeploy', actions: ['GetDeployment', 'GetDeploymentTarget'] } });
-    const result = await world.deploy({ 'wait-until': 'succeeded' });
-    expect(result.exitCode).toBe(0);
-    expect(result.outputs['deployment-status']).toBe('Succeeded');
-  }, LONG);
+  it(
+    'dropped connections while following are retried',
+    async () => {
+      world = await startWorld({ service: { deploymentConfig: 'CodeDeployDefault.ECSAllAtOnce' } });
+      world.emulator.faults.set({
+        dropRate: 0.3,
+        only: { service: 'codedeploy', actions: ['GetDeployment', 'GetDeploymentTarget'] },
+      });
+      const result = await world.deploy({ 'wait-until': 'succeeded' });
+      expect(result.exitCode).toBe(0);
+      expect(result.outputs['deployment-status']).toBe('Succeeded');
+    },
+    LONG,
+  );
 });
 
 describe('bad input changes nothing in AWS', () => {
-  const cases: [string, (w: World) => { inputs?: Record<string, string>; files?: Record<string, string> }, RegExp][] = [
-    ['malformed task definition JSON', () => ({ files: { 'task-definition.json': '{ "family": "web", ' } }), /task-definition\.json/],
-    ['a container that is not in the task definition', () => ({ inputs: { 'container-name': 'api' } }), /api/],
+  const cases: [
+    string,
+    (w: World) => { inputs?: Record<string, string>; files?: Record<string, string> },
+    RegExp,
+  ][] = [
+    [
+      'malformed task definition JSON',
+      () => ({ files: { 'task-definition.json': '{ "family": "web", ' } }),
+      /task-definition\.json/,
+    ],
+    [
+      'a container that is not in the task definition',
+      () => ({ inputs: { 'container-name': 'api' } }),
+      /api/,
+    ],
     [
       'an AppSpec port the container does not expose',
-      (w) => ({ files: { 'appspec.yaml': w.files['appspec.yaml']!.replace(/ContainerPort: \d+/, 'ContainerPort: 9999') } }),
+      (w) => ({
+        files: {
+          'appspec.yaml': w.files['appspec.yaml']!.replace(/ContainerPort: \d+/, 'ContainerPort: 9999'),
+        },
+      }),
       /9999/,
     ],
     ['a service that does not exist', () => ({ inputs: { service: 'nope' } }), /nope/],
-    ['a deployment group that does not exist', () => ({ inputs: { 'codedeploy-deployment-group': 'missing-group' } }), /missing-group/],
-    ['a missing task definition file', () => ({ inputs: { 'task-definition': 'does-not-exist.json' } }), /does-not-exist\.json/],
+    [
+      'a deployment group that does not exist',
+      () => ({ inputs: { 'codedeploy-deployment-group': 'missing-group' } }),
+      /missing-group/,
+    ],
+    [
+      'a missing task definition file',
+      () => ({ inputs: { 'task-definition': 'does-not-exist.json' } }),
+      /does-not-exist\.json/,
+    ],
   ];
-  it.each(cases)('%s', async (_name, make, names) => {
-    world = await startWorld();
-    const before = world.emulator.snapshot();
-    const { inputs, files } = make(world);
-    const result = await world.deploy({ 'wait-until': 'succeeded', ...inputs }, { files });
-    expect(result.exitCode).toBe(1);
-    expect(annotations(result.stdout).join('\n')).toMatch(names);
-    expect(world.emulator.snapshot()).toBe(before);
-    expect(world.emulator.calls.filter((c) => MUTATING_ACTIONS.includes(c.action))).toEqual([]);
-  }, LONG);
+  it.each(cases)(
+    '%s',
+    async (_name, make, names) => {
+      world = await startWorld();
+      const before = world.emulator.snapshot();
+      const { inputs, files } = make(world);
+      const result = await world.deploy({ 'wait-until': 'succeeded', ...inputs }, { files });
+      expect(result.exitCode).toBe(1);
+      expect(annotations(result.stdout).join('\n')).toMatch(names);
+      expect(world.emulator.snapshot()).toBe(before);
+      expect(world.emulator.calls.filter((c) => MUTATING_ACTIONS.includes(c.action))).toEqual([]);
+    },
+    LONG,
+  );
 
-  it('a service under the ECS controller is refused, naming its controller', async () => {
-    world = await startWorld({ service: { controller: 'ECS' } });
-    const before = world.emulator.snapshot();
-    const result = await world.deploy({ 'wait-until': 'succeeded' });
-    expect(result.exitCode).toBe(1);
-    expect(annotations(result.stdout).join('\n')).toMatch(/ECS.*CODE_DEPLOY|CODE_DEPLOY.*ECS/);
-    expect(world.emulator.snapshot()).toBe(before);
-  }, LONG);
+  it(
+    'a service under the ECS controller is refused, naming its controller',
+    async () => {
+      world = await startWorld({ service: { controller: 'ECS' } });
+      const before = world.emulator.snapshot();
+      const result = await world.deploy({ 'wait-until': 'succeeded' });
+      expect(result.exitCode).toBe(1);
+      expect(annotations(result.stdout).join('\n')).toMatch(/ECS.*CODE_DEPLOY|CODE_DEPLOY.*ECS/);
+      expect(world.emulator.snapshot()).toBe(before);
+    },
+    LONG,
+  );
 });

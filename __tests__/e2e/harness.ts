@@ -20,7 +20,11 @@ export interface World {
   /** inputs every deploy run needs (region, role, cluster, service, files, image) */
   baseInputs: Record<string, string>;
   deploy(inputs?: Record<string, string | undefined>, options?: ActionRunOptions): Promise<ActionRunResult>;
-  run(entry: string, inputs: Record<string, string | undefined>, options?: ActionRunOptions): Promise<ActionRunResult>;
+  run(
+    entry: string,
+    inputs: Record<string, string | undefined>,
+    options?: ActionRunOptions,
+  ): Promise<ActionRunResult>;
   stop(): Promise<void>;
 }
 
@@ -41,7 +45,11 @@ export function trustPolicyFor(accountId: string, sub: string): object {
   };
 }
 
-export function appSpecYaml(containerName: string, containerPort: number, hooks: Record<string, string> = {}): string {
+export function appSpecYaml(
+  containerName: string,
+  containerPort: number,
+  hooks: Record<string, string> = {},
+): string {
   const lines = [
     'version: 0.0',
     'Resources:',
@@ -66,14 +74,21 @@ export const SECRET_ENV_VALUE = 'hunter2-e2e-do-not-print';
 export async function startWorld(
   options: { clockScale?: number; service?: BlueGreenOptions; hooks?: Record<string, string> } = {},
 ): Promise<World> {
-  const emulator = await startEmulator({ clockScale: options.clockScale ?? 60, requireKnownCredentials: true });
+  const emulator = await startEmulator({
+    clockScale: options.clockScale ?? 60,
+    requireKnownCredentials: true,
+  });
   const seeded = emulator.seed.blueGreenService({ terminationWaitMinutes: 1, ...options.service });
   for (const fn of Object.values(options.hooks ?? {})) emulator.seed.lambda(fn);
   const role = emulator.seed.role({
     name: 'github-deploy-dev',
     trustPolicy: trustPolicyFor(emulator.accountId, `repo:${REPOSITORY}:environment:dev`),
   });
-  emulator.oidc.setClaims({ repository: REPOSITORY, environment: 'dev', sub: `repo:${REPOSITORY}:environment:dev` });
+  emulator.oidc.setClaims({
+    repository: REPOSITORY,
+    environment: 'dev',
+    sub: `repo:${REPOSITORY}:environment:dev`,
+  });
   const image = `${emulator.accountId}.dkr.ecr.${emulator.region}.amazonaws.com/web@sha256:${'ab'.repeat(32)}`;
   const taskDefinition = {
     family: seeded.family,
@@ -114,7 +129,10 @@ export async function startWorld(
       entry,
       timeoutMs: 90_000,
       ...runOptions,
-      inputs: Object.fromEntries(Object.entries(inputs).filter(([, v]) => v !== undefined)) as Record<string, string>,
+      inputs: Object.fromEntries(Object.entries(inputs).filter(([, v]) => v !== undefined)) as Record<
+        string,
+        string
+      >,
       env: { ...emulator.env(), ...runOptions.env },
       files: { ...files, ...runOptions.files },
     });
@@ -137,7 +155,12 @@ export function annotations(stdout: string, kind: 'error' | 'warning' | 'notice'
   return stdout
     .split('\n')
     .filter((l) => l.startsWith(`::${kind}`))
-    .map((l) => l.replace(/^::[a-z]+[^:]*::/, '').replace(/%0A/g, '\n').replace(/%25/g, '%'));
+    .map((l) =>
+      l
+        .replace(/^::[a-z]+[^:]*::/, '')
+        .replace(/%0A/g, '\n')
+        .replace(/%25/g, '%'),
+    );
 }
 
 /** Names of the AWS actions called, in order (optionally only those that changed something). */
@@ -174,7 +197,10 @@ export function inspect(world: World): {
   const config = {
     region: world.emulator.region,
     endpoint: world.emulator.url,
-    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID as string, secretAccessKey: env.AWS_SECRET_ACCESS_KEY as string },
+    credentials: {
+      accessKeyId: env.AWS_ACCESS_KEY_ID as string,
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY as string,
+    },
     maxAttempts: 1,
   };
   const ecs = new ECSClient(config);
@@ -186,17 +212,26 @@ export function inspect(world: World): {
     ecs,
     codedeploy,
     async runningTaskDefinition() {
-      const out = await ecs.send(new DescribeServicesCommand({ cluster: seeded.cluster, services: [seeded.service] }));
+      const out = await ecs.send(
+        new DescribeServicesCommand({ cluster: seeded.cluster, services: [seeded.service] }),
+      );
       const service = out.services?.[0];
-      return service?.taskSets?.find((s) => s.status === 'PRIMARY')?.taskDefinition ?? service?.taskDefinition;
+      return (
+        service?.taskSets?.find((s) => s.status === 'PRIMARY')?.taskDefinition ?? service?.taskDefinition
+      );
     },
     async revisions() {
-      const out = await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: seeded.family, sort: 'ASC' }));
+      const out = await ecs.send(
+        new ListTaskDefinitionsCommand({ familyPrefix: seeded.family, sort: 'ASC' }),
+      );
       return out.taskDefinitionArns ?? [];
     },
     async deployments() {
       const out = await codedeploy.send(
-        new ListDeploymentsCommand({ applicationName: seeded.application, deploymentGroupName: seeded.deploymentGroup }),
+        new ListDeploymentsCommand({
+          applicationName: seeded.application,
+          deploymentGroupName: seeded.deploymentGroup,
+        }),
       );
       return Promise.all((out.deployments ?? []).map(deployment));
     },

@@ -282,7 +282,11 @@ describe('test-traffic gate', () => {
       rt,
       [
         { at: 0, deployment: deployment('InProgress'), target: target('InProgress', events(2)) },
-        { at: 10_000, deployment: deployment('InProgress'), target: target('InProgress', events(5, 'Pending')) },
+        {
+          at: 10_000,
+          deployment: deployment('InProgress'),
+          target: target('InProgress', events(5, 'Pending')),
+        },
         { at: 20_000, deployment: deployment('Ready'), target: target('Ready', events(5, 'Pending')) },
       ],
       afterContinue,

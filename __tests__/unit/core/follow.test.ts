@@ -252,7 +252,9 @@ describe('conclude', () => {
     expect(f.record.verdict).toBe('failed');
     expect(f.record.verdictText).toBe(`Deployment ${DEPLOYMENT_ID} failed in AfterInstall.`);
     expect(f.record.errorInformation).toEqual({ code: 'HEALTH_CONSTRAINTS', message: 'unhealthy' });
-    expect(f.record.notes.join('\n')).toMatch(/CodeDeploy started no rollback: automatic rollback is not enabled/);
+    expect(f.record.notes.join('\n')).toMatch(
+      /CodeDeploy started no rollback: automatic rollback is not enabled/,
+    );
     expect(rt.logText()).toMatch(/CodeDeploy started no rollback/);
     expect(cd.commandCalls(StopDeploymentCommand)).toHaveLength(0);
   });

@@ -109,13 +109,11 @@ describe('credentials through GitHub OIDC', () => {
       WebIdentityToken: token,
     });
 
-    sts
-      .on(AssumeRoleWithWebIdentityCommand)
-      .rejects(
-        awsError('AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity', {
-          httpStatusCode: 403,
-        }),
-      );
+    sts.on(AssumeRoleWithWebIdentityCommand).rejects(
+      awsError('AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity', {
+        httpStatusCode: 403,
+      }),
+    );
     await expect(resolveCredentials(aws, fakeRuntime({ env: OIDC_ENV, idToken: token }))).rejects.toThrow(
       "refused the GitHub OIDC token (sub 'repo:o/r:ref:refs/heads/main', aud 'sts.amazonaws.com')",
     );

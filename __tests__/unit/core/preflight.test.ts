@@ -181,7 +181,9 @@ describe('preflight: every bad input fails before any change in AWS', () => {
     cd.on(GetDeploymentGroupCommand).resolves({ deploymentGroupInfo: g });
     const error = await deployFails({ 'test-command': 'true' });
     expect(error).toBeInstanceOf(InputError);
-    expect(error.message).toContain("does not hold the replacement task set for validation, so 'test-command'");
+    expect(error.message).toContain(
+      "does not hold the replacement task set for validation, so 'test-command'",
+    );
     expect(error.message).toContain('waitTimeInMinutes > 0');
   });
 
