@@ -97,8 +97,9 @@ export function diffObservations(previous: Observation | undefined, next: Observ
     toStatus && toStatus !== fromStatus
       ? { type: 'deployment-status', from: fromStatus, to: toStatus, deployment: next.deployment }
       : undefined;
-  // A deployment that ended is told after the events that ended it; any other change of status first.
-  const endsNow = toStatus === 'Succeeded' || toStatus === 'Failed' || toStatus === 'Stopped';
+  // A status the events lead to (Ready, or the end) is told after them; any other change of status first.
+  const endsNow =
+    toStatus === 'Ready' || toStatus === 'Succeeded' || toStatus === 'Failed' || toStatus === 'Stopped';
   if (statusChange && !endsNow) changes.push(statusChange);
   if (!next.target) {
     if (statusChange && endsNow) changes.push(statusChange);

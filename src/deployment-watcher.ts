@@ -43,6 +43,8 @@ export interface WatchOptions {
   onTransientError?(operation: string, error: unknown, retryInMs: number): void;
   /** how long passing faults may go on back to back before the watch gives up (default 15 minutes) */
   maxFaultStreakMs?: number;
+  /** what an earlier watch of this deployment last saw: only what changed since is told again */
+  previous?: Observation;
 }
 
 export type WatchOutcome =
@@ -73,12 +75,13 @@ export async function watchDeployment(
 ): Promise<WatchOutcome> {
   const { clock, codedeploy } = options;
   const maxFaultStreakMs = options.maxFaultStreakMs ?? 15 * 60_000;
-  let observation: Observation | undefined;
+  let observation: Observation | undefined = options.previous;
   let deploymentReadAt = Number.NEGATIVE_INFINITY;
   let faultStreakStartedAt: number | undefined;
   let faultCount = 0;
   let delayMs = 0;
-  let forceDeploymentRead = false;
+  // A watch that picks up from an earlier one reads the deployment first: it may have moved on since.
+  let forceDeploymentRead = options.previous !== undefined;
 
   for (;;) {
     if (delayMs > 0)

@@ -45,6 +45,8 @@ export interface Follow extends FollowSettings {
   record: DeploymentRecord;
   reporter: DeploymentReporter;
   stats: WatchStats;
+  /** what the last watch of record.deploymentId saw, so that a later watch tells only what changed */
+  lastObservation?: Observation;
 }
 
 export function startFollow(
@@ -70,8 +72,10 @@ export async function watch(
   deadline: number,
   reporter = f.reporter,
 ): Promise<WatchOutcome> {
-  return watchDeployment(
+  const own = deploymentId === f.record.deploymentId;
+  const outcome = await watchDeployment(
     {
+      previous: own ? f.lastObservation : undefined,
       codedeploy: f.codedeploy,
       deploymentId,
       targetId: f.targetId,
@@ -90,6 +94,8 @@ export async function watch(
     },
     f.stats,
   );
+  if (own && outcome.observation) f.lastObservation = outcome.observation;
+  return outcome;
 }
 
 /**

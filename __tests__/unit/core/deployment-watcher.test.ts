@@ -114,6 +114,47 @@ describe('watchDeployment', () => {
     expect(calls.filter((c) => c.op === 'GetDeploymentTarget' && c.at < 5000)).toEqual([]);
   });
 
+  it('picking up from an earlier watch, tells only what changed since, and reads the deployment first', async () => {
+    const earlier = { at: START_MS, deployment: deployment('Ready'), target: target('Ready', events(5)) };
+    world([
+      { at: 0, deployment: deployment('InProgress'), target: target('InProgress', events(6)) },
+      { at: 20_000, deployment: deployment('Succeeded'), target: target('Succeeded', events(8)) },
+    ]);
+    const o = options({ previous: earlier });
+    const outcome = await watchDeployment(o);
+    expect(outcome.kind).toBe('reached');
+    const started = o.changes
+      .filter((c) => c.type === 'event-started')
+      .map((c) => ('name' in c ? c.name : ''));
+    // BeforeAllowTraffic was already running when the earlier watch ended: only its end is new
+    expect(started).toEqual(['AllowTraffic', 'AfterAllowTraffic']);
+    const finished = o.changes
+      .filter((c) => c.type === 'event-finished')
+      .map((c) => ('name' in c ? c.name : ''));
+    expect(finished).toEqual(['BeforeAllowTraffic', 'AllowTraffic', 'AfterAllowTraffic']);
+    const statuses = o.changes
+      .filter((c) => c.type === 'deployment-status')
+      .map((c) => ('to' in c ? c.to : ''));
+    expect(statuses).toEqual(['InProgress', 'Succeeded']);
+    expect(calls[0]?.op).toBe('GetDeployment');
+  });
+
+  it('tells a status the events lead to (Ready, Failed) after those events', async () => {
+    world([
+      { at: 0, deployment: deployment('InProgress'), target: target('InProgress', events(3)) },
+      { at: 10_000, deployment: deployment('Failed'), target: target('Failed', events(4, 'Failed')) },
+    ]);
+    const o = options();
+    await watchDeployment(o);
+    const types = o.changes.map((c) => c.type);
+    const lastEvent = types.lastIndexOf('event-finished');
+    const failed = o.changes.findIndex(
+      (c) => c.type === 'deployment-status' && 'to' in c && c.to === 'Failed',
+    );
+    expect(lastEvent).toBeGreaterThanOrEqual(0);
+    expect(failed).toBeGreaterThan(lastEvent);
+  });
+
   it('re-reads the deployment at once when the target status changes', async () => {
     world([
       { at: 0, deployment: deployment('InProgress'), target: target('InProgress', events(2)) },
