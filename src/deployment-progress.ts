@@ -226,8 +226,8 @@ export interface PollPlan {
   reason: string;
 }
 
-/** Interval while something can change at any moment: notices a new state 1.75 s late on average, 3.5 s at worst, at ~17 calls a minute. */
-export const ACTIVE_POLL_MS = 3500;
+/** Interval while something can change at any moment: notices a new state 2 s late on average, 4 s at worst, at ~15 calls a minute. */
+export const ACTIVE_POLL_MS = 4000;
 /** While the deployment waits on a known timer, look again this long before it is due. */
 export const WAKE_BEFORE_MS = 6000;
 /** Longest sleep during a known wait: still notices a stop or an alarm rollback within a minute. */
