@@ -3,14 +3,8 @@
  * its STS evaluates the role's trust policy before handing out credentials.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import {
-  annotations,
-  MUTATING_ACTIONS,
-  REPOSITORY,
-  startWorld,
-  trustPolicyFor,
-  type World,
-} from './harness.js';
+import { annotations, MUTATING_ACTIONS, REPOSITORY, startWorld, type World } from './harness.js';
+import { loadTrustPolicies } from '../helpers/trust-policies.js';
 
 const LONG = 120_000;
 let world: World | undefined;
@@ -45,25 +39,46 @@ describe('role-to-assume through GitHub OIDC', () => {
   );
 
   it(
-    'a dev-environment token is refused by the production role, before any change',
+    "infra/github-oidc-roles.yml's trust policies: a dev token gets the dev role and is refused by the production role, before any change",
     async () => {
       world = await startWorld();
-      const prod = world.emulator.seed.role({
-        name: 'github-deploy-production',
-        trustPolicy: trustPolicyFor(world.emulator.accountId, `repo:${REPOSITORY}:environment:production`),
+      const [org, repo] = REPOSITORY.split('/') as [string, string];
+      const policies = loadTrustPolicies({
+        githubOrg: org,
+        githubRepo: repo,
+        accountId: world.emulator.accountId,
       });
+      const dev = world.emulator.seed.role({ name: 'github-deploy-dev-cfn', trustPolicy: policies.dev });
+      const prod = world.emulator.seed.role({ name: 'github-deploy-production', trustPolicy: policies.prod });
+
       const before = world.emulator.snapshot();
-      const result = await world.deploy({ 'wait-until': 'succeeded', 'role-to-assume': prod.arn });
-      expect(result.exitCode).toBe(1);
-      const errors = annotations(result.stdout).join('\n');
+      const refused = await world.deploy({ 'wait-until': 'succeeded', 'role-to-assume': prod.arn });
+      expect(refused.exitCode).toBe(1);
+      const errors = annotations(refused.stdout).join('\n');
       expect(errors).toContain('github-deploy-production');
       expect(errors).toContain(`repo:${REPOSITORY}:environment:dev`);
       expect(errors).toMatch(/trust policy/i);
       expect(world.emulator.snapshot()).toBe(before);
-      expect(world.emulator.calls.filter((c) => c.service === 'ecs' || c.service === 'codedeploy')).toEqual(
-        [],
-      );
+      const touched = world.emulator.calls.filter((c) => c.service === 'ecs' || c.service === 'codedeploy');
+      expect(touched).toEqual([]);
       expect(world.emulator.calls.filter((c) => MUTATING_ACTIONS.includes(c.action))).toEqual([]);
+
+      // the same token, the dev role of the same template: allowed
+      const allowed = await world.deploy({ 'wait-until': 'none', 'role-to-assume': dev.arn });
+      expect(allowed.exitCode).toBe(0);
+      expect(allowed.outputs['codedeploy-deployment-id']).toMatch(/^d-/);
+
+      // a production-environment token gets the production role
+      world.emulator.oidc.setClaims({
+        environment: 'production',
+        sub: `repo:${REPOSITORY}:environment:production`,
+      });
+      const prodRun = await world.deploy({
+        'wait-until': 'none',
+        'role-to-assume': prod.arn,
+        'on-active-deployment': 'stop',
+      });
+      expect(prodRun.exitCode).toBe(0);
     },
     LONG,
   );
