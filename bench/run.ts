@@ -26,7 +26,7 @@ import {
 } from '@aws-sdk/client-codedeploy';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { runAction, REPO_ROOT } from '../scripts/action-runner.js';
-import { appSpecYaml, trustPolicyFor } from '../__tests__/e2e/harness.js';
+import { appSpecYaml, githubTrustPolicy } from '../emulator/scenario.js';
 
 const { values } = parseArgs({
   options: {
@@ -121,7 +121,7 @@ async function seed(emulator: Emulator, scenario: Scenario) {
   emulator.seed.lambda('bench-smoke-test');
   const role = emulator.seed.role({
     name: 'bench-deploy',
-    trustPolicy: trustPolicyFor(emulator.accountId, 'repo:acme/web:*'),
+    trustPolicy: githubTrustPolicy(emulator.accountId, 'repo:acme/web:*'),
   });
   emulator.oidc.setClaims({ repository: 'acme/web', sub: 'repo:acme/web:ref:refs/heads/main' });
   return { seeded, role };

@@ -18,6 +18,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startEmulator } from './index.js';
 import { runAction, REPO_ROOT } from '../scripts/action-runner.js';
+import { appSpecYaml, githubTrustPolicy, taskDefinitionFile } from './scenario.js';
 
 const HOOK_EVENTS = [
   'BeforeInstall',
@@ -57,7 +58,7 @@ const bold = (s: string): string => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m`
 const dim = (s: string): string => (process.stdout.isTTY ? `\x1b[2m${s}\x1b[0m` : s);
 
 /** A light Markdown → terminal rendering of the job summary: headings bold, tables aligned. */
-export function renderMarkdownForTerminal(markdown: string): string {
+function renderMarkdownForTerminal(markdown: string): string {
   const out: string[] = [];
   const lines = markdown.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -116,24 +117,7 @@ async function main(): Promise<number> {
     }
     const role = emulator.seed.role({
       name: 'github-deploy-dev',
-      trustPolicy: {
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Principal: {
-              Federated: `arn:aws:iam::${emulator.accountId}:oidc-provider/token.actions.githubusercontent.com`,
-            },
-            Action: 'sts:AssumeRoleWithWebIdentity',
-            Condition: {
-              StringEquals: {
-                'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
-                'token.actions.githubusercontent.com:sub': 'repo:acme/web:environment:dev',
-              },
-            },
-          },
-        ],
-      },
+      trustPolicy: githubTrustPolicy(emulator.accountId, 'repo:acme/web:environment:dev'),
     });
     emulator.oidc.setClaims({
       repository: 'acme/web',
@@ -141,41 +125,17 @@ async function main(): Promise<number> {
       sub: 'repo:acme/web:environment:dev',
     });
 
-    const taskDefinition = {
+    const taskDefinition = taskDefinitionFile({
       family: seeded.family,
-      networkMode: 'awsvpc',
-      requiresCompatibilities: ['FARGATE'],
-      cpu: '256',
-      memory: '512',
-      executionRoleArn: `arn:aws:iam::${emulator.accountId}:role/web-execution`,
-      containerDefinitions: [
-        {
-          name: seeded.containerName,
-          image: 'public.ecr.aws/nginx/nginx:1.27',
-          essential: true,
-          portMappings: [{ containerPort: seeded.containerPort, protocol: 'tcp' }],
-          environment: [
-            { name: 'LOG_LEVEL', value: 'info' },
-            { name: 'DATABASE_PASSWORD', value: 'hunter2-never-printed' },
-          ],
-        },
-      ],
-    };
-    const appspec = [
-      'version: 0.0',
-      'Resources:',
-      '  - TargetService:',
-      '      Type: AWS::ECS::Service',
-      '      Properties:',
-      '        TaskDefinition: "<TASK_DEFINITION>"',
-      '        LoadBalancerInfo:',
-      `          ContainerName: ${seeded.containerName}`,
-      `          ContainerPort: ${seeded.containerPort}`,
-      'Hooks:',
-      '  - AfterAllowTestTraffic: web-smoke-test',
-      '  - AfterAllowTraffic: web-check-errors',
-      '',
-    ].join('\n');
+      containerName: seeded.containerName,
+      containerPort: seeded.containerPort,
+      accountId: emulator.accountId,
+      secretValue: 'hunter2-never-printed',
+    });
+    const appspec = appSpecYaml(seeded.containerName, seeded.containerPort, {
+      AfterAllowTestTraffic: 'web-smoke-test',
+      AfterAllowTraffic: 'web-check-errors',
+    });
     const image = `${emulator.accountId}.dkr.ecr.${emulator.region}.amazonaws.com/web@sha256:${'3f'.repeat(32)}`;
 
     console.log(bold(`Emulator on ${emulator.url}, its clock ${scale}× real time.`));

@@ -4,8 +4,17 @@
  */
 import { startEmulator, type Emulator } from '../../emulator/index.js';
 import { runAction, type ActionRunOptions, type ActionRunResult } from '../../scripts/action-runner.js';
+import { appSpecYaml, githubTrustPolicy, taskDefinitionFile } from '../../emulator/scenario.js';
+import { ECSClient, DescribeServicesCommand, ListTaskDefinitionsCommand } from '@aws-sdk/client-ecs';
+import {
+  CodeDeployClient,
+  GetDeploymentCommand,
+  ListDeploymentsCommand,
+  type DeploymentInfo,
+} from '@aws-sdk/client-codedeploy';
 
-export const OIDC_PROVIDER = 'token.actions.githubusercontent.com';
+export { appSpecYaml, githubTrustPolicy };
+
 export const REPOSITORY = 'acme/web';
 
 export type BlueGreenOptions = NonNullable<Parameters<Emulator['seed']['blueGreenService']>[0]>;
@@ -28,47 +37,6 @@ export interface World {
   stop(): Promise<void>;
 }
 
-export function trustPolicyFor(accountId: string, sub: string): object {
-  return {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Allow',
-        Principal: { Federated: `arn:aws:iam::${accountId}:oidc-provider/${OIDC_PROVIDER}` },
-        Action: 'sts:AssumeRoleWithWebIdentity',
-        Condition: {
-          StringEquals: { [`${OIDC_PROVIDER}:aud`]: 'sts.amazonaws.com' },
-          StringLike: { [`${OIDC_PROVIDER}:sub`]: sub },
-        },
-      },
-    ],
-  };
-}
-
-export function appSpecYaml(
-  containerName: string,
-  containerPort: number,
-  hooks: Record<string, string> = {},
-): string {
-  const lines = [
-    'version: 0.0',
-    'Resources:',
-    '  - TargetService:',
-    '      Type: AWS::ECS::Service',
-    '      Properties:',
-    '        TaskDefinition: "<TASK_DEFINITION>"',
-    '        LoadBalancerInfo:',
-    `          ContainerName: ${containerName}`,
-    `          ContainerPort: ${containerPort}`,
-  ];
-  const entries = Object.entries(hooks);
-  if (entries.length) {
-    lines.push('Hooks:');
-    for (const [event, fn] of entries) lines.push(`  - ${event}: ${fn}`);
-  }
-  return lines.join('\n') + '\n';
-}
-
 export const SECRET_ENV_VALUE = 'hunter2-e2e-do-not-print';
 
 export async function startWorld(
@@ -82,7 +50,7 @@ export async function startWorld(
   for (const fn of Object.values(options.hooks ?? {})) emulator.seed.lambda(fn);
   const role = emulator.seed.role({
     name: 'github-deploy-dev',
-    trustPolicy: trustPolicyFor(emulator.accountId, `repo:${REPOSITORY}:environment:dev`),
+    trustPolicy: githubTrustPolicy(emulator.accountId, `repo:${REPOSITORY}:environment:dev`),
   });
   emulator.oidc.setClaims({
     repository: REPOSITORY,
@@ -90,26 +58,13 @@ export async function startWorld(
     sub: `repo:${REPOSITORY}:environment:dev`,
   });
   const image = `${emulator.accountId}.dkr.ecr.${emulator.region}.amazonaws.com/web@sha256:${'ab'.repeat(32)}`;
-  const taskDefinition = {
+  const taskDefinition = taskDefinitionFile({
     family: seeded.family,
-    networkMode: 'awsvpc',
-    requiresCompatibilities: ['FARGATE'],
-    cpu: '256',
-    memory: '512',
-    containerDefinitions: [
-      {
-        name: seeded.containerName,
-        image: 'public.ecr.aws/nginx/nginx:1.27',
-        essential: true,
-        portMappings: [{ containerPort: seeded.containerPort, protocol: 'tcp' }],
-        environment: [
-          { name: 'LOG_LEVEL', value: 'info' },
-          { name: 'DATABASE_PASSWORD', value: SECRET_ENV_VALUE },
-          { name: 'EMPTY_ON_PURPOSE', value: '' },
-        ],
-      },
-    ],
-  };
+    containerName: seeded.containerName,
+    containerPort: seeded.containerPort,
+    accountId: emulator.accountId,
+    secretValue: SECRET_ENV_VALUE,
+  });
   const files = {
     'task-definition.json': JSON.stringify(taskDefinition, null, 2),
     'appspec.yaml': appSpecYaml(seeded.containerName, seeded.containerPort, options.hooks),
@@ -175,14 +130,6 @@ export const MUTATING_ACTIONS = [
   'StopDeployment',
   'ContinueDeployment',
 ];
-
-import { ECSClient, DescribeServicesCommand, ListTaskDefinitionsCommand } from '@aws-sdk/client-ecs';
-import {
-  CodeDeployClient,
-  GetDeploymentCommand,
-  ListDeploymentsCommand,
-  type DeploymentInfo,
-} from '@aws-sdk/client-codedeploy';
 
 /** SDK clients with the emulator's static test credentials, to look at what the action did. */
 export function inspect(world: World): {
