@@ -176,8 +176,11 @@ export function evaluateGoal(
   if (waitUntil === 'succeeded') return 'pending';
 
   const targetStatus = observation.target?.status;
+  // Without a readable target, the termination wait starting says the same: traffic has moved.
   const trafficShifted =
-    targetStatus === 'Succeeded' || eventStatus(observation, 'AfterAllowTraffic') === 'Succeeded';
+    targetStatus === 'Succeeded' ||
+    eventStatus(observation, 'AfterAllowTraffic') === 'Succeeded' ||
+    observation.deployment.instanceTerminationWaitTimeStarted === true;
   if (waitUntil === 'traffic-shifted') return trafficShifted ? 'reached' : 'pending';
 
   // ready

@@ -7,6 +7,7 @@
 import {
   GetDeploymentCommand,
   GetDeploymentTargetCommand,
+  ListDeploymentTargetsCommand,
   type CodeDeployClient,
   type DeploymentInfo,
   type ECSTarget,
@@ -41,6 +42,11 @@ export interface WatchOptions {
   onChange(change: ProgressChange, observation: Observation): void;
   /** a passing AWS fault (throttling, 5xx, dropped connection) and the retry it leads to */
   onTransientError?(operation: string, error: unknown, retryInMs: number): void;
+  /**
+   * The ECS target cannot be read (no codedeploy:GetDeploymentTarget permission, an endpoint without it):
+   * the watch goes on with the deployment's status alone. Also told when the target id had to be found.
+   */
+  onTargetNotice?(message: string): void;
   /** how long passing faults may go on back to back before the watch gives up (default 15 minutes) */
   maxFaultStreakMs?: number;
   /** what an earlier watch of this deployment last saw: only what changed since is told again */
@@ -82,6 +88,11 @@ export async function watchDeployment(
   let delayMs = 0;
   // A watch that picks up from an earlier one reads the deployment first: it may have moved on since.
   let forceDeploymentRead = options.previous !== undefined;
+  // The ECS target: read while it can be; its id looked up once if CodeDeploy does not know it.
+  let targetId = options.targetId;
+  let targetReadable = true;
+  let targetMissingRounds = 0;
+  let targetIdLookedUp = false;
 
   for (;;) {
     if (delayMs > 0)
@@ -96,7 +107,7 @@ export async function watchDeployment(
       routing: options.routing,
       terminationWaitMinutes: options.terminationWaitMinutes,
     });
-    const readDeployment = plan.readDeployment || forceDeploymentRead || !observation;
+    const readDeployment = plan.readDeployment || forceDeploymentRead || !observation || !targetReadable;
     let deployment: DeploymentInfo | undefined = observation?.deployment;
     let target: ECSTarget | undefined = observation?.target;
     let operation = 'GetDeployment';
@@ -115,12 +126,44 @@ export async function watchDeployment(
           throw new WatchError(`GetDeployment returned no deployment for ${options.deploymentId}`);
         deploymentReadAt = clock.now();
       }
-      if (plan.readTarget && deployment && !['Created', 'Queued'].includes(deployment.status ?? '')) {
+      if (
+        targetReadable &&
+        plan.readTarget &&
+        deployment &&
+        !['Created', 'Queued'].includes(deployment.status ?? '')
+      ) {
         operation = 'GetDeploymentTarget';
         stats.calls++;
-        // A target that cannot be read for a moment keeps its last known state (no re-logged lifecycle).
-        target =
-          (await readTarget(codedeploy, options.deploymentId, options.targetId, options.signal)) ?? target;
+        const read = await readTarget(codedeploy, options.deploymentId, targetId, options.signal);
+        if (read.kind === 'target') {
+          // A target that cannot be read for a moment keeps its last known state (no re-logged lifecycle).
+          target = read.target ?? target;
+          targetMissingRounds = 0;
+        } else if (read.kind === 'unavailable') {
+          targetReadable = false;
+          options.onTargetNotice?.(
+            `Cannot read the ECS deployment target (${read.reason}); following the deployment's status alone, without lifecycle events and traffic weights. Allow codedeploy:GetDeploymentTarget to see them.`,
+          );
+        } else if (++targetMissingRounds >= 3 && !targetIdLookedUp && deployment.status === 'InProgress') {
+          targetIdLookedUp = true;
+          operation = 'ListDeploymentTargets';
+          stats.calls++;
+          const ids = await codedeploy
+            .send(new ListDeploymentTargetsCommand({ deploymentId: options.deploymentId }), {
+              abortSignal: options.signal,
+            })
+            .then(
+              (listed) => listed.targetIds ?? [],
+              (error: unknown) => {
+                if (isTransientAwsError(error) || options.signal?.aborted) throw error;
+                return [];
+              },
+            );
+          if (ids.length === 1 && ids[0] !== targetId) {
+            options.onTargetNotice?.(`CodeDeploy names the ECS target '${ids[0]}' (expected '${targetId}').`);
+            targetId = ids[0] as string;
+          }
+        }
       }
     } catch (error) {
       if (options.signal?.aborted) return { kind: 'aborted', observation };
@@ -182,21 +225,28 @@ export async function watchDeployment(
   }
 }
 
+type TargetRead =
+  | { kind: 'target'; target: ECSTarget | undefined }
+  | { kind: 'missing' }
+  | { kind: 'unavailable'; reason: string };
+
 async function readTarget(
   codedeploy: CodeDeployClient,
   deploymentId: string,
   targetId: string,
   signal: AbortSignal | undefined,
-): Promise<ECSTarget | undefined> {
+): Promise<TargetRead> {
   try {
     const response = await codedeploy.send(new GetDeploymentTargetCommand({ deploymentId, targetId }), {
       abortSignal: signal,
     });
-    return response.deploymentTarget?.ecsTarget;
+    return { kind: 'target', target: response.deploymentTarget?.ecsTarget };
   } catch (error) {
     // CodeDeploy has not reached the service yet.
-    if (isAwsError(error, 'DeploymentNotStartedException', 'DeploymentTargetDoesNotExistException'))
-      return undefined;
-    throw error;
+    if (isAwsError(error, 'DeploymentNotStartedException')) return { kind: 'target', target: undefined };
+    if (isAwsError(error, 'DeploymentTargetDoesNotExistException')) return { kind: 'missing' };
+    // Passing faults are retried by the watch loop; anything else will not get better.
+    if (isTransientAwsError(error) || signal?.aborted) throw error;
+    return { kind: 'unavailable', reason: `${awsErrorName(error)}: ${errorMessage(error)}` };
   }
 }

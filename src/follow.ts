@@ -87,6 +87,7 @@ export async function watch(
       terminationWaitMinutes: f.terminationWaitMinutes,
       holdsReplacement: f.holdsReplacement,
       onChange: reporter.handle,
+      onTargetNotice: (message) => f.rt.warning(message),
       onTransientError: (operation, error, retryInMs) =>
         f.rt.info(
           `  (${operation}: ${errorMessage(error)} — passing AWS fault, next look in ${Math.round(retryInMs / 1000)}s)`,

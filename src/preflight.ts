@@ -21,7 +21,7 @@ import {
 import type { AwsClients } from './aws-clients.js';
 import type { DeployInputs } from './inputs.js';
 import { InputError, errorMessage } from './errors.js';
-import { awsErrorName, isAwsError } from './aws-errors.js';
+import { awsErrorName, isAwsError, isTransientAwsError } from './aws-errors.js';
 import { readUserFile, parseJsonOrYaml, resolveWorkspacePath } from './files.js';
 import { cleanTaskDefinition, renderImage, validateContainerPort } from './task-definition.js';
 import {
@@ -171,6 +171,8 @@ async function readDeploymentGroup(
   clients: AwsClients,
   inputs: DeployInputs,
   clusterName: string,
+  serviceName: string,
+  warnings: string[],
 ): Promise<DeploymentGroupInfo> {
   try {
     const app = await clients.codedeploy.send(
@@ -193,7 +195,11 @@ async function readDeploymentGroup(
         "Set 'codedeploy-application' (the default is AppECS-<cluster>-<service>, as the ECS console names it).",
       );
     }
-    throw error;
+    if (isTransientAwsError(error)) throw error;
+    // The group read below names a missing application too; a role without GetApplication still deploys.
+    warnings.push(
+      `Could not read CodeDeploy application '${inputs.application}' (${awsErrorName(error)}); checked through its deployment group instead.`,
+    );
   }
   let group: DeploymentGroupInfo | undefined;
   try {
@@ -205,6 +211,13 @@ async function readDeploymentGroup(
     );
     group = response.deploymentGroupInfo;
   } catch (error) {
+    if (isAwsError(error, 'ApplicationDoesNotExistException', 'InvalidApplicationNameException')) {
+      throw new InputError(
+        `CodeDeploy application '${inputs.application}'`,
+        'does not exist in this account and region.',
+        "Set 'codedeploy-application' (the default is AppECS-<cluster>-<service>, as the ECS console names it).",
+      );
+    }
     if (isAwsError(error, 'DeploymentGroupDoesNotExistException', 'InvalidDeploymentGroupNameException')) {
       throw new InputError(
         `CodeDeploy deployment group '${inputs.deploymentGroup}'`,
@@ -216,11 +229,15 @@ async function readDeploymentGroup(
   }
   if (!group) throw new Error(`GetDeploymentGroup returned nothing for ${inputs.deploymentGroup}`);
   const served = group.ecsServices ?? [];
-  if (!served.some((s) => s.serviceName === inputs.service && s.clusterName === clusterName)) {
+  if (served.length === 0) {
+    warnings.push(
+      `CodeDeploy deployment group '${inputs.deploymentGroup}' lists no ECS service, so whether it serves ${clusterName}/${serviceName} cannot be checked before deploying.`,
+    );
+  } else if (!served.some((s) => s.serviceName === serviceName && s.clusterName === clusterName)) {
     const list = served.map((s) => `${s.clusterName}/${s.serviceName}`).join(', ') || 'no ECS service';
     throw new InputError(
       `CodeDeploy deployment group '${inputs.application}/${inputs.deploymentGroup}'`,
-      `serves ${list}, not ${clusterName}/${inputs.service}.`,
+      `serves ${list}, not ${clusterName}/${serviceName}.`,
       'Name the deployment group of this service, or the service of this group.',
     );
   }
@@ -362,7 +379,13 @@ export async function planDeployment(inputs: DeployInputs, clients: AwsClients):
     );
   }
 
-  const group = await readDeploymentGroup(clients, inputs, clusterName);
+  const group = await readDeploymentGroup(
+    clients,
+    inputs,
+    clusterName,
+    service.serviceName ?? inputs.service,
+    warnings,
+  );
   const deploymentConfigName =
     inputs.deploymentConfig ?? group.deploymentConfigName ?? 'CodeDeployDefault.ECSAllAtOnce';
   const routing = await readTrafficRouting(clients, deploymentConfigName);

@@ -20,7 +20,7 @@ import { consoleUrl, newDeploymentRecord } from './deployment-reporter.js';
 import { finishFollow, followTo, startFollow } from './follow.js';
 import { trafficShiftMinutes } from './deployment-progress.js';
 import { InputError } from './errors.js';
-import { isAwsError } from './aws-errors.js';
+import { isAwsError, isTransientAwsError } from './aws-errors.js';
 import type { AwsClients } from './aws-clients.js';
 
 export interface DeploymentTargetInfo {
@@ -65,6 +65,8 @@ export async function readEcsTarget(
     return response.deploymentTarget?.ecsTarget;
   } catch (error) {
     if (isAwsError(error, 'DeploymentNotStartedException')) return undefined;
+    // Without the target, the deployment's own status decides (see promoteStep).
+    if (!isTransientAwsError(error)) return undefined;
     throw error;
   }
 }
@@ -77,7 +79,11 @@ export function promoteStep(deployment: DeploymentInfo, target: ECSTarget | unde
   const status = deployment.status;
   if (status === 'Ready' || target?.status === 'Ready') return 'READY_WAIT';
   if (status === 'Succeeded') return 'already-succeeded';
-  if (status === 'InProgress' && target?.status === 'Succeeded') return 'TERMINATION_WAIT';
+  if (
+    status === 'InProgress' &&
+    (target?.status === 'Succeeded' || deployment.instanceTerminationWaitTimeStarted === true)
+  )
+    return 'TERMINATION_WAIT';
   if (status === 'Failed' || status === 'Stopped') {
     throw new InputError(`deployment ${id}`, `is ${status}; there is nothing to promote.`, 'Deploy again.');
   }

@@ -4,6 +4,7 @@ import {
   CodeDeployClient,
   GetDeploymentCommand,
   GetDeploymentTargetCommand,
+  ListDeploymentTargetsCommand,
   type DeploymentInfo,
   type ECSTarget,
 } from '@aws-sdk/client-codedeploy';
@@ -220,16 +221,66 @@ describe('watchDeployment', () => {
     );
   });
 
-  it('stops on an error that is not passing, naming the operation', async () => {
+  it('stops on a GetDeployment error that is not passing, naming the operation', async () => {
     world([{ at: 0, deployment: deployment('InProgress'), target: target('InProgress', events(2)) }]);
-    cd.on(GetDeploymentTargetCommand).rejects(
-      awsError('AccessDeniedException', 'no codedeploy:GetDeploymentTarget'),
-    );
+    cd.on(GetDeploymentCommand).rejects(awsError('AccessDeniedException', 'no codedeploy:GetDeployment'));
     const promise = watchDeployment(options());
     await expect(promise).rejects.toBeInstanceOf(WatchError);
     await expect(watchDeployment(options())).rejects.toThrow(
-      `GetDeploymentTarget for ${DEPLOYMENT_ID} failed: AccessDeniedException: no codedeploy:GetDeploymentTarget`,
+      `GetDeployment for ${DEPLOYMENT_ID} failed: AccessDeniedException: no codedeploy:GetDeployment`,
     );
+  });
+
+  it('a target it may not read: says so once, then follows the deployment status alone to the end', async () => {
+    world([
+      { at: 0, deployment: deployment('InProgress') },
+      { at: 60_000, deployment: deployment('InProgress', { instanceTerminationWaitTimeStarted: true }) },
+      { at: 120_000, deployment: deployment('Succeeded') },
+    ]);
+    cd.on(GetDeploymentTargetCommand).callsFake(() => {
+      calls.push({ op: 'GetDeploymentTarget', at: clock.now() - START_MS });
+      throw awsError('AccessDeniedException', 'no codedeploy:GetDeploymentTarget');
+    });
+    const notices: string[] = [];
+    const shifted = await watchDeployment(
+      options({ waitUntil: 'traffic-shifted', onTargetNotice: (m) => notices.push(m) }),
+    );
+    expect(shifted.kind).toBe('reached');
+    expect(clock.now() - START_MS).toBeGreaterThanOrEqual(60_000);
+    expect(clock.now() - START_MS).toBeLessThan(65_000);
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatch(/AccessDeniedException.*codedeploy:GetDeploymentTarget/);
+    expect(calls.filter((c) => c.op === 'GetDeploymentTarget')).toHaveLength(1);
+
+    const succeeded = await watchDeployment(options({ onTargetNotice: () => undefined }));
+    expect(succeeded.kind).toBe('reached');
+    expect(succeeded.observation?.deployment.status).toBe('Succeeded');
+  });
+
+  it('looks the target id up once when CodeDeploy does not know the expected one', async () => {
+    world([
+      { at: 0, deployment: deployment('InProgress'), target: target('InProgress', events(2)) },
+      { at: 30_000, deployment: deployment('Succeeded'), target: target('Succeeded', events(8)) },
+    ]);
+    const asked: string[] = [];
+    cd.on(GetDeploymentTargetCommand).callsFake((input: { targetId: string }) => {
+      asked.push(input.targetId);
+      if (input.targetId !== 'other-cluster:web')
+        throw awsError('DeploymentTargetDoesNotExistException', 'no');
+      return {
+        deploymentTarget: { deploymentTargetType: 'ECSTarget', ecsTarget: target('InProgress', events(2)) },
+      };
+    });
+    cd.on(ListDeploymentTargetsCommand).resolves({ targetIds: ['other-cluster:web'] });
+    const notices: string[] = [];
+    const outcome = await watchDeployment(options({ onTargetNotice: (m) => notices.push(m) }));
+    expect(outcome.kind).toBe('reached');
+    expect(asked.slice(0, 3)).toEqual([TARGET_ID, TARGET_ID, TARGET_ID]);
+    expect(asked.at(-1)).toBe('other-cluster:web');
+    expect(cd.commandCalls(ListDeploymentTargetsCommand)).toHaveLength(1);
+    expect(notices).toEqual([
+      `CodeDeploy names the ECS target 'other-cluster:web' (expected '${TARGET_ID}').`,
+    ]);
   });
 
   it('returns aborted when the signal fires between looks', async () => {

@@ -250,6 +250,40 @@ describe('planDeployment', () => {
     ]);
   });
 
+  it('a role without codedeploy:GetApplication still deploys, with a warning', async () => {
+    cd.on(GetApplicationCommand).rejects(awsError('AccessDeniedException', 'no'));
+    const plan = await planDeployment(
+      getDeployInputs((n) => baseInputs[n as keyof typeof baseInputs] ?? '', {}),
+      clients(),
+    );
+    expect(plan.targetId).toBe('prod:web');
+    expect(plan.warnings).toEqual([
+      "Could not read CodeDeploy application 'AppECS-prod-web' (AccessDeniedException); checked through its deployment group instead.",
+    ]);
+  });
+
+  it('a missing application named by the group read is an input error', async () => {
+    cd.on(GetApplicationCommand).rejects(awsError('AccessDeniedException', 'no'));
+    cd.on(GetDeploymentGroupCommand).rejects(awsError('ApplicationDoesNotExistException', 'no such app'));
+    const error = await planDeployment(
+      getDeployInputs((n) => baseInputs[n as keyof typeof baseInputs] ?? '', {}),
+      clients(),
+    ).catch((e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as Error).message).toContain("CodeDeploy application 'AppECS-prod-web': does not exist");
+  });
+
+  it('a group that lists no ECS service is deployed to, with a warning that it could not be checked', async () => {
+    cd.on(GetDeploymentGroupCommand).resolves({ deploymentGroupInfo: group({ ecsServices: [] }) });
+    const plan = await planDeployment(
+      getDeployInputs((n) => baseInputs[n as keyof typeof baseInputs] ?? '', {}),
+      clients(),
+    );
+    expect(plan.warnings.join('\n')).toContain(
+      "CodeDeploy deployment group 'DgpECS-prod-web' lists no ECS service, so whether it serves prod/web cannot be checked",
+    );
+  });
+
   it('readTrafficRouting reads a canary config and tolerates a missing permission', async () => {
     cd.on(GetDeploymentConfigCommand).resolves({
       deploymentConfigInfo: {
