@@ -74,3 +74,14 @@ export function isTransientAwsError(error: unknown): boolean {
 export function isAwsError(error: unknown, ...names: string[]): boolean {
   return names.includes(awsErrorName(error));
 }
+
+/**
+ * AWS answered and refused the request (a 4xx that is not throttling): it was not carried out. Anything
+ * else — a 5xx, a dropped connection, a timeout — may or may not have been carried out.
+ */
+export function isDefiniteRejection(error: unknown): boolean {
+  const e = asErrorLike(error);
+  const status = e.$metadata?.httpStatusCode;
+  if (isTransientAwsError(error)) return false;
+  return e.$fault === 'client' || (status !== undefined && status >= 400 && status < 500);
+}

@@ -30,6 +30,8 @@ import { conclude, finishFollow, followRollback, followTo, startFollow, type Fol
 import { summarizeTaskDefinition } from './task-definition.js';
 import { appSpecTarget } from './appspec.js';
 import { DeploymentError, InputError, errorMessage } from './errors.js';
+import { awsErrorName, isDefiniteRejection } from './aws-errors.js';
+import { DeregisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 
 /**
  * How long to follow: wait-for-minutes on top of the group's ready wait (when the goal lies past it),
@@ -94,7 +96,20 @@ export async function runDeploy(rt: Runtime): Promise<void> {
   }
   rt.setOutput('task-definition-arn', taskDefinitionArn);
 
-  const created = await createWithActivePolicy(rt, inputs, clients, plan, taskDefinitionArn);
+  let created: CreatedDeployment;
+  try {
+    created = await createWithActivePolicy(rt, inputs, clients, plan, taskDefinitionArn);
+  } catch (error) {
+    if (plan.taskDefinition.kind === 'register')
+      await withdrawRegisteredRevision(rt, clients, taskDefinitionArn, error);
+    if (error instanceof DeploymentError || error instanceof InputError) throw error;
+    throw new DeploymentError(
+      `CodeDeploy did not create the deployment: ${awsErrorName(error)}: ${errorMessage(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
   const deploymentId = created.deploymentId;
   saveDeploymentState(rt, deploymentId, inputs.rollbackOnCancel);
   rt.setOutput('codedeploy-deployment-id', deploymentId);
@@ -230,12 +245,40 @@ async function createWithActivePolicy(
         continue;
       }
       if (error instanceof ActiveDeploymentError) {
-        throw new DeploymentError(
-          `${error.message} The task definition revision ${taskDefinitionArn} is registered but not deployed.`,
-        );
+        throw new DeploymentError(error.message, { cause: error });
       }
       throw error;
     }
+  }
+}
+
+/**
+ * CodeDeploy refused the deployment: the revision this run registered would be left behind, registered
+ * but never deployed. Deregister it when the refusal is certain; when the outcome is unknown (a 5xx or a
+ * lost answer), a deployment may exist that uses it, so it stays and the log says so.
+ */
+async function withdrawRegisteredRevision(
+  rt: Runtime,
+  clients: AwsClients,
+  taskDefinitionArn: string,
+  error: unknown,
+): Promise<void> {
+  const cause = error instanceof DeploymentError ? error.cause : error;
+  if (!(cause instanceof ActiveDeploymentError) && !isDefiniteRejection(cause)) {
+    rt.warning(
+      `${taskDefinitionArn} stays registered: CreateDeployment's outcome is unknown (${errorMessage(error)}), and a deployment may use it.`,
+    );
+    return;
+  }
+  try {
+    await clients.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: taskDefinitionArn }));
+    rt.info(
+      `Deregistered ${taskDefinitionArn}, which this run registered, since CodeDeploy refused the deployment.`,
+    );
+  } catch (deregisterError) {
+    rt.warning(
+      `${taskDefinitionArn} stays registered but not deployed: deregistering it failed (${errorMessage(deregisterError)}).`,
+    );
   }
 }
 

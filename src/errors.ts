@@ -17,8 +17,8 @@ export class InputError extends Error {
 
 /** The deployment ran and did not reach the state the user waited for (failed, stopped, timed out). */
 export class DeploymentError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'DeploymentError';
   }
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { mockClient } from 'aws-sdk-client-mock';
-import { RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { DeregisterTaskDefinitionCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import {
   ContinueDeploymentCommand,
   CreateDeploymentCommand,
@@ -165,6 +165,32 @@ describe('runDeploy', () => {
     expect(error?.message).toContain('already has an active deployment d-OTHER0001');
     expect(error?.message).toContain(consoleUrl('us-east-1', 'd-OTHER0001'));
     expect(changedAnything()).toBe(false);
+  });
+
+  it('CodeDeploy refuses the deployment: the revision this run registered is deregistered, and the error says why', async () => {
+    cd.on(CreateDeploymentCommand).rejects(awsError('InvalidRevisionException', 'The AppSpec is not valid'));
+    ecs.on(DeregisterTaskDefinitionCommand).resolves({});
+    const rt = fakeRuntime({ inputs: baseInputs });
+    const error = await run(rt);
+    expect(error).toBeInstanceOf(DeploymentError);
+    expect(error?.message).toBe(
+      'CodeDeploy did not create the deployment: InvalidRevisionException: The AppSpec is not valid',
+    );
+    const deregistered = ecs.commandCalls(DeregisterTaskDefinitionCommand);
+    expect(deregistered.map((c) => c.args[0].input.taskDefinition)).toEqual([TASK_DEFINITION_ARN]);
+    expect(rt.logText()).toContain(`Deregistered ${TASK_DEFINITION_ARN}, which this run registered`);
+    expect(rt.state[STATE_KEYS.deploymentId]).toBeUndefined();
+  });
+
+  it("CreateDeployment's outcome unknown (5xx after retries): the revision stays, with a warning", async () => {
+    cd.on(CreateDeploymentCommand).rejects(
+      awsError('InternalFailure', 'try again', { httpStatusCode: 500, fault: 'server' }),
+    );
+    const rt = fakeRuntime({ inputs: baseInputs });
+    const error = await run(rt);
+    expect(error).toBeInstanceOf(DeploymentError);
+    expect(ecs.commandCalls(DeregisterTaskDefinitionCommand)).toHaveLength(0);
+    expect(rt.logText('warning')).toContain(`${TASK_DEFINITION_ARN} stays registered`);
   });
 
   it('on-active-deployment stop stops it with rollback, waits for it, then deploys', async () => {
