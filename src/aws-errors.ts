@@ -51,7 +51,31 @@ export function isThrottlingError(error: unknown): boolean {
 export function isServerError(error: unknown): boolean {
   const e = asErrorLike(error);
   const status = e.$metadata?.httpStatusCode;
+  // 501 Not Implemented: the endpoint does not have the operation; asking again will not help.
+  if (status === 501 || awsErrorName(error) === 'NotImplemented') return false;
   return e.$fault === 'server' || (status !== undefined && status >= 500);
+}
+
+const UNSUPPORTED_OR_DENIED = new Set([
+  'AccessDenied',
+  'AccessDeniedException',
+  'UnauthorizedOperation',
+  'UnknownOperationException',
+  'UnknownOperation',
+  'InvalidAction',
+  'NotImplemented',
+  'UnsupportedOperation',
+  'UnsupportedOperationException',
+  'OperationNotSupportedException',
+]);
+
+/**
+ * This caller may not, or this endpoint cannot, do the operation at all — as opposed to a fault of the
+ * moment or a problem with the credentials themselves.
+ */
+export function isUnsupportedOrDenied(error: unknown): boolean {
+  const e = asErrorLike(error);
+  return UNSUPPORTED_OR_DENIED.has(awsErrorName(error)) || e.$metadata?.httpStatusCode === 501;
 }
 
 export function isNetworkError(error: unknown): boolean {

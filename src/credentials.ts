@@ -22,7 +22,7 @@ export async function resolveCredentials(
       sleep: (ms) => rt.clock.sleep(ms),
       stsClient: (region) => rt.stsClient(region),
     },
-    () => rt.clock.now(),
+    rt.clock,
   );
   rt.info(
     `Assumed ${first.assumedRoleArn ?? aws.roleToAssume} through GitHub OIDC${first.subject ? ` (token subject ${first.subject})` : ''}.`,

@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-codedeploy';
 import type { Clock } from './clock.js';
 import type { WaitUntil } from './inputs.js';
-import { awsErrorName, isAwsError, isTransientAwsError } from './aws-errors.js';
+import { awsErrorName, isAwsError, isTransientAwsError, isUnsupportedOrDenied } from './aws-errors.js';
 import { errorMessage } from './errors.js';
 import {
   diffObservations,
@@ -245,8 +245,9 @@ async function readTarget(
     // CodeDeploy has not reached the service yet.
     if (isAwsError(error, 'DeploymentNotStartedException')) return { kind: 'target', target: undefined };
     if (isAwsError(error, 'DeploymentTargetDoesNotExistException')) return { kind: 'missing' };
-    // Passing faults are retried by the watch loop; anything else will not get better.
-    if (isTransientAwsError(error) || signal?.aborted) throw error;
+    // Not allowed, or not offered by this endpoint: follow without it. Anything else (a passing fault,
+    // expired credentials) is the watch loop's to handle.
+    if (!isUnsupportedOrDenied(error) || signal?.aborted) throw error;
     return { kind: 'unavailable', reason: `${awsErrorName(error)}: ${errorMessage(error)}` };
   }
 }

@@ -144,22 +144,31 @@ function explainAssumeRoleFailure(
 /**
  * A credentials provider for SDK clients: assumes the role now (so a refusal fails the step before
  * anything changes) and again whenever the session is within five minutes of expiring.
+ *
+ * `clock` is the deployment's clock (the wall clock on GitHub). The SDK caches what a provider returns
+ * until its `expiration` by the wall clock, so the expiration handed to it is the moment the session
+ * expires on the deployment's clock, said in wall-clock time — the same instant when the two agree.
  */
 export async function oidcCredentialsProvider(
   aws: AwsInputs,
   deps: OidcDeps,
-  now: () => number = Date.now,
+  clock: { now(): number; scale: number } = { now: Date.now, scale: 1 },
 ): Promise<{ provider: AwsCredentialIdentityProvider; first: AssumedRole }> {
   const first = await assumeRoleWithGitHubOidc(aws, deps);
   let current = first;
   let refreshing: Promise<AssumedRole> | undefined;
   const provider: AwsCredentialIdentityProvider = async () => {
     const expiresAt = current.credentials.expiration?.getTime();
-    if (expiresAt !== undefined && expiresAt - now() < REFRESH_MARGIN_MS) {
+    if (expiresAt !== undefined && expiresAt - clock.now() < REFRESH_MARGIN_MS) {
       refreshing ??= assumeRoleWithGitHubOidc(aws, deps).finally(() => (refreshing = undefined));
       current = await refreshing;
     }
-    return current.credentials;
+    const expiration = current.credentials.expiration?.getTime();
+    if (expiration === undefined || clock.scale === 1) return current.credentials;
+    return {
+      ...current.credentials,
+      expiration: new Date(Date.now() + (expiration - clock.now()) / clock.scale),
+    };
   };
   return { provider, first };
 }

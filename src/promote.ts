@@ -20,7 +20,7 @@ import { consoleUrl, newDeploymentRecord } from './deployment-reporter.js';
 import { finishFollow, followTo, startFollow } from './follow.js';
 import { trafficShiftMinutes } from './deployment-progress.js';
 import { InputError } from './errors.js';
-import { isAwsError, isTransientAwsError } from './aws-errors.js';
+import { isAwsError, isUnsupportedOrDenied } from './aws-errors.js';
 import type { AwsClients } from './aws-clients.js';
 
 export interface DeploymentTargetInfo {
@@ -66,7 +66,7 @@ export async function readEcsTarget(
   } catch (error) {
     if (isAwsError(error, 'DeploymentNotStartedException')) return undefined;
     // Without the target, the deployment's own status decides (see promoteStep).
-    if (!isTransientAwsError(error)) return undefined;
+    if (isUnsupportedOrDenied(error)) return undefined;
     throw error;
   }
 }

@@ -6,10 +6,28 @@ import {
   isServerError,
   isThrottlingError,
   isTransientAwsError,
+  isDefiniteRejection,
+  isUnsupportedOrDenied,
 } from '../../../src/aws-errors.js';
 import { awsError } from '../../helpers/fake-runtime.js';
 
 describe('aws-errors', () => {
+  it('a 501 is not passing: the endpoint does not have the operation', () => {
+    const notImplemented = awsError('NotImplemented', 'no such operation', { httpStatusCode: 501 });
+    expect(isTransientAwsError(notImplemented)).toBe(false);
+    expect(isUnsupportedOrDenied(notImplemented)).toBe(true);
+    expect(isUnsupportedOrDenied(awsError('AccessDeniedException'))).toBe(true);
+    expect(isUnsupportedOrDenied(awsError('ExpiredTokenException'))).toBe(false);
+    expect(isUnsupportedOrDenied(awsError('ThrottlingException'))).toBe(false);
+  });
+
+  it('a definite rejection is a 4xx that is not throttling', () => {
+    expect(isDefiniteRejection(awsError('InvalidRevisionException'))).toBe(true);
+    expect(isDefiniteRejection(awsError('ThrottlingException'))).toBe(false);
+    expect(isDefiniteRejection(awsError('InternalFailure', 'x', { httpStatusCode: 500 }))).toBe(false);
+    expect(isDefiniteRejection(new Error('socket hang up'))).toBe(false);
+  });
+
   it('names an error by name, then code', () => {
     expect(awsErrorName(awsError('DeploymentLimitExceededException'))).toBe(
       'DeploymentLimitExceededException',

@@ -257,6 +257,16 @@ describe('watchDeployment', () => {
     expect(succeeded.observation?.deployment.status).toBe('Succeeded');
   });
 
+  it('expired credentials on the target read are not taken for a target it may not read', async () => {
+    world([{ at: 0, deployment: deployment('InProgress'), target: target('InProgress', events(2)) }]);
+    cd.on(GetDeploymentTargetCommand).rejects(awsError('ExpiredTokenException', 'expired'));
+    const notices: string[] = [];
+    await expect(watchDeployment(options({ onTargetNotice: (m) => notices.push(m) }))).rejects.toThrow(
+      'GetDeploymentTarget for',
+    );
+    expect(notices).toEqual([]);
+  });
+
   it('looks the target id up once when CodeDeploy does not know the expected one', async () => {
     world([
       { at: 0, deployment: deployment('InProgress'), target: target('InProgress', events(2)) },

@@ -142,7 +142,7 @@ describe('credentials through GitHub OIDC', () => {
         new STSClient({ region, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
     };
     const aws = getAwsInputs((n) => ({ 'aws-region': 'us-east-1', 'role-to-assume': ROLE })[n] ?? '', {});
-    const { provider } = await oidcCredentialsProvider(aws, deps, () => clock.now);
+    const { provider } = await oidcCredentialsProvider(aws, deps, { now: () => clock.now, scale: 1 });
     expect(sleeps).toHaveLength(1);
     expect(sts.commandCalls(AssumeRoleWithWebIdentityCommand)).toHaveLength(2);
     await provider();
@@ -150,6 +150,29 @@ describe('credentials through GitHub OIDC', () => {
     clock.now = START_MS + 56 * 60_000;
     await provider();
     expect(sts.commandCalls(AssumeRoleWithWebIdentityCommand)).toHaveLength(3);
+  });
+
+  it('on a scaled clock, tells the SDK when the session expires in wall-clock time', async () => {
+    // the deployment clock runs 60× faster and is 10 minutes ahead of the wall clock
+    const ahead = 10 * 60_000;
+    const clock = { now: () => Date.now() + ahead, scale: 60 };
+    sts.on(AssumeRoleWithWebIdentityCommand).resolves(stsCredentials(Date.now() + ahead + 15 * 60_000));
+    const deps = {
+      getIDToken: async () => token,
+      setSecret: () => undefined,
+      info: () => undefined,
+      env: OIDC_ENV,
+      sleep: async () => undefined,
+      stsClient: (region: string) =>
+        new STSClient({ region, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
+    };
+    const aws = getAwsInputs((n) => ({ 'aws-region': 'us-east-1', 'role-to-assume': ROLE })[n] ?? '', {});
+    const { provider } = await oidcCredentialsProvider(aws, deps, clock);
+    const identity = await provider();
+    const realSecondsLeft = ((identity.expiration?.getTime() ?? 0) - Date.now()) / 1000;
+    // 15 deployment minutes at 60× are 15 wall-clock seconds
+    expect(realSecondsLeft).toBeGreaterThan(14);
+    expect(realSecondsLeft).toBeLessThanOrEqual(15);
   });
 
   it('decodeJwtClaims reads the payload and tolerates garbage', () => {
