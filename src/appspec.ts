@@ -211,23 +211,27 @@ function validateOptionalProperties(loc: ResourceLocation, file: string): void {
 
 /**
  * Parses and validates an ECS AppSpec (JSON or YAML). Keys are matched case-insensitively; the
- * returned document keeps the user's spelling, with a numeric-string ContainerPort made a number.
+ * returned document keeps the user's spelling, with a numeric-string ContainerPort made a number and
+ * `version: 0.0` added when missing (CodeDeploy requires it, the official action's examples leave it out).
+ * Sections and properties this action does not know are kept and reported in `warnings` (CodeDeploy
+ * ignores them, and so does the official action); what CodeDeploy rejects is an InputError.
  */
-export function parseAppSpec(text: string, file: string): AppSpecDocument {
-  const doc = structuredClone(parseJsonOrYaml(text, file)) as AppSpecDocument;
+export function parseAppSpec(text: string, file: string, warnings: string[] = []): AppSpecDocument {
+  const parsed = structuredClone(parseJsonOrYaml(text, file)) as AppSpecDocument;
 
-  for (const key of Object.keys(doc)) {
+  for (const key of Object.keys(parsed)) {
     if (!TOP_LEVEL_KEYS.some((k) => k.toLowerCase() === key.toLowerCase())) {
       const suggestion = closestName(key, TOP_LEVEL_KEYS);
-      throw new InputError(
-        `${file}: ${key}`,
-        `is not an AppSpec section${suggestion ? ` (did you mean '${suggestion}'?)` : ''}.`,
-        `An ECS AppSpec has only ${TOP_LEVEL_KEYS.join(', ')}.`,
+      warnings.push(
+        `${file}: ${key} is not an AppSpec section${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; an ECS AppSpec has ${TOP_LEVEL_KEYS.join(', ')}. It is passed on to CodeDeploy as written.`,
       );
     }
   }
+  let doc = parsed;
   const versionKey = findKey(doc, 'version');
-  if (versionKey !== undefined) {
+  if (versionKey === undefined) {
+    doc = { version: '0.0', ...parsed };
+  } else {
     const version = doc[versionKey];
     if (version !== 0 && version !== '0.0') {
       throw new InputError(
@@ -253,10 +257,8 @@ export function parseAppSpec(text: string, file: string): AppSpecDocument {
   for (const key of Object.keys(loc.properties)) {
     if (!PROPERTY_KEYS.some((k) => k.toLowerCase() === key.toLowerCase())) {
       const suggestion = closestName(key, PROPERTY_KEYS);
-      throw new InputError(
-        propPath(file, loc, key),
-        `is not an ECS AppSpec property${suggestion ? ` (did you mean '${suggestion}'?)` : ''}.`,
-        `Valid properties: ${PROPERTY_KEYS.join(', ')}.`,
+      warnings.push(
+        `${propPath(file, loc, key)} is not an ECS AppSpec property${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; valid properties: ${PROPERTY_KEYS.join(', ')}. It is passed on to CodeDeploy as written.`,
       );
     }
   }

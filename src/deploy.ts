@@ -5,7 +5,7 @@
  */
 import type { AwsClients } from './aws-clients.js';
 import type { Runtime } from './runtime.js';
-import { getDeployInputs, type DeployInputs, type WaitUntil } from './inputs.js';
+import { ecsOnlyInputWarnings, getDeployInputs, type DeployInputs, type WaitUntil } from './inputs.js';
 import { resolveCredentials } from './credentials.js';
 import { planDeployment, findActiveDeployment, type DeploymentPlan } from './preflight.js';
 import {
@@ -60,6 +60,7 @@ interface Context extends Follow {
 export async function runDeploy(rt: Runtime): Promise<void> {
   markMainStarted(rt);
   const inputs = getDeployInputs(rt.readInput, rt.env);
+  for (const warning of ecsOnlyInputWarnings(rt.readInput)) rt.warning(warning);
   const credentials = await resolveCredentials(inputs.aws, rt);
   const clients = rt.makeClients({ region: inputs.aws.region, credentials });
 

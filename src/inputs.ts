@@ -68,8 +68,9 @@ export interface DeployInputs {
 export function parseBoolean(read: ReadInput, name: string, fallback: boolean): boolean {
   const raw = read(name);
   if (raw === '') return fallback;
-  if (['true', 'True', 'TRUE'].includes(raw)) return true;
-  if (['false', 'False', 'FALSE'].includes(raw)) return false;
+  // Any casing, as the official action compares raw.toLowerCase() === 'true'.
+  if (raw.toLowerCase() === 'true') return true;
+  if (raw.toLowerCase() === 'false') return false;
   throw new InputError(`input '${name}'`, `'${raw}' is not a boolean.`, 'Use true or false.');
 }
 
@@ -288,6 +289,66 @@ export function getDeployInputs(
     onActiveDeployment: parseChoice(read, 'on-active-deployment', ON_ACTIVE_DEPLOYMENT_VALUES, 'fail'),
     aws: getAwsInputs(read, env),
   };
+}
+
+/**
+ * Inputs of the official action that act only on services with the ECS (rolling) controller; on the
+ * CodeDeploy path it ignores them, and so does this action (the value a default gives is not reported).
+ */
+export const ECS_ONLY_INPUTS: readonly { name: string; unset?: string; why: string }[] = [
+  {
+    name: 'desired-count',
+    why: 'the task count stays as the service has it (CodeDeploy sizes the replacement task set like the original)',
+  },
+  { name: 'force-new-deployment', unset: 'false', why: 'every CodeDeploy deployment starts a new task set' },
+  { name: 'enable-ecs-managed-tags', why: 'set it on the service (UpdateService) instead' },
+  { name: 'propagate-tags', why: 'set it on the service (UpdateService) instead' },
+  { name: 'service-managed-ebs-volume-name', why: 'CodeDeploy deployments take no volume configuration' },
+  { name: 'service-managed-ebs-volume', why: 'CodeDeploy deployments take no volume configuration' },
+  {
+    name: 'wait-for-task-stopped',
+    unset: 'false',
+    why: 'it applies to run-task, which this action does not do',
+  },
+  { name: 'run-task-container-overrides', why: 'it applies to run-task, which this action does not do' },
+  { name: 'run-task-security-groups', why: 'it applies to run-task, which this action does not do' },
+  { name: 'run-task-subnets', why: 'it applies to run-task, which this action does not do' },
+  { name: 'run-task-assign-public-IP', why: 'it applies to run-task, which this action does not do' },
+  {
+    name: 'run-task-capacity-provider-strategy',
+    why: 'it applies to run-task, which this action does not do',
+  },
+  { name: 'run-task-launch-type', why: 'it applies to run-task, which this action does not do' },
+  { name: 'run-task-started-by', why: 'it applies to run-task, which this action does not do' },
+  { name: 'run-task-tags', why: 'it applies to run-task, which this action does not do' },
+  { name: 'run-task-managed-ebs-volume-name', why: 'it applies to run-task, which this action does not do' },
+  { name: 'run-task-managed-ebs-volume', why: 'it applies to run-task, which this action does not do' },
+  {
+    name: 'keep-null-value-keys',
+    why: 'this action keeps empty strings and lists as written and drops only null values and empty objects',
+  },
+];
+
+/**
+ * Warnings for inputs of the official action that do nothing here. `run-task: true` is an error: the
+ * official action runs that task (often a migration) before deploying, and skipping it silently is worse
+ * than stopping before any change.
+ */
+export function ecsOnlyInputWarnings(read: ReadInput = readActionInput): string[] {
+  if (parseBoolean(read, 'run-task', false)) {
+    throw new InputError(
+      "input 'run-task'",
+      'is true, but this action does not run stand-alone tasks (the official action runs one before deploying).',
+      'Run the task in a step before this one (e.g. aws ecs run-task … followed by aws ecs wait tasks-stopped), and remove run-task.',
+    );
+  }
+  const warnings: string[] = [];
+  for (const input of ECS_ONLY_INPUTS) {
+    const raw = read(input.name);
+    if (raw === '' || (input.unset !== undefined && raw.toLowerCase() === input.unset)) continue;
+    warnings.push(`Input '${input.name}' is ignored on the CodeDeploy path: ${input.why}.`);
+  }
+  return warnings;
 }
 
 export interface PromoteInputs {

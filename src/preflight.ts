@@ -40,7 +40,13 @@ export const DEFAULT_APPSPEC_FILES = ['appspec.yaml', 'appspec.yml', 'appspec.js
 export const PENDING_TASK_DEFINITION_ARN = '<registered at deploy time>';
 
 export type TaskDefinitionSource =
-  | { kind: 'register'; file: string; input: RegisterTaskDefinitionCommandInput; removedFields: string[] }
+  | {
+      kind: 'register';
+      file: string;
+      input: RegisterTaskDefinitionCommandInput;
+      removedFields: string[];
+      warnings: string[];
+    }
   | { kind: 'existing'; arn: string; definition: TaskDefinition };
 
 export interface DeploymentPlan {
@@ -71,7 +77,7 @@ export function clusterNameFromArn(arn: string | undefined, fallback: string): s
 function loadTaskDefinitionFile(inputs: DeployInputs): TaskDefinitionSource {
   const file = inputs.taskDefinitionFile as string;
   const { path, text } = readUserFile('task-definition', file);
-  const { input, removedFields } = cleanTaskDefinition(parseJsonOrYaml(text, file), file);
+  const { input, removedFields, warnings } = cleanTaskDefinition(parseJsonOrYaml(text, file), file);
   let rendered = input;
   if (inputs.image) {
     let containerName = inputs.containerName;
@@ -88,7 +94,7 @@ function loadTaskDefinitionFile(inputs: DeployInputs): TaskDefinitionSource {
     }
     rendered = renderImage(input, containerName, inputs.image);
   }
-  return { kind: 'register', file: path, input: rendered, removedFields };
+  return { kind: 'register', file: path, input: rendered, removedFields, warnings };
 }
 
 async function describeService(clients: AwsClients, inputs: DeployInputs): Promise<Service> {
@@ -320,6 +326,7 @@ function loadAppSpec(
   inputs: DeployInputs,
   service: Service,
   taskDefinition: RegisterTaskDefinitionCommandInput | TaskDefinition,
+  warnings: string[],
 ): { doc: AppSpecDocument; source: string } {
   let file = inputs.appSpecFile;
   if (!file) file = DEFAULT_APPSPEC_FILES.find((name) => existsSync(resolveWorkspacePath(name)));
@@ -327,7 +334,7 @@ function loadAppSpec(
   let source: string;
   if (file) {
     const { text } = readUserFile('codedeploy-appspec', file);
-    doc = parseAppSpec(text, file);
+    doc = parseAppSpec(text, file, warnings);
     source = file;
     validateAppSpecAgainstTaskDefinition(doc, taskDefinition, file);
   } else {
@@ -363,6 +370,7 @@ export async function planDeployment(inputs: DeployInputs, clients: AwsClients):
   let taskDefinition: TaskDefinitionSource | undefined = inputs.taskDefinitionFile
     ? loadTaskDefinitionFile(inputs)
     : undefined;
+  if (taskDefinition?.kind === 'register') warnings.push(...taskDefinition.warnings);
 
   const service = await describeService(clients, inputs);
   const clusterName = clusterNameFromArn(service.clusterArn, inputs.cluster);
@@ -390,7 +398,7 @@ export async function planDeployment(inputs: DeployInputs, clients: AwsClients):
     inputs.deploymentConfig ?? group.deploymentConfigName ?? 'CodeDeployDefault.ECSAllAtOnce';
   const routing = await readTrafficRouting(clients, deploymentConfigName);
 
-  const { doc: appSpec, source: appSpecSource } = loadAppSpec(inputs, service, definition);
+  const { doc: appSpec, source: appSpecSource } = loadAppSpec(inputs, service, definition, warnings);
   const target = appSpecTarget(appSpec);
   const lbs = service.loadBalancers ?? [];
   if (

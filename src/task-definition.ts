@@ -90,6 +90,53 @@ function unwrapDescribeOutput(raw: Record<string, unknown>, file: string): Recor
   return inner;
 }
 
+/** Free-form string maps: their keys are the user's data, so an entry with an empty value is kept. */
+const USER_MAP_KEYS = ['dockerLabels', 'options', 'driverOpts', 'labels'];
+
+/** Whether `value` holds nothing at all: null, "", [] or {} (recursively), as the official action counts it. */
+function isEmptyValue(value: unknown): boolean {
+  if (value === null || value === undefined || value === '') return true;
+  if (Array.isArray(value)) return value.every(isEmptyValue);
+  if (isRecord(value)) return Object.values(value).every(isEmptyValue);
+  return false;
+}
+
+/**
+ * Drops what can never be a valid ECS value, wherever it is: null (and a list item that is null), and
+ * objects — as values or list items — with nothing in them but null, "", [] or {} (e.g. logConfiguration: {},
+ * {"name": "", "value": ""}), as the official action does. Strings and lists are otherwise kept as written,
+ * so an environment value "" or an argument "" in a command stays. Returns the paths dropped.
+ */
+function dropNullsAndEmptyObjects(value: unknown, path: string, dropped: string[], userMap = false): unknown {
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    value.forEach((item: unknown, i: number) => {
+      if (item === null || (isRecord(item) && isEmptyValue(item))) {
+        dropped.push(`${path}[${i}]`);
+        return;
+      }
+      out.push(dropNullsAndEmptyObjects(item, `${path}[${i}]`, dropped));
+    });
+    return out;
+  }
+  if (!isRecord(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(value)) {
+    const childPath = path === '' ? key : `${path}.${key}`;
+    const childIsUserMap = USER_MAP_KEYS.includes(key);
+    if (
+      child === null ||
+      child === undefined ||
+      (!userMap && !childIsUserMap && isRecord(child) && isEmptyValue(child))
+    ) {
+      dropped.push(childPath);
+      continue;
+    }
+    out[key] = dropNullsAndEmptyObjects(child, childPath, dropped, childIsUserMap);
+  }
+  return out;
+}
+
 function requireString(value: unknown, where: string, what: string, fix: string): string {
   if (typeof value !== 'string' || value.trim() === '') {
     throw new InputError(
@@ -190,7 +237,7 @@ function isPort(value: unknown): value is number {
 }
 
 function cpuOrMemory(value: unknown, field: 'cpu' | 'memory', file: string): string | undefined {
-  if (value === undefined || value === null) return undefined;
+  if (value === undefined || value === null || value === '') return undefined;
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   if (typeof value === 'string' && value.trim() !== '') return value;
   throw new InputError(
@@ -202,13 +249,16 @@ function cpuOrMemory(value: unknown, field: 'cpu' | 'memory', file: string): str
 
 /**
  * Turns a task-definition file (bare, or the output of `aws ecs describe-task-definition`) into a
- * RegisterTaskDefinition input: read-only fields are dropped and reported, everything else is kept as
- * written, and the shape is validated. Does not modify `raw`.
+ * RegisterTaskDefinition input, and validates its shape. Dropped and reported: read-only fields
+ * (`removedFields`); null values anywhere, objects with nothing in them, top-level fields set to "" or
+ * null, and fields RegisterTaskDefinition does not have (`warnings`; the official action's SDK drops
+ * those silently). An environment entry without a value gets value "" (as the official action does).
+ * Everything else is kept as written, including "" and [] inside containers. Does not modify `raw`.
  */
 export function cleanTaskDefinition(
   raw: unknown,
   file: string,
-): { input: RegisterTaskDefinitionCommandInput; removedFields: string[] } {
+): { input: RegisterTaskDefinitionCommandInput; removedFields: string[]; warnings: string[] } {
   if (!isRecord(raw)) {
     throw new InputError(
       file,
@@ -216,7 +266,13 @@ export function cleanTaskDefinition(
       'Write the task definition as a JSON or YAML mapping with family and containerDefinitions.',
     );
   }
-  const source = structuredClone(unwrapDescribeOutput(raw, file));
+  const dropped: string[] = [];
+  const source = dropNullsAndEmptyObjects(unwrapDescribeOutput(raw, file), '', dropped) as Record<
+    string,
+    unknown
+  >;
+  const warnings: string[] = [];
+  const unknownFields: string[] = [];
   const removedFields: string[] = [];
   const readOnly: readonly string[] = READ_ONLY_TASK_DEFINITION_FIELDS;
   const valid: readonly string[] = REGISTER_TASK_DEFINITION_FIELDS;
@@ -228,13 +284,37 @@ export function cleanTaskDefinition(
     }
     if (!valid.includes(key)) {
       const suggestion = closestName(key, valid);
-      throw new InputError(
-        `${file}: ${key}`,
-        `is not a task definition field${suggestion ? ` (did you mean '${suggestion}'?)` : ''}.`,
-        `${suggestion ? `Rename it to '${suggestion}', or remove it. ` : 'Remove it. '}Valid fields: ${valid.join(', ')}.`,
-      );
+      if ((suggestion === 'family' || suggestion === 'containerDefinitions') && !(suggestion in source)) {
+        // A near miss of a required field: leaving it out could only end in "missing".
+        throw new InputError(
+          `${file}: ${key}`,
+          `is not a task definition field (did you mean '${suggestion}'?).`,
+          `Rename it to '${suggestion}'. Valid fields: ${valid.join(', ')}.`,
+        );
+      }
+      unknownFields.push(`'${key}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}`);
+      continue;
+    }
+    if (value === '' && key !== 'family') {
+      dropped.push(key);
+      continue;
     }
     out[key] = value;
+  }
+  if (unknownFields.length > 0) {
+    warnings.push(
+      `${file}: left out ${unknownFields.join(', ')}: not ${unknownFields.length === 1 ? 'a field' : 'fields'} of RegisterTaskDefinition (valid fields: ${valid.join(', ')}).`,
+    );
+  }
+  if (dropped.length > 0) {
+    warnings.push(`${file}: left out empty values (null, "" or {}) at ${dropped.join(', ')}.`);
+  }
+  for (const container of Array.isArray(out.containerDefinitions) ? out.containerDefinitions : []) {
+    const environment: unknown = isRecord(container) ? container.environment : undefined;
+    if (!Array.isArray(environment)) continue;
+    for (const entry of environment) {
+      if (isRecord(entry) && typeof entry.name === 'string' && entry.value === undefined) entry.value = '';
+    }
   }
 
   requireString(
@@ -261,7 +341,7 @@ export function cleanTaskDefinition(
       else out[field] = value;
     }
   }
-  return { input: out as unknown as RegisterTaskDefinitionCommandInput, removedFields };
+  return { input: out as unknown as RegisterTaskDefinitionCommandInput, removedFields, warnings };
 }
 
 function containerNames(td: AnyTaskDefinition): string[] {

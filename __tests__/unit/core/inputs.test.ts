@@ -7,6 +7,7 @@ import {
   getDeployInputs,
   getPromoteInputs,
   getRollbackInputs,
+  ecsOnlyInputWarnings,
   parseAutoRollbackEvents,
   parseBoolean,
   parseList,
@@ -196,5 +197,50 @@ describe('promote and rollback inputs', () => {
       getRollbackInputs(reader({ 'aws-region': 'us-east-1', 'deployment-id': 'd-ABCDEF123' }), {})
         .application,
     ).toBeUndefined();
+  });
+});
+
+describe('inputs of the official action for ECS-controller services', () => {
+  it('warns about each one given a value, and about nothing by default', () => {
+    expect(ecsOnlyInputWarnings(reader({}))).toEqual([]);
+    const warnings = ecsOnlyInputWarnings(
+      reader({ 'desired-count': '3', 'propagate-tags': 'SERVICE', 'keep-null-value-keys': 'command' }),
+    );
+    expect(warnings).toHaveLength(3);
+    expect(warnings[0]).toMatch(/^Input 'desired-count' is ignored on the CodeDeploy path: /);
+    expect(warnings[1]).toMatch(/^Input 'propagate-tags' is ignored/);
+    expect(warnings[2]).toMatch(/^Input 'keep-null-value-keys' is ignored.*keeps empty strings/);
+  });
+
+  it('is silent about the values that mean "off" (force-new-deployment, run-task, wait-for-task-stopped: false)', () => {
+    expect(
+      ecsOnlyInputWarnings(
+        reader({ 'force-new-deployment': 'false', 'run-task': 'FALSE', 'wait-for-task-stopped': 'false' }),
+      ),
+    ).toEqual([]);
+    expect(ecsOnlyInputWarnings(reader({ 'force-new-deployment': 'true' }))).toEqual([
+      expect.stringContaining('every CodeDeploy deployment starts a new task set'),
+    ]);
+  });
+
+  it('refuses run-task: true (the official action would run that task before deploying)', () => {
+    let error: unknown;
+    try {
+      ecsOnlyInputWarnings(reader({ 'run-task': 'True', 'run-task-subnets': 'subnet-1' }));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).where).toBe("input 'run-task'");
+    expect((error as InputError).fix).toMatch(/step before this one/);
+  });
+});
+
+describe('booleans, read as the official action reads them', () => {
+  it.each(['true', 'TRUE', 'True', 'tRUE'])('%s is true', (raw) => {
+    expect(deployInputs({ 'wait-for-service-stability': raw }).waitUntil).toBe('succeeded');
+  });
+  it.each(['false', 'FALSE', 'fAlse', ''])('%j is false', (raw) => {
+    expect(deployInputs({ 'wait-for-service-stability': raw }).waitUntil).toBe('none');
   });
 });

@@ -101,13 +101,6 @@ describe('parseAppSpec', () => {
       /version: 0.0/,
     ],
     [
-      'an unknown section',
-      yaml({ top: 'Hook:\n  - BeforeInstall: f' }),
-      'appspec.yaml: Hook',
-      /did you mean 'Hooks'\?/,
-      /version, Resources, Hooks/,
-    ],
-    [
       'missing Resources',
       'version: 0.0\nHooks: []',
       'appspec.yaml: Resources',
@@ -169,13 +162,6 @@ describe('parseAppSpec', () => {
       `${PROPS}.TaskDefinition`,
       /must be a string/,
       /replaces it/,
-    ],
-    [
-      'an unknown property',
-      yaml({ props: '        PlatformVersoin: LATEST' }),
-      `${PROPS}.PlatformVersoin`,
-      /did you mean 'PlatformVersion'\?/,
-      /Valid properties/,
     ],
     [
       'missing ContainerName',
@@ -287,6 +273,98 @@ describe('parseAppSpec', () => {
     expect(error.where).toBe(
       'appspec.json: resources[0].myService.properties.loadBalancerInfo.containerPort',
     );
+  });
+});
+
+describe('parseAppSpec, as the official action reads AppSpecs', () => {
+  // The AppSpec of the official action's own CodeDeploy tests: no version, PascalCase keys.
+  const OFFICIAL = `
+                Resources:
+                - TargetService:
+                    Type: AWS::ECS::Service
+                    Properties:
+                      TaskDefinition: helloworld
+                      LoadBalancerInfo:
+                        ContainerName: web
+                        ContainerPort: 80`;
+
+  it('adds version 0.0 when the AppSpec has none (CodeDeploy requires it), first', () => {
+    const doc = parseAppSpec(OFFICIAL, 'appspec.yaml');
+    expect(Object.keys(doc)).toEqual(['version', 'Resources']);
+    expect(doc.version).toBe('0.0');
+    const content = JSON.parse(serializeAppSpec(withTaskDefinitionArn(doc, ARN)).content) as Record<
+      string,
+      unknown
+    >;
+    expect(content).toEqual({
+      version: '0.0',
+      Resources: [
+        {
+          TargetService: {
+            Type: 'AWS::ECS::Service',
+            Properties: {
+              TaskDefinition: ARN,
+              LoadBalancerInfo: { ContainerName: 'web', ContainerPort: 80 },
+            },
+          },
+        },
+      ],
+    });
+  });
+
+  it('keeps a version the user wrote, in the user casing, without adding another', () => {
+    const doc = parseAppSpec(`VERSION: 0.0\n${OFFICIAL.replace(/^ {16}/gm, '')}`, 'appspec.yaml');
+    expect(doc).not.toHaveProperty('version');
+    expect(doc.VERSION).toBe(0);
+  });
+
+  it('reads the JSON AppSpec of the official tests', () => {
+    const json = JSON.stringify({
+      Resources: [
+        {
+          TargetService: {
+            Type: 'AWS::ECS::Service',
+            Properties: {
+              TaskDefinition: 'helloworld',
+              LoadBalancerInfo: { ContainerName: 'web', ContainerPort: 80 },
+            },
+          },
+        },
+      ],
+    });
+    expect(appSpecTarget(parseAppSpec(json, '/hello/appspec.json'))).toMatchObject({
+      taskDefinition: 'helloworld',
+      containerName: 'web',
+      containerPort: 80,
+    });
+  });
+
+  it('keeps an unknown section and reports it, with a suggestion', () => {
+    const warnings: string[] = [];
+    const doc = parseAppSpec(yaml({ top: 'Hook:\n  - BeforeInstall: f' }), 'appspec.yaml', warnings);
+    expect(doc.Hook).toEqual([{ BeforeInstall: 'f' }]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^appspec\.yaml: Hook is not an AppSpec section \(did you mean 'Hooks'\?\)/);
+  });
+
+  it('keeps an unknown property and reports it, with a suggestion', () => {
+    const warnings: string[] = [];
+    const doc = parseAppSpec(yaml({ props: '        PlatformVersoin: LATEST' }), 'appspec.yaml', warnings);
+    const props = (doc.Resources as { TargetService: { Properties: Record<string, unknown> } }[])[0]
+      ?.TargetService.Properties;
+    expect(props?.PlatformVersoin).toBe('LATEST');
+    expect(warnings).toEqual([
+      expect.stringContaining(
+        `${PROPS}.PlatformVersoin is not an ECS AppSpec property (did you mean 'PlatformVersion'?)`,
+      ),
+    ]);
+  });
+
+  it('reports nothing for a well-formed AppSpec', () => {
+    const warnings: string[] = [];
+    parseAppSpec(fixture('appspec.yaml'), 'appspec.yaml', warnings);
+    parseAppSpec(fixture('appspec-lowercase.json'), 'appspec.json', warnings);
+    expect(warnings).toEqual([]);
   });
 });
 

@@ -89,23 +89,162 @@ describe('cleanTaskDefinition', () => {
     expect(numeric.cpu).toBe(256);
   });
 
-  it('suggests the field for a near miss and lists the valid fields', () => {
-    const error = catchError(() => cleanTaskDefinition({ ...minimal(), executionRoleARN: 'arn' }, 'td.json'));
-    expect(error.where).toBe('td.json: executionRoleARN');
-    expect(error.message).toContain("did you mean 'executionRoleArn'?");
-    expect(error.fix).toContain('Valid fields: family, taskRoleArn, executionRoleArn');
-    expect(error.fix).toContain('enableFaultInjection');
+  it('leaves out a field RegisterTaskDefinition does not have, with a suggestion and the valid fields', () => {
+    const { input, warnings } = cleanTaskDefinition({ ...minimal(), executionRoleARN: 'arn' }, 'td.json');
+    expect(input).not.toHaveProperty('executionRoleARN');
+    expect(input).not.toHaveProperty('executionRoleArn');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain("td.json: left out 'executionRoleARN' (did you mean 'executionRoleArn'?)");
+    expect(warnings[0]).toContain('valid fields: family, taskRoleArn, executionRoleArn');
+    expect(warnings[0]).toContain('enableFaultInjection');
   });
 
-  it('suggests by edit distance', () => {
-    const error = catchError(() => cleanTaskDefinition({ ...minimal(), containerDefinition: [] }, 'td.json'));
+  it('rejects a near miss of a required field that is absent (it would only end in "missing")', () => {
+    const error = catchError(() =>
+      cleanTaskDefinition({ family: 'web', containerDefinition: minimal().containerDefinitions }, 'td.json'),
+    );
+    expect(error.where).toBe('td.json: containerDefinition');
     expect(error.message).toContain("did you mean 'containerDefinitions'?");
   });
 
-  it('lists valid fields without a suggestion for an unrelated field', () => {
-    const error = catchError(() => cleanTaskDefinition({ ...minimal(), somethingElse: true }, 'td.json'));
-    expect(error.message).not.toContain('did you mean');
-    expect(error.fix).toMatch(/^Remove it\. Valid fields: /);
+  it('leaves out an unrelated unknown field without a suggestion', () => {
+    const { input, warnings } = cleanTaskDefinition({ ...minimal(), somethingElse: true }, 'td.json');
+    expect(input).not.toHaveProperty('somethingElse');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).not.toContain('did you mean');
+    expect(warnings[0]).toContain("left out 'somethingElse': not a field of RegisterTaskDefinition");
+  });
+
+  it('drops null values anywhere: fields, nested fields and list items', () => {
+    const raw = {
+      ...minimal(),
+      ipcMode: null,
+      taskRoleArn: null,
+      ephemeralStorage: { sizeInGiB: null },
+      containerDefinitions: [
+        {
+          name: 'web',
+          image: 'nginx',
+          user: null,
+          command: ['serve', null, '--port', '80'],
+          linuxParameters: { initProcessEnabled: true, maxSwap: null },
+          environment: [null, { name: 'A', value: 'a' }],
+        },
+      ],
+    };
+    const { input, warnings } = cleanTaskDefinition(raw, 'td.json');
+    expect(input).toEqual({
+      family: 'web',
+      containerDefinitions: [
+        {
+          name: 'web',
+          image: 'nginx',
+          command: ['serve', '--port', '80'],
+          linuxParameters: { initProcessEnabled: true },
+          environment: [{ name: 'A', value: 'a' }],
+        },
+      ],
+    });
+    expect(JSON.stringify(input)).not.toContain('null');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('ipcMode');
+    expect(warnings[0]).toContain('containerDefinitions[0].command[1]');
+    expect(warnings[0]).toContain('ephemeralStorage');
+  });
+
+  it('registers the official action\'s "cleans empty strings and objects" fixture as the official action does, keeping the empty environment value', () => {
+    const raw = {
+      memory: '',
+      containerDefinitions: [
+        {
+          name: 'sample-container',
+          image: 'nginx',
+          logConfiguration: {},
+          repositoryCredentials: { credentialsParameter: '' },
+          environment: [
+            { name: 'hello', value: 'world' },
+            { name: 'test', value: '' },
+            { name: '', value: '' },
+          ],
+          cpu: 0,
+          essential: false,
+        },
+      ],
+      requiresCompatibilities: ['EC2'],
+      registeredAt: 1611690781,
+      family: 'task-def-family',
+    };
+    const { input, removedFields } = cleanTaskDefinition(raw, 'task-definition.json');
+    expect(removedFields).toEqual(['registeredAt']);
+    expect(input).toEqual({
+      family: 'task-def-family',
+      containerDefinitions: [
+        {
+          name: 'sample-container',
+          image: 'nginx',
+          cpu: 0,
+          essential: false,
+          environment: [
+            { name: 'hello', value: 'world' },
+            { name: 'test', value: '' },
+          ],
+        },
+      ],
+      requiresCompatibilities: ['EC2'],
+    });
+  });
+
+  it('keeps "" and [] inside containers and user maps (a deliberate difference from the official action)', () => {
+    const raw = {
+      ...minimal(),
+      volumes: [],
+      containerDefinitions: [
+        {
+          name: 'web',
+          image: 'nginx',
+          command: ['run', ''],
+          dockerLabels: { team: '' },
+          logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-stream-prefix': '' } },
+        },
+      ],
+    };
+    const { input, warnings } = cleanTaskDefinition(raw, 'td.json');
+    expect(input).toEqual(raw);
+    expect(warnings).toEqual([]);
+  });
+
+  it('drops top-level fields set to "" (not a valid value for any of them)', () => {
+    const { input, warnings } = cleanTaskDefinition(
+      { ...minimal(), networkMode: '', cpu: '', memory: '', taskRoleArn: '' },
+      'td.json',
+    );
+    expect(input).toEqual(minimal());
+    expect(warnings).toEqual([
+      'td.json: left out empty values (null, "" or {}) at networkMode, cpu, memory, taskRoleArn.',
+    ]);
+  });
+
+  it('gives an environment entry without a value the value "" (as the official action does)', () => {
+    const raw = {
+      ...minimal(),
+      containerDefinitions: [{ name: 'web', image: 'nginx', environment: [{ name: 'FLAG' }] }],
+    };
+    const { input } = cleanTaskDefinition(raw, 'td.json');
+    expect(input.containerDefinitions?.[0]?.environment).toEqual([{ name: 'FLAG', value: '' }]);
+    expect(raw.containerDefinitions[0]?.environment[0]).toEqual({ name: 'FLAG' });
+  });
+
+  it('keeps proxyConfiguration properties with an empty value', () => {
+    const proxyConfiguration = {
+      type: 'APPMESH',
+      containerName: 'envoy',
+      properties: [
+        { name: 'IgnoredGID', value: '' },
+        { name: 'IgnoredUID', value: '1337' },
+      ],
+    };
+    const { input } = cleanTaskDefinition({ ...minimal(), proxyConfiguration }, 'td.json');
+    expect(input.proxyConfiguration).toEqual(proxyConfiguration);
   });
 
   it('rejects extra keys next to taskDefinition in describe output', () => {
