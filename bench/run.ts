@@ -118,7 +118,8 @@ async function seed(emulator: Emulator, scenario: Scenario) {
       ? { actionOnTimeout: 'STOP_DEPLOYMENT', waitTimeInMinutes: 60 }
       : { actionOnTimeout: 'CONTINUE_DEPLOYMENT', waitTimeInMinutes: 0 },
   });
-  emulator.seed.lambda('bench-smoke-test');
+  // A hook of random length: each run's transitions fall at a different point of the action's poll cycle.
+  emulator.seed.lambda('bench-smoke-test', { delayMs: 2000 + Math.floor(Math.random() * 20_000) });
   const role = emulator.seed.role({
     name: 'bench-deploy',
     trustPolicy: githubTrustPolicy(emulator.accountId, 'repo:acme/web:*'),
