@@ -47,7 +47,10 @@ export interface WatchOptions {
    * the watch goes on with the deployment's status alone. Also told when the target id had to be found.
    */
   onTargetNotice?(message: string): void;
-  /** how long passing faults may go on back to back before the watch gives up (default 15 minutes) */
+  /**
+   * How long passing faults may go on back to back before the watch gives up. Default: for as long as
+   * the wait lasts — a deployment that succeeds behind an AWS outage is still told as succeeded.
+   */
   maxFaultStreakMs?: number;
   /** what an earlier watch of this deployment last saw: only what changed since is told again */
   previous?: Observation;
@@ -80,7 +83,7 @@ export async function watchDeployment(
   stats: WatchStats = { calls: 0, transientErrors: 0 },
 ): Promise<WatchOutcome> {
   const { clock, codedeploy } = options;
-  const maxFaultStreakMs = options.maxFaultStreakMs ?? 15 * 60_000;
+  const maxFaultStreakMs = options.maxFaultStreakMs ?? Number.POSITIVE_INFINITY;
   let observation: Observation | undefined = options.previous;
   let deploymentReadAt = Number.NEGATIVE_INFINITY;
   let faultStreakStartedAt: number | undefined;

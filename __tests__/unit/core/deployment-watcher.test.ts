@@ -211,6 +211,22 @@ describe('watchDeployment', () => {
     expect(retries[1]).toBeGreaterThan(retries[0] as number);
   });
 
+  it('by default rides out an hour of faults and tells the success that follows', async () => {
+    world([{ at: 0, deployment: deployment('Succeeded'), target: target('Succeeded', events(8)) }]);
+    cd.on(GetDeploymentCommand).callsFake(() => {
+      calls.push({ op: 'GetDeployment', at: clock.now() - START_MS });
+      if (clock.now() - START_MS < 60 * 60_000)
+        throw awsError('ServiceUnavailable', 'down', { httpStatusCode: 503 });
+      return { deploymentInfo: deployment('Succeeded') };
+    });
+    const outcome = await watchDeployment(options({ deadline: START_MS + 3 * 3600_000 }));
+    expect(outcome.kind).toBe('reached');
+    expect(outcome.observation?.deployment.status).toBe('Succeeded');
+    // backoff: at most one look every 30 s (plus jitter) through the outage
+    expect(calls.length).toBeLessThan(200);
+    expect(calls.length).toBeGreaterThan(60);
+  });
+
   it('gives up with a WatchError when faults go on longer than the streak allows', async () => {
     cd.on(GetDeploymentCommand).rejects(awsError('InternalFailure', 'boom', { httpStatusCode: 500 }));
     const promise = watchDeployment(
