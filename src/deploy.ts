@@ -77,7 +77,7 @@ export async function runDeploy(rt: Runtime): Promise<void> {
   for (const warning of plan.warnings) rt.warning(warning);
   if (plan.taskDefinition.kind === 'register' && plan.taskDefinition.removedFields.length > 0) {
     rt.info(
-      `Left out read-only fields of ${plan.taskDefinition.file}: ${plan.taskDefinition.removedFields.join(', ')}`,
+      `Left out read-only fields of ${inputs.taskDefinitionFile ?? plan.taskDefinition.file}: ${plan.taskDefinition.removedFields.join(', ')}`,
     );
   }
 
@@ -264,7 +264,8 @@ async function withdrawRegisteredRevision(
   taskDefinitionArn: string,
   error: unknown,
 ): Promise<void> {
-  const cause = error instanceof DeploymentError ? error.cause : error;
+  const cause =
+    error instanceof ActiveDeploymentError ? error : error instanceof DeploymentError ? error.cause : error;
   if (!(cause instanceof ActiveDeploymentError) && !isDefiniteRejection(cause)) {
     rt.warning(
       `${taskDefinitionArn} stays registered: CreateDeployment's outcome is unknown (${errorMessage(error)}), and a deployment may use it.`,

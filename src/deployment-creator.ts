@@ -16,7 +16,7 @@ import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { AutoRollbackEvent } from './inputs.js';
 import { serializeAppSpec, withTaskDefinitionArn, type AppSpecDocument } from './appspec.js';
 import { isAwsError } from './aws-errors.js';
-import { errorMessage } from './errors.js';
+import { DeploymentError, errorMessage } from './errors.js';
 import { consoleUrl } from './deployment-reporter.js';
 
 export async function registerTaskDefinition(
@@ -36,7 +36,7 @@ export async function registerTaskDefinition(
 }
 
 /** A deployment is already running in the group (CodeDeploy allows one at a time). */
-export class ActiveDeploymentError extends Error {
+export class ActiveDeploymentError extends DeploymentError {
   constructor(
     readonly activeDeploymentId: string,
     readonly deploymentGroup: string,

@@ -37,6 +37,8 @@ export interface FollowSettings {
   holdsReplacement?: boolean;
   rollbackOnCancel: boolean;
   rollbackOnFailure: boolean;
+  /** the output that gets the followed deployment's status (default deployment-status) */
+  statusOutput?: string;
 }
 
 export interface Follow extends FollowSettings {
@@ -179,6 +181,7 @@ export async function conclude(
           : `Could not stop ${deploymentId}: ${result.message}`;
         rt.warning(text);
         record.notes.push(text);
+        if (result.stopped) record.status = 'Stopped';
         savePhase(rt, result.stopped ? 'done' : 'cancelled');
       } else {
         record.notes.push('rollback-on-cancel is false: the deployment carries on.');
@@ -289,7 +292,7 @@ export async function rollbackOnGivingUp(f: Follow, reason: string): Promise<voi
 export async function finishFollow(f: Follow): Promise<void> {
   const { rt, record } = f;
   record.finishedAt = rt.clock.now();
-  rt.setOutput('deployment-status', record.status ?? 'Created');
+  rt.setOutput(f.statusOutput ?? 'deployment-status', record.status ?? 'Created');
   await rt
     .writeSummary(renderJobSummary(record))
     .catch((error: unknown) => rt.warning(`Could not write the job summary: ${errorMessage(error)}`));

@@ -21,6 +21,7 @@ import type { Runtime } from './runtime.js';
 import { getRollbackInputs, type RollbackInputs } from './inputs.js';
 import { resolveCredentials } from './credentials.js';
 import { findActiveDeployment, readTrafficRouting } from './preflight.js';
+import { isAwsError } from './aws-errors.js';
 import { findRollbackDeployment, isDeploymentInFlight, stopDeployment } from './deployment-control.js';
 import { deploymentService, getDeploymentOrExplain } from './promote.js';
 import { consoleUrl, newDeploymentRecord } from './deployment-reporter.js';
@@ -91,7 +92,21 @@ export async function runRollback(rt: Runtime): Promise<void> {
     inputs.application ??= given.applicationName;
     inputs.deploymentGroup ??= given.deploymentGroupName;
   } else if (inputs.application && inputs.deploymentGroup) {
-    const activeId = await findActiveDeployment(clients, inputs.application, inputs.deploymentGroup);
+    const activeId = await findActiveDeployment(clients, inputs.application, inputs.deploymentGroup).catch(
+      (error: unknown) => {
+        if (isAwsError(error, 'ApplicationDoesNotExistException', 'DeploymentGroupDoesNotExistException')) {
+          const what = isAwsError(error, 'ApplicationDoesNotExistException')
+            ? `CodeDeploy application '${inputs.application}'`
+            : `CodeDeploy deployment group '${inputs.application}/${inputs.deploymentGroup}'`;
+          throw new InputError(
+            what,
+            'does not exist in this account and region.',
+            "Check the 'service' and 'cluster' inputs (the defaults are AppECS-<cluster>-<service> / DgpECS-<cluster>-<service>), or set 'codedeploy-application' and 'codedeploy-deployment-group'.",
+          );
+        }
+        throw error;
+      },
+    );
     if (activeId) inFlight = await getDeploymentOrExplain(clients.codedeploy, rt, activeId);
   }
   if (inFlight) return stopInFlight(rt, clients, inputs, inFlight);
@@ -142,6 +157,7 @@ async function stopInFlight(
     return;
   }
   rt.setOutput('rollback-deployment-id', rollbackDeploymentId);
+  rt.setOutput('deployment-status', stopped.status ?? 'Stopped');
   const record = newDeploymentRecord({
     deploymentId: rollbackDeploymentId,
     region: inputs.aws.region,
@@ -162,6 +178,7 @@ async function stopInFlight(
     terminationWaitMinutes: 0,
     rollbackOnCancel: false,
     rollbackOnFailure: false,
+    statusOutput: 'rollback-status',
   });
   try {
     await followTo(

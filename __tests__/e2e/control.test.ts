@@ -177,6 +177,8 @@ describe('rollback', () => {
       expect((await inspect(world).deployment(id)).status).toBe('Stopped');
       const rollbackId = rolled.outputs['rollback-deployment-id'] as string;
       expect(rollbackId).toMatch(/^d-/);
+      expect(rolled.outputs['deployment-status']).toBe('Stopped');
+      expect(rolled.outputs['rollback-status']).toBe('Succeeded');
       expect((await inspect(world).deployment(rollbackId)).status).toBe('Succeeded');
       expect(await inspect(world).runningTaskDefinition()).toMatch(/:task-definition\/web:1$/);
     },
@@ -225,6 +227,7 @@ describe('cancel', () => {
       expect(result.exitCode).not.toBe(0);
       const id = result.state.deploymentId as string;
       expect(id).toMatch(/^d-/);
+      expect(result.outputs['deployment-status']).toBe('Stopped');
       const deployment = await inspect(world).deployment(id);
       expect(deployment.status).toBe('Stopped');
       expect(deployment.rollbackInfo?.rollbackDeploymentId).toMatch(/^d-/);

@@ -131,13 +131,28 @@ describe('runRollback: a deployment in flight', () => {
     ]);
     expect(rt.outputs['codedeploy-deployment-id']).toBe(DEPLOYMENT_ID);
     expect(rt.outputs['rollback-deployment-id']).toBe(ROLLBACK_ID);
-    expect(rt.outputs['deployment-status']).toBe('Succeeded');
+    // the stopped deployment's status, and the rollback's under its own name
+    expect(rt.outputs['deployment-status']).toBe('Stopped');
+    expect(rt.outputs['rollback-status']).toBe('Succeeded');
     expect(
       cd.commandCalls(GetDeploymentCommand).some((c) => c.args[0].input.deploymentId === ROLLBACK_ID),
     ).toBe(true);
     expect(rt.summaries).toHaveLength(1);
     expect(rt.summaries[0]).toContain(`Rollback of ${DEPLOYMENT_ID} (${FAMILY}:43).`);
     expect(ecs.commandCalls(DeregisterTaskDefinitionCommand)).toHaveLength(0);
+  });
+
+  it('service and cluster whose CodeDeploy application does not exist: an input error naming it', async () => {
+    cd.on(ListDeploymentsCommand).rejects(
+      awsError('ApplicationDoesNotExistException', 'No application found'),
+    );
+    const rt = fakeRuntime({ inputs: { service: 'web', 'aws-region': 'us-east-1' } });
+    const error = await run(rt);
+    expect(error).toBeInstanceOf(InputError);
+    expect(error?.message).toContain("CodeDeploy application 'AppECS-default-web': does not exist");
+    expect(error?.message).toContain("Check the 'service' and 'cluster' inputs");
+    expect(cd.commandCalls(StopDeploymentCommand)).toHaveLength(0);
+    expect(cd.commandCalls(CreateDeploymentCommand)).toHaveLength(0);
   });
 
   it('service and cluster: finds the active deployment of the group and rolls it back', async () => {
@@ -156,7 +171,9 @@ describe('runRollback: a deployment in flight', () => {
       autoRollbackEnabled: true,
     });
     expect(rt.outputs['rollback-deployment-id']).toBe(ROLLBACK_ID);
-    expect(rt.outputs['deployment-status']).toBe('Succeeded');
+    // the stopped deployment's status, and the rollback's under its own name
+    expect(rt.outputs['deployment-status']).toBe('Stopped');
+    expect(rt.outputs['rollback-status']).toBe('Succeeded');
     expect(cd.commandCalls(CreateDeploymentCommand)).toHaveLength(0);
   });
 
@@ -198,7 +215,8 @@ describe('runRollback: a deployment in flight', () => {
     expect(error).toBeInstanceOf(DeploymentError);
     expect(error?.message).toContain(`Deployment ${ROLLBACK_ID} failed`);
     expect(ecs.commandCalls(DeregisterTaskDefinitionCommand)).toHaveLength(0);
-    expect(rt.outputs['deployment-status']).toBe('Failed');
+    expect(rt.outputs['deployment-status']).toBe('Stopped');
+    expect(rt.outputs['rollback-status']).toBe('Failed');
   });
 
   it('says so when CodeDeploy needed no rollback deployment', async () => {
