@@ -75,6 +75,15 @@ export async function runDeploy(rt: Runtime): Promise<void> {
     rt.endGroup();
   }
   for (const warning of plan.warnings) rt.warning(warning);
+  if (
+    plan.readyWaitMinutes !== undefined &&
+    !inputs.testCommand &&
+    (inputs.waitUntil === 'traffic-shifted' || inputs.waitUntil === 'succeeded')
+  ) {
+    rt.warning(
+      `Deployment group '${inputs.deploymentGroup}' holds the replacement for up to ${plan.readyWaitMinutes} min until traffic is rerouted, and no test-command is given: this step will wait for someone to reroute it (CodeDeploy console "Reroute traffic", or the promote action), and CodeDeploy stops the deployment if nobody does. To split it, deploy with wait-until: ready and promote in a later job; to automate it, give test-command.`,
+    );
+  }
   if (plan.taskDefinition.kind === 'register' && plan.taskDefinition.removedFields.length > 0) {
     rt.info(
       `Left out read-only fields of ${inputs.taskDefinitionFile ?? plan.taskDefinition.file}: ${plan.taskDefinition.removedFields.join(', ')}`,

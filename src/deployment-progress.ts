@@ -237,8 +237,11 @@ export const WAKE_BEFORE_MS = 6000;
 export const MAX_IDLE_POLL_MS = 45_000;
 /** Read GetDeployment at least this often even while only the target is changing. */
 export const DEPLOYMENT_REFRESH_MS = 30_000;
-/** While the deployment sits in Ready waiting for someone to continue it. */
-export const READY_POLL_MS = 5000;
+/**
+ * While the deployment sits in Ready waiting for someone to reroute traffic (a person in the console, a
+ * promote job): only its status can change, and a human's click needs no 4-second watch.
+ */
+export const READY_POLL_MS = 15_000;
 
 function idleUntil(dueAt: number, now: number): number {
   const untilWake = dueAt - WAKE_BEFORE_MS - now;
@@ -308,8 +311,10 @@ export function planNextPoll(observation: Observation | undefined, ctx: PollCont
     const delayMs = due === undefined ? ACTIVE_POLL_MS : idleUntil(due, ctx.now);
     return { delayMs, readDeployment: true, readTarget: false, reason: 'termination wait' };
   }
-  if (status === 'Ready' || target.status === 'Ready') {
-    return { delayMs: READY_POLL_MS, readDeployment: true, readTarget: true, reason: 'ready wait' };
+  // Ready by the deployment's own status (read every round here); a target still saying Ready after the
+  // deployment moved on is stale and is read again at once below.
+  if (status === 'Ready') {
+    return { delayMs: READY_POLL_MS, readDeployment: true, readTarget: false, reason: 'ready wait' };
   }
   const shiftDue = nextShiftDueAt(observation, ctx.routing, ctx.now);
   if (shiftDue !== undefined) {

@@ -167,6 +167,24 @@ describe('runDeploy', () => {
     expect(changedAnything()).toBe(false);
   });
 
+  it('warns before deploying when the group holds the replacement and nothing will reroute it', async () => {
+    cd.on(GetDeploymentGroupCommand).resolves({ deploymentGroupInfo: gatedGroup() });
+    cd.on(CreateDeploymentCommand).rejects(awsError('InvalidRevisionException', 'stop here'));
+    const waiting = fakeRuntime({ inputs: { ...baseInputs, 'wait-until': 'succeeded' } });
+    await run(waiting);
+    expect(waiting.logText('warning')).toMatch(
+      /holds the replacement for up to 60 min until traffic is rerouted, and no test-command is given/,
+    );
+    const gated = fakeRuntime({
+      inputs: { ...baseInputs, 'wait-until': 'succeeded', 'test-command': 'true' },
+    });
+    await run(gated);
+    expect(gated.logText('warning')).not.toMatch(/holds the replacement/);
+    const ready = fakeRuntime({ inputs: { ...baseInputs, 'wait-until': 'ready' } });
+    await run(ready);
+    expect(ready.logText('warning')).not.toMatch(/holds the replacement/);
+  });
+
   it('CodeDeploy refuses the deployment: the revision this run registered is deregistered, and the error says why', async () => {
     cd.on(CreateDeploymentCommand).rejects(awsError('InvalidRevisionException', 'The AppSpec is not valid'));
     ecs.on(DeregisterTaskDefinitionCommand).resolves({});

@@ -233,10 +233,20 @@ describe('planNextPoll', () => {
     });
   });
 
-  it('polls the Ready wait at its own pace', () => {
+  it('polls the Ready wait slowly, reading only the deployment status that a reroute changes', () => {
     expect(planNextPoll(obs('Ready', target('Ready', events(5, 'Pending'))), ctx)).toMatchObject({
       delayMs: READY_POLL_MS,
+      readDeployment: true,
+      readTarget: false,
       reason: 'ready wait',
+    });
+    expect(READY_POLL_MS).toBeGreaterThanOrEqual(10_000);
+  });
+
+  it('a target still saying Ready after the deployment moved on is read again at once', () => {
+    expect(planNextPoll(obs('InProgress', target('Ready', events(5, 'Pending'))), ctx)).toMatchObject({
+      delayMs: ACTIVE_POLL_MS,
+      readTarget: true,
     });
   });
 
