@@ -60,6 +60,25 @@ export interface DeploymentRecord {
   rollback?: RollbackRecord;
   testGate?: { command: string; exitCode?: number; durationMs?: number; outcome: string; testUrl?: string };
   notes: string[];
+  /**
+   * A rollback deployment: CodeDeploy labels the task set it restores "Green" and the one it retires
+   * "Blue", so its weights are told as original and replacement instead, and its end as traffic back.
+   */
+  isRollback?: boolean;
+}
+
+/** The task sets' weights in words a reader of this record takes the right way. */
+export function describeRecordWeights(
+  record: Pick<DeploymentRecord, 'isRollback'>,
+  weights: TaskSetWeight[],
+): string {
+  if (!record.isRollback) return describeWeights(weights);
+  return describeWeights(
+    weights.map((w) => ({
+      ...w,
+      label: w.label === 'Green' ? 'original' : w.label === 'Blue' ? 'rolled-back replacement' : w.label,
+    })),
+  );
 }
 
 export function consoleUrl(region: string, deploymentId: string): string {
@@ -135,7 +154,9 @@ export class DeploymentReporter {
         }
         break;
       case 'target-status':
-        if (change.to === 'Succeeded' && observation.deployment.status === 'InProgress') {
+        if (change.to === 'Succeeded' && record.isRollback) {
+          this.line('Production traffic is back on the original task set.');
+        } else if (change.to === 'Succeeded' && observation.deployment.status === 'InProgress') {
           this.line(
             'Production traffic is on the replacement task set; the original task set is kept for the termination wait.',
           );
@@ -161,13 +182,13 @@ export class DeploymentReporter {
       }
       case 'traffic':
         record.traffic.push({ at: this.now(), weights: change.weights });
-        this.line(`⇄ traffic ${trafficBar(change.weights)} ${describeWeights(change.weights)}`);
+        this.line(`⇄ traffic ${trafficBar(change.weights)} ${describeRecordWeights(record, change.weights)}`);
         break;
       case 'task-sets': {
         const green = change.weights.find((w) => w.label === 'Green');
         if (green && green.desired !== undefined) {
           this.line(
-            `  replacement task set: ${green.running ?? 0}/${green.desired} running${green.pending ? `, ${green.pending} pending` : ''}`,
+            `  ${record.isRollback ? 'original' : 'replacement'} task set: ${green.running ?? 0}/${green.desired} running${green.pending ? `, ${green.pending} pending` : ''}`,
           );
         }
         break;

@@ -237,6 +237,7 @@ export async function followRollback(f: Follow, rollbackId: string): Promise<voi
     `CodeDeploy is rolling back with deployment ${rollbackId}: ${consoleUrl(record.region, rollbackId)}`,
   );
   const rollbackRecord = newDeploymentRecord({ ...record, deploymentId: rollbackId });
+  rollbackRecord.isRollback = true;
   const prefixed = { ...rt, info: (message: string) => rt.info(`  rollback ${message}`) };
   const reporter = new DeploymentReporter(rollbackRecord, prefixed, () => rt.clock.now());
   try {

@@ -2,7 +2,7 @@
 import {
   consoleUrl,
   describeDiagnostics,
-  describeWeights,
+  describeRecordWeights,
   eventDurationMs,
   formatDuration,
   orderedEvents,
@@ -35,7 +35,7 @@ export function renderJobSummary(record: DeploymentRecord): string {
   const verdict = record.verdict ?? 'not-followed';
   const out: string[] = [];
   out.push(
-    `## ${VERDICT_ICONS[verdict]} ECS blue/green deployment of ${code(`${record.cluster}/${record.service}`)}`,
+    `## ${VERDICT_ICONS[verdict]} ${record.isRollback ? 'Rollback of' : 'ECS blue/green deployment of'} ${code(`${record.cluster}/${record.service}`)}`,
   );
   out.push('');
   if (record.verdictText) out.push(`**${escapeMarkdown(record.verdictText)}**`, '');
@@ -94,7 +94,7 @@ export function renderJobSummary(record: DeploymentRecord): string {
     out.push('| After | Weights |', '|---|---|');
     for (const step of record.traffic) {
       out.push(
-        `| ${formatDuration(step.at - record.startedAt)} | ${escapeMarkdown(describeWeights(step.weights))} |`,
+        `| ${formatDuration(step.at - record.startedAt)} | ${escapeMarkdown(describeRecordWeights(record, step.weights))} |`,
       );
     }
     out.push('');

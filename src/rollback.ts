@@ -172,6 +172,7 @@ async function stopInFlight(
     startedAt: rt.clock.now(),
     status: 'Created',
   });
+  record.isRollback = true;
   record.notes.push(`Rollback of ${id}${rolledBack ? ` (${rolledBack.arn})` : ''}.`);
   const follow = startFollow(rt, clients.codedeploy, record, {
     targetId: where.targetId,

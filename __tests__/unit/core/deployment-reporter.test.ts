@@ -196,3 +196,33 @@ describe('renderJobSummary', () => {
     expect(escapeMarkdown('a|b*c\nd')).toBe('a\\|b\\*c d');
   });
 });
+
+describe('a rollback deployment', () => {
+  it('tells traffic going back to the original task set, not to "Green"', () => {
+    const rt = fakeRuntime();
+    const record = newRecord();
+    record.isRollback = true;
+    const reporter = new DeploymentReporter(record, rt, () => START_MS + 5000);
+    const shifting: Observation = {
+      at: START_MS,
+      deployment: deployment('InProgress'),
+      target: target('InProgress', events(7), [taskSet('Blue', 100), taskSet('Green', 0)]),
+    };
+    const back: Observation = {
+      at: START_MS + 5000,
+      deployment: deployment('InProgress'),
+      target: target('Succeeded', events(8), [taskSet('Blue', 0), taskSet('Green', 100)]),
+    };
+    feed(reporter, undefined, shifting);
+    feed(reporter, shifting, back);
+    const log = rt.logText();
+    expect(log).toContain('original 100%');
+    expect(log).toContain('rolled-back replacement 0%');
+    expect(log).not.toMatch(/Green \d+%/);
+    expect(log).toContain('Production traffic is back on the original task set.');
+    expect(log).not.toContain('Production traffic is on the replacement task set');
+    const summary = renderJobSummary(record);
+    expect(summary).toMatch(/^## .* Rollback of `prod\/web`/);
+    expect(summary).toContain('original 100%');
+  });
+});
