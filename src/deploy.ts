@@ -378,9 +378,8 @@ async function runGate(ctx: Context, observation: Observation): Promise<void> {
     result.outcome === 'timeout'
       ? `timed out after ${inputs.testTimeoutMinutes} min`
       : `exited with ${result.exitCode}`;
-  rt.error(
-    `test-command ${why}: stopping ${record.deploymentId} with rollback; production traffic never moved.`,
-    { title: 'Test-traffic gate failed' },
+  rt.info(
+    `✖ test-command ${why}: stopping ${record.deploymentId} with rollback; production traffic never moved.`,
   );
   record.verdict = 'failed';
   record.verdictText = `Test-traffic gate failed (test-command ${why}); deployment ${record.deploymentId} stopped and rolled back.`;

@@ -17,9 +17,13 @@ export class InputError extends Error {
 
 /** The deployment ran and did not reach the state the user waited for (failed, stopped, timed out). */
 export class DeploymentError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
+  /** an error annotation with the details was already written: the step only has to fail */
+  readonly reported: boolean;
+
+  constructor(message: string, options?: ErrorOptions & { reported?: boolean }) {
     super(message, options);
     this.name = 'DeploymentError';
+    this.reported = options?.reported ?? false;
   }
 }
 

@@ -155,7 +155,9 @@ export async function conclude(
     case 'failed': {
       await reportDeploymentFailure(f, outcome.observation.deployment.status ?? 'Failed');
       savePhase(rt, 'done');
-      throw new DeploymentError(record.verdictText ?? `Deployment ${deploymentId} failed`);
+      throw new DeploymentError(record.verdictText ?? `Deployment ${deploymentId} failed`, {
+        reported: true,
+      });
     }
     case 'timeout': {
       record.verdict = 'timeout';
@@ -164,7 +166,7 @@ export async function conclude(
       rt.error(`${record.verdictText}. ${budgetNote}`, { title: `Deployment ${deploymentId} timed out` });
       await rollbackOnGivingUp(f, 'the wait timed out');
       savePhase(rt, 'done');
-      throw new DeploymentError(record.verdictText);
+      throw new DeploymentError(record.verdictText, { reported: true });
     }
     case 'aborted': {
       record.verdict = 'cancelled';

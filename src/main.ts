@@ -6,7 +6,9 @@ export async function runCommand(rt: Runtime, command: (rt: Runtime) => Promise<
   try {
     await command(rt);
   } catch (error) {
-    if (error instanceof InputError || error instanceof DeploymentError) {
+    if (error instanceof DeploymentError && error.reported) {
+      rt.failQuietly(error.message);
+    } else if (error instanceof InputError || error instanceof DeploymentError) {
       rt.setFailed(error.message);
     } else {
       rt.setFailed(`Unexpected error: ${errorMessage(error)}`);

@@ -17,6 +17,8 @@ export interface Runtime extends Log, StateStore {
   readInput: ReadInput;
   setOutput(name: string, value: string): void;
   setFailed(message: string): void;
+  /** fail the step without another error annotation (one with the details was already written) */
+  failQuietly(message: string): void;
   setSecret(secret: string): void;
   getIDToken(audience: string): Promise<string>;
   writeSummary(markdown: string): Promise<void>;
@@ -43,6 +45,10 @@ export function createRunnerRuntime(): Runtime {
     readInput: readActionInput,
     setOutput: (name, value) => core.setOutput(name, value),
     setFailed: (message) => core.setFailed(message),
+    failQuietly: (message) => {
+      process.exitCode = core.ExitCode.Failure;
+      core.info(message);
+    },
     setSecret: (secret) => core.setSecret(secret),
     getIDToken: (audience) => core.getIDToken(audience),
     writeSummary: async (markdown) => {

@@ -99,6 +99,10 @@ export function fakeRuntime(options: FakeRuntimeOptions = {}): FakeRuntime {
     setOutput: (name, value) => {
       rt.outputs[name] = value;
     },
+    failQuietly: (message) => {
+      rt.failed.push(message);
+      rt.lines.push({ level: 'info', message });
+    },
     setFailed: (message) => {
       rt.failed.push(message);
     },
