@@ -389,13 +389,26 @@ function waitForMinutes(read: ReadInput): number {
   );
 }
 
+/** A promoted deployment is past Ready by definition: waiting for 'ready' would end at once. */
+function promoteWaitUntil(read: ReadInput): WaitUntil {
+  const waitUntil = parseChoice(read, 'wait-until', WAIT_UNTIL_VALUES, 'traffic-shifted');
+  if (waitUntil === 'ready') {
+    throw new InputError(
+      "input 'wait-until'",
+      "is 'ready', which a promoted deployment has already passed.",
+      "Use 'traffic-shifted' (the default), 'succeeded', or 'none'.",
+    );
+  }
+  return waitUntil;
+}
+
 export function getPromoteInputs(
   read: ReadInput = readActionInput,
   env: NodeJS.ProcessEnv = process.env,
 ): PromoteInputs {
   return {
     deploymentId: requireDeploymentId(read, true) as string,
-    waitUntil: parseChoice(read, 'wait-until', WAIT_UNTIL_VALUES, 'traffic-shifted'),
+    waitUntil: promoteWaitUntil(read),
     waitForMinutes: waitForMinutes(read),
     rollbackOnCancel: parseBoolean(read, 'rollback-on-cancel', true),
     rollbackOnFailure: parseBoolean(read, 'rollback-on-failure', true),

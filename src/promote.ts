@@ -17,7 +17,7 @@ import { resolveCredentials } from './credentials.js';
 import { continueDeployment, getDeployment } from './deployment-control.js';
 import { readTrafficRouting } from './preflight.js';
 import { consoleUrl, newDeploymentRecord } from './deployment-reporter.js';
-import { finishFollow, followTo, startFollow } from './follow.js';
+import { describePosition, finishFollow, followTo, startFollow } from './follow.js';
 import { trafficShiftMinutes } from './deployment-progress.js';
 import { InputError } from './errors.js';
 import { isAwsError, isUnsupportedOrDenied } from './aws-errors.js';
@@ -161,6 +161,12 @@ export async function runPromote(rt: Runtime): Promise<void> {
     rollbackOnCancel: inputs.rollbackOnCancel,
     rollbackOnFailure: inputs.rollbackOnFailure,
   });
+  // Where it stood before the promote: recorded for the summary and told in one line, not replayed
+  // event by event as if it were happening now.
+  const before = { at: rt.clock.now(), deployment, target };
+  follow.reporter.absorb(before);
+  follow.lastObservation = before;
+  rt.info(`Before the promote: ${describePosition({ kind: 'reached', observation: before })}.`);
   const budget =
     inputs.waitForMinutes +
     (inputs.waitUntil === 'ready' || step === 'TERMINATION_WAIT' ? 0 : trafficShiftMinutes(routing)) +

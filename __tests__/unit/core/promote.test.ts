@@ -82,6 +82,27 @@ describe('runPromote', () => {
     expect(rt.summaries[0]).toContain('Promoted: production traffic rerouted on request.');
   });
 
+  it('tells where the deployment stood in one line, and only what happens after the promote as events', async () => {
+    const rt = fakeRuntime({ inputs: { ...inputs, 'wait-until': 'succeeded' } });
+    timeline(rt, ready, rerouted);
+    expect(await run(rt)).toBeUndefined();
+    const log = rt.logText();
+    expect(log).toContain('Before the promote: status Ready');
+    // events over before the promote are in the summary, not replayed in the log as if they happened now
+    expect(log).not.toMatch(/▶ (BeforeInstall|Install|AfterInstall|AllowTestTraffic)\b/);
+    expect(log).toMatch(/▶ AllowTraffic/);
+    expect(rt.summaries[0]).toMatch(/BeforeInstall \| ✅ Succeeded/);
+  });
+
+  it("wait-until 'ready' is refused: a promoted deployment is past it", async () => {
+    const rt = fakeRuntime({ inputs: { ...inputs, 'wait-until': 'ready' } });
+    timeline(rt, ready, rerouted);
+    const error = await run(rt);
+    expect(error).toBeInstanceOf(InputError);
+    expect(error?.message).toContain("input 'wait-until': is 'ready'");
+    expect(cd.commandCalls(ContinueDeploymentCommand)).toHaveLength(0);
+  });
+
   it('Ready with wait-until traffic-shifted stops following once traffic is on the replacement', async () => {
     const rt = fakeRuntime({ inputs: { ...inputs, 'wait-until': 'traffic-shifted' } });
     timeline(rt, ready, rerouted);
