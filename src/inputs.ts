@@ -203,15 +203,44 @@ export function deploymentDescription(given: string, env: NodeJS.ProcessEnv = pr
   return text.length <= MAX_DESCRIPTION_LENGTH ? text : `${text.slice(0, MAX_DESCRIPTION_LENGTH - 1)}…`;
 }
 
+/**
+ * The service and cluster names from the inputs, which may be names or ARNs as ECS accepts them:
+ * `arn:aws:ecs:<region>:<account>:service/<cluster>/<service>` (or the old `service/<service>`) and
+ * `arn:aws:ecs:<region>:<account>:cluster/<cluster>`. A service ARN names its cluster; a cluster input
+ * that names another one is an error. The names make the CodeDeploy defaults (AppECS-…, DgpECS-…).
+ */
+export function resolveServiceAndCluster(
+  serviceInput: string,
+  clusterInput: string | undefined,
+): { service: string; cluster: string } {
+  let cluster = clusterInput || undefined;
+  const clusterArn = cluster ? /^arn:aws[\w-]*:ecs:[^:]*:\d*:cluster\/(.+)$/.exec(cluster) : null;
+  if (clusterArn) cluster = clusterArn[1] as string;
+  let service = serviceInput;
+  const serviceArn = /^arn:aws[\w-]*:ecs:[^:]*:\d*:service\/(?:([^/]+)\/)?([^/]+)$/.exec(serviceInput);
+  if (serviceArn) {
+    service = serviceArn[2] as string;
+    const arnCluster = serviceArn[1];
+    if (arnCluster && cluster && arnCluster !== cluster) {
+      throw new InputError(
+        "inputs 'service' and 'cluster'",
+        `disagree: the service ARN is in cluster '${arnCluster}', the cluster input is '${cluster}'.`,
+        'Give the cluster the service is in, or leave the cluster input out.',
+      );
+    }
+    cluster ??= arnCluster;
+  }
+  return { service, cluster: cluster ?? 'default' };
+}
+
 export function getDeployInputs(
   read: ReadInput = readActionInput,
   env: NodeJS.ProcessEnv = process.env,
 ): DeployInputs {
-  const service = read('service');
-  if (service === '') {
+  if (read('service') === '') {
     throw new InputError("input 'service'", 'is required.', 'Name the ECS service to deploy.');
   }
-  const cluster = read('cluster') || 'default';
+  const { service, cluster } = resolveServiceAndCluster(read('service'), read('cluster'));
 
   const taskDefinitionFile = read('task-definition') || undefined;
   const taskDefinitionArn = read('task-definition-arn') || undefined;
@@ -433,8 +462,9 @@ export function getRollbackInputs(
   env: NodeJS.ProcessEnv = process.env,
 ): RollbackInputs {
   const deploymentId = requireDeploymentId(read, false);
-  const service = read('service') || undefined;
-  const cluster = read('cluster') || 'default';
+  const resolved = resolveServiceAndCluster(read('service'), read('cluster'));
+  const service = resolved.service || undefined;
+  const cluster = resolved.cluster;
   if (!deploymentId && !service) {
     throw new InputError(
       "inputs 'deployment-id' and 'service'",

@@ -400,6 +400,15 @@ export async function planDeployment(inputs: DeployInputs, clients: AwsClients):
 
   const { doc: appSpec, source: appSpecSource } = loadAppSpec(inputs, service, definition, warnings);
   const target = appSpecTarget(appSpec);
+  if (
+    inputs.containerPort !== undefined &&
+    !appSpecSource.startsWith('generated') &&
+    target.containerPort !== inputs.containerPort
+  ) {
+    warnings.push(
+      `Input 'container-port' (${inputs.containerPort}) is not used: the AppSpec ${appSpecSource} routes traffic to ${target.containerName}:${target.containerPort}. container-port only applies to a generated AppSpec.`,
+    );
+  }
   const lbs = service.loadBalancers ?? [];
   if (
     lbs.length > 0 &&

@@ -11,6 +11,7 @@ import {
   parseAutoRollbackEvents,
   parseBoolean,
   parseList,
+  resolveServiceAndCluster,
 } from '../../../src/inputs.js';
 import { InputError } from '../../../src/errors.js';
 
@@ -242,5 +243,39 @@ describe('booleans, read as the official action reads them', () => {
   });
   it.each(['false', 'FALSE', 'fAlse', ''])('%j is false', (raw) => {
     expect(deployInputs({ 'wait-for-service-stability': raw }).waitUntil).toBe('none');
+  });
+});
+
+describe('service and cluster as ARNs', () => {
+  it('takes the names from ARNs, so the CodeDeploy defaults are right', () => {
+    expect(
+      resolveServiceAndCluster('arn:aws:ecs:us-east-1:111122223333:service/prod/web', undefined),
+    ).toEqual({ service: 'web', cluster: 'prod' });
+    expect(resolveServiceAndCluster('web', 'arn:aws:ecs:us-east-1:111122223333:cluster/prod')).toEqual({
+      service: 'web',
+      cluster: 'prod',
+    });
+    // the old ARN format names no cluster
+    expect(resolveServiceAndCluster('arn:aws:ecs:us-east-1:111122223333:service/web', '')).toEqual({
+      service: 'web',
+      cluster: 'default',
+    });
+    const inputs = getDeployInputs(
+      (n) =>
+        ({
+          service: 'arn:aws:ecs:us-east-1:111122223333:service/prod/web',
+          'task-definition': 'td.json',
+          'aws-region': 'us-east-1',
+        })[n] ?? '',
+      {},
+    );
+    expect(inputs.application).toBe('AppECS-prod-web');
+    expect(inputs.deploymentGroup).toBe('DgpECS-prod-web');
+  });
+
+  it('a service ARN in another cluster than the cluster input is an input error', () => {
+    expect(() =>
+      resolveServiceAndCluster('arn:aws:ecs:us-east-1:111122223333:service/prod/web', 'staging'),
+    ).toThrow("inputs 'service' and 'cluster': disagree: the service ARN is in cluster 'prod'");
   });
 });

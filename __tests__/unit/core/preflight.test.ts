@@ -250,6 +250,33 @@ describe('planDeployment', () => {
     ]);
   });
 
+  it('warns that container-port is not used when an AppSpec file names another port', async () => {
+    world.file(
+      'appspec.yaml',
+      [
+        'version: 0.0',
+        'Resources:',
+        '  - TargetService:',
+        '      Type: AWS::ECS::Service',
+        '      Properties:',
+        '        TaskDefinition: x',
+        '        LoadBalancerInfo:',
+        '          ContainerName: web',
+        '          ContainerPort: 8080',
+      ].join('\n'),
+    );
+    const plan = await planDeployment(
+      getDeployInputs(
+        (n) => ({ ...baseInputs, 'codedeploy-appspec': 'appspec.yaml', 'container-port': '9090' })[n] ?? '',
+        {},
+      ),
+      clients(),
+    );
+    expect(plan.warnings.join('\n')).toContain(
+      "Input 'container-port' (9090) is not used: the AppSpec appspec.yaml routes traffic to web:8080.",
+    );
+  });
+
   it('a role without codedeploy:GetApplication still deploys, with a warning', async () => {
     cd.on(GetApplicationCommand).rejects(awsError('AccessDeniedException', 'no'));
     const plan = await planDeployment(
