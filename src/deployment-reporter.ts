@@ -137,8 +137,15 @@ export class DeploymentReporter {
     private readonly now: () => number,
   ) {}
 
-  private line(text: string): void {
-    this.log.info(`[${clockLabel(this.now() - this.record.startedAt)}] ${text}`);
+  /**
+   * A log line stamped with the time since the record started: when it happened, if CodeDeploy says
+   * (an event's start or end; kept between the start and now, against clock skew), else when seen.
+   */
+  private line(text: string, happenedAt?: Date): void {
+    const now = this.now();
+    const at =
+      happenedAt instanceof Date ? Math.min(now, Math.max(this.record.startedAt, happenedAt.getTime())) : now;
+    this.log.info(`[${clockLabel(at - this.record.startedAt)}] ${text}`);
   }
 
   handle = (change: ProgressChange, observation: Observation): void => {
@@ -146,7 +153,14 @@ export class DeploymentReporter {
     switch (change.type) {
       case 'deployment-status':
         record.status = change.to;
-        this.line(`Deployment ${record.deploymentId}: ${change.from ? `${change.from} → ` : ''}${change.to}`);
+        this.line(
+          `Deployment ${record.deploymentId}: ${change.from ? `${change.from} → ` : ''}${change.to}`,
+          change.to === 'InProgress' && change.from === 'Created'
+            ? observation.deployment.startTime
+            : ['Succeeded', 'Failed', 'Stopped'].includes(change.to)
+              ? observation.deployment.completeTime
+              : undefined,
+        );
         if (change.to === 'Ready') {
           this.line(
             '  The replacement task set is up behind the test listener; production traffic has not moved yet.',
@@ -164,17 +178,19 @@ export class DeploymentReporter {
         break;
       case 'event-started': {
         this.remember(change.event);
-        this.line(`▶ ${change.name}`);
+        this.line(`▶ ${change.name}`, change.event.startTime);
         break;
       }
       case 'event-finished': {
         const rec = this.remember(change.event);
         const took = formatDuration(eventDurationMs(change.event));
-        if (change.status === 'Succeeded') this.line(`✔ ${change.name} succeeded (${took})`);
-        else if (change.status === 'Skipped') this.line(`↷ ${change.name} skipped`);
+        const endedAt = change.event.endTime;
+        if (change.status === 'Succeeded') this.line(`✔ ${change.name} succeeded (${took})`, endedAt);
+        else if (change.status === 'Skipped') this.line(`↷ ${change.name} skipped`, endedAt);
         else {
           this.line(
             `✖ ${change.name} ${change.status.toLowerCase()} (${took})${describeDiagnostics(change.event) ? `: ${describeDiagnostics(change.event)}` : ''}`,
+            endedAt,
           );
           record.failedEvent = rec;
         }

@@ -94,7 +94,9 @@ describe('DeploymentReporter', () => {
     const log = rt.logText('info');
     expect(log).toContain(`[00:00] Deployment ${DEPLOYMENT_ID}: InProgress`);
     expect(log).toContain('[00:00] ▶ BeforeInstall');
-    expect(log).toContain('[01:05] ✔ Install succeeded (5s)');
+    // an event is stamped when CodeDeploy says it happened (Install ended 15 s in), not when it was seen
+    expect(log).toContain('[00:15] ✔ Install succeeded (5s)');
+    expect(log).toContain('[00:20] ▶ AfterInstall');
     expect(log).toContain('[01:05] ⇄ traffic [██░░░░░░░░░░░░░░░░░░] Blue 90% · Green 10%');
     expect(record.status).toBe('InProgress');
     expect(record.events.get('AfterAllowTraffic')?.status).toBe('InProgress');
