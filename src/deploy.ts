@@ -103,6 +103,14 @@ export async function runDeploy(rt: Runtime): Promise<void> {
   } else {
     taskDefinitionArn = plan.taskDefinition.arn;
     rt.info(`Deploying the registered revision ${taskDefinitionArn}`);
+    const running =
+      plan.service.taskSets?.find((set) => set.status === 'PRIMARY')?.taskDefinition ??
+      plan.service.taskDefinition;
+    if (running === taskDefinitionArn) {
+      rt.warning(
+        `Service ${plan.clusterName}/${inputs.service} already runs ${taskDefinitionArn}: this deploys the same revision again (a full blue/green deployment, replacing every task).`,
+      );
+    }
   }
   rt.setOutput('task-definition-arn', taskDefinitionArn);
 

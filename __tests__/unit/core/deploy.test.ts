@@ -2,7 +2,11 @@ import { afterAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DeregisterTaskDefinitionCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import {
+  DeregisterTaskDefinitionCommand,
+  DescribeServicesCommand,
+  RegisterTaskDefinitionCommand,
+} from '@aws-sdk/client-ecs';
 import {
   ContinueDeploymentCommand,
   CreateDeploymentCommand,
@@ -33,6 +37,7 @@ import {
   changedAnything,
   ecs,
   gatedGroup,
+  service,
   setUpWorld,
   type World,
 } from '../../helpers/aws-world.js';
@@ -165,6 +170,23 @@ describe('runDeploy', () => {
     expect(error?.message).toContain('already has an active deployment d-OTHER0001');
     expect(error?.message).toContain(consoleUrl('us-east-1', 'd-OTHER0001'));
     expect(changedAnything()).toBe(false);
+  });
+
+  it('says so when task-definition-arn is the revision the service already runs', async () => {
+    cd.on(CreateDeploymentCommand).rejects(awsError('InvalidRevisionException', 'stop here'));
+    const arnInputs = { ...baseInputs, 'task-definition': '', 'task-definition-arn': TASK_DEFINITION_ARN };
+    const other = fakeRuntime({ inputs: arnInputs });
+    await run(other);
+    expect(other.logText('warning')).not.toContain('this deploys the same revision again');
+
+    ecs
+      .on(DescribeServicesCommand)
+      .resolves({ services: [service({ taskDefinition: TASK_DEFINITION_ARN })] });
+    const same = fakeRuntime({ inputs: arnInputs });
+    await run(same);
+    expect(same.logText('warning')).toContain(
+      `already runs ${TASK_DEFINITION_ARN}: this deploys the same revision again`,
+    );
   });
 
   it('warns before deploying when the group holds the replacement and nothing will reroute it', async () => {
