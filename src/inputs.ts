@@ -324,6 +324,8 @@ export function getDeployInputs(
  * Inputs of the official action that act only on services with the ECS (rolling) controller; on the
  * CodeDeploy path it ignores them, and so does this action (the value a default gives is not reported).
  */
+const RUN_TASK_ONLY = 'it applies to run-task, which this action does not do';
+
 export const ECS_ONLY_INPUTS: readonly { name: string; unset?: string; why: string }[] = [
   {
     name: 'desired-count',
@@ -337,21 +339,21 @@ export const ECS_ONLY_INPUTS: readonly { name: string; unset?: string; why: stri
   {
     name: 'wait-for-task-stopped',
     unset: 'false',
-    why: 'it applies to run-task, which this action does not do',
+    why: RUN_TASK_ONLY,
   },
-  { name: 'run-task-container-overrides', why: 'it applies to run-task, which this action does not do' },
-  { name: 'run-task-security-groups', why: 'it applies to run-task, which this action does not do' },
-  { name: 'run-task-subnets', why: 'it applies to run-task, which this action does not do' },
-  { name: 'run-task-assign-public-IP', why: 'it applies to run-task, which this action does not do' },
+  { name: 'run-task-container-overrides', why: RUN_TASK_ONLY },
+  { name: 'run-task-security-groups', why: RUN_TASK_ONLY },
+  { name: 'run-task-subnets', why: RUN_TASK_ONLY },
+  { name: 'run-task-assign-public-IP', why: RUN_TASK_ONLY },
   {
     name: 'run-task-capacity-provider-strategy',
-    why: 'it applies to run-task, which this action does not do',
+    why: RUN_TASK_ONLY,
   },
-  { name: 'run-task-launch-type', why: 'it applies to run-task, which this action does not do' },
-  { name: 'run-task-started-by', why: 'it applies to run-task, which this action does not do' },
-  { name: 'run-task-tags', why: 'it applies to run-task, which this action does not do' },
-  { name: 'run-task-managed-ebs-volume-name', why: 'it applies to run-task, which this action does not do' },
-  { name: 'run-task-managed-ebs-volume', why: 'it applies to run-task, which this action does not do' },
+  { name: 'run-task-launch-type', why: RUN_TASK_ONLY },
+  { name: 'run-task-started-by', why: RUN_TASK_ONLY },
+  { name: 'run-task-tags', why: RUN_TASK_ONLY },
+  { name: 'run-task-managed-ebs-volume-name', why: RUN_TASK_ONLY },
+  { name: 'run-task-managed-ebs-volume', why: RUN_TASK_ONLY },
   {
     name: 'keep-null-value-keys',
     why: 'this action keeps empty strings and lists as written and drops only null values and empty objects',
