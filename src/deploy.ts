@@ -7,7 +7,12 @@ import type { AwsClients } from './aws-clients.js';
 import type { Runtime } from './runtime.js';
 import { ecsOnlyInputWarnings, getDeployInputs, type DeployInputs, type WaitUntil } from './inputs.js';
 import { resolveCredentials } from './credentials.js';
-import { planDeployment, findActiveDeployment, type DeploymentPlan } from './preflight.js';
+import {
+  planDeployment,
+  findActiveDeployment,
+  runningTaskDefinitionArn,
+  type DeploymentPlan,
+} from './preflight.js';
 import {
   ActiveDeploymentError,
   createDeployment,
@@ -103,9 +108,7 @@ export async function runDeploy(rt: Runtime): Promise<void> {
   } else {
     taskDefinitionArn = plan.taskDefinition.arn;
     rt.info(`Deploying the registered revision ${taskDefinitionArn}`);
-    const running =
-      plan.service.taskSets?.find((set) => set.status === 'PRIMARY')?.taskDefinition ??
-      plan.service.taskDefinition;
+    const running = runningTaskDefinitionArn(plan.service);
     if (running === taskDefinitionArn) {
       rt.warning(
         `Service ${plan.clusterName}/${inputs.service} already runs ${taskDefinitionArn}: this deploys the same revision again (a full blue/green deployment, replacing every task).`,

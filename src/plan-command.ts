@@ -7,7 +7,7 @@ import { DescribeTaskDefinitionCommand, type TaskDefinition } from '@aws-sdk/cli
 import type { Runtime } from './runtime.js';
 import { getDeployInputs } from './inputs.js';
 import { resolveCredentials } from './credentials.js';
-import { planDeployment } from './preflight.js';
+import { planDeployment, runningTaskDefinitionArn } from './preflight.js';
 import { diffTaskDefinitions, renderDiffMarkdown } from './task-definition-diff.js';
 import { describeImage } from './task-definition.js';
 import { appSpecTarget } from './appspec.js';
@@ -21,8 +21,7 @@ export async function runPlan(rt: Runtime): Promise<void> {
   const plan = await planDeployment(inputs, clients);
   for (const warning of plan.warnings) rt.warning(warning);
 
-  const runningArn =
-    plan.service.taskSets?.find((s) => s.status === 'PRIMARY')?.taskDefinition ?? plan.service.taskDefinition;
+  const runningArn = runningTaskDefinitionArn(plan.service);
   let running: TaskDefinition | undefined;
   if (runningArn) {
     running = (await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: runningArn })))

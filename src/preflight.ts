@@ -173,6 +173,19 @@ async function describeExistingTaskDefinition(
   }
 }
 
+function missingApplication(application: string): InputError {
+  return new InputError(
+    `CodeDeploy application '${application}'`,
+    'does not exist in this account and region.',
+    "Set 'codedeploy-application' (the default is AppECS-<cluster>-<service>, as the ECS console names it).",
+  );
+}
+
+/** The task definition the service runs now: its primary task set's, for a CODE_DEPLOY service. */
+export function runningTaskDefinitionArn(service: Service): string | undefined {
+  return service.taskSets?.find((set) => set.status === 'PRIMARY')?.taskDefinition ?? service.taskDefinition;
+}
+
 async function readDeploymentGroup(
   clients: AwsClients,
   inputs: DeployInputs,
@@ -195,11 +208,7 @@ async function readDeploymentGroup(
   } catch (error) {
     if (error instanceof InputError) throw error;
     if (isAwsError(error, 'ApplicationDoesNotExistException', 'InvalidApplicationNameException')) {
-      throw new InputError(
-        `CodeDeploy application '${inputs.application}'`,
-        'does not exist in this account and region.',
-        "Set 'codedeploy-application' (the default is AppECS-<cluster>-<service>, as the ECS console names it).",
-      );
+      throw missingApplication(inputs.application);
     }
     if (isTransientAwsError(error)) throw error;
     // The group read below names a missing application too; a role without GetApplication still deploys.
@@ -218,11 +227,7 @@ async function readDeploymentGroup(
     group = response.deploymentGroupInfo;
   } catch (error) {
     if (isAwsError(error, 'ApplicationDoesNotExistException', 'InvalidApplicationNameException')) {
-      throw new InputError(
-        `CodeDeploy application '${inputs.application}'`,
-        'does not exist in this account and region.',
-        "Set 'codedeploy-application' (the default is AppECS-<cluster>-<service>, as the ECS console names it).",
-      );
+      throw missingApplication(inputs.application);
     }
     if (isAwsError(error, 'DeploymentGroupDoesNotExistException', 'InvalidDeploymentGroupNameException')) {
       throw new InputError(

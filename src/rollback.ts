@@ -20,7 +20,7 @@ import {
 import type { Runtime } from './runtime.js';
 import { getRollbackInputs, type RollbackInputs } from './inputs.js';
 import { resolveCredentials } from './credentials.js';
-import { findActiveDeployment, readTrafficRouting } from './preflight.js';
+import { findActiveDeployment, readTrafficRouting, runningTaskDefinitionArn } from './preflight.js';
 import { isAwsError } from './aws-errors.js';
 import { findRollbackDeployment, isDeploymentInFlight, stopDeployment } from './deployment-control.js';
 import { deploymentService, getDeploymentOrExplain } from './promote.js';
@@ -213,8 +213,7 @@ async function redeployPrevious(rt: Runtime, clients: AwsClients, inputs: Rollba
       'was not found.',
       "Check 'service' and 'cluster'.",
     );
-  const primary = service.taskSets?.find((s) => s.status === 'PRIMARY');
-  const current = primary?.taskDefinition ?? service.taskDefinition;
+  const current = runningTaskDefinitionArn(service);
   if (!current)
     throw new InputError(
       `service '${cluster}/${serviceName}'`,

@@ -1,3 +1,4 @@
+import { afterAll } from '@jest/globals';
 /**
  * A consistent AWS account for command tests: one ECS service under CodeDeploy (prod/web), its
  * application and blue/green group, and a task definition file in a temporary workspace. Tests start
@@ -139,4 +140,13 @@ export function changedAnything(): boolean {
     ecs.commandCalls(RegisterTaskDefinitionCommand).length + cd.commandCalls(CreateDeploymentCommand).length >
     0
   );
+}
+
+/** setUpWorld points GITHUB_WORKSPACE at a fresh folder: put the runner's value back after the file's tests. */
+export function restoreWorkspaceAfterAll(): void {
+  const saved = process.env.GITHUB_WORKSPACE;
+  afterAll(() => {
+    if (saved === undefined) delete process.env.GITHUB_WORKSPACE;
+    else process.env.GITHUB_WORKSPACE = saved;
+  });
 }

@@ -1,4 +1,4 @@
-import { afterAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -40,14 +40,11 @@ import {
   service,
   setUpWorld,
   type World,
+  restoreWorkspaceAfterAll,
 } from '../../helpers/aws-world.js';
 
 const elb = mockClient(ElasticLoadBalancingV2Client);
-const savedWorkspace = process.env.GITHUB_WORKSPACE;
-afterAll(() => {
-  if (savedWorkspace === undefined) delete process.env.GITHUB_WORKSPACE;
-  else process.env.GITHUB_WORKSPACE = savedWorkspace;
-});
+restoreWorkspaceAfterAll();
 
 let world: World;
 beforeEach(() => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import { DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { ListDeploymentsCommand } from '@aws-sdk/client-codedeploy';
 import { runPlan } from '../../../src/plan-command.js';
@@ -10,13 +10,10 @@ import {
   setUpWorld,
   taskDefinitionJson,
   type World,
+  restoreWorkspaceAfterAll,
 } from '../../helpers/aws-world.js';
 
-const savedWorkspace = process.env.GITHUB_WORKSPACE;
-afterAll(() => {
-  if (savedWorkspace === undefined) delete process.env.GITHUB_WORKSPACE;
-  else process.env.GITHUB_WORKSPACE = savedWorkspace;
-});
+restoreWorkspaceAfterAll();
 
 let world: World;
 beforeEach(() => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import {
   GetApplicationCommand,
@@ -20,13 +20,10 @@ import {
   service,
   setUpWorld,
   type World,
+  restoreWorkspaceAfterAll,
 } from '../../helpers/aws-world.js';
 
-const savedWorkspace = process.env.GITHUB_WORKSPACE;
-afterAll(() => {
-  if (savedWorkspace === undefined) delete process.env.GITHUB_WORKSPACE;
-  else process.env.GITHUB_WORKSPACE = savedWorkspace;
-});
+restoreWorkspaceAfterAll();
 
 let world: World;
 beforeEach(() => {

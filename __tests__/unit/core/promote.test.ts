@@ -1,4 +1,4 @@
-import { afterAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import {
   ContinueDeploymentCommand,
   GetDeploymentCommand,
@@ -11,13 +11,9 @@ import { runPromote } from '../../../src/promote.js';
 import { DeploymentError, InputError } from '../../../src/errors.js';
 import { DEPLOYMENT_ID, deployment, events, target } from '../../helpers/codedeploy-fixtures.js';
 import { awsError, fakeRuntime, type FakeRuntime } from '../../helpers/fake-runtime.js';
-import { cd, setUpWorld } from '../../helpers/aws-world.js';
+import { cd, setUpWorld, restoreWorkspaceAfterAll } from '../../helpers/aws-world.js';
 
-const savedWorkspace = process.env.GITHUB_WORKSPACE;
-afterAll(() => {
-  if (savedWorkspace === undefined) delete process.env.GITHUB_WORKSPACE;
-  else process.env.GITHUB_WORKSPACE = savedWorkspace;
-});
+restoreWorkspaceAfterAll();
 
 beforeEach(() => {
   setUpWorld();

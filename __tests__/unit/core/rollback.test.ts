@@ -1,4 +1,4 @@
-import { afterAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import { DeregisterTaskDefinitionCommand, ListTaskDefinitionsCommand } from '@aws-sdk/client-ecs';
 import {
   CreateDeploymentCommand,
@@ -15,13 +15,9 @@ import { runRollback } from '../../../src/rollback.js';
 import { DeploymentError, InputError } from '../../../src/errors.js';
 import { DEPLOYMENT_ID, deployment, events, target } from '../../helpers/codedeploy-fixtures.js';
 import { awsError, fakeRuntime, type FakeRuntime } from '../../helpers/fake-runtime.js';
-import { cd, ecs, group, setUpWorld } from '../../helpers/aws-world.js';
+import { cd, ecs, group, setUpWorld, restoreWorkspaceAfterAll } from '../../helpers/aws-world.js';
 
-const savedWorkspace = process.env.GITHUB_WORKSPACE;
-afterAll(() => {
-  if (savedWorkspace === undefined) delete process.env.GITHUB_WORKSPACE;
-  else process.env.GITHUB_WORKSPACE = savedWorkspace;
-});
+restoreWorkspaceAfterAll();
 
 beforeEach(() => {
   setUpWorld();

@@ -4,7 +4,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Service, TaskDefinition } from '@aws-sdk/client-ecs';
-import { InputError } from '../../../src/errors.js';
 import {
   appSpecTarget,
   generateAppSpec,
@@ -13,19 +12,10 @@ import {
   validateAppSpecAgainstTaskDefinition,
   withTaskDefinitionArn,
 } from '../../../src/appspec.js';
+import { catchInputError } from '../../helpers/input-error.js';
 
 const fixtures = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 const fixture = (name: string) => readFileSync(join(fixtures, name), 'utf8');
-
-function catchError(fn: () => unknown): InputError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(InputError);
-    return error as InputError;
-  }
-  throw new Error('expected an InputError, nothing was thrown');
-}
 
 const ARN = 'arn:aws:ecs:us-east-1:111122223333:task-definition/web:43';
 const PROPS = 'appspec.yaml: Resources[0].TargetService.Properties';
@@ -88,7 +78,7 @@ describe('parseAppSpec', () => {
   });
 
   it('names the line of a YAML error', () => {
-    const error = catchError(() => parseAppSpec(fixture('broken/duplicate-key.yaml'), 'appspec.yaml'));
+    const error = catchInputError(() => parseAppSpec(fixture('broken/duplicate-key.yaml'), 'appspec.yaml'));
     expect(error.where).toBe('appspec.yaml:9:11');
   });
 
@@ -261,7 +251,7 @@ describe('parseAppSpec', () => {
       /Lambda function/,
     ],
   ])('rejects %s', (_label, text, where, problem, fix) => {
-    const error = catchError(() => parseAppSpec(text, 'appspec.yaml'));
+    const error = catchInputError(() => parseAppSpec(text, 'appspec.yaml'));
     expect(error.where).toBe(where);
     expect(error.message).toMatch(problem);
     expect(error.fix).toMatch(fix);
@@ -269,7 +259,7 @@ describe('parseAppSpec', () => {
 
   it('names paths in the user key casing', () => {
     const text = fixture('appspec-lowercase.json').replace('"containerPort": "8080"', '"containerPort": "x"');
-    const error = catchError(() => parseAppSpec(text, 'appspec.json'));
+    const error = catchInputError(() => parseAppSpec(text, 'appspec.json'));
     expect(error.where).toBe(
       'appspec.json: resources[0].myService.properties.loadBalancerInfo.containerPort',
     );
@@ -517,7 +507,7 @@ describe('generateAppSpec', () => {
   });
 
   it('names the service when it has no load balancer', () => {
-    const error = catchError(() =>
+    const error = catchInputError(() =>
       generateAppSpec({ taskDefinitionArn: ARN, service: service({ loadBalancers: [] }) }),
     );
     expect(error.where).toBe("service 'web'");
@@ -526,7 +516,7 @@ describe('generateAppSpec', () => {
   });
 
   it('rejects an unknown hook event', () => {
-    const error = catchError(() =>
+    const error = catchInputError(() =>
       generateAppSpec({
         taskDefinitionArn: ARN,
         service: service(),
@@ -555,7 +545,7 @@ describe('validateAppSpecAgainstTaskDefinition', () => {
 
   it('names the ContainerName field and lists the containers', () => {
     const doc = parseAppSpec(yaml({ name: 'api' }), 'appspec.yaml');
-    const error = catchError(() => validateAppSpecAgainstTaskDefinition(doc, td, 'appspec.yaml'));
+    const error = catchInputError(() => validateAppSpecAgainstTaskDefinition(doc, td, 'appspec.yaml'));
     expect(error.where).toBe(`${PROPS}.LoadBalancerInfo.ContainerName`);
     expect(error.message).toContain(
       "is 'api', which is not a container of task definition 'web' (its containers: web, sidecar)",
@@ -565,7 +555,7 @@ describe('validateAppSpecAgainstTaskDefinition', () => {
 
   it('names the ContainerPort field and lists the ports', () => {
     const doc = parseAppSpec(yaml({ port: '9090' }), 'appspec.yaml');
-    const error = catchError(() => validateAppSpecAgainstTaskDefinition(doc, td, 'appspec.yaml'));
+    const error = catchInputError(() => validateAppSpecAgainstTaskDefinition(doc, td, 'appspec.yaml'));
     expect(error.where).toBe(`${PROPS}.LoadBalancerInfo.ContainerPort`);
     expect(error.message).toContain(
       "is 9090, which is not a containerPort of container 'web' (its port mappings: 8080, 8443)",
@@ -575,7 +565,7 @@ describe('validateAppSpecAgainstTaskDefinition', () => {
 
   it('uses the user key casing in the path', () => {
     const doc = parseAppSpec(fixture('appspec-lowercase.json'), 'appspec.json');
-    const error = catchError(() =>
+    const error = catchInputError(() =>
       validateAppSpecAgainstTaskDefinition(
         doc,
         { family: 'web', containerDefinitions: [{ name: 'other' }] },
@@ -590,7 +580,7 @@ describe('validateAppSpecAgainstTaskDefinition', () => {
 
 describe('appSpecTarget', () => {
   it('rejects a document without a load balancer target', () => {
-    const error = catchError(() =>
+    const error = catchInputError(() =>
       appSpecTarget({
         Resources: [{ TargetService: { Type: 'AWS::ECS::Service', Properties: { TaskDefinition: 'x' } } }],
       }),

@@ -3,21 +3,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InputError } from '../../../src/errors.js';
 import { parseJsonOrYaml, readUserFile, resolveWorkspacePath } from '../../../src/files.js';
+import { catchInputError } from '../../helpers/input-error.js';
 
 const fixtures = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 const fixture = (name: string) => readFileSync(join(fixtures, name), 'utf8');
-
-function catchError(fn: () => unknown): InputError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(InputError);
-    return error as InputError;
-  }
-  throw new Error('expected an InputError, nothing was thrown');
-}
 
 describe('resolveWorkspacePath', () => {
   const saved = process.env.GITHUB_WORKSPACE;
@@ -64,7 +54,7 @@ describe('readUserFile', () => {
   });
 
   it('names the input, the resolved path and the workspace when the file is missing', () => {
-    const error = catchError(() => readUserFile('task-definition', 'deploy/missing.json'));
+    const error = catchInputError(() => readUserFile('task-definition', 'deploy/missing.json'));
     expect(error.where).toBe("input 'task-definition'");
     expect(error.message).toContain(join(dir, 'deploy/missing.json'));
     expect(error.message).toContain(`workspace is ${dir}`);
@@ -72,7 +62,7 @@ describe('readUserFile', () => {
   });
 
   it('rejects a directory', () => {
-    const error = catchError(() => readUserFile('codedeploy-appspec', '.'));
+    const error = catchInputError(() => readUserFile('codedeploy-appspec', '.'));
     expect(error.where).toBe("input 'codedeploy-appspec'");
     expect(error.message).toContain('is a directory');
     expect(error.fix).toMatch(/Name the file itself/);
@@ -80,7 +70,7 @@ describe('readUserFile', () => {
 
   it('reports a file that exists but cannot be read', () => {
     // /proc/self/mem stats as a regular file but reading it from offset 0 fails (EIO), even as root.
-    const error = catchError(() => readUserFile('task-definition', '/proc/self/mem'));
+    const error = catchInputError(() => readUserFile('task-definition', '/proc/self/mem'));
     expect(error.where).toBe("input 'task-definition'");
     expect(error.message).toMatch(/\/proc\/self\/mem.*could not be read \(E[A-Z]+\)/);
     expect(error.fix).toMatch(/permissions/);
@@ -105,7 +95,7 @@ describe('parseJsonOrYaml', () => {
   });
 
   it('names file, line and column of a JSON syntax error', () => {
-    const error = catchError(() =>
+    const error = catchInputError(() =>
       parseJsonOrYaml(fixture('broken/trailing-comma.json'), 'broken/trailing-comma.json'),
     );
     // The trailing comma after "nginx" is on line 4; JSON.parse fails at the `}` in column 40.
@@ -116,27 +106,31 @@ describe('parseJsonOrYaml', () => {
   });
 
   it('puts a truncated JSON error at the end of the text', () => {
-    const error = catchError(() => parseJsonOrYaml('{\n  "family": ', 'td.json'));
+    const error = catchInputError(() => parseJsonOrYaml('{\n  "family": ', 'td.json'));
     expect(error.where).toBe('td.json:2:13');
     expect(error.message).toContain('Unexpected end of JSON input');
   });
 
   it('names the line of a YAML syntax error', () => {
-    const error = catchError(() => parseJsonOrYaml(fixture('broken/bad-indent.yaml'), 'bad-indent.yaml'));
+    const error = catchInputError(() =>
+      parseJsonOrYaml(fixture('broken/bad-indent.yaml'), 'bad-indent.yaml'),
+    );
     expect(error.where).toMatch(/^bad-indent\.yaml:5:\d+$/);
     expect(error.message).toContain('is not valid YAML');
     expect(error.fix).toMatch(/indentation/);
   });
 
   it('rejects duplicate YAML keys with their line', () => {
-    const error = catchError(() => parseJsonOrYaml(fixture('broken/duplicate-key.yaml'), 'appspec.yaml'));
+    const error = catchInputError(() =>
+      parseJsonOrYaml(fixture('broken/duplicate-key.yaml'), 'appspec.yaml'),
+    );
     expect(error.where).toBe('appspec.yaml:9:11');
     expect(error.message).toMatch(/unique/);
     expect(error.fix).toMatch(/only once/);
   });
 
   it('rejects multi-document YAML', () => {
-    const error = catchError(() => parseJsonOrYaml(fixture('broken/multi-document.yaml'), 'td.yaml'));
+    const error = catchInputError(() => parseJsonOrYaml(fixture('broken/multi-document.yaml'), 'td.yaml'));
     expect(error.where).toBe('td.yaml:2');
     expect(error.message).toContain('2 YAML documents');
     expect(error.fix).toMatch(/single document/);
@@ -149,7 +143,7 @@ describe('parseJsonOrYaml', () => {
     ['an empty file', '', 'td.yaml', 'empty'],
     ['JSON null', 'null', 'td.json', 'empty'],
   ])('rejects %s at the top level', (_label, text, file, kind) => {
-    const error = catchError(() => parseJsonOrYaml(text, file));
+    const error = catchInputError(() => parseJsonOrYaml(text, file));
     expect(error.where).toBe(file);
     expect(error.message).toContain(`the document is ${kind}`);
     expect(error.fix).toMatch(/top level/);

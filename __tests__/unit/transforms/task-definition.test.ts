@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TaskDefinition } from '@aws-sdk/client-ecs';
-import { InputError } from '../../../src/errors.js';
 import { parseJsonOrYaml } from '../../../src/files.js';
 import {
   READ_ONLY_TASK_DEFINITION_FIELDS,
@@ -13,19 +12,10 @@ import {
   summarizeTaskDefinition,
   validateContainerPort,
 } from '../../../src/task-definition.js';
+import { catchInputError } from '../../helpers/input-error.js';
 
 const fixtures = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 const load = (name: string) => parseJsonOrYaml(readFileSync(join(fixtures, name), 'utf8'), name);
-
-function catchError(fn: () => unknown): InputError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(InputError);
-    return error as InputError;
-  }
-  throw new Error('expected an InputError, nothing was thrown');
-}
 
 const minimal = () => ({ family: 'web', containerDefinitions: [{ name: 'web', image: 'nginx' }] });
 
@@ -100,7 +90,7 @@ describe('cleanTaskDefinition', () => {
   });
 
   it('rejects a near miss of a required field that is absent (it would only end in "missing")', () => {
-    const error = catchError(() =>
+    const error = catchInputError(() =>
       cleanTaskDefinition({ family: 'web', containerDefinition: minimal().containerDefinitions }, 'td.json'),
     );
     expect(error.where).toBe('td.json: containerDefinition');
@@ -248,7 +238,7 @@ describe('cleanTaskDefinition', () => {
   });
 
   it('rejects extra keys next to taskDefinition in describe output', () => {
-    const error = catchError(() =>
+    const error = catchInputError(() =>
       cleanTaskDefinition({ taskDefinition: minimal(), ResponseMetadata: {} }, 'td.json'),
     );
     expect(error.where).toBe('td.json: ResponseMetadata');
@@ -352,14 +342,14 @@ describe('cleanTaskDefinition', () => {
     ],
     ['boolean cpu', { ...minimal(), cpu: true }, 'td.json: cpu', /must be a string/],
   ])('rejects %s', (_label, raw, where, problem) => {
-    const error = catchError(() => cleanTaskDefinition(raw, 'td.json'));
+    const error = catchInputError(() => cleanTaskDefinition(raw, 'td.json'));
     expect(error.where).toBe(where);
     expect(error.message).toMatch(problem);
     expect(error.fix).toBeTruthy();
   });
 
   it('rejects a non-object', () => {
-    const error = catchError(() => cleanTaskDefinition(['x'], 'td.json'));
+    const error = catchInputError(() => cleanTaskDefinition(['x'], 'td.json'));
     expect(error.where).toBe('td.json');
     expect(error.fix).toMatch(/family and containerDefinitions/);
   });
@@ -378,7 +368,7 @@ describe('renderImage', () => {
   });
 
   it('lists the containers when the name is not found', () => {
-    const error = catchError(() => renderImage(input, 'api', 'x:1'));
+    const error = catchInputError(() => renderImage(input, 'api', 'x:1'));
     expect(error.where).toBe("input 'container-name'");
     expect(error.message).toContain("container 'api' is not in task definition 'web'");
     expect(error.message).toContain('its containers are: web, sidecar');
@@ -386,7 +376,7 @@ describe('renderImage', () => {
   });
 
   it('rejects an empty image', () => {
-    const error = catchError(() => renderImage(input, 'web', '  '));
+    const error = catchInputError(() => renderImage(input, 'web', '  '));
     expect(error.where).toBe("input 'image'");
     expect(error.message).toContain('is empty');
     expect(error.fix).toMatch(/full image reference/);
@@ -418,7 +408,7 @@ describe('validateContainerPort', () => {
       /portMappings/,
     ],
   ])('rejects %s, naming the given place', (_label, name, port, problem, fix) => {
-    const error = catchError(() => validateContainerPort(td, name, port, "input 'container-port'"));
+    const error = catchInputError(() => validateContainerPort(td, name, port, "input 'container-port'"));
     expect(error.where).toBe("input 'container-port'");
     expect(error.message).toMatch(problem);
     expect(error.fix).toMatch(fix);
@@ -426,7 +416,7 @@ describe('validateContainerPort', () => {
 
   it('says "none" for a container without port mappings', () => {
     const bare: TaskDefinition = { family: 'x', containerDefinitions: [{ name: 'a', image: 'b' }] };
-    const error = catchError(() => validateContainerPort(bare, 'a', 80, 'w'));
+    const error = catchInputError(() => validateContainerPort(bare, 'a', 80, 'w'));
     expect(error.message).toContain('(its port mappings: none)');
   });
 });
