@@ -1,11 +1,11 @@
 /**
  * A local AWS for the action: ECS, CodeDeploy (ECS blue/green), STS with a GitHub OIDC issuer, and ELBv2,
  * spoken over the real wire protocols so unmodified AWS SDK v3 clients work against it via AWS_ENDPOINT_URL.
- * Deployments run on the same virtual clock the action uses (src/clock.ts), so a five-minute canary can pass
+ * Deployments run on the same virtual clock the action uses (src/action/clock.ts), so a five-minute canary can pass
  * in seconds.
  */
 import type { Server } from 'node:http';
-import { createClock, type Clock } from '../src/clock.js';
+import { createClock, type Clock } from '../src/action/clock.js';
 import { codedeployHandlers, deploymentWire } from './codedeploy.js';
 import { ecsHandlers, serviceWire, taskDefinitionWire } from './ecs.js';
 import { elbv2Handlers } from './elbv2.js';

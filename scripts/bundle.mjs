@@ -10,7 +10,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** entry source → output folder (each folder gets its own index.js) */
 export const ENTRIES = [
-  ['src/index.ts', 'dist'],
+  ['src/entrypoints/deploy.ts', 'dist'],
   ['src/entrypoints/promote.ts', 'dist/promote'],
   ['src/entrypoints/rollback.ts', 'dist/rollback'],
   ['src/entrypoints/plan.ts', 'dist/plan'],

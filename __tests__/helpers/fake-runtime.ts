@@ -7,9 +7,9 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { STSClient } from '@aws-sdk/client-sts';
-import type { Clock } from '../../src/clock.js';
-import type { Runtime } from '../../src/runtime.js';
-import type { AwsClientOptions, AwsClients } from '../../src/aws-clients.js';
+import type { Clock } from '../../src/action/clock.js';
+
+import type { AwsClientOptions, AwsClients, AwsRuntime } from '../../src/aws/clients.js';
 
 export const START_MS = Date.UTC(2026, 0, 15, 12, 0, 0);
 
@@ -53,7 +53,7 @@ export interface LogLine {
   title?: string;
 }
 
-export interface FakeRuntime extends Runtime {
+export interface FakeRuntime extends AwsRuntime {
   inputs: Record<string, string>;
   outputs: Record<string, string>;
   state: Record<string, string>;
@@ -170,4 +170,12 @@ export function awsError(
 
 export function throttling(): Error {
   return awsError('ThrottlingException', 'Rate exceeded', { httpStatusCode: 400 });
+}
+
+/** Runs a command and returns the error it failed with (undefined when it succeeded). */
+export function errorOf(promise: Promise<unknown>): Promise<Error | undefined> {
+  return promise.then(
+    () => undefined,
+    (e: unknown) => e as Error,
+  );
 }

@@ -1,5 +1,5 @@
 import { expect } from '@jest/globals';
-import { InputError } from '../../src/errors.js';
+import { InputError } from '../../src/action/errors.js';
 
 /** Runs `fn`, expects it to throw an InputError, and returns it for the assertions on its message. */
 export function catchInputError(fn: () => unknown): InputError {

@@ -2,7 +2,7 @@
 import type { Runtime } from './runtime.js';
 import { InputError, DeploymentError, errorMessage } from './errors.js';
 
-export async function runCommand(rt: Runtime, command: (rt: Runtime) => Promise<void>): Promise<void> {
+export async function runCommand<R extends Runtime>(rt: R, command: (rt: R) => Promise<void>): Promise<void> {
   try {
     await command(rt);
   } catch (error) {

@@ -1,17 +1,27 @@
 /**
  * The action's connection to the runner: inputs, outputs, log, state, OIDC, summary, clock and the
- * cancel signal. Commands take a Runtime so tests can run them without a runner.
+ * cancel signal. Commands take a Runtime (with AWS access added: aws/clients.ts's AwsRuntime) so tests
+ * can run them without a runner.
+ *
+ * Cancel starts here: the runner sends SIGINT (then SIGTERM) and `signal` aborts. Everything that waits
+ * takes that signal; what each step does then is told in docs/architecture.md ("What happens on cancel").
  */
 import * as core from '@actions/core';
 import type { Clock } from './clock.js';
 import { clockFromEnv } from './clock.js';
 import type { ReadInput } from './inputs.js';
 import { readActionInput } from './inputs.js';
-import type { Log } from './deployment-reporter.js';
-import type { StateStore } from './state-helper.js';
-import { createAwsClients, type AwsClientOptions, type AwsClients } from './aws-clients.js';
-import { defaultStsClient } from './oidc-credentials.js';
-import type { STSClient } from '@aws-sdk/client-sts';
+import type { StateStore } from './state.js';
+
+/** Where the action's own lines go: the step log and its annotations. */
+export interface Log {
+  info(message: string): void;
+  warning(message: string): void;
+  error(message: string, properties?: { title?: string }): void;
+  notice(message: string, properties?: { title?: string }): void;
+  startGroup(name: string): void;
+  endGroup(): void;
+}
 
 export interface Runtime extends Log, StateStore {
   readInput: ReadInput;
@@ -28,8 +38,6 @@ export interface Runtime extends Log, StateStore {
   env: NodeJS.ProcessEnv;
   /** aborts when the runner cancels the job (SIGINT, then SIGTERM) */
   signal: AbortSignal;
-  makeClients(options: AwsClientOptions): AwsClients;
-  stsClient(region: string): STSClient;
 }
 
 /** The runtime on a GitHub runner (or anything that sets the runner's environment variables). */
@@ -67,7 +75,5 @@ export function createRunnerRuntime(): Runtime {
     clock: clockFromEnv(),
     env: process.env,
     signal: controller.signal,
-    makeClients: createAwsClients,
-    stsClient: defaultStsClient,
   };
 }

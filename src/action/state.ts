@@ -5,12 +5,20 @@
 export const STATE_KEYS = {
   isPost: 'isPost',
   deploymentId: 'deploymentId',
-  /** following → done | cancelled; a main step killed mid-way never writes 'done' */
+  /** following → done | cancelled | failed; a main step killed mid-way never writes 'done' */
   phase: 'phase',
   rollbackOnCancel: 'rollbackOnCancel',
+  rollbackOnFailure: 'rollbackOnFailure',
 } as const;
 
-export type Phase = 'following' | 'done' | 'cancelled';
+/**
+ * Where the main step left the deployment, for the post step:
+ * - following: the main step was killed while following it (a cancel): rollback-on-cancel applies;
+ * - cancelled: the run was cancelled and the main step could not stop it: rollback-on-cancel applies;
+ * - failed: an error the action did not expect ended the main step: rollback-on-failure applies;
+ * - done: nothing is left to do.
+ */
+export type Phase = 'following' | 'done' | 'cancelled' | 'failed';
 
 export interface StateStore {
   saveState(name: string, value: string): void;
@@ -26,13 +34,15 @@ export function markMainStarted(store: StateStore): void {
   store.saveState(STATE_KEYS.isPost, 'true');
 }
 
-export function saveDeploymentState(
-  store: StateStore,
-  deploymentId: string,
-  rollbackOnCancel: boolean,
-): void {
+export interface RollbackRules {
+  rollbackOnCancel: boolean;
+  rollbackOnFailure: boolean;
+}
+
+export function saveDeploymentState(store: StateStore, deploymentId: string, rules: RollbackRules): void {
   store.saveState(STATE_KEYS.deploymentId, deploymentId);
-  store.saveState(STATE_KEYS.rollbackOnCancel, String(rollbackOnCancel));
+  store.saveState(STATE_KEYS.rollbackOnCancel, String(rules.rollbackOnCancel));
+  store.saveState(STATE_KEYS.rollbackOnFailure, String(rules.rollbackOnFailure));
   store.saveState(STATE_KEYS.phase, 'following');
 }
 
@@ -40,10 +50,9 @@ export function savePhase(store: StateStore, phase: Phase): void {
   store.saveState(STATE_KEYS.phase, phase);
 }
 
-export interface SavedDeployment {
+export interface SavedDeployment extends RollbackRules {
   deploymentId: string;
   phase: string;
-  rollbackOnCancel: boolean;
 }
 
 export function readDeploymentState(store: StateStore): SavedDeployment | undefined {
@@ -53,5 +62,6 @@ export function readDeploymentState(store: StateStore): SavedDeployment | undefi
     deploymentId,
     phase: store.getState(STATE_KEYS.phase),
     rollbackOnCancel: store.getState(STATE_KEYS.rollbackOnCancel) !== 'false',
+    rollbackOnFailure: store.getState(STATE_KEYS.rollbackOnFailure) !== 'false',
   };
 }

@@ -6,7 +6,9 @@
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import type { Runtime } from '../action/runtime.js';
 
 export const USER_AGENT = 'ecs-codedeploy-action/1';
 
@@ -25,6 +27,16 @@ export interface AwsClients {
   elbv2(): ElasticLoadBalancingV2Client;
 }
 
+/** How commands reach AWS; tests put mocked or emulator-bound clients here. */
+export interface AwsAccess {
+  makeClients(options: AwsClientOptions): AwsClients;
+  /** the STS client that exchanges the GitHub OIDC token (no credentials of its own) */
+  stsClient(region: string): STSClient;
+}
+
+/** What every command runs with: the runner and AWS. */
+export type AwsRuntime = Runtime & AwsAccess;
+
 export function createAwsClients(options: AwsClientOptions): AwsClients {
   const config = {
     region: options.region,
@@ -41,3 +53,9 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
     elbv2: () => (elbv2 ??= new ElasticLoadBalancingV2Client(config)),
   };
 }
+
+export function defaultStsClient(region: string): STSClient {
+  return new STSClient({ region, customUserAgent: USER_AGENT, maxAttempts: 1 });
+}
+
+export const awsAccess: AwsAccess = { makeClients: createAwsClients, stsClient: defaultStsClient };

@@ -1,12 +1,12 @@
 /** Which credentials the AWS clients use: the deploy role through GitHub OIDC, or what the environment has. */
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
-import type { AwsInputs } from './inputs.js';
-import type { Runtime } from './runtime.js';
-import { oidcCredentialsProvider } from './oidc-credentials.js';
+import type { AwsInputs } from '../action/inputs.js';
+import type { AwsRuntime } from './clients.js';
+import { oidcCredentialsProvider } from './oidc.js';
 
 export async function resolveCredentials(
   aws: AwsInputs,
-  rt: Runtime,
+  rt: AwsRuntime,
 ): Promise<AwsCredentialIdentityProvider | undefined> {
   if (!aws.roleToAssume) {
     rt.info('No role-to-assume: using the AWS credentials already in the environment.');

@@ -3,12 +3,11 @@
  * The credentials refresh themselves before they expire, so a deployment that outlives the role session
  * (a long termination wait) keeps being followed.
  */
-import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleWithWebIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
-import type { AwsInputs } from './inputs.js';
-import { InputError, errorMessage } from './errors.js';
-import { awsErrorName, isTransientAwsError } from './aws-errors.js';
-import { USER_AGENT } from './aws-clients.js';
+import type { AwsInputs } from '../action/inputs.js';
+import { InputError, errorMessage } from '../action/errors.js';
+import { awsErrorName, isTransientAwsError } from './errors.js';
 
 export interface OidcDeps {
   getIDToken(audience: string): Promise<string>;
@@ -171,8 +170,4 @@ export async function oidcCredentialsProvider(
     };
   };
   return { provider, first };
-}
-
-export function defaultStsClient(region: string): STSClient {
-  return new STSClient({ region, customUserAgent: USER_AGENT, maxAttempts: 1 });
 }

@@ -1,65 +1,20 @@
 /** Steering a deployment: continue it (reroute or end the termination wait), stop it, find and follow its rollback. */
 import {
   ContinueDeploymentCommand,
-  GetDeploymentCommand,
   StopDeploymentCommand,
   type CodeDeployClient,
   type DeploymentInfo,
   type DeploymentWaitType,
 } from '@aws-sdk/client-codedeploy';
-import type { Clock } from './clock.js';
-import { isAwsError, isTransientAwsError, awsErrorName, type AwsErrorLike } from './aws-errors.js';
-import { errorMessage } from './errors.js';
-import { TERMINAL_DEPLOYMENT_STATUSES } from './deployment-progress.js';
+import type { Clock } from '../action/clock.js';
+import { isAwsError, awsErrorName } from '../aws/errors.js';
+import { withRetries } from '../aws/retry.js';
+import { getDeployment } from '../aws/codedeploy-reads.js';
+import { errorMessage } from '../action/errors.js';
+import { ROLLBACK_LOOKUP_POLL_MS } from './pacing.js';
+import type { StopResult } from '../engine/engine.js';
 
-/** Requests one withRetries call may make in all, the SDK's own retries included. */
-export const MAX_AWS_REQUESTS = 10;
-
-/**
- * Retries a steering call through passing AWS faults (these calls matter most when things go wrong).
- * The SDK client already retries each call (maxAttempts, 5 by default) and reports how many requests it
- * made in `$metadata.attempts`; those count against `maxRequests`, so the total stays bounded (10: two
- * rounds with the default clients, not 6 × 5 = 30).
- */
-export async function withRetries<T>(
-  clock: Clock,
-  _what: string,
-  call: () => Promise<T>,
-  maxRequests = MAX_AWS_REQUESTS,
-): Promise<T> {
-  let requests = 0;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await call();
-    } catch (error) {
-      requests += Math.max(1, (error as AwsErrorLike | undefined)?.$metadata?.attempts ?? 1);
-      if (!isTransientAwsError(error) || requests >= maxRequests) throw error;
-      await clock.sleep(Math.min(20_000, 1000 * 2 ** (attempt - 1)));
-    }
-  }
-}
-
-export async function getDeployment(
-  codedeploy: CodeDeployClient,
-  clock: Clock,
-  deploymentId: string,
-): Promise<DeploymentInfo> {
-  const response = await withRetries(clock, 'GetDeployment', () =>
-    codedeploy.send(new GetDeploymentCommand({ deploymentId })),
-  );
-  if (!response.deploymentInfo) throw new Error(`GetDeployment returned nothing for ${deploymentId}`);
-  return response.deploymentInfo;
-}
-
-export function isDeploymentInFlight(status: string | undefined): boolean {
-  return status !== undefined && !TERMINAL_DEPLOYMENT_STATUSES.includes(status);
-}
-
-export interface StopResult {
-  stopped: boolean;
-  status?: string;
-  message: string;
-}
+export type { StopResult };
 
 /** StopDeployment; a deployment that already finished is not an error, just reported. */
 export async function stopDeployment(
@@ -69,7 +24,7 @@ export async function stopDeployment(
   rollback: boolean,
 ): Promise<StopResult> {
   try {
-    const response = await withRetries(clock, 'StopDeployment', () =>
+    const response = await withRetries(clock, () =>
       codedeploy.send(new StopDeploymentCommand({ deploymentId, autoRollbackEnabled: rollback })),
     );
     return { stopped: true, status: response.status, message: response.statusMessage ?? '' };
@@ -89,7 +44,7 @@ export async function continueDeployment(
   deploymentId: string,
   waitType: DeploymentWaitType,
 ): Promise<void> {
-  await withRetries(clock, 'ContinueDeployment', () =>
+  await withRetries(clock, () =>
     codedeploy.send(new ContinueDeploymentCommand({ deploymentId, deploymentWaitType: waitType })),
   );
 }
@@ -109,6 +64,6 @@ export async function findRollbackDeployment(
     const deployment = await getDeployment(codedeploy, clock, deploymentId);
     const id = deployment.rollbackInfo?.rollbackDeploymentId;
     if (id || clock.now() >= until) return { rollbackDeploymentId: id, deployment };
-    await clock.sleep(3000);
+    await clock.sleep(ROLLBACK_LOOKUP_POLL_MS);
   }
 }

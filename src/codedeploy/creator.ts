@@ -13,11 +13,11 @@ import {
   type CodeDeployClient,
 } from '@aws-sdk/client-codedeploy';
 import type { ECSClient } from '@aws-sdk/client-ecs';
-import type { AutoRollbackEvent } from './inputs.js';
-import { serializeAppSpec, withTaskDefinitionArn, type AppSpecDocument } from './appspec.js';
-import { isAwsError } from './aws-errors.js';
-import { DeploymentError, errorMessage } from './errors.js';
-import { consoleUrl } from './deployment-reporter.js';
+import type { AutoRollbackEvent } from '../action/inputs.js';
+import { serializeAppSpec, withTaskDefinitionArn, type AppSpecDocument } from '../prepare/appspec.js';
+import { isAwsError } from '../aws/errors.js';
+import { DeploymentError, errorMessage } from '../action/errors.js';
+import { consoleUrl } from '../aws/console-url.js';
 
 export async function registerTaskDefinition(
   ecs: ECSClient,

@@ -1,10 +1,10 @@
 /**
  * Pure functions over what the deployment looks like at one moment (an Observation): what changed since
- * the last look, whether the state the user waits for is reached, and when and what to ask AWS next.
- * The watcher (deployment-watcher.ts) does the asking; the reporter (deployment-reporter.ts) the telling.
+ * the last look, and whether the state the user waits for is reached.
+ * The watcher (watcher.ts) does the asking, paced by pacing.ts; the reporter (report/reporter.ts) the telling.
  */
 import type { DeploymentInfo, ECSTarget, ECSTaskSet, LifecycleEvent } from '@aws-sdk/client-codedeploy';
-import type { WaitUntil } from './inputs.js';
+import type { WaitUntil } from '../action/inputs.js';
 
 /** The ECS blue/green lifecycle in order (hookable: BeforeInstall, AfterInstall, AfterAllowTestTraffic, BeforeAllowTraffic, AfterAllowTraffic). */
 export const LIFECYCLE_EVENTS = [
@@ -17,8 +17,6 @@ export const LIFECYCLE_EVENTS = [
   'AllowTraffic',
   'AfterAllowTraffic',
 ] as const;
-
-export const TERMINAL_DEPLOYMENT_STATUSES = ['Succeeded', 'Failed', 'Stopped'];
 
 export interface Observation {
   /** deployment-clock ms when the newest part was read */
@@ -192,143 +190,6 @@ export function evaluateGoal(
   );
   const beforeAllowStarted = !['Pending', undefined].includes(eventStatus(observation, 'BeforeAllowTraffic'));
   return testPhaseDone || beforeAllowStarted ? 'reached' : 'pending';
-}
-
-export interface TrafficRouting {
-  type: 'AllAtOnce' | 'TimeBasedCanary' | 'TimeBasedLinear';
-  /** minutes between shifts (canary interval or linear interval) */
-  intervalMinutes?: number;
-  percentage?: number;
-}
-
-/** Minutes CodeDeploy needs to shift all traffic with this config (0 for all-at-once). */
-export function trafficShiftMinutes(routing: TrafficRouting | undefined): number {
-  if (!routing?.intervalMinutes) return 0;
-  if (routing.type === 'TimeBasedCanary') return routing.intervalMinutes;
-  if (routing.type === 'TimeBasedLinear') {
-    const steps = Math.ceil(100 / Math.max(1, routing.percentage ?? 10));
-    return routing.intervalMinutes * Math.max(0, steps - 1);
-  }
-  return 0;
-}
-
-export interface PollContext {
-  now: number;
-  /** when GetDeployment was last answered (deployment clock ms) */
-  deploymentReadAt: number;
-  routing?: TrafficRouting;
-  terminationWaitMinutes: number;
-}
-
-export interface PollPlan {
-  /** how long to wait before the next look */
-  delayMs: number;
-  readDeployment: boolean;
-  readTarget: boolean;
-  /** for the log: why this pace */
-  reason: string;
-}
-
-/** Interval while something can change at any moment: notices a new state 2 s late on average, 4 s at worst, at ~15 calls a minute. */
-export const ACTIVE_POLL_MS = 4000;
-/** While the deployment waits on a known timer, look again this long before it is due. */
-export const WAKE_BEFORE_MS = 6000;
-/** Longest sleep during a known wait: still notices a stop or an alarm rollback within a minute. */
-export const MAX_IDLE_POLL_MS = 45_000;
-/** Read GetDeployment at least this often even while only the target is changing. */
-export const DEPLOYMENT_REFRESH_MS = 30_000;
-/**
- * While the deployment sits in Ready waiting for someone to reroute traffic (a person in the console, a
- * promote job): only its status can change, and a human's click needs no 4-second watch.
- */
-export const READY_POLL_MS = 15_000;
-
-function idleUntil(dueAt: number, now: number): number {
-  const untilWake = dueAt - WAKE_BEFORE_MS - now;
-  if (untilWake <= ACTIVE_POLL_MS) return ACTIVE_POLL_MS;
-  return Math.min(untilWake, MAX_IDLE_POLL_MS);
-}
-
-function timeOf(value: Date | undefined): number | undefined {
-  return value instanceof Date ? value.getTime() : undefined;
-}
-
-/** When the next traffic shift of a canary or linear deployment is due, if AllowTraffic is under way. */
-export function nextShiftDueAt(
-  observation: Observation,
-  routing: TrafficRouting | undefined,
-  now: number,
-): number | undefined {
-  if (!routing?.intervalMinutes || routing.type === 'AllAtOnce') return undefined;
-  const allowTraffic = observation.target?.lifecycleEvents?.find(
-    (e) => e.lifecycleEventName === 'AllowTraffic',
-  );
-  const started = timeOf(allowTraffic?.startTime);
-  if (allowTraffic?.status !== 'InProgress' || started === undefined) return undefined;
-  const interval = routing.intervalMinutes * 60_000;
-  const steps = Math.max(1, Math.ceil((now - started) / interval));
-  return started + steps * interval;
-}
-
-/** When the termination wait ends, if production traffic is shifted and the original task set is kept. */
-export function terminationDueAt(
-  observation: Observation,
-  terminationWaitMinutes: number,
-): number | undefined {
-  if (observation.target?.status !== 'Succeeded' || observation.deployment.status !== 'InProgress')
-    return undefined;
-  const afterAllow = observation.target.lifecycleEvents?.find(
-    (e) => e.lifecycleEventName === 'AfterAllowTraffic',
-  );
-  const shiftedAt = timeOf(afterAllow?.endTime) ?? timeOf(observation.target.lastUpdatedAt);
-  if (shiftedAt === undefined) return undefined;
-  return shiftedAt + terminationWaitMinutes * 60_000;
-}
-
-/** What to read next and when: fast while anything can change, slow through waits whose end is known. */
-export function planNextPoll(observation: Observation | undefined, ctx: PollContext): PollPlan {
-  if (!observation) return { delayMs: 0, readDeployment: true, readTarget: true, reason: 'first look' };
-  const status = observation.deployment.status ?? 'Created';
-  const refreshDeployment = ctx.now - ctx.deploymentReadAt >= DEPLOYMENT_REFRESH_MS;
-  const target = observation.target;
-
-  if (status === 'Created' || status === 'Queued' || !target) {
-    return {
-      delayMs: ACTIVE_POLL_MS,
-      readDeployment: true,
-      readTarget: status !== 'Created' && status !== 'Queued',
-      reason: 'starting',
-    };
-  }
-  if (
-    target.status === 'Failed' ||
-    (target.status === 'Succeeded' && status !== 'InProgress' && status !== 'Ready')
-  ) {
-    return { delayMs: ACTIVE_POLL_MS, readDeployment: true, readTarget: false, reason: 'settling' };
-  }
-  if (target.status === 'Succeeded') {
-    const due = terminationDueAt(observation, ctx.terminationWaitMinutes);
-    const delayMs = due === undefined ? ACTIVE_POLL_MS : idleUntil(due, ctx.now);
-    return { delayMs, readDeployment: true, readTarget: false, reason: 'termination wait' };
-  }
-  // Ready by the deployment's own status (read every round here); a target still saying Ready after the
-  // deployment moved on is stale and is read again at once below.
-  if (status === 'Ready') {
-    return { delayMs: READY_POLL_MS, readDeployment: true, readTarget: false, reason: 'ready wait' };
-  }
-  const shiftDue = nextShiftDueAt(observation, ctx.routing, ctx.now);
-  if (shiftDue !== undefined) {
-    const shifted = taskSetWeights(target).some((w) => w.weight > 0 && w.weight < 100);
-    if (shifted) {
-      return {
-        delayMs: idleUntil(shiftDue, ctx.now),
-        readDeployment: refreshDeployment,
-        readTarget: true,
-        reason: 'traffic interval',
-      };
-    }
-  }
-  return { delayMs: ACTIVE_POLL_MS, readDeployment: refreshDeployment, readTarget: true, reason: 'active' };
 }
 
 /** The event that failed, if any, with its diagnostics. */

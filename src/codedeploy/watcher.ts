@@ -6,24 +6,18 @@
  */
 import {
   GetDeploymentCommand,
-  GetDeploymentTargetCommand,
   ListDeploymentTargetsCommand,
   type CodeDeployClient,
   type DeploymentInfo,
   type ECSTarget,
 } from '@aws-sdk/client-codedeploy';
-import type { Clock } from './clock.js';
-import type { WaitUntil } from './inputs.js';
-import { awsErrorName, isAwsError, isTransientAwsError, isUnsupportedOrDenied } from './aws-errors.js';
-import { errorMessage } from './errors.js';
-import {
-  diffObservations,
-  evaluateGoal,
-  planNextPoll,
-  type Observation,
-  type ProgressChange,
-  type TrafficRouting,
-} from './deployment-progress.js';
+import type { Clock } from '../action/clock.js';
+import type { WaitUntil } from '../action/inputs.js';
+import { awsErrorName, isTransientAwsError } from '../aws/errors.js';
+import { readDeploymentTarget, type TrafficRouting } from '../aws/codedeploy-reads.js';
+import { errorMessage } from '../action/errors.js';
+import { diffObservations, evaluateGoal, type Observation, type ProgressChange } from './progress.js';
+import { faultBackoffMs, planNextPoll } from './pacing.js';
 
 export interface WatchOptions {
   codedeploy: CodeDeployClient;
@@ -137,7 +131,7 @@ export async function watchDeployment(
       ) {
         operation = 'GetDeploymentTarget';
         stats.calls++;
-        const read = await readTarget(codedeploy, options.deploymentId, targetId, options.signal);
+        const read = await readDeploymentTarget(codedeploy, options.deploymentId, targetId, options.signal);
         if (read.kind === 'target') {
           // A target that cannot be read for a moment keeps its last known state (no re-logged lifecycle).
           target = read.target ?? target;
@@ -187,7 +181,7 @@ export async function watchDeployment(
           observation,
         );
       }
-      delayMs = Math.min(30_000, 2000 * 2 ** Math.min(faultCount - 1, 4)) * (0.75 + Math.random() / 2);
+      delayMs = faultBackoffMs(faultCount);
       options.onTransientError?.(operation, error, delayMs);
       continue;
     }
@@ -225,32 +219,5 @@ export async function watchDeployment(
       routing: options.routing,
       terminationWaitMinutes: options.terminationWaitMinutes,
     }).delayMs;
-  }
-}
-
-type TargetRead =
-  | { kind: 'target'; target: ECSTarget | undefined }
-  | { kind: 'missing' }
-  | { kind: 'unavailable'; reason: string };
-
-async function readTarget(
-  codedeploy: CodeDeployClient,
-  deploymentId: string,
-  targetId: string,
-  signal: AbortSignal | undefined,
-): Promise<TargetRead> {
-  try {
-    const response = await codedeploy.send(new GetDeploymentTargetCommand({ deploymentId, targetId }), {
-      abortSignal: signal,
-    });
-    return { kind: 'target', target: response.deploymentTarget?.ecsTarget };
-  } catch (error) {
-    // CodeDeploy has not reached the service yet.
-    if (isAwsError(error, 'DeploymentNotStartedException')) return { kind: 'target', target: undefined };
-    if (isAwsError(error, 'DeploymentTargetDoesNotExistException')) return { kind: 'missing' };
-    // Not allowed, or not offered by this endpoint: follow without it. Anything else (a passing fault,
-    // expired credentials) is the watch loop's to handle.
-    if (!isUnsupportedOrDenied(error) || signal?.aborted) throw error;
-    return { kind: 'unavailable', reason: `${awsErrorName(error)}: ${errorMessage(error)}` };
   }
 }

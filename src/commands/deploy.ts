@@ -3,66 +3,41 @@
  * (through the test-traffic gate when there is one) to the state asked for, and report. Rolls back when
  * the run is cancelled or the action gives up with the deployment still in flight.
  */
-import type { AwsClients } from './aws-clients.js';
-import type { Runtime } from './runtime.js';
-import { ecsOnlyInputWarnings, getDeployInputs, type DeployInputs, type WaitUntil } from './inputs.js';
-import { resolveCredentials } from './credentials.js';
-import {
-  planDeployment,
-  findActiveDeployment,
-  runningTaskDefinitionArn,
-  type DeploymentPlan,
-} from './preflight.js';
+import type { AwsClients, AwsRuntime } from '../aws/clients.js';
+import { ecsOnlyInputWarnings, getDeployInputs, type DeployInputs } from '../action/inputs.js';
+import { resolveCredentials } from '../aws/credentials.js';
+import { planDeployment, type DeploymentPlan } from '../prepare/preflight.js';
+import { summarizeTaskDefinition } from '../prepare/task-definition.js';
+import { appSpecTarget } from '../prepare/appspec.js';
+import { consoleUrl } from '../aws/console-url.js';
+import { findActiveDeployment, getDeployment, isDeploymentInFlight } from '../aws/codedeploy-reads.js';
+import { runningTaskDefinitionArn } from '../aws/ecs-reads.js';
 import {
   ActiveDeploymentError,
   createDeployment,
   registerTaskDefinition,
   type CreatedDeployment,
-} from './deployment-creator.js';
-import { consoleUrl, newDeploymentRecord } from './deployment-reporter.js';
-import {
-  continueDeployment,
-  findRollbackDeployment,
-  getDeployment,
-  isDeploymentInFlight,
-  stopDeployment,
-} from './deployment-control.js';
-import { resolveTestListenerUrl, runTestCommand, testListenerArn } from './test-gate.js';
-import { trafficShiftMinutes, type Observation } from './deployment-progress.js';
-
-import { markMainStarted, saveDeploymentState, savePhase } from './state-helper.js';
-import { conclude, finishFollow, followRollback, followTo, startFollow, type Follow } from './follow.js';
-import { summarizeTaskDefinition } from './task-definition.js';
-import { appSpecTarget } from './appspec.js';
-import { DeploymentError, InputError, errorMessage } from './errors.js';
-import { awsErrorName, isDefiniteRejection } from './aws-errors.js';
+} from '../codedeploy/creator.js';
+import { stopDeployment } from '../codedeploy/control.js';
+import { ACTIVE_DEPLOYMENT_POLL_MS } from '../codedeploy/pacing.js';
+import { followsNothing, waitBudget, waitsForSomeoneToReroute } from '../codedeploy/wait-budget.js';
+import { newDeploymentRecord, setVerdict, type DeploymentRecord } from '../report/record.js';
+import { markMainStarted, saveDeploymentState, savePhase, type Phase } from '../action/state.js';
+import { DeploymentError, InputError, errorMessage } from '../action/errors.js';
+import { awsErrorName, isDefiniteRejection } from '../aws/errors.js';
+import { finishFollow, followTo, startFollow, type Follow } from './follow.js';
+import { throwIfCancelled } from './cancel.js';
+import { runGate } from './test-gate.js';
 import { DeregisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 
-/**
- * How long to follow: wait-for-minutes on top of the group's ready wait (when the goal lies past it),
- * the traffic shift the config takes, and the termination wait (when waiting for Succeeded).
- */
-export function waitBudgetMinutes(
-  inputs: Pick<DeployInputs, 'waitForMinutes' | 'testCommand'>,
-  plan: Pick<DeploymentPlan, 'readyWaitMinutes' | 'routing' | 'terminationWaitMinutes'>,
-  waitUntil: WaitUntil,
-): number {
-  let minutes = inputs.waitForMinutes;
-  const pastReady = waitUntil === 'traffic-shifted' || waitUntil === 'succeeded';
-  if (pastReady && plan.readyWaitMinutes !== undefined && !inputs.testCommand)
-    minutes += plan.readyWaitMinutes;
-  if (pastReady) minutes += trafficShiftMinutes(plan.routing);
-  if (waitUntil === 'succeeded') minutes += plan.terminationWaitMinutes;
-  return minutes;
-}
-
-interface Context extends Follow {
+/** What following a new deployment needs beyond Follow (the test gate reads the plan's group). */
+export interface Context extends Follow {
   inputs: DeployInputs;
   clients: AwsClients;
   plan: DeploymentPlan;
 }
 
-export async function runDeploy(rt: Runtime): Promise<void> {
+export async function runDeploy(rt: AwsRuntime): Promise<void> {
   markMainStarted(rt);
   const inputs = getDeployInputs(rt.readInput, rt.env);
   for (const warning of ecsOnlyInputWarnings(rt.readInput)) rt.warning(warning);
@@ -80,11 +55,7 @@ export async function runDeploy(rt: Runtime): Promise<void> {
     rt.endGroup();
   }
   for (const warning of plan.warnings) rt.warning(warning);
-  if (
-    plan.readyWaitMinutes !== undefined &&
-    !inputs.testCommand &&
-    (inputs.waitUntil === 'traffic-shifted' || inputs.waitUntil === 'succeeded')
-  ) {
+  if (waitsForSomeoneToReroute(inputs.waitUntil, plan.readyWaitMinutes, inputs.testCommand)) {
     rt.warning(
       `Deployment group '${inputs.deploymentGroup}' holds the replacement for up to ${plan.readyWaitMinutes} min until traffic is rerouted, and no test-command is given: this step will wait for someone to reroute it (CodeDeploy console "Reroute traffic", or the promote action), and CodeDeploy stops the deployment if nobody does. To split it, deploy with wait-until: ready and promote in a later job; to automate it, give test-command.`,
     );
@@ -98,8 +69,7 @@ export async function runDeploy(rt: Runtime): Promise<void> {
   if (plan.activeDeploymentId) await settleActiveDeployment(rt, inputs, clients, plan.activeDeploymentId);
 
   // First change in AWS: not once the run is being cancelled.
-  if (rt.signal.aborted)
-    throw new DeploymentError('The run was cancelled before anything was deployed; nothing was changed.');
+  throwIfCancelled(rt, 'anything was deployed');
   let taskDefinitionArn: string;
   if (plan.taskDefinition.kind === 'register') {
     const registered = await registerTaskDefinition(clients.ecs, plan.taskDefinition.input);
@@ -132,14 +102,13 @@ export async function runDeploy(rt: Runtime): Promise<void> {
     );
   }
   const deploymentId = created.deploymentId;
-  saveDeploymentState(rt, deploymentId, inputs.rollbackOnCancel);
+  saveDeploymentState(rt, deploymentId, inputs);
   rt.setOutput('codedeploy-deployment-id', deploymentId);
   rt.info(
     `${created.adopted ? 'Found' : 'Created'} deployment ${deploymentId}: ${consoleUrl(inputs.aws.region, deploymentId)}`,
   );
 
-  const definition =
-    plan.taskDefinition.kind === 'register' ? plan.taskDefinition.input : plan.taskDefinition.definition;
+  const definition = plan.taskDefinition.definition;
   const record = newDeploymentRecord({
     deploymentId,
     region: inputs.aws.region,
@@ -166,17 +135,42 @@ export async function runDeploy(rt: Runtime): Promise<void> {
     rollbackOnFailure: inputs.rollbackOnFailure,
   });
   const ctx: Context = { ...follow, inputs, clients, plan };
+  let failure: unknown;
   try {
     await followDeployment(ctx);
+  } catch (error) {
+    failure = error;
+    throw error;
   } finally {
+    // The one place the phase after following is saved: the post step acts on it.
+    savePhase(rt, phaseAfterFollowing(record, failure, rt.signal.aborted, inputs.rollbackOnCancel));
     await finishFollow(ctx);
   }
 }
 
-function logPlan(rt: Runtime, plan: DeploymentPlan): void {
-  const definition =
-    plan.taskDefinition.kind === 'register' ? plan.taskDefinition.input : plan.taskDefinition.definition;
-  for (const line of summarizeTaskDefinition(definition)) rt.info(line);
+/**
+ * What the post step has left to do, from the verdict: nothing once a verdict was reached (any rollback
+ * it called for was done), except a cancel whose stop did not take effect; an error the action did not
+ * expect leaves the deployment in flight for the post step's rollback-on-failure (or, when the run was
+ * being cancelled, rollback-on-cancel).
+ */
+export function phaseAfterFollowing(
+  record: DeploymentRecord,
+  error: unknown,
+  cancelled: boolean,
+  rollbackOnCancel: boolean,
+): Phase {
+  if (record.verdict === 'cancelled')
+    return rollbackOnCancel && record.status !== 'Stopped' && isDeploymentInFlight(record.status)
+      ? 'cancelled'
+      : 'done';
+  if (record.verdict) return 'done';
+  if (error === undefined) return 'done';
+  return cancelled ? 'cancelled' : 'failed';
+}
+
+function logPlan(rt: AwsRuntime, plan: DeploymentPlan): void {
+  for (const line of summarizeTaskDefinition(plan.taskDefinition.definition)) rt.info(line);
   const target = appSpecTarget(plan.appSpec);
   rt.info(
     `Service ${plan.clusterName}/${plan.service.serviceName}: CODE_DEPLOY controller, running ${plan.service.taskDefinition ?? '?'}`,
@@ -191,7 +185,7 @@ function logPlan(rt: Runtime, plan: DeploymentPlan): void {
 
 /** on-active-deployment: fail names it; wait follows it to its end; stop stops it with rollback and waits for that. */
 async function settleActiveDeployment(
-  rt: Runtime,
+  rt: AwsRuntime,
   inputs: DeployInputs,
   clients: AwsClients,
   activeId: string,
@@ -217,7 +211,8 @@ async function settleActiveDeployment(
       // Its rollback, if any, occupies the group next.
       const rollbackId = deployment.rollbackInfo?.rollbackDeploymentId;
       const next =
-        rollbackId ?? (await findActiveDeployment(clients, inputs.application, inputs.deploymentGroup));
+        rollbackId ??
+        (await findActiveDeployment(clients.codedeploy, inputs.application, inputs.deploymentGroup));
       if (next && next !== activeId) {
         const nextInfo = await getDeployment(clients.codedeploy, rt.clock, next);
         if (isDeploymentInFlight(nextInfo.status)) {
@@ -236,12 +231,12 @@ async function settleActiveDeployment(
       throw new DeploymentError(
         `Timed out waiting for the active deployment ${activeId} (${link}); nothing was deployed.`,
       );
-    await rt.clock.sleep(5000, rt.signal);
+    await rt.clock.sleep(ACTIVE_DEPLOYMENT_POLL_MS, rt.signal);
   }
 }
 
 async function createWithActivePolicy(
-  rt: Runtime,
+  rt: AwsRuntime,
   inputs: DeployInputs,
   clients: AwsClients,
   plan: DeploymentPlan,
@@ -279,7 +274,7 @@ async function createWithActivePolicy(
  * lost answer), a deployment may exist that uses it, so it stays and the log says so.
  */
 async function withdrawRegisteredRevision(
-  rt: Runtime,
+  rt: AwsRuntime,
   clients: AwsClients,
   taskDefinitionArn: string,
   error: unknown,
@@ -304,109 +299,32 @@ async function withdrawRegisteredRevision(
   }
 }
 
-function deadlineFor(ctx: Context, waitUntil: WaitUntil): number {
-  return ctx.rt.clock.now() + waitBudgetMinutes(ctx.inputs, ctx.plan, waitUntil) * 60_000;
-}
-
-function budgetNote(ctx: Context, waitUntil: WaitUntil): string {
-  return `The wait budget was ${waitBudgetMinutes(ctx.inputs, ctx.plan, waitUntil)} minutes: wait-for-minutes ${ctx.inputs.waitForMinutes} plus the group's waits and the traffic shift that apply to wait-until ${waitUntil}.`;
-}
-
 async function followDeployment(ctx: Context): Promise<void> {
-  const { rt, inputs, record } = ctx;
-  if (inputs.waitUntil === 'none' && !inputs.testCommand) {
-    record.verdict = 'not-followed';
-    record.verdictText = `Deployment ${record.deploymentId} created; not followed (wait-until: none).`;
-    savePhase(rt, 'done');
-    return;
-  }
-  if (inputs.testCommand) {
-    const ready = await followTo(ctx, 'ready', deadlineFor(ctx, 'ready'), budgetNote(ctx, 'ready'), true);
-    if (ready) await runGate(ctx, ready);
-  }
-  await followTo(
-    ctx,
-    inputs.waitUntil,
-    deadlineFor(ctx, inputs.waitUntil),
-    budgetNote(ctx, inputs.waitUntil),
-  );
-}
-
-/** Runs test-command while the replacement is held in Ready. Returns true when traffic may be rerouted. */
-async function runGate(ctx: Context, observation: Observation): Promise<void> {
-  const { rt, inputs, clients, record } = ctx;
-  const command = inputs.testCommand as string;
-  const deployment = observation.deployment;
-  if (deployment.status !== 'Ready') {
-    throw new InputError(
-      `CodeDeploy deployment ${record.deploymentId}`,
-      `moved on to ${deployment.status} without waiting in Ready, so test-command could not gate it.`,
-      'Check the deployment group ready option (STOP_DEPLOYMENT with a wait time).',
+  const { rt, inputs, record, plan } = ctx;
+  if (followsNothing(inputs.waitUntil, inputs.testCommand)) {
+    setVerdict(
+      record,
+      'not-followed',
+      `Deployment ${record.deploymentId} created; not followed (wait-until: none).`,
     );
-  }
-  let testUrl: string | undefined;
-  const listenerArn = testListenerArn(deployment) ?? testListenerArn(ctx.plan.group);
-  if (listenerArn) {
-    testUrl = await resolveTestListenerUrl(clients.elbv2(), listenerArn).catch((error: unknown) => {
-      rt.warning(
-        `Could not resolve the test listener URL (${errorMessage(error)}); TEST_LISTENER_URL is not set.`,
-      );
-      return undefined;
-    });
-  }
-  rt.startGroup(`Test-traffic gate: ${command}`);
-  const result = await runTestCommand({
-    command,
-    env: {
-      CODEDEPLOY_DEPLOYMENT_ID: record.deploymentId,
-      TASK_DEFINITION_ARN: record.taskDefinitionArn,
-      ...(testUrl ? { TEST_LISTENER_URL: testUrl } : {}),
-      ...(listenerArn ? { TEST_LISTENER_ARN: listenerArn } : {}),
-    },
-    timeoutMs: inputs.testTimeoutMinutes * 60_000,
-    clock: rt.clock,
-    signal: rt.signal,
-    write: (chunk) => rt.write(chunk),
-  });
-  rt.endGroup();
-  record.testGate = {
-    command,
-    exitCode: result.exitCode,
-    durationMs: result.durationMs,
-    outcome: result.outcome,
-    testUrl,
-  };
-  // A cancel that lands as the command ends must not reroute production traffic.
-  if (result.outcome === 'cancelled' || rt.signal.aborted) {
-    return conclude(ctx, { kind: 'aborted', observation }, 'ready', '');
-  }
-  if (result.outcome === 'passed') {
-    rt.info(`✔ test-command passed: rerouting production traffic (ContinueDeployment READY_WAIT).`);
-    await continueDeployment(clients.codedeploy, rt.clock, record.deploymentId, 'READY_WAIT');
     return;
   }
-  const why =
-    result.outcome === 'timeout'
-      ? `timed out after ${inputs.testTimeoutMinutes} min`
-      : `exited with ${result.exitCode}`;
-  rt.info(
-    `✖ test-command ${why}: stopping ${record.deploymentId} with rollback; production traffic never moved.`,
-  );
-  record.verdict = 'failed';
-  record.verdictText = `Test-traffic gate failed (test-command ${why}); deployment ${record.deploymentId} stopped and rolled back.`;
-  const stop = await stopDeployment(clients.codedeploy, rt.clock, record.deploymentId, true);
-  record.notes.push(stop.stopped ? `Stopped ${record.deploymentId} with rollback.` : stop.message);
-  const { rollbackDeploymentId, deployment: stopped } = await findRollbackDeployment(
-    clients.codedeploy,
-    rt.clock,
-    record.deploymentId,
-    30_000,
-  );
-  record.status = stopped.status;
-  if (rollbackDeploymentId) {
-    record.rollback = { deploymentId: rollbackDeploymentId };
-    await followRollback(ctx, rollbackDeploymentId);
+  const budget = (waitUntil: typeof inputs.waitUntil) =>
+    waitBudget(
+      {
+        waitForMinutes: inputs.waitForMinutes,
+        waitUntil,
+        from: 'start',
+        routing: plan.routing,
+        readyWaitMinutes: plan.readyWaitMinutes,
+        terminationWaitMinutes: plan.terminationWaitMinutes,
+        testCommand: inputs.testCommand,
+      },
+      rt.clock.now(),
+    );
+  if (inputs.testCommand) {
+    const ready = await followTo(ctx, 'ready', budget('ready'), true);
+    if (ready) await runGate(ctx, inputs.testCommand, ready);
   }
-  savePhase(rt, 'done');
-  throw new DeploymentError(record.verdictText);
+  await followTo(ctx, inputs.waitUntil, budget(inputs.waitUntil));
 }

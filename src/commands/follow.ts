@@ -1,33 +1,31 @@
 /**
- * Following a deployment to a verdict, shared by the deploy, promote and rollback actions: watch it,
+ * Following a deployment to a verdict, shared by the deploy, promote and rollback commands: watch it,
  * conclude (succeeded / reached / failed / stopped / timed out / cancelled), follow the rollback CodeDeploy
- * starts, stop it with rollback when the action gives up or the run is cancelled, and write the summary.
+ * starts, stop it with rollback when the action gives up (cancel: cancel.ts), and write the summary.
+ * It sets the record's verdict; the command saves the phase for the post step from it, once.
  */
-import type { CodeDeployClient } from '@aws-sdk/client-codedeploy';
-import type { Runtime } from './runtime.js';
-import type { WaitUntil } from './inputs.js';
-import { watchDeployment, WatchError, type WatchOutcome, type WatchStats } from './deployment-watcher.js';
+import type { CodeDeployClient, DeploymentInfo } from '@aws-sdk/client-codedeploy';
+import type { DeploymentTargetInfo } from '../aws/codedeploy-reads.js';
+import type { AwsRuntime } from '../aws/clients.js';
+import type { WaitUntil } from '../action/inputs.js';
+import type { TrafficRouting } from '../aws/codedeploy-reads.js';
+import type { DeploymentEngine } from '../engine/engine.js';
+import { codeDeployEngine } from '../codedeploy/engine.js';
+import { watchDeployment, WatchError, type WatchOutcome, type WatchStats } from '../codedeploy/watcher.js';
+import { currentLifecycleEvent, describeWeightsOf, type Observation } from '../codedeploy/progress.js';
+import { waitBudget, type WaitBudget, type WaitBudgetParams } from '../codedeploy/wait-budget.js';
+import { findRollbackDeployment } from '../codedeploy/control.js';
+import { DeploymentReporter } from '../report/reporter.js';
 import {
-  DeploymentReporter,
-  consoleUrl,
+  addNote,
   newDeploymentRecord,
+  setRollback,
+  setVerdict,
   type DeploymentRecord,
-} from './deployment-reporter.js';
-import { renderJobSummary } from './job-summary.js';
-import {
-  findRollbackDeployment,
-  getDeployment,
-  isDeploymentInFlight,
-  stopDeployment,
-} from './deployment-control.js';
-import {
-  currentLifecycleEvent,
-  describeWeightsOf,
-  type Observation,
-  type TrafficRouting,
-} from './deployment-progress.js';
-import { savePhase } from './state-helper.js';
-import { DeploymentError, errorMessage } from './errors.js';
+} from '../report/record.js';
+import { renderJobSummary } from '../report/job-summary.js';
+import { DeploymentError, errorMessage } from '../action/errors.js';
+import { stopOnCancel } from './cancel.js';
 
 export interface FollowSettings {
   targetId: string;
@@ -42,8 +40,9 @@ export interface FollowSettings {
 }
 
 export interface Follow extends FollowSettings {
-  rt: Runtime;
+  rt: AwsRuntime;
   codedeploy: CodeDeployClient;
+  engine: DeploymentEngine;
   record: DeploymentRecord;
   reporter: DeploymentReporter;
   stats: WatchStats;
@@ -51,8 +50,28 @@ export interface Follow extends FollowSettings {
   lastObservation?: Observation;
 }
 
+/** A record for a deployment that exists already (promote, rollback): named after its group and service. */
+export function recordOfDeployment(
+  deployment: DeploymentInfo,
+  where: DeploymentTargetInfo,
+  fields: Pick<
+    DeploymentRecord,
+    'deploymentId' | 'region' | 'taskDefinitionArn' | 'waitUntil' | 'startedAt' | 'status'
+  >,
+): DeploymentRecord {
+  return newDeploymentRecord({
+    ...fields,
+    application: deployment.applicationName ?? '?',
+    deploymentGroup: deployment.deploymentGroupName ?? '?',
+    deploymentConfig: deployment.deploymentConfigName,
+    cluster: where.cluster,
+    service: where.service,
+    images: [],
+  });
+}
+
 export function startFollow(
-  rt: Runtime,
+  rt: AwsRuntime,
   codedeploy: CodeDeployClient,
   record: DeploymentRecord,
   settings: FollowSettings,
@@ -61,6 +80,7 @@ export function startFollow(
     ...settings,
     rt,
     codedeploy,
+    engine: codeDeployEngine(codedeploy, rt.clock, record.region),
     record,
     reporter: new DeploymentReporter(record, rt, () => rt.clock.now()),
     stats: { calls: 0, transientErrors: 0 },
@@ -102,32 +122,29 @@ export async function watch(
 }
 
 /**
- * Watches to `waitUntil` and concludes. `budgetNote` explains the deadline when it is missed.
- * Throws DeploymentError for every verdict but success, after reporting and any rollback. With
- * `intermediate`, reaching the state is a step on the way (the test gate), not the verdict.
+ * Watches to `waitUntil` within the wait budget and concludes. Throws DeploymentError for every verdict
+ * but success, after reporting and any rollback. With `intermediate`, reaching the state is a step on
+ * the way (the test gate), not the verdict.
  */
 export async function followTo(
   f: Follow,
   waitUntil: WaitUntil,
-  deadline: number,
-  budgetNote: string,
+  budget: WaitBudget,
   intermediate = false,
 ): Promise<Observation | undefined> {
   let outcome: WatchOutcome;
   try {
-    outcome = await watch(f, f.record.deploymentId, waitUntil, deadline);
+    outcome = await watch(f, f.record.deploymentId, waitUntil, budget.deadline);
   } catch (error) {
     if (!(error instanceof WatchError)) throw error;
     f.reporter.absorb(error.observation);
-    f.record.verdict = 'failed';
-    f.record.verdictText = `Lost track of ${f.record.deploymentId}: ${error.message}`;
-    f.record.notes.push(error.message);
+    setVerdict(f.record, 'failed', `Lost track of ${f.record.deploymentId}: ${error.message}`);
+    addNote(f.record, error.message);
     await rollbackOnGivingUp(f, `the action could not follow it (${error.message})`);
-    savePhase(f.rt, 'done');
-    throw new DeploymentError(f.record.verdictText);
+    throw new DeploymentError(f.record.verdictText ?? error.message);
   }
   if (intermediate && outcome.kind === 'reached') return outcome.observation;
-  await conclude(f, outcome, waitUntil, budgetNote);
+  await conclude(f, outcome, waitUntil, budget.note);
   return outcome.observation;
 }
 
@@ -143,53 +160,35 @@ export async function conclude(
   switch (outcome.kind) {
     case 'reached': {
       const status = outcome.observation.deployment.status;
-      record.verdict = status === 'Succeeded' ? 'succeeded' : 'reached';
-      record.verdictText =
+      setVerdict(
+        record,
+        status === 'Succeeded' ? 'succeeded' : 'reached',
         status === 'Succeeded'
           ? `Deployment ${deploymentId} succeeded.`
-          : `Deployment ${deploymentId} reached ${waitUntil} (status ${status}); CodeDeploy carries on without this job.`;
-      rt.info(record.verdictText);
-      savePhase(rt, 'done');
+          : `Deployment ${deploymentId} reached ${waitUntil} (status ${status}); CodeDeploy carries on without this job.`,
+      );
+      rt.info(record.verdictText ?? '');
       return;
     }
     case 'failed': {
       await reportDeploymentFailure(f, outcome.observation.deployment.status ?? 'Failed');
-      savePhase(rt, 'done');
       throw new DeploymentError(record.verdictText ?? `Deployment ${deploymentId} failed`, {
         reported: true,
       });
     }
     case 'timeout': {
-      record.verdict = 'timeout';
-      record.verdictText = `Timed out waiting for ${waitUntil}: ${describePosition(outcome)}`;
-      record.notes.push(budgetNote);
-      rt.error(`${record.verdictText}. ${budgetNote}`, { title: `Deployment ${deploymentId} timed out` });
+      const text = `Timed out waiting for ${waitUntil}: ${describePosition(outcome)}`;
+      setVerdict(record, 'timeout', text);
+      addNote(record, budgetNote);
+      rt.error(`${text}. ${budgetNote}`, { title: `Deployment ${deploymentId} timed out` });
       await rollbackOnGivingUp(f, 'the wait timed out');
-      savePhase(rt, 'done');
-      throw new DeploymentError(record.verdictText, { reported: true });
+      throw new DeploymentError(text, { reported: true });
     }
     case 'aborted': {
-      record.verdict = 'cancelled';
-      record.verdictText = `The run was cancelled while following ${deploymentId} (${describePosition(outcome)}).`;
-      if (f.rollbackOnCancel) {
-        const result = await stopDeployment(f.codedeploy, rt.clock, deploymentId, true).catch(
-          (error: unknown) => ({
-            stopped: false,
-            message: errorMessage(error),
-          }),
-        );
-        const text = result.stopped
-          ? `Stopped ${deploymentId} with rollback (rollback-on-cancel).`
-          : `Could not stop ${deploymentId}: ${result.message}`;
-        rt.warning(text);
-        record.notes.push(text);
-        if (result.stopped) record.status = 'Stopped';
-        savePhase(rt, result.stopped ? 'done' : 'cancelled');
-      } else {
-        record.notes.push('rollback-on-cancel is false: the deployment carries on.');
-        savePhase(rt, 'done');
-      }
-      throw new DeploymentError(record.verdictText);
+      await stopOnCancel(f, describePosition(outcome));
+      throw new DeploymentError(
+        record.verdictText ?? `The run was cancelled while following ${deploymentId}.`,
+      );
     }
   }
 }
@@ -209,9 +208,12 @@ export function describePosition(outcome: WatchOutcome): string {
 /** The deployment failed or was stopped: diagnostics, and the rollback CodeDeploy started, followed to its end. */
 export async function reportDeploymentFailure(f: Follow, status: string): Promise<void> {
   const { rt, record } = f;
-  record.verdict = status === 'Stopped' ? 'stopped' : 'failed';
   const failedEvent = record.failedEvent;
-  record.verdictText = `Deployment ${record.deploymentId} ${status.toLowerCase()}${failedEvent ? ` in ${failedEvent.name}` : ''}.`;
+  setVerdict(
+    record,
+    status === 'Stopped' ? 'stopped' : 'failed',
+    `Deployment ${record.deploymentId} ${status.toLowerCase()}${failedEvent ? ` in ${failedEvent.name}` : ''}.`,
+  );
   const { rollbackDeploymentId, deployment } = await findRollbackDeployment(
     f.codedeploy,
     rt.clock,
@@ -220,7 +222,7 @@ export async function reportDeploymentFailure(f: Follow, status: string): Promis
   );
   if (deployment.errorInformation) record.errorInformation = deployment.errorInformation;
   if (rollbackDeploymentId) {
-    record.rollback = { deploymentId: rollbackDeploymentId };
+    setRollback(record, rollbackDeploymentId);
     await followRollback(f, rollbackDeploymentId);
   } else {
     const note =
@@ -228,16 +230,14 @@ export async function reportDeploymentFailure(f: Follow, status: string): Promis
         ? 'CodeDeploy started no rollback: the deployment failed before the replacement task set was created, so production never changed.'
         : "CodeDeploy started no rollback: automatic rollback is not enabled for this event (the deployment group's auto-rollback configuration, or auto-rollback-events).";
     rt.info(note);
-    record.notes.push(note);
+    addNote(record, note);
   }
   f.reporter.reportFailure(deployment);
 }
 
 export async function followRollback(f: Follow, rollbackId: string): Promise<void> {
   const { rt, record } = f;
-  rt.info(
-    `CodeDeploy is rolling back with deployment ${rollbackId}: ${consoleUrl(record.region, rollbackId)}`,
-  );
+  rt.info(`CodeDeploy is rolling back with deployment ${rollbackId}: ${f.engine.consoleUrl(rollbackId)}`);
   const rollbackRecord = newDeploymentRecord({ ...record, deploymentId: rollbackId });
   rollbackRecord.isRollback = true;
   const prefixed = { ...rt, info: (message: string) => rt.info(`  rollback ${message}`) };
@@ -245,49 +245,76 @@ export async function followRollback(f: Follow, rollbackId: string): Promise<voi
   try {
     const outcome = await watch(f, rollbackId, 'succeeded', rt.clock.now() + 30 * 60_000, reporter);
     const status = outcome.observation?.deployment.status;
-    record.rollback = { deploymentId: rollbackId, status: status ?? outcome.kind };
+    setRollback(record, rollbackId, status ?? outcome.kind);
     rt.info(`Rollback ${rollbackId}: ${status ?? outcome.kind}`);
   } catch (error) {
-    record.rollback = { deploymentId: rollbackId, status: `not followed (${errorMessage(error)})` };
+    setRollback(record, rollbackId, `not followed (${errorMessage(error)})`);
   }
+}
+
+/**
+ * Stops the deployment with rollback and follows the rollback to its end: the one way the action undoes
+ * a deployment it gives up on (rollback-on-failure), a failed test gate, and a cancel (rollback-on-cancel).
+ * Returns whether the stop took effect; `why` ends the note ("because …"). On cancel the rollback is
+ * not followed (`followIt` false): the runner ends the step seconds after it cancels.
+ */
+export async function stopAndFollowRollback(f: Follow, why: string, followIt = true): Promise<boolean> {
+  const { rt, record } = f;
+  let stop;
+  try {
+    const state = await f.engine.read(record.deploymentId);
+    if (!state.inFlight) {
+      record.status = state.status;
+      addNote(record, `${record.deploymentId} had already ended (${state.status}); nothing to stop.`);
+      return false;
+    }
+    stop = await f.engine.stopWithRollback(record.deploymentId);
+  } catch (error) {
+    const text = `Could not stop ${record.deploymentId} ${why}: ${errorMessage(error)}. Stop it in the console: ${f.engine.consoleUrl(record.deploymentId)}`;
+    addNote(record, text);
+    rt.warning(text);
+    return false;
+  }
+  if (!stop.stopped) {
+    addNote(record, stop.message);
+    return false;
+  }
+  const text = `Stopped ${record.deploymentId} with rollback ${why}.`;
+  rt.warning(text);
+  addNote(record, text);
+  record.status = 'Stopped';
+  if (!followIt) return true;
+  const found = await f.engine.findRollback(record.deploymentId, 30_000).catch(() => undefined);
+  if (found) record.status = found.status;
+  if (found?.rollbackId) {
+    setRollback(record, found.rollbackId);
+    await followRollback(f, found.rollbackId);
+  }
+  return true;
 }
 
 /** rollback-on-failure: the action gives up with the deployment still in flight, so it stops it with rollback. */
 export async function rollbackOnGivingUp(f: Follow, reason: string): Promise<void> {
-  const { rt, record } = f;
   if (!f.rollbackOnFailure) {
-    record.notes.push(
-      `rollback-on-failure is false: ${record.deploymentId} was left as it is after ${reason}.`,
+    addNote(
+      f.record,
+      `rollback-on-failure is false: ${f.record.deploymentId} was left as it is after ${reason}.`,
     );
     return;
   }
-  let stop;
+  await stopAndFollowRollback(f, `because ${reason} (rollback-on-failure)`);
+}
+
+/** Follows to `waitUntil` within the wait budget, then outputs the status and writes the summary, whatever the verdict. */
+export async function followAndFinish(
+  f: Follow,
+  waitUntil: WaitUntil,
+  budget: Omit<WaitBudgetParams, 'waitUntil'>,
+): Promise<void> {
   try {
-    const deployment = await getDeployment(f.codedeploy, rt.clock, record.deploymentId);
-    if (!isDeploymentInFlight(deployment.status)) return;
-    stop = await stopDeployment(f.codedeploy, rt.clock, record.deploymentId, true);
-  } catch (error) {
-    const text = `Could not stop ${record.deploymentId} after ${reason}: ${errorMessage(error)}. Stop it in the console: ${consoleUrl(record.region, record.deploymentId)}`;
-    record.notes.push(text);
-    rt.warning(text);
-    return;
-  }
-  if (!stop.stopped) return;
-  const text = `Stopped ${record.deploymentId} with rollback because ${reason} (rollback-on-failure).`;
-  rt.warning(text);
-  record.notes.push(text);
-  record.status = 'Stopped';
-  const { rollbackDeploymentId } = await findRollbackDeployment(
-    f.codedeploy,
-    rt.clock,
-    record.deploymentId,
-    30_000,
-  ).catch(() => ({
-    rollbackDeploymentId: undefined,
-  }));
-  if (rollbackDeploymentId) {
-    record.rollback = { deploymentId: rollbackDeploymentId };
-    await followRollback(f, rollbackDeploymentId);
+    await followTo(f, waitUntil, waitBudget({ ...budget, waitUntil }, f.rt.clock.now()));
+  } finally {
+    await finishFollow(f);
   }
 }
 

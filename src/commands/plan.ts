@@ -4,17 +4,18 @@
  * writes it to the job summary, so a reviewer sees what they approve before a protected deploy job.
  */
 import { DescribeTaskDefinitionCommand, type TaskDefinition } from '@aws-sdk/client-ecs';
-import type { Runtime } from './runtime.js';
-import { getDeployInputs } from './inputs.js';
-import { resolveCredentials } from './credentials.js';
-import { planDeployment, runningTaskDefinitionArn } from './preflight.js';
-import { diffTaskDefinitions, renderDiffMarkdown } from './task-definition-diff.js';
-import { describeImage } from './task-definition.js';
-import { appSpecTarget } from './appspec.js';
-import { consoleUrl } from './deployment-reporter.js';
-import { trafficShiftMinutes } from './deployment-progress.js';
+import type { AwsRuntime } from '../aws/clients.js';
+import { getDeployInputs } from '../action/inputs.js';
+import { resolveCredentials } from '../aws/credentials.js';
+import { planDeployment } from '../prepare/preflight.js';
+import { runningTaskDefinitionArn } from '../aws/ecs-reads.js';
+import { diffTaskDefinitions, renderDiffMarkdown } from '../prepare/diff.js';
+import { describeImage } from '../prepare/task-definition.js';
+import { appSpecTarget } from '../prepare/appspec.js';
+import { consoleUrl } from '../aws/console-url.js';
+import { trafficShiftMinutes } from '../aws/codedeploy-reads.js';
 
-export async function runPlan(rt: Runtime): Promise<void> {
+export async function runPlan(rt: AwsRuntime): Promise<void> {
   const inputs = getDeployInputs(rt.readInput, rt.env);
   const credentials = await resolveCredentials(inputs.aws, rt);
   const clients = rt.makeClients({ region: inputs.aws.region, credentials });
@@ -27,8 +28,7 @@ export async function runPlan(rt: Runtime): Promise<void> {
     running = (await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: runningArn })))
       .taskDefinition;
   }
-  const next =
-    plan.taskDefinition.kind === 'register' ? plan.taskDefinition.input : plan.taskDefinition.definition;
+  const next = plan.taskDefinition.definition;
   const diff = diffTaskDefinitions(running, next);
   const images = (next.containerDefinitions ?? []).map((c) => ({
     name: c.name ?? '?',

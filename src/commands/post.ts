@@ -1,23 +1,41 @@
 /**
- * The post step (runs.post): when the run was cancelled (or the main step was killed) while a deployment
- * it created was still in flight, stop that deployment with rollback. A main step that finished — even
- * one that intentionally left the deployment running (wait-until none/ready) — marks itself done, and
- * then this does nothing.
+ * The post step (runs.post): when the main step ended with a deployment it created still in flight —
+ * killed or cancelled before it could stop it, or ended by an error it did not expect — apply the rule
+ * the user chose: rollback-on-cancel for a cancel, rollback-on-failure for a failure. A main step that
+ * finished — even one that intentionally left the deployment running (wait-until none/ready) — marks
+ * itself done, and then this does nothing. See cancel.ts for the whole of what happens on cancel.
  */
-import type { Runtime } from './runtime.js';
-import { getAwsInputs } from './inputs.js';
-import { resolveCredentials } from './credentials.js';
-import { readDeploymentState } from './state-helper.js';
-import { getDeployment, isDeploymentInFlight, stopDeployment } from './deployment-control.js';
-import { consoleUrl } from './deployment-reporter.js';
-import { errorMessage } from './errors.js';
+import type { AwsRuntime } from '../aws/clients.js';
+import { getAwsInputs } from '../action/inputs.js';
+import { resolveCredentials } from '../aws/credentials.js';
+import { readDeploymentState, type SavedDeployment } from '../action/state.js';
+import { getDeployment, isDeploymentInFlight } from '../aws/codedeploy-reads.js';
+import { stopDeployment } from '../codedeploy/control.js';
+import { consoleUrl } from '../aws/console-url.js';
+import { errorMessage } from '../action/errors.js';
 
-export async function runPost(rt: Runtime): Promise<void> {
+/** Which rule applies to what the main step left, and whether it says to roll back. */
+export function postStepRule(saved: SavedDeployment): { rule: string; rollback: boolean; why: string } {
+  if (saved.phase === 'failed')
+    return {
+      rule: 'rollback-on-failure',
+      rollback: saved.rollbackOnFailure,
+      why: 'the main step failed with an unexpected error',
+    };
+  return {
+    rule: 'rollback-on-cancel',
+    rollback: saved.rollbackOnCancel,
+    why: 'the run was cancelled (or the main step was killed)',
+  };
+}
+
+export async function runPost(rt: AwsRuntime): Promise<void> {
   const saved = readDeploymentState(rt);
   if (!saved || saved.phase === 'done') return;
-  if (!saved.rollbackOnCancel) {
+  const { rule, rollback, why } = postStepRule(saved);
+  if (!rollback) {
     rt.info(
-      `Deployment ${saved.deploymentId} may still be in flight; rollback-on-cancel is false, so it is left alone.`,
+      `Deployment ${saved.deploymentId} may still be in flight after ${why}; ${rule} is false, so it is left alone.`,
     );
     return;
   }
@@ -33,14 +51,14 @@ export async function runPost(rt: Runtime): Promise<void> {
     const result = await stopDeployment(codedeploy, rt.clock, saved.deploymentId, true);
     if (result.stopped) {
       rt.warning(
-        `The run ended while deployment ${saved.deploymentId} was ${deployment.status}: stopped it with rollback (rollback-on-cancel). ${consoleUrl(aws.region, saved.deploymentId)}`,
+        `Deployment ${saved.deploymentId} was ${deployment.status} after ${why}: stopped it with rollback (${rule}). ${consoleUrl(aws.region, saved.deploymentId)}`,
       );
     } else {
       rt.info(result.message);
     }
   } catch (error) {
     rt.warning(
-      `Could not roll back deployment ${saved.deploymentId} after the cancelled run: ${errorMessage(error)}. Stop it in the CodeDeploy console.`,
+      `Could not roll back deployment ${saved.deploymentId} (${rule}) after ${why}: ${errorMessage(error)}. Stop it in the CodeDeploy console.`,
     );
   }
 }

@@ -4,72 +4,21 @@
  * then follow it like the deploy action. This is the manual reroute of the CodeDeploy console, placed
  * behind whatever approval the job has (an environment with required reviewers).
  */
+import type { DeploymentInfo, ECSTarget } from '@aws-sdk/client-codedeploy';
+import type { AwsClients, AwsRuntime } from '../aws/clients.js';
+import { getPromoteInputs } from '../action/inputs.js';
+import { resolveCredentials } from '../aws/credentials.js';
 import {
-  GetDeploymentGroupCommand,
-  GetDeploymentTargetCommand,
-  type CodeDeployClient,
-  type DeploymentInfo,
-  type ECSTarget,
-} from '@aws-sdk/client-codedeploy';
-import type { Runtime } from './runtime.js';
-import { getPromoteInputs } from './inputs.js';
-import { resolveCredentials } from './credentials.js';
-import { continueDeployment, getDeployment } from './deployment-control.js';
-import { readTrafficRouting } from './preflight.js';
-import { consoleUrl, newDeploymentRecord } from './deployment-reporter.js';
-import { describePosition, finishFollow, followTo, startFollow } from './follow.js';
-import { trafficShiftMinutes } from './deployment-progress.js';
-import { InputError } from './errors.js';
-import { isAwsError, isUnsupportedOrDenied } from './aws-errors.js';
-import type { AwsClients } from './aws-clients.js';
-
-export interface DeploymentTargetInfo {
-  cluster: string;
-  service: string;
-  targetId: string;
-}
-
-/** The ECS service a deployment deploys, from its deployment group. */
-export async function deploymentService(
-  codedeploy: CodeDeployClient,
-  deployment: DeploymentInfo,
-): Promise<DeploymentTargetInfo> {
-  const response = await codedeploy.send(
-    new GetDeploymentGroupCommand({
-      applicationName: deployment.applicationName,
-      deploymentGroupName: deployment.deploymentGroupName,
-    }),
-  );
-  const service = response.deploymentGroupInfo?.ecsServices?.[0];
-  if (!service?.clusterName || !service.serviceName) {
-    throw new InputError(
-      `deployment ${deployment.deploymentId}`,
-      `belongs to group ${deployment.deploymentGroupName}, which serves no ECS service.`,
-      'Promote and rollback work on ECS blue/green deployments.',
-    );
-  }
-  return {
-    cluster: service.clusterName,
-    service: service.serviceName,
-    targetId: `${service.clusterName}:${service.serviceName}`,
-  };
-}
-
-export async function readEcsTarget(
-  codedeploy: CodeDeployClient,
-  deploymentId: string,
-  targetId: string,
-): Promise<ECSTarget | undefined> {
-  try {
-    const response = await codedeploy.send(new GetDeploymentTargetCommand({ deploymentId, targetId }));
-    return response.deploymentTarget?.ecsTarget;
-  } catch (error) {
-    if (isAwsError(error, 'DeploymentNotStartedException')) return undefined;
-    // Without the target, the deployment's own status decides (see promoteStep).
-    if (isUnsupportedOrDenied(error)) return undefined;
-    throw error;
-  }
-}
+  deploymentService,
+  getDeploymentOrExplain,
+  readDeploymentTarget,
+  readTrafficRouting,
+} from '../aws/codedeploy-reads.js';
+import { consoleUrl } from '../aws/console-url.js';
+import { continueDeployment } from '../codedeploy/control.js';
+import { addNote, setVerdict } from '../report/record.js';
+import { InputError } from '../action/errors.js';
+import { describePosition, followAndFinish, recordOfDeployment, startFollow } from './follow.js';
 
 export type PromoteStep = 'READY_WAIT' | 'TERMINATION_WAIT' | 'already-succeeded';
 
@@ -95,36 +44,32 @@ export function promoteStep(deployment: DeploymentInfo, target: ECSTarget | unde
   );
 }
 
-export async function runPromote(rt: Runtime): Promise<void> {
+export async function runPromote(rt: AwsRuntime): Promise<void> {
   const inputs = getPromoteInputs(rt.readInput, rt.env);
   const credentials = await resolveCredentials(inputs.aws, rt);
   const clients: AwsClients = rt.makeClients({ region: inputs.aws.region, credentials });
   const { codedeploy } = clients;
 
-  const deployment = await getDeploymentOrExplain(codedeploy, rt, inputs.deploymentId);
+  const deployment = await getDeploymentOrExplain(codedeploy, rt.clock, inputs.deploymentId);
   const where = await deploymentService(codedeploy, deployment);
-  const target = await readEcsTarget(codedeploy, inputs.deploymentId, where.targetId);
+  // Without the target (not allowed, not there yet), the deployment's own status decides (promoteStep).
+  const read = await readDeploymentTarget(codedeploy, inputs.deploymentId, where.targetId);
+  const target = read.kind === 'target' ? read.target : undefined;
   const step = promoteStep(deployment, target);
   rt.setOutput('codedeploy-deployment-id', inputs.deploymentId);
   const link = consoleUrl(inputs.aws.region, inputs.deploymentId);
 
   const routing = deployment.deploymentConfigName
-    ? await readTrafficRouting(clients, deployment.deploymentConfigName)
+    ? await readTrafficRouting(codedeploy, deployment.deploymentConfigName)
     : undefined;
   const terminationWaitMinutes =
     deployment.blueGreenDeploymentConfiguration?.terminateBlueInstancesOnDeploymentSuccess
       ?.terminationWaitTimeInMinutes ?? 0;
   const greenTaskDefinition = target?.taskSetsInfo?.find((s) => s.taskSetLabel === 'Green')?.identifer;
-  const record = newDeploymentRecord({
+  const record = recordOfDeployment(deployment, where, {
     deploymentId: inputs.deploymentId,
     region: inputs.aws.region,
-    application: deployment.applicationName ?? '?',
-    deploymentGroup: deployment.deploymentGroupName ?? '?',
-    deploymentConfig: deployment.deploymentConfigName,
-    cluster: where.cluster,
-    service: where.service,
     taskDefinitionArn: greenTaskDefinition ? `task set ${greenTaskDefinition}` : '(see deployment)',
-    images: [],
     waitUntil: inputs.waitUntil,
     startedAt: rt.clock.now(),
     status: deployment.status,
@@ -132,8 +77,7 @@ export async function runPromote(rt: Runtime): Promise<void> {
 
   if (step === 'already-succeeded') {
     rt.info(`Deployment ${inputs.deploymentId} already succeeded; nothing to promote. ${link}`);
-    record.verdict = 'succeeded';
-    record.verdictText = `Deployment ${inputs.deploymentId} had already succeeded.`;
+    setVerdict(record, 'succeeded', `Deployment ${inputs.deploymentId} had already succeeded.`);
     rt.setOutput('deployment-status', 'Succeeded');
     await rt.writeSummary(`Deployment ${inputs.deploymentId} had already succeeded; nothing to promote.`);
     return;
@@ -147,7 +91,8 @@ export async function runPromote(rt: Runtime): Promise<void> {
       `Ending the termination wait of ${inputs.deploymentId}: the original task set is removed now (ContinueDeployment TERMINATION_WAIT): ${link}`,
     );
   }
-  record.notes.push(
+  addNote(
+    record,
     step === 'READY_WAIT'
       ? 'Promoted: production traffic rerouted on request.'
       : 'Promoted: termination wait ended on request.',
@@ -167,37 +112,10 @@ export async function runPromote(rt: Runtime): Promise<void> {
   follow.reporter.absorb(before);
   follow.lastObservation = before;
   rt.info(`Before the promote: ${describePosition({ kind: 'reached', observation: before })}.`);
-  const budget =
-    inputs.waitForMinutes +
-    (inputs.waitUntil === 'ready' || step === 'TERMINATION_WAIT' ? 0 : trafficShiftMinutes(routing)) +
-    (inputs.waitUntil === 'succeeded' && step === 'READY_WAIT' ? terminationWaitMinutes : 0);
-  try {
-    await followTo(
-      follow,
-      inputs.waitUntil,
-      rt.clock.now() + budget * 60_000,
-      `The wait budget was ${budget} minutes.`,
-    );
-  } finally {
-    await finishFollow(follow);
-  }
-}
-
-export async function getDeploymentOrExplain(
-  codedeploy: CodeDeployClient,
-  rt: Runtime,
-  deploymentId: string,
-): Promise<DeploymentInfo> {
-  try {
-    return await getDeployment(codedeploy, rt.clock, deploymentId);
-  } catch (error) {
-    if (isAwsError(error, 'DeploymentDoesNotExistException', 'InvalidDeploymentIdException')) {
-      throw new InputError(
-        `deployment ${deploymentId}`,
-        'does not exist in this account and region.',
-        "Check 'deployment-id' and 'aws-region'.",
-      );
-    }
-    throw error;
-  }
+  await followAndFinish(follow, inputs.waitUntil, {
+    waitForMinutes: inputs.waitForMinutes,
+    from: step === 'READY_WAIT' ? 'rerouting' : 'terminating',
+    routing,
+    terminationWaitMinutes,
+  });
 }

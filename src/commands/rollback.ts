@@ -11,26 +11,26 @@ import {
   type DeploymentInfo,
   type RevisionLocation,
 } from '@aws-sdk/client-codedeploy';
+import { DeregisterTaskDefinitionCommand, type ECSClient } from '@aws-sdk/client-ecs';
+import type { AwsClients, AwsRuntime } from '../aws/clients.js';
+import { getRollbackInputs, type RollbackInputs } from '../action/inputs.js';
+import { resolveCredentials } from '../aws/credentials.js';
+import { isAwsError } from '../aws/errors.js';
 import {
-  DeregisterTaskDefinitionCommand,
-  DescribeServicesCommand,
-  ListTaskDefinitionsCommand,
-  type ECSClient,
-} from '@aws-sdk/client-ecs';
-import type { Runtime } from './runtime.js';
-import { getRollbackInputs, type RollbackInputs } from './inputs.js';
-import { resolveCredentials } from './credentials.js';
-import { findActiveDeployment, readTrafficRouting, runningTaskDefinitionArn } from './preflight.js';
-import { isAwsError } from './aws-errors.js';
-import { findRollbackDeployment, isDeploymentInFlight, stopDeployment } from './deployment-control.js';
-import { deploymentService, getDeploymentOrExplain } from './promote.js';
-import { consoleUrl, newDeploymentRecord } from './deployment-reporter.js';
-import { finishFollow, followTo, startFollow } from './follow.js';
-import { trafficShiftMinutes } from './deployment-progress.js';
-import { createDeployment } from './deployment-creator.js';
-import { appSpecTarget, generateAppSpec, parseAppSpec, type AppSpecDocument } from './appspec.js';
-import { DeploymentError, InputError, errorMessage } from './errors.js';
-import type { AwsClients } from './aws-clients.js';
+  deploymentService,
+  findActiveDeployment,
+  getDeploymentOrExplain,
+  isDeploymentInFlight,
+  readTrafficRouting,
+} from '../aws/codedeploy-reads.js';
+import { describeService, previousRevision, runningTaskDefinitionArn } from '../aws/ecs-reads.js';
+import { consoleUrl } from '../aws/console-url.js';
+import { findRollbackDeployment, stopDeployment } from '../codedeploy/control.js';
+import { createDeployment } from '../codedeploy/creator.js';
+import { appSpecTarget, generateAppSpec, parseAppSpec, type AppSpecDocument } from '../prepare/appspec.js';
+import { addNote, newDeploymentRecord } from '../report/record.js';
+import { DeploymentError, InputError, errorMessage } from '../action/errors.js';
+import { followAndFinish, recordOfDeployment, startFollow } from './follow.js';
 
 /** The task definition ARN an AppSpecContent revision deployed, when CodeDeploy still has the content. */
 export async function revisionTaskDefinition(
@@ -51,63 +51,37 @@ export async function revisionTaskDefinition(
   }
 }
 
-function familyAndRevision(arn: string): { family: string; revision: number } | undefined {
-  const match = /(?:task-definition\/)?([\w-]+):(\d+)$/.exec(arn);
-  return match ? { family: match[1] as string, revision: Number(match[2]) } : undefined;
-}
-
-/** The newest ACTIVE revision of the family older than `currentArn`. */
-export async function previousRevision(ecs: ECSClient, currentArn: string): Promise<string | undefined> {
-  const current = familyAndRevision(currentArn);
-  if (!current) return undefined;
-  let nextToken: string | undefined;
-  do {
-    const page = await ecs.send(
-      new ListTaskDefinitionsCommand({
-        familyPrefix: current.family,
-        status: 'ACTIVE',
-        sort: 'DESC',
-        nextToken,
-      }),
-    );
-    for (const arn of page.taskDefinitionArns ?? []) {
-      const parsed = familyAndRevision(arn);
-      if (parsed && parsed.family === current.family && parsed.revision < current.revision) return arn;
-    }
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return undefined;
-}
-
-export async function runRollback(rt: Runtime): Promise<void> {
+export async function runRollback(rt: AwsRuntime): Promise<void> {
   const inputs = getRollbackInputs(rt.readInput, rt.env);
   const credentials = await resolveCredentials(inputs.aws, rt);
   const clients = rt.makeClients({ region: inputs.aws.region, credentials });
 
   let inFlight: DeploymentInfo | undefined;
   if (inputs.deploymentId) {
-    const given = await getDeploymentOrExplain(clients.codedeploy, rt, inputs.deploymentId);
+    const given = await getDeploymentOrExplain(clients.codedeploy, rt.clock, inputs.deploymentId);
     if (isDeploymentInFlight(given.status)) inFlight = given;
     else rt.info(`Deployment ${inputs.deploymentId} is ${given.status}; nothing in flight to stop.`);
     inputs.application ??= given.applicationName;
     inputs.deploymentGroup ??= given.deploymentGroupName;
   } else if (inputs.application && inputs.deploymentGroup) {
-    const activeId = await findActiveDeployment(clients, inputs.application, inputs.deploymentGroup).catch(
-      (error: unknown) => {
-        if (isAwsError(error, 'ApplicationDoesNotExistException', 'DeploymentGroupDoesNotExistException')) {
-          const what = isAwsError(error, 'ApplicationDoesNotExistException')
-            ? `CodeDeploy application '${inputs.application}'`
-            : `CodeDeploy deployment group '${inputs.application}/${inputs.deploymentGroup}'`;
-          throw new InputError(
-            what,
-            'does not exist in this account and region.',
-            "Check the 'service' and 'cluster' inputs (the defaults are AppECS-<cluster>-<service> / DgpECS-<cluster>-<service>), or set 'codedeploy-application' and 'codedeploy-deployment-group'.",
-          );
-        }
-        throw error;
-      },
-    );
-    if (activeId) inFlight = await getDeploymentOrExplain(clients.codedeploy, rt, activeId);
+    const activeId = await findActiveDeployment(
+      clients.codedeploy,
+      inputs.application,
+      inputs.deploymentGroup,
+    ).catch((error: unknown) => {
+      if (isAwsError(error, 'ApplicationDoesNotExistException', 'DeploymentGroupDoesNotExistException')) {
+        const what = isAwsError(error, 'ApplicationDoesNotExistException')
+          ? `CodeDeploy application '${inputs.application}'`
+          : `CodeDeploy deployment group '${inputs.application}/${inputs.deploymentGroup}'`;
+        throw new InputError(
+          what,
+          'does not exist in this account and region.',
+          "Check the 'service' and 'cluster' inputs (the defaults are AppECS-<cluster>-<service> / DgpECS-<cluster>-<service>), or set 'codedeploy-application' and 'codedeploy-deployment-group'.",
+        );
+      }
+      throw error;
+    });
+    if (activeId) inFlight = await getDeploymentOrExplain(clients.codedeploy, rt.clock, activeId);
   }
   if (inFlight) return stopInFlight(rt, clients, inputs, inFlight);
   if (inputs.deploymentId && !inputs.service) {
@@ -121,7 +95,7 @@ export async function runRollback(rt: Runtime): Promise<void> {
 }
 
 async function stopInFlight(
-  rt: Runtime,
+  rt: AwsRuntime,
   clients: AwsClients,
   inputs: RollbackInputs,
   deployment: DeploymentInfo,
@@ -158,22 +132,16 @@ async function stopInFlight(
   }
   rt.setOutput('rollback-deployment-id', rollbackDeploymentId);
   rt.setOutput('deployment-status', stopped.status ?? 'Stopped');
-  const record = newDeploymentRecord({
+  const record = recordOfDeployment(deployment, where, {
     deploymentId: rollbackDeploymentId,
     region: inputs.aws.region,
-    application: deployment.applicationName ?? '?',
-    deploymentGroup: deployment.deploymentGroupName ?? '?',
-    deploymentConfig: deployment.deploymentConfigName,
-    cluster: where.cluster,
-    service: where.service,
     taskDefinitionArn: '(the original task set)',
-    images: [],
     waitUntil: inputs.waitUntil,
     startedAt: rt.clock.now(),
     status: 'Created',
   });
   record.isRollback = true;
-  record.notes.push(`Rollback of ${id}${rolledBack ? ` (${rolledBack.arn})` : ''}.`);
+  addNote(record, `Rollback of ${id}${rolledBack ? ` (${rolledBack.arn})` : ''}.`);
   const follow = startFollow(rt, clients.codedeploy, record, {
     targetId: where.targetId,
     terminationWaitMinutes: 0,
@@ -181,20 +149,15 @@ async function stopInFlight(
     rollbackOnFailure: false,
     statusOutput: 'rollback-status',
   });
-  try {
-    await followTo(
-      follow,
-      inputs.waitUntil,
-      rt.clock.now() + inputs.waitForMinutes * 60_000,
-      `The wait budget was ${inputs.waitForMinutes} minutes.`,
-    );
-  } finally {
-    await finishFollow(follow);
-  }
+  await followAndFinish(follow, inputs.waitUntil, {
+    waitForMinutes: inputs.waitForMinutes,
+    from: 'rollback',
+    terminationWaitMinutes: 0,
+  });
   await maybeDeregister(rt, clients.ecs, inputs, rolledBack?.arn);
 }
 
-async function redeployPrevious(rt: Runtime, clients: AwsClients, inputs: RollbackInputs): Promise<void> {
+async function redeployPrevious(rt: AwsRuntime, clients: AwsClients, inputs: RollbackInputs): Promise<void> {
   const application = inputs.application as string;
   const group = inputs.deploymentGroup as string;
   const groupInfo = (
@@ -205,14 +168,7 @@ async function redeployPrevious(rt: Runtime, clients: AwsClients, inputs: Rollba
   const ecsService = groupInfo?.ecsServices?.[0];
   const cluster = ecsService?.clusterName ?? inputs.cluster;
   const serviceName = ecsService?.serviceName ?? (inputs.service as string);
-  const described = await clients.ecs.send(new DescribeServicesCommand({ cluster, services: [serviceName] }));
-  const service = described.services?.[0];
-  if (!service)
-    throw new InputError(
-      `service '${cluster}/${serviceName}'`,
-      'was not found.',
-      "Check 'service' and 'cluster'.",
-    );
+  const service = await describeService(clients.ecs, cluster, serviceName);
   const current = runningTaskDefinitionArn(service);
   if (!current)
     throw new InputError(
@@ -225,7 +181,7 @@ async function redeployPrevious(rt: Runtime, clients: AwsClients, inputs: Rollba
   let previous: { arn: string; appSpec?: AppSpecDocument } | undefined;
   const lastId = groupInfo?.lastSuccessfulDeployment?.deploymentId;
   if (lastId) {
-    const last = await getDeploymentOrExplain(clients.codedeploy, rt, lastId);
+    const last = await getDeploymentOrExplain(clients.codedeploy, rt.clock, lastId);
     const found = await revisionTaskDefinition(clients.codedeploy, application, last.previousRevision);
     if (found && found.arn !== current) previous = found;
   }
@@ -268,7 +224,7 @@ async function redeployPrevious(rt: Runtime, clients: AwsClients, inputs: Rollba
   );
 
   const routing = groupInfo?.deploymentConfigName
-    ? await readTrafficRouting(clients, groupInfo.deploymentConfigName)
+    ? await readTrafficRouting(clients.codedeploy, groupInfo.deploymentConfigName)
     : undefined;
   const terminationWaitMinutes =
     groupInfo?.blueGreenDeploymentConfiguration?.terminateBlueInstancesOnDeploymentSuccess
@@ -287,7 +243,7 @@ async function redeployPrevious(rt: Runtime, clients: AwsClients, inputs: Rollba
     startedAt: rt.clock.now(),
     status: 'Created',
   });
-  record.notes.push(`Redeployed ${previous.arn} in place of ${current}.`);
+  addNote(record, `Redeployed ${previous.arn} in place of ${current}.`);
   const follow = startFollow(rt, clients.codedeploy, record, {
     targetId: `${cluster}:${serviceName}`,
     routing,
@@ -295,25 +251,17 @@ async function redeployPrevious(rt: Runtime, clients: AwsClients, inputs: Rollba
     rollbackOnCancel: true,
     rollbackOnFailure: true,
   });
-  const budget =
-    inputs.waitForMinutes +
-    trafficShiftMinutes(routing) +
-    (inputs.waitUntil === 'succeeded' ? terminationWaitMinutes : 0);
-  try {
-    await followTo(
-      follow,
-      inputs.waitUntil,
-      rt.clock.now() + budget * 60_000,
-      `The wait budget was ${budget} minutes.`,
-    );
-  } finally {
-    await finishFollow(follow);
-  }
+  await followAndFinish(follow, inputs.waitUntil, {
+    waitForMinutes: inputs.waitForMinutes,
+    from: 'start',
+    routing,
+    terminationWaitMinutes,
+  });
   await maybeDeregister(rt, clients.ecs, inputs, current);
 }
 
 async function maybeDeregister(
-  rt: Runtime,
+  rt: AwsRuntime,
   ecs: ECSClient,
   inputs: RollbackInputs,
   arn: string | undefined,

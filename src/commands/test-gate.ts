@@ -10,7 +10,21 @@ import {
   type ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { DeploymentGroupInfo, DeploymentInfo } from '@aws-sdk/client-codedeploy';
-import type { Clock } from './clock.js';
+import type { Clock } from '../action/clock.js';
+import type { AwsClients } from '../aws/clients.js';
+import type { DeployInputs } from '../action/inputs.js';
+import { DeploymentError, errorMessage } from '../action/errors.js';
+import { continueDeployment } from '../codedeploy/control.js';
+import type { Observation } from '../codedeploy/progress.js';
+import { setVerdict } from '../report/record.js';
+import { conclude, rollbackOnGivingUp, stopAndFollowRollback, type Follow } from './follow.js';
+
+/** What the gate needs: the follow in progress, the inputs, and the group (for the test listener). */
+export interface GateContext extends Follow {
+  inputs: Pick<DeployInputs, 'testTimeoutMinutes'>;
+  clients: AwsClients;
+  plan: { group: Pick<DeploymentGroupInfo, 'loadBalancerInfo'> };
+}
 
 /** The test listener's ARN from the deployment (or its group). */
 export function testListenerArn(
@@ -100,4 +114,74 @@ export function runTestCommand(options: TestRunOptions): Promise<TestRunResult> 
     child.on('error', () => finish(127));
     child.on('close', (code) => finish(code));
   });
+}
+
+/**
+ * The gate itself: runs test-command while the replacement is held in Ready, then reroutes production
+ * traffic (pass) or stops the deployment with rollback (fail, timeout). Throws DeploymentError unless
+ * traffic may go on to production.
+ */
+export async function runGate(ctx: GateContext, command: string, observation: Observation): Promise<void> {
+  const { rt, inputs, clients, record } = ctx;
+  const deployment = observation.deployment;
+  if (deployment.status !== 'Ready') {
+    // Production traffic is moving without the tests having run: that is the gate failing.
+    const text = `Deployment ${record.deploymentId} moved on to ${deployment.status} without waiting in Ready, so test-command could not gate it. Check the deployment group's ready option (STOP_DEPLOYMENT with a wait time).`;
+    setVerdict(record, 'failed', text);
+    rt.error(text, { title: 'Test-traffic gate could not run' });
+    await rollbackOnGivingUp(ctx, 'test-command could not gate it');
+    throw new DeploymentError(text, { reported: true });
+  }
+  let testUrl: string | undefined;
+  const listenerArn = testListenerArn(deployment) ?? testListenerArn(ctx.plan.group);
+  if (listenerArn) {
+    testUrl = await resolveTestListenerUrl(clients.elbv2(), listenerArn).catch((error: unknown) => {
+      rt.warning(
+        `Could not resolve the test listener URL (${errorMessage(error)}); TEST_LISTENER_URL is not set.`,
+      );
+      return undefined;
+    });
+  }
+  rt.startGroup(`Test-traffic gate: ${command}`);
+  const result = await runTestCommand({
+    command,
+    env: {
+      CODEDEPLOY_DEPLOYMENT_ID: record.deploymentId,
+      TASK_DEFINITION_ARN: record.taskDefinitionArn,
+      ...(testUrl ? { TEST_LISTENER_URL: testUrl } : {}),
+      ...(listenerArn ? { TEST_LISTENER_ARN: listenerArn } : {}),
+    },
+    timeoutMs: inputs.testTimeoutMinutes * 60_000,
+    clock: rt.clock,
+    signal: rt.signal,
+    write: (chunk) => rt.write(chunk),
+  });
+  rt.endGroup();
+  record.testGate = {
+    command,
+    exitCode: result.exitCode,
+    durationMs: result.durationMs,
+    outcome: result.outcome,
+    testUrl,
+  };
+  // A cancel that lands as the command ends must not reroute production traffic.
+  if (result.outcome === 'cancelled' || rt.signal.aborted) {
+    return conclude(ctx, { kind: 'aborted', observation }, 'ready', '');
+  }
+  if (result.outcome === 'passed') {
+    rt.info(`✔ test-command passed: rerouting production traffic (ContinueDeployment READY_WAIT).`);
+    await continueDeployment(clients.codedeploy, rt.clock, record.deploymentId, 'READY_WAIT');
+    return;
+  }
+  const why =
+    result.outcome === 'timeout'
+      ? `timed out after ${inputs.testTimeoutMinutes} min`
+      : `exited with ${result.exitCode}`;
+  rt.info(
+    `✖ test-command ${why}: stopping ${record.deploymentId} with rollback; production traffic never moved.`,
+  );
+  const text = `Test-traffic gate failed (test-command ${why}); deployment ${record.deploymentId} stopped and rolled back.`;
+  setVerdict(record, 'failed', text);
+  await stopAndFollowRollback(ctx, `because test-command ${why}`);
+  throw new DeploymentError(text);
 }

@@ -1,7 +1,8 @@
 /** Entry of the plan sub-action (plan/action.yml). */
-import { createRunnerRuntime } from '../runtime.js';
-import { runCommand } from '../main.js';
-import { runPlan } from '../plan-command.js';
+import { createRunnerRuntime } from '../action/runtime.js';
+import { awsAccess } from '../aws/clients.js';
+import { runCommand } from '../action/run-command.js';
+import { runPlan } from '../commands/plan.js';
 
-await runCommand(createRunnerRuntime(), runPlan);
+await runCommand({ ...createRunnerRuntime(), ...awsAccess }, runPlan);
 process.exit(process.exitCode ?? 0);

@@ -1,7 +1,8 @@
 /** Entry of the rollback sub-action (rollback/action.yml). */
-import { createRunnerRuntime } from '../runtime.js';
-import { runCommand } from '../main.js';
-import { runRollback } from '../rollback.js';
+import { createRunnerRuntime } from '../action/runtime.js';
+import { awsAccess } from '../aws/clients.js';
+import { runCommand } from '../action/run-command.js';
+import { runRollback } from '../commands/rollback.js';
 
-await runCommand(createRunnerRuntime(), runRollback);
+await runCommand({ ...createRunnerRuntime(), ...awsAccess }, runRollback);
 process.exit(process.exitCode ?? 0);

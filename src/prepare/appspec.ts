@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { RegisterTaskDefinitionCommandInput, Service, TaskDefinition } from '@aws-sdk/client-ecs';
-import { InputError } from './errors.js';
+import { InputError } from '../action/errors.js';
 import { parseJsonOrYaml } from './files.js';
 import { closestName } from './task-definition.js';
 

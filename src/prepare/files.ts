@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { InputError } from './errors.js';
+import { InputError } from '../action/errors.js';
 
 function workspace(): string {
   return process.env.GITHUB_WORKSPACE || process.cwd();

@@ -5,7 +5,6 @@
  */
 import { existsSync } from 'node:fs';
 import {
-  DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   type RegisterTaskDefinitionCommandInput,
   type Service,
@@ -13,15 +12,13 @@ import {
 } from '@aws-sdk/client-ecs';
 import {
   GetApplicationCommand,
-  GetDeploymentConfigCommand,
   GetDeploymentGroupCommand,
-  ListDeploymentsCommand,
   type DeploymentGroupInfo,
 } from '@aws-sdk/client-codedeploy';
-import type { AwsClients } from './aws-clients.js';
-import type { DeployInputs } from './inputs.js';
-import { InputError, errorMessage } from './errors.js';
-import { awsErrorName, isAwsError, isTransientAwsError } from './aws-errors.js';
+import type { AwsClients } from '../aws/clients.js';
+import type { DeployInputs } from '../action/inputs.js';
+import { InputError, errorMessage } from '../action/errors.js';
+import { awsErrorName, isAwsError, isTransientAwsError } from '../aws/errors.js';
 import { readUserFile, parseJsonOrYaml, resolveWorkspacePath } from './files.js';
 import { cleanTaskDefinition, renderImage, validateContainerPort } from './task-definition.js';
 import {
@@ -31,9 +28,9 @@ import {
   validateAppSpecAgainstTaskDefinition,
   type AppSpecDocument,
 } from './appspec.js';
-import type { TrafficRouting } from './deployment-progress.js';
+import { clusterNameFromArn, describeService } from '../aws/ecs-reads.js';
+import { findActiveDeployment, readTrafficRouting, type TrafficRouting } from '../aws/codedeploy-reads.js';
 
-export const ACTIVE_DEPLOYMENT_STATUSES = ['Created', 'Queued', 'InProgress', 'Ready', 'Baking'] as const;
 /** The AppSpec files looked for in the workspace when codedeploy-appspec is not given, in order. */
 export const DEFAULT_APPSPEC_FILES = ['appspec.yaml', 'appspec.yml', 'appspec.json'];
 /** Stands in for the ARN until the revision is registered. */
@@ -44,6 +41,8 @@ export type TaskDefinitionSource =
       kind: 'register';
       file: string;
       input: RegisterTaskDefinitionCommandInput;
+      /** the same as input: what is deployed, for both kinds */
+      definition: RegisterTaskDefinitionCommandInput;
       removedFields: string[];
       warnings: string[];
     }
@@ -68,12 +67,6 @@ export interface DeploymentPlan {
   warnings: string[];
 }
 
-export function clusterNameFromArn(arn: string | undefined, fallback: string): string {
-  if (!arn) return fallback;
-  const match = /:cluster\/(.+)$/.exec(arn);
-  return match?.[1] ?? fallback;
-}
-
 function loadTaskDefinitionFile(inputs: DeployInputs): TaskDefinitionSource {
   const file = inputs.taskDefinitionFile as string;
   const { path, text } = readUserFile('task-definition', file);
@@ -94,41 +87,11 @@ function loadTaskDefinitionFile(inputs: DeployInputs): TaskDefinitionSource {
     }
     rendered = renderImage(input, containerName, inputs.image);
   }
-  return { kind: 'register', file: path, input: rendered, removedFields, warnings };
+  return { kind: 'register', file: path, input: rendered, definition: rendered, removedFields, warnings };
 }
 
-async function describeService(clients: AwsClients, inputs: DeployInputs): Promise<Service> {
-  let response;
-  try {
-    response = await clients.ecs.send(
-      new DescribeServicesCommand({ cluster: inputs.cluster, services: [inputs.service] }),
-    );
-  } catch (error) {
-    if (isAwsError(error, 'ClusterNotFoundException')) {
-      throw new InputError(
-        `cluster '${inputs.cluster}'`,
-        'does not exist in this account and region.',
-        "Check the 'cluster' input and aws-region.",
-      );
-    }
-    throw error;
-  }
-  const service = response.services?.[0];
-  if (!service) {
-    const reason = response.failures?.[0]?.reason ?? 'MISSING';
-    throw new InputError(
-      `service '${inputs.service}'`,
-      `was not found in cluster '${inputs.cluster}' (${reason}).`,
-      "Check the 'service' and 'cluster' inputs.",
-    );
-  }
-  if (service.status !== 'ACTIVE') {
-    throw new InputError(
-      `service '${inputs.service}'`,
-      `is ${service.status}, not ACTIVE.`,
-      'Deploy to an active service.',
-    );
-  }
+async function describeCodeDeployService(clients: AwsClients, inputs: DeployInputs): Promise<Service> {
+  const service = await describeService(clients.ecs, inputs.cluster, inputs.service);
   const controller = service.deploymentController?.type ?? 'ECS';
   if (controller !== 'CODE_DEPLOY') {
     const what =
@@ -179,11 +142,6 @@ function missingApplication(application: string): InputError {
     'does not exist in this account and region.',
     "Set 'codedeploy-application' (the default is AppECS-<cluster>-<service>, as the ECS console names it).",
   );
-}
-
-/** The task definition the service runs now: its primary task set's, for a CODE_DEPLOY service. */
-export function runningTaskDefinitionArn(service: Service): string | undefined {
-  return service.taskSets?.find((set) => set.status === 'PRIMARY')?.taskDefinition ?? service.taskDefinition;
 }
 
 async function readDeploymentGroup(
@@ -262,71 +220,6 @@ async function readDeploymentGroup(
   return group;
 }
 
-export async function readTrafficRouting(
-  clients: AwsClients,
-  configName: string,
-): Promise<TrafficRouting | undefined> {
-  try {
-    const response = await clients.codedeploy.send(
-      new GetDeploymentConfigCommand({ deploymentConfigName: configName }),
-    );
-    const routing = response.deploymentConfigInfo?.trafficRoutingConfig;
-    if (
-      response.deploymentConfigInfo?.computePlatform &&
-      response.deploymentConfigInfo.computePlatform !== 'ECS'
-    ) {
-      throw new InputError(
-        `deployment config '${configName}'`,
-        `is for ${response.deploymentConfigInfo.computePlatform}, not ECS.`,
-        'Use a CodeDeployDefault.ECS* config or a custom ECS config.',
-      );
-    }
-    if (!routing?.type) return undefined;
-    if (routing.type === 'TimeBasedCanary') {
-      return {
-        type: routing.type,
-        intervalMinutes: routing.timeBasedCanary?.canaryInterval,
-        percentage: routing.timeBasedCanary?.canaryPercentage,
-      };
-    }
-    if (routing.type === 'TimeBasedLinear') {
-      return {
-        type: routing.type,
-        intervalMinutes: routing.timeBasedLinear?.linearInterval,
-        percentage: routing.timeBasedLinear?.linearPercentage,
-      };
-    }
-    return { type: 'AllAtOnce' };
-  } catch (error) {
-    if (error instanceof InputError) throw error;
-    if (isAwsError(error, 'DeploymentConfigDoesNotExistException', 'InvalidDeploymentConfigNameException')) {
-      throw new InputError(
-        `deployment config '${configName}'`,
-        'does not exist.',
-        "Check 'codedeploy-deployment-config' (e.g. CodeDeployDefault.ECSCanary10Percent5Minutes).",
-      );
-    }
-    // The config only sharpens polling; a reader without codedeploy:GetDeploymentConfig still deploys.
-    return undefined;
-  }
-}
-
-/** The deployment in flight in the group, if any (CodeDeploy allows one per group). */
-export async function findActiveDeployment(
-  clients: AwsClients,
-  application: string,
-  group: string,
-): Promise<string | undefined> {
-  const response = await clients.codedeploy.send(
-    new ListDeploymentsCommand({
-      applicationName: application,
-      deploymentGroupName: group,
-      includeOnlyStatuses: [...ACTIVE_DEPLOYMENT_STATUSES],
-    }),
-  );
-  return response.deployments?.[0];
-}
-
 function loadAppSpec(
   inputs: DeployInputs,
   service: Service,
@@ -377,11 +270,11 @@ export async function planDeployment(inputs: DeployInputs, clients: AwsClients):
     : undefined;
   if (taskDefinition?.kind === 'register') warnings.push(...taskDefinition.warnings);
 
-  const service = await describeService(clients, inputs);
+  const service = await describeCodeDeployService(clients, inputs);
   const clusterName = clusterNameFromArn(service.clusterArn, inputs.cluster);
   if (!taskDefinition)
     taskDefinition = await describeExistingTaskDefinition(clients, inputs.taskDefinitionArn as string);
-  const definition = taskDefinition.kind === 'register' ? taskDefinition.input : taskDefinition.definition;
+  const definition = taskDefinition.definition;
   const containers = (definition.containerDefinitions ?? []).map((c) => c.name ?? '?');
   if (inputs.containerName && !containers.includes(inputs.containerName)) {
     // Without `image` a mistyped container-name was silently ignored (the AppSpec falls back to the service's load balancer).
@@ -401,7 +294,7 @@ export async function planDeployment(inputs: DeployInputs, clients: AwsClients):
   );
   const deploymentConfigName =
     inputs.deploymentConfig ?? group.deploymentConfigName ?? 'CodeDeployDefault.ECSAllAtOnce';
-  const routing = await readTrafficRouting(clients, deploymentConfigName);
+  const routing = await readTrafficRouting(clients.codedeploy, deploymentConfigName);
 
   const { doc: appSpec, source: appSpecSource } = loadAppSpec(inputs, service, definition, warnings);
   const target = appSpecTarget(appSpec);
@@ -440,7 +333,11 @@ export async function planDeployment(inputs: DeployInputs, clients: AwsClients):
 
   let activeDeploymentId: string | undefined;
   try {
-    activeDeploymentId = await findActiveDeployment(clients, inputs.application, inputs.deploymentGroup);
+    activeDeploymentId = await findActiveDeployment(
+      clients.codedeploy,
+      inputs.application,
+      inputs.deploymentGroup,
+    );
   } catch (error) {
     warnings.push(
       `Could not list deployments in flight (${awsErrorName(error)}); CreateDeployment will tell.`,

@@ -3,7 +3,7 @@ import type {
   RegisterTaskDefinitionCommandInput,
   TaskDefinition,
 } from '@aws-sdk/client-ecs';
-import { InputError } from './errors.js';
+import { InputError } from '../action/errors.js';
 
 /** Fields DescribeTaskDefinition returns that RegisterTaskDefinition does not accept. */
 export const READ_ONLY_TASK_DEFINITION_FIELDS = [

@@ -1,13 +1,7 @@
 /** The job summary a reviewer reads at a glance: verdict, what was deployed, the lifecycle, traffic, and why it failed. */
-import {
-  consoleUrl,
-  describeDiagnostics,
-  describeRecordWeights,
-  eventDurationMs,
-  formatDuration,
-  orderedEvents,
-  type DeploymentRecord,
-} from './deployment-reporter.js';
+import { consoleUrl } from '../aws/console-url.js';
+import { describeDiagnostics, describeRecordWeights, eventDurationMs, formatDuration } from './format.js';
+import { orderedEvents, type DeploymentRecord } from './record.js';
 
 const VERDICT_ICONS: Record<NonNullable<DeploymentRecord['verdict']>, string> = {
   succeeded: '✅',

@@ -2,129 +2,19 @@
  * Tells what the watcher sees: one log line per lifecycle transition, traffic shift and status change,
  * the failure diagnostics as an error annotation, and the record the job summary is rendered from.
  */
-import type { DeploymentInfo, ErrorInformation, LifecycleEvent } from '@aws-sdk/client-codedeploy';
-import type { Observation, ProgressChange, TaskSetWeight } from './deployment-progress.js';
-import { LIFECYCLE_EVENTS, describeWeights, lifecycleIndex } from './deployment-progress.js';
-
-export { describeWeights };
-
-export interface Log {
-  info(message: string): void;
-  warning(message: string): void;
-  error(message: string, properties?: { title?: string }): void;
-  notice(message: string, properties?: { title?: string }): void;
-  startGroup(name: string): void;
-  endGroup(): void;
-}
-
-export interface EventRecord {
-  name: string;
-  status: string;
-  startTime?: Date;
-  endTime?: Date;
-  diagnostics?: LifecycleEvent['diagnostics'];
-}
-
-export interface TrafficStep {
-  at: number;
-  weights: TaskSetWeight[];
-}
-
-export interface RollbackRecord {
-  deploymentId: string;
-  status?: string;
-  message?: string;
-}
-
-/** Everything the job summary shows. Filled by the action as the deployment goes. */
-export interface DeploymentRecord {
-  deploymentId: string;
-  region: string;
-  application: string;
-  deploymentGroup: string;
-  deploymentConfig?: string;
-  cluster: string;
-  service: string;
-  taskDefinitionArn: string;
-  images: Array<{ container: string; image: string }>;
-  waitUntil: string;
-  startedAt: number;
-  finishedAt?: number;
-  status?: string;
-  verdict?: 'succeeded' | 'reached' | 'failed' | 'stopped' | 'timeout' | 'cancelled' | 'not-followed';
-  verdictText?: string;
-  events: Map<string, EventRecord>;
-  traffic: TrafficStep[];
-  errorInformation?: ErrorInformation;
-  failedEvent?: EventRecord;
-  rollback?: RollbackRecord;
-  testGate?: { command: string; exitCode?: number; durationMs?: number; outcome: string; testUrl?: string };
-  notes: string[];
-  /**
-   * A rollback deployment: CodeDeploy labels the task set it restores "Green" and the one it retires
-   * "Blue", so its weights are told as original and replacement instead, and its end as traffic back.
-   */
-  isRollback?: boolean;
-}
-
-/** The task sets' weights in words a reader of this record takes the right way. */
-export function describeRecordWeights(
-  record: Pick<DeploymentRecord, 'isRollback'>,
-  weights: TaskSetWeight[],
-): string {
-  if (!record.isRollback) return describeWeights(weights);
-  return describeWeights(
-    weights.map((w) => ({
-      ...w,
-      label: w.label === 'Green' ? 'original' : w.label === 'Blue' ? 'rolled-back replacement' : w.label,
-    })),
-  );
-}
-
-export function consoleUrl(region: string, deploymentId: string): string {
-  const host = region.startsWith('cn-')
-    ? 'console.amazonaws.cn'
-    : region.startsWith('us-gov-')
-      ? 'console.amazonaws-us-gov.com'
-      : `${region}.console.aws.amazon.com`;
-  return `https://${host}/codesuite/codedeploy/deployments/${encodeURIComponent(deploymentId)}?region=${region}`;
-}
-
-export function formatDuration(ms: number | undefined): string {
-  if (ms === undefined || !Number.isFinite(ms) || ms < 0) return '–';
-  const seconds = Math.round(ms / 1000);
-  if (seconds < 60) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes}m ${String(seconds % 60).padStart(2, '0')}s`;
-  return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, '0')}m`;
-}
-
-export function eventDurationMs(event: { startTime?: Date; endTime?: Date }): number | undefined {
-  if (!(event.startTime instanceof Date) || !(event.endTime instanceof Date)) return undefined;
-  return event.endTime.getTime() - event.startTime.getTime();
-}
-
-export function trafficBar(weights: TaskSetWeight[], width = 20): string {
-  const green = weights.find((w) => w.label === 'Green')?.weight;
-  const share = green ?? 0;
-  const filled = Math.round((share / 100) * width);
-  return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}]`;
-}
-
-function clockLabel(ms: number): string {
-  const seconds = Math.max(0, Math.round(ms / 1000));
-  const m = Math.floor(seconds / 60);
-  return `${String(m).padStart(2, '0')}:${String(seconds % 60).padStart(2, '0')}`;
-}
-
-export function describeDiagnostics(event: { diagnostics?: LifecycleEvent['diagnostics'] }): string {
-  const d = event.diagnostics;
-  if (!d) return '';
-  const parts = [d.errorCode, d.scriptName ? `hook ${d.scriptName}` : undefined, d.message].filter(
-    (part): part is string => typeof part === 'string' && part !== '',
-  );
-  return parts.join(' — ');
-}
+import type { DeploymentInfo, LifecycleEvent } from '@aws-sdk/client-codedeploy';
+import type { Log } from '../action/runtime.js';
+import { consoleUrl } from '../aws/console-url.js';
+import type { Observation, ProgressChange } from '../codedeploy/progress.js';
+import type { DeploymentRecord, EventRecord } from './record.js';
+import {
+  clockLabel,
+  describeDiagnostics,
+  describeRecordWeights,
+  eventDurationMs,
+  formatDuration,
+  trafficBar,
+} from './format.js';
 
 /**
  * Turns watcher changes into log lines and keeps the record up to date.
@@ -268,18 +158,4 @@ export class DeploymentReporter {
       this.log.endGroup();
     }
   }
-}
-
-export function newDeploymentRecord(
-  init: Omit<DeploymentRecord, 'events' | 'traffic' | 'notes'>,
-): DeploymentRecord {
-  return { ...init, events: new Map(), traffic: [], notes: [] };
-}
-
-/** The lifecycle events in order, including those CodeDeploy never reached (for the summary table). */
-export function orderedEvents(record: DeploymentRecord): EventRecord[] {
-  const names = new Set<string>([...LIFECYCLE_EVENTS, ...record.events.keys()]);
-  return [...names]
-    .sort((a, b) => lifecycleIndex(a) - lifecycleIndex(b))
-    .map((name) => record.events.get(name) ?? { name, status: 'Not reached' });
 }

@@ -8,7 +8,7 @@ import {
   isTransientAwsError,
   isDefiniteRejection,
   isUnsupportedOrDenied,
-} from '../../../src/aws-errors.js';
+} from '../../../src/aws/errors.js';
 import { awsError } from '../../helpers/fake-runtime.js';
 
 describe('aws-errors', () => {

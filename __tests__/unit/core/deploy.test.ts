@@ -23,14 +23,14 @@ import {
   DescribeLoadBalancersCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { runDeploy, waitBudgetMinutes } from '../../../src/deploy.js';
-import { createDeployment, ActiveDeploymentError } from '../../../src/deployment-creator.js';
-import { serializeAppSpec, withTaskDefinitionArn } from '../../../src/appspec.js';
-import { DeploymentError } from '../../../src/errors.js';
-import { STATE_KEYS } from '../../../src/state-helper.js';
-import { consoleUrl } from '../../../src/deployment-reporter.js';
+import { runDeploy } from '../../../src/commands/deploy.js';
+import { createDeployment, ActiveDeploymentError } from '../../../src/codedeploy/creator.js';
+import { serializeAppSpec, withTaskDefinitionArn } from '../../../src/prepare/appspec.js';
+import { DeploymentError } from '../../../src/action/errors.js';
+import { STATE_KEYS } from '../../../src/action/state.js';
+import { consoleUrl } from '../../../src/aws/console-url.js';
 import { DEPLOYMENT_ID, deployment, events, target } from '../../helpers/codedeploy-fixtures.js';
-import { awsError, fakeRuntime, type FakeRuntime } from '../../helpers/fake-runtime.js';
+import { awsError, fakeRuntime, type FakeRuntime, errorOf } from '../../helpers/fake-runtime.js';
 import {
   TASK_DEFINITION_ARN,
   cd,
@@ -111,11 +111,8 @@ const gated: Step[] = [
   { at: 20_000, deployment: deployment('Ready'), target: target('Ready', events(5, 'Pending')) },
 ];
 
-async function run(rt: FakeRuntime): Promise<Error | undefined> {
-  return runDeploy(rt).then(
-    () => undefined,
-    (e: unknown) => e as Error,
-  );
+function run(rt: FakeRuntime): Promise<Error | undefined> {
+  return errorOf(runDeploy(rt));
 }
 
 describe('runDeploy', () => {
@@ -407,20 +404,6 @@ describe('test-traffic gate', () => {
   });
 });
 
-describe('waitBudgetMinutes', () => {
-  const plan = {
-    readyWaitMinutes: 60,
-    routing: { type: 'TimeBasedCanary' as const, intervalMinutes: 5 },
-    terminationWaitMinutes: 10,
-  };
-  it('adds the waits that lie before the goal', () => {
-    expect(waitBudgetMinutes({ waitForMinutes: 30 }, plan, 'ready')).toBe(30);
-    expect(waitBudgetMinutes({ waitForMinutes: 30 }, plan, 'traffic-shifted')).toBe(95);
-    expect(waitBudgetMinutes({ waitForMinutes: 30 }, plan, 'succeeded')).toBe(105);
-    expect(waitBudgetMinutes({ waitForMinutes: 30, testCommand: 'x' }, plan, 'succeeded')).toBe(45);
-  });
-});
-
 describe('createDeployment', () => {
   const doc = {
     version: '0.0',
@@ -486,7 +469,7 @@ describe('createDeployment', () => {
   });
 
   it('registerTaskDefinition failures name the family', async () => {
-    const { registerTaskDefinition } = await import('../../../src/deployment-creator.js');
+    const { registerTaskDefinition } = await import('../../../src/codedeploy/creator.js');
     ecs.on(RegisterTaskDefinitionCommand).rejects(awsError('ClientException', 'Invalid cpu'));
     const ecsClient = fakeRuntime().makeClients({ region: 'us-east-1' }).ecs;
     await expect(

@@ -7,14 +7,12 @@ import {
   StopDeploymentCommand,
 } from '@aws-sdk/client-codedeploy';
 import {
-  MAX_AWS_REQUESTS,
   continueDeployment,
   findRollbackDeployment,
-  getDeployment,
-  isDeploymentInFlight,
   stopDeployment,
-  withRetries,
-} from '../../../src/deployment-control.js';
+} from '../../../src/codedeploy/control.js';
+import { MAX_AWS_REQUESTS, withRetries } from '../../../src/aws/retry.js';
+import { getDeployment, isDeploymentInFlight } from '../../../src/aws/codedeploy-reads.js';
 import { DEPLOYMENT_ID, deployment } from '../../helpers/codedeploy-fixtures.js';
 import { START_MS, awsError, throttling, virtualClock } from '../../helpers/fake-runtime.js';
 
@@ -35,7 +33,7 @@ describe('withRetries', () => {
   it('retries passing faults with growing pauses and returns the answer', async () => {
     const clock = virtualClock();
     let calls = 0;
-    const value = await withRetries(clock, 'x', async () => {
+    const value = await withRetries(clock, async () => {
       if (++calls < 4) throw throttling();
       return 'ok';
     });
@@ -48,7 +46,7 @@ describe('withRetries', () => {
     let calls = 0;
     const denied = awsError('AccessDeniedException', 'no');
     await expect(
-      withRetries(virtualClock(), 'x', async () => {
+      withRetries(virtualClock(), async () => {
         calls++;
         throw denied;
       }),
@@ -60,7 +58,7 @@ describe('withRetries', () => {
     // the clients make up to 5 attempts per call and say so in $metadata.attempts
     let calls = 0;
     await expect(
-      withRetries(virtualClock(), 'x', async () => {
+      withRetries(virtualClock(), async () => {
         calls++;
         throw sdkThrottling(5);
       }),
@@ -72,7 +70,7 @@ describe('withRetries', () => {
   it('makes at most MAX_AWS_REQUESTS calls when the client does not retry', async () => {
     let calls = 0;
     await expect(
-      withRetries(virtualClock(), 'x', async () => {
+      withRetries(virtualClock(), async () => {
         calls++;
         throw throttling();
       }),

@@ -1,22 +1,24 @@
 import { describe, expect, it } from '@jest/globals';
 import {
-  ACTIVE_POLL_MS,
-  DEPLOYMENT_REFRESH_MS,
-  MAX_IDLE_POLL_MS,
-  READY_POLL_MS,
-  WAKE_BEFORE_MS,
   currentLifecycleEvent,
   describeWeights,
   describeWeightsOf,
   diffObservations,
   evaluateGoal,
   failedLifecycleEvent,
+  type Observation,
+} from '../../../src/codedeploy/progress.js';
+import {
+  ACTIVE_POLL_MS,
+  DEPLOYMENT_REFRESH_MS,
+  MAX_IDLE_POLL_MS,
+  READY_POLL_MS,
+  WAKE_BEFORE_MS,
   nextShiftDueAt,
   planNextPoll,
   terminationDueAt,
-  trafficShiftMinutes,
-  type Observation,
-} from '../../../src/deployment-progress.js';
+} from '../../../src/codedeploy/pacing.js';
+import { trafficShiftMinutes } from '../../../src/aws/codedeploy-reads.js';
 import { deployment, event, events, target, taskSet } from '../../helpers/codedeploy-fixtures.js';
 import { START_MS } from '../../helpers/fake-runtime.js';
 
@@ -218,7 +220,7 @@ describe('planNextPoll', () => {
       readDeployment: true,
       readTarget: false,
     });
-    expect(planNextPoll(obs('InProgress'), ctx)).toMatchObject({ readTarget: true, reason: 'starting' });
+    expect(planNextPoll(obs('InProgress'), ctx)).toMatchObject({ readTarget: true });
   });
 
   it('re-reads the deployment in the active phase only when the last read is old', () => {
@@ -238,7 +240,6 @@ describe('planNextPoll', () => {
       delayMs: READY_POLL_MS,
       readDeployment: true,
       readTarget: false,
-      reason: 'ready wait',
     });
     expect(READY_POLL_MS).toBeGreaterThanOrEqual(10_000);
   });
@@ -260,7 +261,6 @@ describe('planNextPoll', () => {
     expect(longWait).toMatchObject({
       delayMs: MAX_IDLE_POLL_MS,
       readTarget: false,
-      reason: 'termination wait',
     });
     const nearEnd = planNextPoll(o, {
       ...ctx,
@@ -279,7 +279,6 @@ describe('planNextPoll', () => {
     );
     expect(planNextPoll(split, { ...ctx, routing })).toMatchObject({
       delayMs: MAX_IDLE_POLL_MS,
-      reason: 'traffic interval',
     });
     const unsplit = obs(
       'InProgress',
@@ -287,7 +286,6 @@ describe('planNextPoll', () => {
     );
     expect(planNextPoll(unsplit, { ...ctx, routing })).toMatchObject({
       delayMs: ACTIVE_POLL_MS,
-      reason: 'active',
     });
   });
 
@@ -295,7 +293,6 @@ describe('planNextPoll', () => {
     expect(planNextPoll(obs('InProgress', target('Failed', events(3, 'Failed'))), ctx)).toMatchObject({
       readDeployment: true,
       readTarget: false,
-      reason: 'settling',
     });
   });
 });

@@ -1,15 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import {
-  DeploymentReporter,
-  consoleUrl,
-  describeDiagnostics,
-  formatDuration,
-  newDeploymentRecord,
-  orderedEvents,
-  trafficBar,
-} from '../../../src/deployment-reporter.js';
-import { renderJobSummary, escapeMarkdown } from '../../../src/job-summary.js';
-import { diffObservations, type Observation } from '../../../src/deployment-progress.js';
+import { DeploymentReporter } from '../../../src/report/reporter.js';
+import { consoleUrl } from '../../../src/aws/console-url.js';
+import { describeDiagnostics, formatDuration, trafficBar } from '../../../src/report/format.js';
+import { newDeploymentRecord, orderedEvents } from '../../../src/report/record.js';
+import { renderJobSummary, escapeMarkdown } from '../../../src/report/job-summary.js';
+import { diffObservations, type Observation } from '../../../src/codedeploy/progress.js';
 import {
   DEPLOYMENT_ID,
   deployment,

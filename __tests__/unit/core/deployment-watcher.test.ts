@@ -8,8 +8,8 @@ import {
   type DeploymentInfo,
   type ECSTarget,
 } from '@aws-sdk/client-codedeploy';
-import { watchDeployment, WatchError, type WatchOptions } from '../../../src/deployment-watcher.js';
-import type { ProgressChange } from '../../../src/deployment-progress.js';
+import { watchDeployment, WatchError, type WatchOptions } from '../../../src/codedeploy/watcher.js';
+import type { ProgressChange } from '../../../src/codedeploy/progress.js';
 import { DEPLOYMENT_ID, TARGET_ID, deployment, events, target } from '../../helpers/codedeploy-fixtures.js';
 import {
   START_MS,

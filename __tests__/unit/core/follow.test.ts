@@ -16,10 +16,10 @@ import {
   startFollow,
   type Follow,
   type FollowSettings,
-} from '../../../src/follow.js';
-import { newDeploymentRecord } from '../../../src/deployment-reporter.js';
-import { DeploymentError } from '../../../src/errors.js';
-import { STATE_KEYS } from '../../../src/state-helper.js';
+} from '../../../src/commands/follow.js';
+import { newDeploymentRecord } from '../../../src/report/record.js';
+import { DeploymentError } from '../../../src/action/errors.js';
+import { phaseAfterFollowing } from '../../../src/commands/deploy.js';
 import {
   DEPLOYMENT_ID,
   TARGET_ID,
@@ -28,7 +28,7 @@ import {
   events,
   target,
 } from '../../helpers/codedeploy-fixtures.js';
-import { awsError, fakeRuntime, type FakeRuntime } from '../../helpers/fake-runtime.js';
+import { awsError, fakeRuntime, type FakeRuntime, errorOf } from '../../helpers/fake-runtime.js';
 
 const cd = mockClient(CodeDeployClient);
 const ROLLBACK_ID = 'd-ROLLBACK01';
@@ -93,10 +93,12 @@ function stuckUntilStopped(rt: FakeRuntime, rollback = true): void {
 }
 
 async function follow(f: Follow, deadlineMs = 60_000): Promise<Error | undefined> {
-  return followTo(f, 'succeeded', f.rt.clock.now() + deadlineMs, 'The wait budget was 1 minutes.').then(
-    () => undefined,
-    (e: unknown) => e as Error,
-  );
+  const budget = {
+    minutes: 1,
+    deadline: f.rt.clock.now() + deadlineMs,
+    note: 'The wait budget was 1 minutes.',
+  };
+  return errorOf(followTo(f, 'succeeded', budget));
 }
 
 describe('followTo: giving up on a deployment in flight', () => {
@@ -120,7 +122,8 @@ describe('followTo: giving up on a deployment in flight', () => {
     expect(f.record.rollback).toEqual({ deploymentId: ROLLBACK_ID, status: 'Succeeded' });
     expect(rt.logText()).toContain(`CodeDeploy is rolling back with deployment ${ROLLBACK_ID}`);
     expect(rt.logText()).toContain(`Rollback ${ROLLBACK_ID}: Succeeded`);
-    expect(rt.state[STATE_KEYS.phase]).toBe('done');
+    // the command saves the phase from the verdict: nothing left for the post step
+    expect(phaseAfterFollowing(f.record, error, false, true)).toBe('done');
   });
 
   it('timeout with rollback-on-failure false leaves it alone and says so', async () => {
@@ -141,7 +144,9 @@ describe('followTo: giving up on a deployment in flight', () => {
     cd.on(GetDeploymentCommand).resolves({ deploymentInfo: deployment('Succeeded') });
     await rollbackOnGivingUp(f, 'the wait timed out');
     expect(cd.commandCalls(StopDeploymentCommand)).toHaveLength(0);
-    expect(f.record.notes).toEqual([]);
+    // the summary says why nothing was stopped, and shows the status it ended in
+    expect(f.record.notes).toEqual([`${DEPLOYMENT_ID} had already ended (Succeeded); nothing to stop.`]);
+    expect(f.record.status).toBe('Succeeded');
   });
 
   it('a StopDeployment that is refused is reported with the console link, not thrown', async () => {
@@ -151,7 +156,9 @@ describe('followTo: giving up on a deployment in flight', () => {
     cd.on(StopDeploymentCommand).rejects(awsError('AccessDeniedException', 'not allowed to stop'));
     await rollbackOnGivingUp(f, 'the wait timed out');
     const warning = rt.logText('warning');
-    expect(warning).toContain(`Could not stop ${DEPLOYMENT_ID} after the wait timed out`);
+    expect(warning).toContain(
+      `Could not stop ${DEPLOYMENT_ID} because the wait timed out (rollback-on-failure)`,
+    );
     expect(warning).toContain('not allowed to stop');
     expect(warning).toContain('Stop it in the console: https://us-east-1.console.aws.amazon.com/');
     expect(f.record.notes).toHaveLength(1);
@@ -231,7 +238,7 @@ describe('conclude', () => {
     expect(g.record.verdictText).toBe(
       `Deployment ${DEPLOYMENT_ID} reached traffic-shifted (status InProgress); CodeDeploy carries on without this job.`,
     );
-    expect(rt.state[STATE_KEYS.phase]).toBe('done');
+    expect(phaseAfterFollowing(g.record, undefined, false, true)).toBe('done');
   });
 
   it('failed: names the failed event, notes that no rollback started, and throws', async () => {
@@ -305,7 +312,9 @@ describe('conclude', () => {
     );
     expect(f.record.verdict).toBe('cancelled');
     expect(rt.logText('warning')).toContain(`Could not stop ${DEPLOYMENT_ID}`);
-    expect(rt.state[STATE_KEYS.phase]).toBe('cancelled');
+    expect(phaseAfterFollowing(f.record, error, true, true)).toBe('cancelled');
+    // with rollback-on-cancel false there is nothing for the post step to do
+    expect(phaseAfterFollowing(f.record, error, true, false)).toBe('done');
   });
 });
 
@@ -318,7 +327,7 @@ describe('finishFollow', () => {
     });
     const f = makeFollow(rt);
     try {
-      await followTo(f, 'succeeded', rt.clock.now() + 60_000, '');
+      await followTo(f, 'succeeded', { minutes: 1, deadline: rt.clock.now() + 60_000, note: '' });
     } finally {
       await finishFollow(f);
     }

@@ -12,8 +12,8 @@ import {
   parseBoolean,
   parseList,
   resolveServiceAndCluster,
-} from '../../../src/inputs.js';
-import { InputError } from '../../../src/errors.js';
+} from '../../../src/action/inputs.js';
+import { InputError } from '../../../src/action/errors.js';
 
 function reader(inputs: Record<string, string>) {
   return (name: string) => inputs[name] ?? '';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { runCommand } from '../../../src/main.js';
-import { DeploymentError, InputError } from '../../../src/errors.js';
+import { runCommand } from '../../../src/action/run-command.js';
+import { DeploymentError, InputError } from '../../../src/action/errors.js';
 import { fakeRuntime } from '../../helpers/fake-runtime.js';
 
 describe('runCommand', () => {

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { ListDeploymentsCommand } from '@aws-sdk/client-codedeploy';
-import { runPlan } from '../../../src/plan-command.js';
+import { runPlan } from '../../../src/commands/plan.js';
 import { fakeRuntime } from '../../helpers/fake-runtime.js';
 import {
   cd,

@@ -2,11 +2,11 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CodeDeployClient, GetDeploymentCommand, StopDeploymentCommand } from '@aws-sdk/client-codedeploy';
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { runPost } from '../../../src/post.js';
-import { resolveCredentials } from '../../../src/credentials.js';
-import { decodeJwtClaims, oidcCredentialsProvider } from '../../../src/oidc-credentials.js';
-import { getAwsInputs } from '../../../src/inputs.js';
-import { STATE_KEYS } from '../../../src/state-helper.js';
+import { runPost } from '../../../src/commands/post.js';
+import { resolveCredentials } from '../../../src/aws/credentials.js';
+import { decodeJwtClaims, oidcCredentialsProvider } from '../../../src/aws/oidc.js';
+import { getAwsInputs } from '../../../src/action/inputs.js';
+import { STATE_KEYS } from '../../../src/action/state.js';
 import { DEPLOYMENT_ID, deployment } from '../../helpers/codedeploy-fixtures.js';
 import { START_MS, awsError, fakeRuntime } from '../../helpers/fake-runtime.js';
 

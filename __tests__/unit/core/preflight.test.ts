@@ -6,10 +6,12 @@ import {
   GetDeploymentGroupCommand,
   ListDeploymentsCommand,
 } from '@aws-sdk/client-codedeploy';
-import { runDeploy } from '../../../src/deploy.js';
-import { planDeployment, readTrafficRouting, clusterNameFromArn } from '../../../src/preflight.js';
-import { getDeployInputs } from '../../../src/inputs.js';
-import { InputError } from '../../../src/errors.js';
+import { runDeploy } from '../../../src/commands/deploy.js';
+import { planDeployment } from '../../../src/prepare/preflight.js';
+import { readTrafficRouting } from '../../../src/aws/codedeploy-reads.js';
+import { clusterNameFromArn } from '../../../src/aws/ecs-reads.js';
+import { getDeployInputs } from '../../../src/action/inputs.js';
+import { InputError } from '../../../src/action/errors.js';
 import { awsError, fakeRuntime } from '../../helpers/fake-runtime.js';
 import {
   cd,
@@ -318,13 +320,15 @@ describe('planDeployment', () => {
         },
       },
     });
-    expect(await readTrafficRouting(clients(), 'CodeDeployDefault.ECSCanary10Percent5Minutes')).toEqual({
+    expect(
+      await readTrafficRouting(clients().codedeploy, 'CodeDeployDefault.ECSCanary10Percent5Minutes'),
+    ).toEqual({
       type: 'TimeBasedCanary',
       intervalMinutes: 5,
       percentage: 10,
     });
     cd.on(GetDeploymentConfigCommand).rejects(awsError('AccessDeniedException', 'no'));
-    expect(await readTrafficRouting(clients(), 'x')).toBeUndefined();
+    expect(await readTrafficRouting(clients().codedeploy, 'x')).toBeUndefined();
   });
 
   it('clusterNameFromArn takes the name after cluster/', () => {

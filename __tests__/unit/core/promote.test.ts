@@ -7,10 +7,10 @@ import {
   type DeploymentInfo,
   type ECSTarget,
 } from '@aws-sdk/client-codedeploy';
-import { runPromote } from '../../../src/promote.js';
-import { DeploymentError, InputError } from '../../../src/errors.js';
+import { runPromote } from '../../../src/commands/promote.js';
+import { DeploymentError, InputError } from '../../../src/action/errors.js';
 import { DEPLOYMENT_ID, deployment, events, target } from '../../helpers/codedeploy-fixtures.js';
-import { awsError, fakeRuntime, type FakeRuntime } from '../../helpers/fake-runtime.js';
+import { awsError, fakeRuntime, type FakeRuntime, errorOf } from '../../helpers/fake-runtime.js';
 import { cd, setUpWorld, restoreWorkspaceAfterAll } from '../../helpers/aws-world.js';
 
 restoreWorkspaceAfterAll();
@@ -56,11 +56,8 @@ const rerouted: Step[] = [
   { at: 20_000, deployment: deployment('Succeeded'), target: target('Succeeded', events(8)) },
 ];
 
-async function run(rt: FakeRuntime): Promise<Error | undefined> {
-  return runPromote(rt).then(
-    () => undefined,
-    (e: unknown) => e as Error,
-  );
+function run(rt: FakeRuntime): Promise<Error | undefined> {
+  return errorOf(runPromote(rt));
 }
 
 describe('runPromote', () => {

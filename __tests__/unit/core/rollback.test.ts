@@ -11,10 +11,10 @@ import {
   type DeploymentInfo,
   type DeploymentStatus,
 } from '@aws-sdk/client-codedeploy';
-import { runRollback } from '../../../src/rollback.js';
-import { DeploymentError, InputError } from '../../../src/errors.js';
+import { runRollback } from '../../../src/commands/rollback.js';
+import { DeploymentError, InputError } from '../../../src/action/errors.js';
 import { DEPLOYMENT_ID, deployment, events, target } from '../../helpers/codedeploy-fixtures.js';
-import { awsError, fakeRuntime, type FakeRuntime } from '../../helpers/fake-runtime.js';
+import { awsError, fakeRuntime, type FakeRuntime, errorOf } from '../../helpers/fake-runtime.js';
 import { cd, ecs, group, setUpWorld, restoreWorkspaceAfterAll } from '../../helpers/aws-world.js';
 
 restoreWorkspaceAfterAll();
@@ -108,11 +108,8 @@ function inFlightWorld(
   return { rollbackEndedAt: () => rollbackEndedAt };
 }
 
-async function run(rt: FakeRuntime): Promise<Error | undefined> {
-  return runRollback(rt).then(
-    () => undefined,
-    (e: unknown) => e as Error,
-  );
+function run(rt: FakeRuntime): Promise<Error | undefined> {
+  return errorOf(runRollback(rt));
 }
 
 describe('runRollback: a deployment in flight', () => {

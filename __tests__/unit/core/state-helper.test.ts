@@ -6,7 +6,7 @@ import {
   readDeploymentState,
   saveDeploymentState,
   savePhase,
-} from '../../../src/state-helper.js';
+} from '../../../src/action/state.js';
 import { fakeRuntime } from '../../helpers/fake-runtime.js';
 
 describe('state-helper', () => {
@@ -17,15 +17,18 @@ describe('state-helper', () => {
     expect(isPostStep(rt)).toBe(true);
   });
 
-  it('round-trips the deployment, its phase and rollback-on-cancel', () => {
+  it('round-trips the deployment, its phase and both rollback rules', () => {
     const rt = fakeRuntime();
     expect(readDeploymentState(rt)).toBeUndefined();
-    saveDeploymentState(rt, 'd-ABCDEF123', false);
+    saveDeploymentState(rt, 'd-ABCDEF123', { rollbackOnCancel: false, rollbackOnFailure: true });
     expect(readDeploymentState(rt)).toEqual({
       deploymentId: 'd-ABCDEF123',
       phase: 'following',
       rollbackOnCancel: false,
+      rollbackOnFailure: true,
     });
+    saveDeploymentState(rt, 'd-ABCDEF123', { rollbackOnCancel: true, rollbackOnFailure: false });
+    expect(readDeploymentState(rt)?.rollbackOnFailure).toBe(false);
     savePhase(rt, 'done');
     expect(rt.state[STATE_KEYS.phase]).toBe('done');
     expect(readDeploymentState(rt)?.phase).toBe('done');

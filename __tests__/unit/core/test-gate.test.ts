@@ -8,7 +8,7 @@ import {
   DescribeLoadBalancersCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { resolveTestListenerUrl, runTestCommand, testListenerArn } from '../../../src/test-gate.js';
+import { resolveTestListenerUrl, runTestCommand, testListenerArn } from '../../../src/commands/test-gate.js';
 import { virtualClock } from '../../helpers/fake-runtime.js';
 
 const elb = mockClient(ElasticLoadBalancingV2Client);

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseJsonOrYaml, readUserFile, resolveWorkspacePath } from '../../../src/files.js';
+import { parseJsonOrYaml, readUserFile, resolveWorkspacePath } from '../../../src/prepare/files.js';
 import { catchInputError } from '../../helpers/input-error.js';
 
 const fixtures = fileURLToPath(new URL('../../fixtures/', import.meta.url));

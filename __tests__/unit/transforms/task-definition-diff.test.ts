@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { RegisterTaskDefinitionCommandInput, TaskDefinition } from '@aws-sdk/client-ecs';
-import { diffTaskDefinitions, renderDiffMarkdown } from '../../../src/task-definition-diff.js';
+import { diffTaskDefinitions, renderDiffMarkdown } from '../../../src/prepare/diff.js';
 
 const SECRET = 'hunter2-super-secret';
 const NEW_SECRET = 'correct-horse-battery';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TaskDefinition } from '@aws-sdk/client-ecs';
-import { parseJsonOrYaml } from '../../../src/files.js';
+import { parseJsonOrYaml } from '../../../src/prepare/files.js';
 import {
   READ_ONLY_TASK_DEFINITION_FIELDS,
   cleanTaskDefinition,
@@ -11,7 +11,7 @@ import {
   renderImage,
   summarizeTaskDefinition,
   validateContainerPort,
-} from '../../../src/task-definition.js';
+} from '../../../src/prepare/task-definition.js';
 import { catchInputError } from '../../helpers/input-error.js';
 
 const fixtures = fileURLToPath(new URL('../../fixtures/', import.meta.url));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { clockFromEnv, createClock } from '../../src/clock.js';
+import { clockFromEnv, createClock } from '../../../src/action/clock.js';
 
 describe('clock', () => {
   it('runs a scaled clock faster than the wall clock from the shared epoch', async () => {

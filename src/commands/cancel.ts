@@ -1,0 +1,35 @@
+/**
+ * What happens on cancel. The runner cancels a job by sending SIGINT (then SIGTERM, then killing it);
+ * the runtime turns that into `rt.signal` (src/action/runtime.ts). Then:
+ * - before the first change in AWS, the deploy command stops with nothing changed (`throwIfCancelled`);
+ * - while a deployment is followed, the watcher returns `aborted` and `stopOnCancel` applies
+ *   rollback-on-cancel: stop with rollback, and follow the rollback to its end;
+ * - while the test command runs, its whole process group is ended (test-gate.ts) and the same rule applies;
+ * - a main step killed before it could do this leaves its phase in the state, and the post step
+ *   (post.ts) applies the rule then.
+ */
+import type { Runtime } from '../action/runtime.js';
+import { DeploymentError } from '../action/errors.js';
+import { addNote, setVerdict } from '../report/record.js';
+import { stopAndFollowRollback, type Follow } from './follow.js';
+
+/** Before a change in AWS: a run being cancelled changes nothing. */
+export function throwIfCancelled(rt: Runtime, what: string): void {
+  if (rt.signal.aborted)
+    throw new DeploymentError(`The run was cancelled before ${what}; nothing was changed.`);
+}
+
+/** The run was cancelled while following: apply rollback-on-cancel and say what was done. */
+export async function stopOnCancel(f: Follow, position: string): Promise<void> {
+  const { record } = f;
+  setVerdict(
+    record,
+    'cancelled',
+    `The run was cancelled while following ${record.deploymentId} (${position}).`,
+  );
+  if (!f.rollbackOnCancel) {
+    addNote(record, 'rollback-on-cancel is false: the deployment carries on.');
+    return;
+  }
+  await stopAndFollowRollback(f, '(rollback-on-cancel)', false);
+}
