@@ -57,7 +57,16 @@ export const CFN_TAGS: Tags = SCALAR_OR_SEQ.flatMap((name) => {
 }) as Tags;
 
 export interface CfnTemplate {
-  Parameters?: Record<string, { Type: string; Default?: string; AllowedValues?: string[] }>;
+  Parameters?: Record<
+    string,
+    {
+      Type: string;
+      Default?: string;
+      AllowedValues?: string[];
+      AllowedPattern?: string;
+      ConstraintDescription?: string;
+    }
+  >;
   Conditions?: Record<string, unknown>;
   Rules?: Record<string, CfnRule>;
   Resources: Record<string, { Type: string; Condition?: string; Properties?: Record<string, unknown> }>;
