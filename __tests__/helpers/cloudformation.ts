@@ -1,7 +1,8 @@
 /**
  * Read CloudFormation YAML (short-form intrinsic tags) and evaluate the intrinsics that matter for
  * checking policies offline: Ref, Fn::Sub, Fn::GetAtt, Fn::Join, Fn::Split, Fn::Select, Fn::If,
- * Fn::Equals, Fn::Not, Fn::And, Fn::Or, Condition, AWS::NoValue.
+ * Fn::Equals, Fn::Not, Fn::And, Fn::Or, Condition, AWS::NoValue, and the rule functions Fn::Contains,
+ * Fn::EachMemberEquals, Fn::EachMemberIn (for the template's Rules; see ruleViolations).
  */
 import { readFileSync } from 'node:fs';
 import { parse, type Tags } from 'yaml';
@@ -56,10 +57,26 @@ export const CFN_TAGS: Tags = SCALAR_OR_SEQ.flatMap((name) => {
 }) as Tags;
 
 export interface CfnTemplate {
-  Parameters?: Record<string, { Type: string; Default?: string; AllowedValues?: string[] }>;
+  Parameters?: Record<
+    string,
+    {
+      Type: string;
+      Default?: string;
+      AllowedValues?: string[];
+      AllowedPattern?: string;
+      ConstraintDescription?: string;
+    }
+  >;
   Conditions?: Record<string, unknown>;
+  Rules?: Record<string, CfnRule>;
   Resources: Record<string, { Type: string; Condition?: string; Properties?: Record<string, unknown> }>;
   Outputs?: Record<string, unknown>;
+}
+
+/** A template rule: when RuleCondition holds (or is absent), every Assert must hold. */
+export interface CfnRule {
+  RuleCondition?: unknown;
+  Assertions: { Assert: unknown; AssertDescription?: string }[];
 }
 
 export function loadCloudFormation(file: string): CfnTemplate {
@@ -156,6 +173,18 @@ export function evaluate(ctx: EvalContext, value: unknown): unknown {
         return args.every((a) => evaluate(ctx, a) === true);
       case 'Fn::Or':
         return args.some((a) => evaluate(ctx, a) === true);
+      // Rule functions (CloudFormation User Guide, "Rule functions").
+      case 'Fn::Contains':
+        return [evaluate(ctx, args[0])]
+          .flat()
+          .map(String)
+          .includes(String(evaluate(ctx, args[1])));
+      case 'Fn::EachMemberEquals':
+        return [evaluate(ctx, args[0])].flat().every((v) => String(v) === String(evaluate(ctx, args[1])));
+      case 'Fn::EachMemberIn': {
+        const allowed = [evaluate(ctx, args[1])].flat().map(String);
+        return [evaluate(ctx, args[0])].flat().every((v) => allowed.includes(String(v)));
+      }
       default:
         if (k.startsWith('Fn::')) throw new Error(`${k} is not evaluated here`);
     }
@@ -164,6 +193,21 @@ export function evaluate(ctx: EvalContext, value: unknown): unknown {
   for (const [k, v] of Object.entries(obj)) {
     const e = evaluate(ctx, v);
     if (e !== NO_VALUE) out[k] = e;
+  }
+  return out;
+}
+
+/**
+ * The AssertDescription of every rule assertion that fails for these parameters (CloudFormation refuses
+ * to create or update the stack when any does). Empty when the parameters pass.
+ */
+export function ruleViolations(ctx: EvalContext): string[] {
+  const out: string[] = [];
+  for (const [name, rule] of Object.entries(ctx.template.Rules ?? {})) {
+    if (rule.RuleCondition !== undefined && evaluate(ctx, rule.RuleCondition) !== true) continue;
+    for (const a of rule.Assertions) {
+      if (evaluate(ctx, a.Assert) !== true) out.push(`${name}: ${a.AssertDescription ?? '(no description)'}`);
+    }
   }
   return out;
 }

@@ -50,6 +50,7 @@ export interface TrustPolicies {
   dev: IamPolicyDocument;
   prod: IamPolicyDocument;
   prodPlan: IamPolicyDocument;
+  prodPromote: IamPolicyDocument;
 }
 
 const ROLE_RESOURCES: Record<keyof TrustPolicies, string> = {
@@ -57,6 +58,7 @@ const ROLE_RESOURCES: Record<keyof TrustPolicies, string> = {
   dev: 'DevDeployRole',
   prod: 'ProdDeployRole',
   prodPlan: 'ProdPlanRole',
+  prodPromote: 'ProdPromoteRole',
 };
 
 export function stackParameters(p: TrustPolicyParams): Record<string, string> {
@@ -71,6 +73,11 @@ export function stackParameters(p: TrustPolicyParams): Record<string, string> {
     CreateDevDeployRole: 'true',
     CreateProdDeployRole: 'true',
     CreateProdPlanRole: 'true',
+    // The values the stack's Rules require with these roles.
+    PassRoleArns: `arn:aws:iam::${accountId}:role/task,arn:aws:iam::${accountId}:role/task-execution`,
+    CodeDeployApplicationName: 'AppECS-prod-web',
+    EcsClusterName: 'prod',
+    TaskDefinitionFamily: 'web',
     ...(p.mainBranch !== undefined ? { MainBranch: p.mainBranch } : {}),
     ...(p.devEnvironment !== undefined ? { DevEnvironmentName: p.devEnvironment } : {}),
     ...(p.prodEnvironment !== undefined ? { ProdEnvironmentName: p.prodEnvironment } : {}),

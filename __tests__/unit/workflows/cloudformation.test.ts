@@ -1,6 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import { condition, evaluate, loadCloudFormation } from '../../helpers/cloudformation.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { condition, evaluate, loadCloudFormation, ruleViolations } from '../../helpers/cloudformation.js';
 import { evalContext, loadTrustPolicies, OIDC_ROLES_TEMPLATE } from '../../helpers/trust-policies.js';
+import { REPO_ROOT } from '../../../scripts/validate-workflows.js';
 
 const SUB = 'token.actions.githubusercontent.com:sub';
 const AUD = 'token.actions.githubusercontent.com:aud';
@@ -66,11 +69,23 @@ describe('infra/github-oidc-roles.yml', () => {
     };
     expect(only(p.build)).toBe('repo:acme/web:ref:refs/heads/main');
     expect(only(p.dev)).toBe('repo:acme/web:environment:dev');
-    expect(only(p.prod)).toEqual([
-      'repo:acme/web:environment:production',
-      'repo:acme/web:environment:production-reroute',
-    ]);
+    expect(only(p.prod)).toBe('repo:acme/web:environment:production');
+    expect(only(p.prodPromote)).toBe('repo:acme/web:environment:production-reroute');
     expect(only(p.prodPlan)).toBe('repo:acme/web:ref:refs/heads/main');
+  });
+
+  it('an approved job in production-reroute gets the promote role, never the prod deploy role', () => {
+    const p = loadTrustPolicies(params);
+    const subs = (doc: typeof p.prod): unknown[] => [doc.Statement[0]!.Condition.StringEquals?.[SUB]].flat();
+    expect(subs(p.prod)).not.toContain('repo:acme/web:environment:production-reroute');
+    expect(subs(p.prodPromote)).toEqual(['repo:acme/web:environment:production-reroute']);
+    const ctx = evalContext(params);
+    expect(condition(ctx, 'MakeProdPromote')).toBe(true);
+    expect(template.Resources.ProdPromoteRole?.Condition).toBe('MakeProdPromote');
+    expect(condition(evalContext({ ...params, prodRerouteEnvironment: '' }), 'MakeProdPromote')).toBe(false);
+    expect(
+      condition(evalContext({ ...params, parameters: { CreateProdDeployRole: 'false' } }), 'MakeProdPromote'),
+    ).toBe(false);
   });
 
   it('a dev-environment subject is not one the prod role trusts (and no wildcard lets it in)', () => {
@@ -92,7 +107,7 @@ describe('infra/github-oidc-roles.yml', () => {
       existingOidcProviderArn: 'arn:aws:iam::222222222222:oidc-provider/token.actions.githubusercontent.com',
     });
     expect(p.dev.Statement[0]!.Condition.StringEquals?.[SUB]).toBe('repo:acme/web:environment:development');
-    expect(p.prod.Statement[0]!.Condition.StringEquals?.[SUB]).toEqual(['repo:acme/web:environment:prod']);
+    expect(p.prod.Statement[0]!.Condition.StringEquals?.[SUB]).toBe('repo:acme/web:environment:prod');
     expect(p.build.Statement[0]!.Condition.StringEquals?.[SUB]).toBe('repo:acme/web:ref:refs/heads/trunk');
     const ctx = evalContext({ ...params, existingOidcProviderArn: 'arn:x' });
     expect(condition(ctx, 'MakeProvider')).toBe(false);
@@ -113,10 +128,17 @@ describe('infra/github-oidc-roles.yml', () => {
   const actions = (statements: { Action: string | string[] }[]): string[] =>
     statements.flatMap((s) => [s.Action].flat()).sort();
 
+  const REQUIRED = {
+    PassRoleArns: 'arn:aws:iam::222222222222:role/task,arn:aws:iam::222222222222:role/exec',
+    CodeDeployApplicationName: 'AppECS-prod-web',
+    EcsClusterName: 'prod',
+    TaskDefinitionFamily: 'web',
+  };
+  const APP = 'arn:aws:codedeploy:us-east-1:222222222222:application:AppECS-prod-web';
+  const GROUPS = 'arn:aws:codedeploy:us-east-1:222222222222:deploymentgroup:AppECS-prod-web/*';
+
   it('the deploy policy allows exactly the calls the action makes', () => {
-    const doc = policyOf('DeployPolicy', {
-      PassRoleArns: 'arn:aws:iam::222222222222:role/task,arn:aws:iam::222222222222:role/exec',
-    }).PolicyDocument!;
+    const doc = policyOf('DeployPolicy', REQUIRED).PolicyDocument!;
     expect(actions(doc.Statement)).toEqual(
       [
         'ecs:DescribeServices',
@@ -125,6 +147,8 @@ describe('infra/github-oidc-roles.yml', () => {
         'ecs:ListTaskDefinitions',
         'ecs:DeregisterTaskDefinition',
         'ecs:TagResource',
+        'ecs:ListTasks',
+        'ecs:DescribeTasks',
         'codedeploy:GetApplication',
         'codedeploy:GetDeploymentGroup',
         'codedeploy:GetDeploymentConfig',
@@ -132,6 +156,7 @@ describe('infra/github-oidc-roles.yml', () => {
         'codedeploy:CreateDeployment',
         'codedeploy:GetDeployment',
         'codedeploy:GetDeploymentTarget',
+        'codedeploy:ListDeploymentTargets',
         'codedeploy:ContinueDeployment',
         'codedeploy:StopDeployment',
         'codedeploy:GetApplicationRevision',
@@ -150,17 +175,148 @@ describe('infra/github-oidc-roles.yml', () => {
     expect(doc.Statement.find((s) => s.Action === 'ecs:TagResource')?.Condition).toEqual({
       StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' },
     });
+    expect(doc.Statement.find((s) => s.Sid === 'CodeDeploy')?.Resource).toEqual([APP, GROUPS]);
   });
 
-  it('without task/execution roles there is no PassRole statement at all', () => {
-    const doc = policyOf('DeployPolicy').PolicyDocument!;
-    expect(actions(doc.Statement)).not.toContain('iam:PassRole');
+  it('the service and task reads of the deploy policy are limited to the one cluster', () => {
+    const doc = policyOf('DeployPolicy', REQUIRED).PolicyDocument!;
+    const of = (action: string) => doc.Statement.find((s) => [s.Action].flat().includes(action));
+    expect(of('ecs:DescribeServices')?.Resource).toBe('arn:aws:ecs:us-east-1:222222222222:service/prod/*');
+    expect(of('ecs:DescribeTasks')?.Resource).toBe('arn:aws:ecs:us-east-1:222222222222:task/prod/*');
+    expect(of('ecs:ListTasks')).toMatchObject({
+      Resource: '*',
+      Condition: { ArnEquals: { 'ecs:cluster': 'arn:aws:ecs:us-east-1:222222222222:cluster/prod' } },
+    });
   });
 
-  it('the plan role only reads', () => {
-    const acts = actions(policyOf('ProdPlanRole').Policies![0]!.PolicyDocument.Statement);
-    expect(acts.length).toBeGreaterThan(5);
-    for (const a of acts) expect(a).toMatch(/:(Describe|Get|List)/);
+  it('every ECS, CodeDeploy and ELBv2 command in src/ is allowed by the deploy policy', () => {
+    const prefix: Record<string, string> = {
+      ecs: 'ecs',
+      codedeploy: 'codedeploy',
+      'elastic-load-balancing-v2': 'elasticloadbalancing',
+    };
+    const called = new Set<string>();
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const file = path.join(dir, entry.name);
+        if (entry.isDirectory()) walk(file);
+        else if (entry.name.endsWith('.ts')) {
+          const text = readFileSync(file, 'utf8');
+          for (const m of text.matchAll(/import\s*\{([^}]*)\}\s*from\s*'@aws-sdk\/client-([a-z0-9-]+)'/g)) {
+            const service = prefix[m[2] ?? ''];
+            if (!service) continue;
+            for (const name of (m[1] ?? '').split(',').map((n) => n.trim().replace(/^type\s+/, ''))) {
+              const command = /^([A-Za-z]+)Command$/.exec(name)?.[1];
+              if (command && new RegExp(`new ${name}\\(`).test(text)) called.add(`${service}:${command}`);
+            }
+          }
+        }
+      }
+    };
+    walk(path.join(REPO_ROOT, 'src'));
+    expect(called).toContain('codedeploy:ListDeploymentTargets');
+    expect(called.size).toBeGreaterThan(15);
+    const allowed = actions(policyOf('DeployPolicy', REQUIRED).PolicyDocument!.Statement);
+    expect([...called].filter((a) => !allowed.includes(a)).sort()).toEqual([]);
+  });
+
+  it('the promote role may only continue, stop and follow deployments of the one application', () => {
+    const stmts = policyOf('ProdPromoteRole', REQUIRED).Policies![0]!.PolicyDocument.Statement;
+    expect(actions(stmts)).toEqual(
+      [
+        'codedeploy:GetDeployment',
+        'codedeploy:ContinueDeployment',
+        'codedeploy:StopDeployment',
+        'codedeploy:GetDeploymentGroup',
+        'codedeploy:GetDeploymentTarget',
+        'codedeploy:ListDeploymentTargets',
+        'codedeploy:GetDeploymentConfig',
+      ].sort(),
+    );
+    expect(stmts.find((s) => s.Sid === 'ContinueOrStopAndFollow')?.Resource).toEqual([APP, GROUPS]);
+    // Nothing that changes what runs: no register, no new deployment, no PassRole, no managed deploy policy.
+    expect(template.Resources.ProdPromoteRole?.Properties?.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('the plan role reads only what the plan calls, and task definitions of the service family only', () => {
+    const stmts = policyOf('ProdPlanRole', REQUIRED).Policies![0]!.PolicyDocument.Statement;
+    expect(actions(stmts)).toEqual(
+      [
+        'ecs:DescribeServices',
+        'ecs:DescribeTaskDefinition',
+        'codedeploy:GetApplication',
+        'codedeploy:GetDeploymentGroup',
+        'codedeploy:ListDeployments',
+        'codedeploy:GetDeploymentConfig',
+      ].sort(),
+    );
+    for (const a of actions(stmts)) expect(a).toMatch(/:(Describe|Get|List)/);
+    const of = (action: string) => stmts.find((s) => [s.Action].flat().includes(action));
+    expect(of('ecs:DescribeTaskDefinition')?.Resource).toBe(
+      'arn:aws:ecs:us-east-1:222222222222:task-definition/web:*',
+    );
+    expect(of('ecs:DescribeServices')?.Resource).toBe('arn:aws:ecs:us-east-1:222222222222:service/prod/*');
+    expect(of('codedeploy:GetApplication')?.Resource).toEqual([APP, GROUPS]);
+  });
+
+  it('no CodeDeploy application wildcard: the parameter has no * default and refuses *', () => {
+    const p = template.Parameters?.CodeDeployApplicationName as { Default?: string; AllowedPattern?: string };
+    expect(p.Default).not.toBe('*');
+    expect(new RegExp(`^(?:${p.AllowedPattern})$`).test('*')).toBe(false);
+    expect(new RegExp(`^(?:${p.AllowedPattern})$`).test('AppECS-prod-web')).toBe(true);
+    for (const id of ['DeployPolicy', 'ProdPromoteRole', 'ProdPlanRole']) {
+      expect(JSON.stringify(policyOf(id, REQUIRED))).not.toMatch(/application:\*|deploymentgroup:\*/);
+    }
+  });
+
+  it('a deploy role without PassRoleArns, application or cluster is refused by the stack rules, naming the parameter', () => {
+    const none = evalContext({ ...params });
+    none.parameters = {
+      ...none.parameters,
+      PassRoleArns: '',
+      CodeDeployApplicationName: '',
+      EcsClusterName: '',
+    };
+    const found = ruleViolations(none);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^DeployRoleNeedsPassRoleArns: PassRoleArns must list the task role/),
+        expect.stringMatching(/CodeDeployApplicationName must name/),
+        expect.stringMatching(/EcsClusterName must name/),
+      ]),
+    );
+    // An empty entry in the list is refused too; the full set passes.
+    const gap = evalContext({
+      ...params,
+      parameters: { PassRoleArns: 'arn:aws:iam::1:role/a,,arn:aws:iam::1:role/b' },
+    });
+    expect(ruleViolations(gap).join('\n')).toMatch(/PassRoleArns/);
+    expect(ruleViolations(evalContext({ ...params, parameters: REQUIRED }))).toEqual([]);
+    // The PassRole statement is unconditional now: no deploy policy without it.
+    expect(actions(policyOf('DeployPolicy', REQUIRED).PolicyDocument!.Statement)).toContain('iam:PassRole');
+  });
+
+  it('the plan role needs the task definition family; a build-only stack needs none of these', () => {
+    const plan = evalContext({
+      ...params,
+      parameters: { CreateDevDeployRole: 'false', CreateProdDeployRole: 'false', TaskDefinitionFamily: '' },
+    });
+    expect(ruleViolations(plan)).toEqual([
+      expect.stringMatching(/^PlanRoleNeedsApplicationClusterAndFamily: TaskDefinitionFamily must name/),
+    ]);
+    const build = evalContext({
+      ...params,
+      parameters: {
+        CreateDevDeployRole: 'false',
+        CreateProdDeployRole: 'false',
+        CreateProdPlanRole: 'false',
+        PassRoleArns: '',
+        CodeDeployApplicationName: '',
+        EcsClusterName: '',
+        TaskDefinitionFamily: '',
+      },
+    });
+    expect(ruleViolations(build)).toEqual([]);
   });
 
   it('the build role pushes to the one repository only, and dev/prod accounts may pull from it', () => {

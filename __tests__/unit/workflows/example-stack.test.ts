@@ -19,7 +19,12 @@ describe('infra/example-bluegreen-service.yml', () => {
   };
   const ctx = (parameters: Record<string, string> = {}): EvalContext => ({
     template,
-    parameters: { VpcId: 'vpc-1', SubnetIds: 'subnet-a,subnet-b', ...parameters },
+    parameters: {
+      VpcId: 'vpc-1',
+      SubnetIds: 'subnet-a,subnet-b',
+      TestIngressCidr: '10.0.0.0/16',
+      ...parameters,
+    },
     accountId: '111122223333',
     region: 'eu-west-1',
     partition: 'aws',
@@ -232,6 +237,24 @@ describe('infra/example-bluegreen-service.yml', () => {
       [{ Ref: 'ProdListenerPort' }, { Ref: 'ProdListenerPort' }],
       [{ Ref: 'TestListenerPort' }, { Ref: 'TestListenerPort' }],
     ]);
+  });
+
+  it('the test listener is not open to the internet: its own CIDR, no default, /0 refused', () => {
+    const p = template.Parameters?.TestIngressCidr ?? { Type: 'missing', AllowedPattern: '.*' };
+    expect(p).toBeDefined();
+    expect(p.Default).toBeUndefined();
+    const ok = (cidr: string) => new RegExp(`^(?:${p.AllowedPattern ?? '.*'})$`).test(cidr);
+    expect(ok('0.0.0.0/0')).toBe(false);
+    expect(ok('0.0.0.0/1')).toBe(false);
+    expect(ok('203.0.113.7/32')).toBe(true);
+    expect(ok('10.0.0.0/8')).toBe(true);
+    expect(p.ConstraintDescription).toMatch(/0\.0\.0\.0\/0/);
+    const rules = props('AlbSecurityGroup').SecurityGroupIngress as Props[];
+    const test = rules.find(
+      (r) => JSON.stringify(r.FromPort) === JSON.stringify({ Ref: 'TestListenerPort' }),
+    );
+    expect(test?.CidrIp).toEqual({ Ref: 'TestIngressCidr' });
+    expect(evaluate(ctx({ TestIngressCidr: '203.0.113.7/32' }), test?.CidrIp)).toBe('203.0.113.7/32');
   });
 
   it('every Ref, Fn::GetAtt, ${} and DependsOn names an existing parameter, resource or attribute', () => {

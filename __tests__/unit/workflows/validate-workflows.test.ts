@@ -112,6 +112,58 @@ describe('broken workflows are rejected with a message naming the problem', () =
   });
 });
 
+describe('self-repository references ($/)', () => {
+  it('a $/ call is resolved from the checkout: an unknown input to _deploy.yml is reported', async () => {
+    const file = '.github/workflows/deploy-dev.yml';
+    const content = readFileSync(path.join(REPO_ROOT, file), 'utf8').replace(
+      'container-name: ${{ inputs.container-name }}',
+      'container: ${{ inputs.container-name }}',
+    );
+    expect(content).toContain('uses: $/.github/workflows/_deploy.yml');
+    const found = messages(await validateWorkflow(file, { content }));
+    expect(found).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/Invalid input, container is not defined/),
+        expect.stringMatching(/Input container-name is required/),
+      ]),
+    );
+  });
+
+  it('actionlint 1.7.7 messages about $/ are dropped, and nothing else: a missing @ref elsewhere still fails', async () => {
+    const content = [
+      'on: push',
+      'permissions: {}',
+      'jobs:',
+      '  a:',
+      '    runs-on: ubuntu-latest',
+      '    permissions: {}',
+      '    steps:',
+      '      - uses: $/.',
+      '      - uses: $/plan',
+      '      - uses: octo/tool',
+      '  b:',
+      '    uses: $/.github/workflows/_deploy.yml',
+      '  c:',
+      '    uses: octo/other/.github/workflows/x.yml',
+      '',
+    ].join('\n');
+    const found = (await checkWithActionlint('.github/workflows/s.yml', content)).map((f) => f.message);
+    expect(found).toEqual([
+      expect.stringMatching(/specifying action "octo\/tool" in invalid format because ref is missing/),
+      expect.stringMatching(
+        /reusable workflow call "octo\/other\/\.github\/workflows\/x\.yml" at "uses" is not following/,
+      ),
+    ]);
+  });
+
+  it('references to this repository are parsed for the input checks', () => {
+    expect(workflowReference('$/.github/workflows/_deploy.yml')).toEqual({
+      path: '.github/workflows/_deploy.yml',
+    });
+    expect(workflowReference('$/plan')).toBeUndefined();
+  });
+});
+
 describe('the actionlint wrapper', () => {
   it('drops only the outdated concurrency.queue message', async () => {
     const content = [
@@ -132,7 +184,11 @@ describe('the actionlint wrapper', () => {
     expect(found.map((f) => f.message)).toEqual([
       expect.stringMatching(/unexpected key "cancel-in-progres"/),
     ]);
-    expect(ACTIONLINT_OUTDATED).toHaveLength(1);
+    expect(ACTIONLINT_OUTDATED.map((o) => o.why)).toEqual([
+      'concurrency.queue is newer than actionlint 1.7.7',
+      'step uses: $/… (self-repository action) is newer than actionlint 1.7.7',
+      'job uses: $/.github/workflows/… (self-repository reusable workflow) is newer than actionlint 1.7.7',
+    ]);
   });
 });
 

@@ -2,7 +2,7 @@
  * House rules for the reusable workflows and the caller templates, checked on the YAML as written.
  */
 import { describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { OWN_REPOSITORY, REPO_ROOT, workflowFiles } from '../../../scripts/validate-workflows.js';
@@ -39,9 +39,16 @@ const allJobs = workflows.flatMap(({ file, wf }) =>
 
 const ownPrefix = `${OWN_REPOSITORY}`;
 const SUB_ACTIONS = ['', 'plan', 'promote', 'rollback'] as const;
-/** '' for the deploy action, 'plan'/'promote'/'rollback' for a sub-action, undefined for anything else. */
+/**
+ * '' for the deploy action, 'plan'/'promote'/'rollback' for a sub-action, undefined for anything else.
+ * This repository's workflows name them `$/.`, `$/plan`, …; the templates by the published repository.
+ */
 function ownAction(uses: string | undefined): string | undefined {
   if (!uses) return undefined;
+  if (uses.startsWith('$/')) {
+    const sub = uses === '$/.' ? '' : uses.slice(2);
+    return (SUB_ACTIONS as readonly string[]).includes(sub) ? sub : undefined;
+  }
   const m = /^([^@]+)@(.+)$/.exec(uses);
   if (!m || !m[1]) return undefined;
   if (m[1] === ownPrefix) return '';
@@ -49,7 +56,7 @@ function ownAction(uses: string | undefined): string | undefined {
   return sub !== undefined && (SUB_ACTIONS as readonly string[]).includes(sub) ? sub : undefined;
 }
 const isOwnWorkflow = (uses: string | undefined): boolean =>
-  !!uses && uses.startsWith(`${ownPrefix}/.github/workflows/`);
+  !!uses && (uses.startsWith('$/.github/workflows/') || uses.startsWith(`${ownPrefix}/.github/workflows/`));
 const calledFile = (uses: string): string =>
   `.github/workflows/${uses.replace(/^.*\.github\/workflows\//, '').replace(/@.*$/, '')}`;
 
@@ -78,8 +85,11 @@ function assumesRole(job: Job, seen = new Set<string>()): boolean {
 }
 
 const DEPLOYING = new Set(['', 'promote', 'rollback']);
+// Jobs that deploy, promote or roll back with a role (ci.yml's as-a-step smoke test assumes none).
 const deployJobs = allJobs.filter(({ job }) =>
-  (job.steps ?? []).some((s) => DEPLOYING.has(ownAction(s.uses) ?? 'x')),
+  (job.steps ?? []).some(
+    (s) => DEPLOYING.has(ownAction(s.uses) ?? 'x') && s.with?.['role-to-assume'] !== undefined,
+  ),
 );
 
 describe('workflow policy', () => {
@@ -96,20 +106,18 @@ describe('workflow policy', () => {
     '%s declares explicit, minimal permissions',
     (_name, { job }) => {
       expect(typeof job.permissions).toBe('object');
+      // No actions: write anywhere: the build's type=gha layer cache authenticates with the runner's
+      // ACTIONS_RUNTIME_TOKEN, not GITHUB_TOKEN (Docker docs, "GitHub Actions cache"; docs/security.md).
       const allowed: Record<string, string[]> = {
         contents: ['read'],
         'id-token': ['write'],
-        actions: ['write'],
       };
       for (const [scope, level] of Object.entries(job.permissions as Record<string, string>)) {
-        expect(allowed[scope] ?? []).toContain(level);
-      }
-      // actions: write is only for the GitHub Actions layer cache of the build.
-      if ((job.permissions as Record<string, string>).actions === 'write') {
-        const usesBuild =
-          (job.steps ?? []).some((s) => s.uses?.startsWith('docker/build-push-action@')) ||
-          (job.uses ?? '').includes('/build.yml');
-        expect(usesBuild).toBe(true);
+        expect({ scope, level, allowed: allowed[scope] ?? [] }).toEqual({
+          scope,
+          level,
+          allowed: expect.arrayContaining([level]),
+        });
       }
     },
   );
@@ -129,27 +137,108 @@ describe('workflow policy', () => {
     }
   });
 
-  it('third-party actions are pinned to a full commit SHA with a version comment; this repo’s actions use the major', () => {
+  it('this repository’s workflows reach its own action, sub-actions and workflows only by $/; templates by the published repository at the major', () => {
     const major = (JSON.parse(read('package.json')) as { version: string }).version.split('.')[0];
-    let checked = 0;
+    const own: { file: string; uses: string }[] = [];
     for (const file of files) {
       for (const line of read(file).split('\n')) {
-        const m = /^\s*(?:-\s+)?uses:\s*(\S+)(.*)$/.exec(line);
-        if (!m || !m[1]) continue;
-        const uses = m[1];
-        checked++;
-        if (uses.startsWith('./')) continue;
-        if (uses.startsWith(`${OWN_REPOSITORY}/`) || uses.startsWith(`${OWN_REPOSITORY}@`)) {
-          expect({ file, uses }).toEqual({ file, uses: expect.stringMatching(new RegExp(`@v${major}$`)) });
-        } else {
-          expect({ file, line: line.trim() }).toEqual({
+        const uses = /^\s*(?:-\s+)?uses:\s*(\S+)/.exec(line)?.[1];
+        if (!uses) continue;
+        const mine =
+          uses.startsWith('$/') ||
+          uses.startsWith('./') ||
+          uses.startsWith(`${OWN_REPOSITORY}/`) ||
+          uses.startsWith(`${OWN_REPOSITORY}@`);
+        if (!mine) continue;
+        own.push({ file, uses });
+        if (file.startsWith('.github/workflows/')) {
+          // `./` would be the caller's checkout; owner/repo@tag would pin nothing and break forks.
+          expect({ file, uses }).toEqual({
             file,
-            line: expect.stringMatching(/@[0-9a-f]{40} # v\d+\.\d+\.\d+$/),
+            uses: expect.stringMatching(/^\$\/(\.|plan|promote|rollback|\.github\/workflows\/[\w-]+\.yml)$/),
+          });
+        } else {
+          expect({ file, uses }).toEqual({
+            file,
+            uses: expect.stringMatching(new RegExp(`^${OWN_REPOSITORY}/.*@v${major}$`)),
           });
         }
       }
     }
-    expect(checked).toBeGreaterThan(10);
+    expect(own.filter((o) => o.file.startsWith('.github/workflows/')).length).toBeGreaterThanOrEqual(7);
+    expect(own.filter((o) => o.file.startsWith('workflows-templates/')).length).toBe(4);
+    // Every $/ path exists in this repository.
+    for (const { uses } of own.filter((o) => o.uses.startsWith('$/'))) {
+      const rel = uses.slice(2);
+      const target = rel.startsWith('.github/') ? rel : path.join(rel, 'action.yml');
+      expect({ uses, exists: existsSync(path.join(REPO_ROOT, target)) }).toEqual({ uses, exists: true });
+    }
+  });
+
+  // Each the newest release that runs on node24 (its action.yml says `using: node24`), the SHA being the
+  // commit its release tag names (annotated tags peeled), read from the action's repository.
+  const PINNED: Record<string, string> = {
+    'actions/checkout': '3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1',
+    'actions/setup-node': '820762786026740c76f36085b0efc47a31fe5020 # v7.0.0',
+    'aws-actions/configure-aws-credentials': 'e6de054238d6b7531b4efff3b6587d9aade6a06c # v6.2.3',
+    'aws-actions/amazon-ecr-login': '03f1aad4c6c7ffd436567f42f9384779290529bd # v2.1.7',
+    'docker/setup-buildx-action': '37fe631027851001ddb9b187196cc803df7f5f0e # v4.3.0',
+    'docker/build-push-action': '53b7df96c91f9c12dcc8a07bcb9ccacbed38856a # v7.3.0',
+  };
+
+  it('third-party actions are pinned by full SHA to their reviewed node24 release', () => {
+    const seen = new Set<string>();
+    for (const file of files) {
+      for (const line of read(file).split('\n')) {
+        const m = /^\s*(?:-\s+)?uses:\s*([^@\s]+)@(\S+)(.*)$/.exec(line);
+        if (!m || !m[1] || m[1].startsWith('$/') || m[1].startsWith(OWN_REPOSITORY)) continue;
+        seen.add(m[1]);
+        expect({ file, action: m[1], pin: `${m[2]}${m[3]}`.trim() }).toEqual({
+          file,
+          action: m[1],
+          pin: PINNED[m[1]] ?? 'an action nobody reviewed',
+        });
+      }
+    }
+    expect([...seen].sort()).toEqual(Object.keys(PINNED).sort());
+  });
+
+  it('every checkout leaves no credentials behind (persist-credentials: false)', () => {
+    let checkouts = 0;
+    for (const { file, id, job } of allJobs) {
+      for (const step of job.steps ?? []) {
+        if (!step.uses?.startsWith('actions/checkout@')) continue;
+        checkouts++;
+        expect({ file, id, persist: step.with?.['persist-credentials'] }).toEqual({
+          file,
+          id,
+          persist: false,
+        });
+      }
+    }
+    expect(checkouts).toBeGreaterThanOrEqual(4);
+  });
+
+  it('Dependabot updates the pinned actions and the npm dependencies', () => {
+    const config = parse(read('.github/dependabot.yml')) as {
+      version: number;
+      updates: { 'package-ecosystem': string; directory?: string; directories?: string[] }[];
+    };
+    expect(config.version).toBe(2);
+    expect(config.updates.map((u) => u['package-ecosystem']).sort()).toEqual(['github-actions', 'npm']);
+    for (const u of config.updates) expect(u.directory ?? u.directories).toBeDefined();
+  });
+
+  it('the promote job assumes only the promote role, and says so when it is missing', () => {
+    const promote = load('.github/workflows/deploy-prod.yml').jobs.promote;
+    const steps = promote?.steps ?? [];
+    const step = steps.find((s) => ownAction(s.uses) === 'promote');
+    expect(step?.with?.['role-to-assume']).toBe('${{ inputs.promote-role-to-assume }}');
+    const check = steps[0];
+    expect(check?.env?.PROMOTE_ROLE).toBe('${{ inputs.promote-role-to-assume }}');
+    expect(check?.run).toMatch(/::error title=deploy-prod\.yml::promote-role-to-assume is empty/);
+    const template = load('workflows-templates/ecs-blue-green-pipeline.yml').jobs.production;
+    expect(template?.with?.['promote-role-to-assume']).toBe('${{ vars.PROD_PROMOTE_ROLE_ARN }}');
   });
 
   it('no ${{ }} expression is expanded inside a run: script (values go through env)', () => {
