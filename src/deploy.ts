@@ -102,7 +102,11 @@ export async function runDeploy(rt: Runtime): Promise<void> {
     throw new DeploymentError('The run was cancelled before anything was deployed; nothing was changed.');
   let taskDefinitionArn: string;
   if (plan.taskDefinition.kind === 'register') {
-    const registered = await registerTaskDefinition(clients.ecs, plan.taskDefinition.input);
+    const registered = await registerTaskDefinition(
+      clients.ecs,
+      plan.taskDefinition.input,
+      plan.taskDefinition.file,
+    );
     taskDefinitionArn = registered.taskDefinitionArn as string;
     rt.info(`Registered ${taskDefinitionArn}`);
   } else {
