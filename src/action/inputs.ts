@@ -360,6 +360,18 @@ export const ECS_ONLY_INPUTS: readonly { name: string; unset?: string; why: stri
   },
 ];
 
+/** Inputs of the official action that tune its waiting; this action does without them on every path. */
+export const UNNEEDED_INPUTS: readonly { name: string; why: string }[] = [
+  {
+    name: 'wait-max-delay-seconds',
+    why: 'this action polls at intervals that adapt to the deployment and to throttling by themselves',
+  },
+  {
+    name: 'max-retries',
+    why: 'retries of throttled or failed AWS calls are built in',
+  },
+];
+
 /**
  * Warnings for inputs of the official action that do nothing here. `run-task: true` is an error: the
  * official action runs that task (often a migration) before deploying, and skipping it silently is worse
@@ -378,6 +390,9 @@ export function ecsOnlyInputWarnings(read: ReadInput = readActionInput): string[
     const raw = read(input.name);
     if (raw === '' || (input.unset !== undefined && raw.toLowerCase() === input.unset)) continue;
     warnings.push(`Input '${input.name}' is ignored on the CodeDeploy path: ${input.why}.`);
+  }
+  for (const input of UNNEEDED_INPUTS) {
+    if (read(input.name) !== '') warnings.push(`Input '${input.name}' is ignored: ${input.why}.`);
   }
   return warnings;
 }

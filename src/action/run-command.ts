@@ -12,7 +12,12 @@ export async function runCommand<R extends Runtime>(rt: R, command: (rt: R) => P
       rt.setFailed(error.message);
     } else {
       rt.setFailed(`Unexpected error: ${errorMessage(error)}`);
-      if (error instanceof Error && error.stack) rt.info(error.stack);
+      // The stack only with step debug logging (RUNNER_DEBUG=1, what core.isDebug() reads).
+      if (rt.env.RUNNER_DEBUG === '1') {
+        if (error instanceof Error && error.stack) rt.info(error.stack);
+      } else {
+        rt.info('Re-run the job with debug logging enabled to see where the error was raised.');
+      }
     }
   }
 }

@@ -72,7 +72,11 @@ export async function runDeploy(rt: AwsRuntime): Promise<void> {
   throwIfCancelled(rt, 'anything was deployed');
   let taskDefinitionArn: string;
   if (plan.taskDefinition.kind === 'register') {
-    const registered = await registerTaskDefinition(clients.ecs, plan.taskDefinition.input);
+    const registered = await registerTaskDefinition(
+      clients.ecs,
+      plan.taskDefinition.input,
+      plan.taskDefinition.file,
+    );
     taskDefinitionArn = registered.taskDefinitionArn as string;
     rt.info(`Registered ${taskDefinitionArn}`);
   } else {

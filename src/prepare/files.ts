@@ -1,7 +1,22 @@
-import { readFileSync, statSync } from 'node:fs';
+import { constants as fsConstants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { CST, Lexer, parseAllDocuments } from 'yaml';
 import { InputError } from '../action/errors.js';
+
+/**
+ * The most a task definition or AppSpec file may hold, checked before it is read. The registered task
+ * definition is capped at 64 KiB by ECS (see MAX_TASK_DEFINITION_BYTES); 1 MiB leaves room for
+ * indentation and comments and still refuses a wrong file (a log, an archive) before parsing it.
+ */
+export const MAX_USER_FILE_BYTES = 1024 * 1024;
+
+/**
+ * The deepest nesting of lists and mappings a file may have. Real task definitions and AppSpecs nest
+ * fewer than 10 levels; the YAML parser runs out of stack at about 1,000 (measured with yaml 2.9.1 on
+ * Node 20), and the checks after parsing walk the document recursively.
+ */
+export const MAX_NESTING_DEPTH = 100;
 
 function workspace(): string {
   return process.env.GITHUB_WORKSPACE || process.cwd();
@@ -13,35 +28,157 @@ export function resolveWorkspacePath(file: string): string {
   return resolve(workspace(), file);
 }
 
-/** Reads a file named by an action input. Errors name the input, the resolved path and the workspace. */
-export function readUserFile(inputName: string, file: string): { path: string; text: string } {
+function describeFileType(stats: {
+  isFIFO(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+  isSocket(): boolean;
+}): string {
+  if (stats.isFIFO()) return 'a named pipe (FIFO)';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/** 0-based offset of the first byte that does not start or continue a valid UTF-8 sequence, if any. */
+export function firstInvalidUtf8Offset(bytes: Uint8Array): number | undefined {
+  let i = 0;
+  while (i < bytes.length) {
+    const lead = bytes[i] as number;
+    if (lead < 0x80) {
+      i++;
+      continue;
+    }
+    // Unicode 15, table 3-7 (well-formed UTF-8 byte sequences): no overlong forms, surrogates or > U+10FFFF.
+    let length: number;
+    let low = 0x80;
+    let high = 0xbf;
+    if (lead >= 0xc2 && lead <= 0xdf) length = 2;
+    else if (lead === 0xe0) [length, low] = [3, 0xa0];
+    else if (lead === 0xed) [length, high] = [3, 0x9f];
+    else if (lead >= 0xe1 && lead <= 0xef) length = 3;
+    else if (lead === 0xf0) [length, low] = [4, 0x90];
+    else if (lead === 0xf4) [length, high] = [4, 0x8f];
+    else if (lead >= 0xf1 && lead <= 0xf3) length = 4;
+    else return i;
+    for (let k = 1; k < length; k++) {
+      const next = bytes[i + k];
+      const [min, max] = k === 1 ? [low, high] : [0x80, 0xbf];
+      if (next === undefined || next < min || next > max) return i;
+    }
+    i += length;
+  }
+  return undefined;
+}
+
+async function readAtMost(handle: FileHandle, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    const chunk = Buffer.alloc(Math.min(64 * 1024, limit + 1 - total));
+    const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+    if (bytesRead === 0) break;
+    chunks.push(chunk.subarray(0, bytesRead));
+    total += bytesRead;
+    if (total > limit) break;
+  }
+  return Buffer.concat(chunks, total);
+}
+
+/**
+ * Reads a file named by an action input, without blocking the event loop (a cancel is handled while
+ * it reads). Only a regular file is read: the type is checked on the opened handle (a FIFO is opened
+ * non-blocking, so it cannot hang the open), its size is capped before reading, and its bytes must be
+ * UTF-8. Errors name the input, the resolved path and the workspace.
+ */
+export async function readUserFile(
+  inputName: string,
+  file: string,
+  maxBytes: number = MAX_USER_FILE_BYTES,
+): Promise<{ path: string; text: string }> {
   const where = `input '${inputName}'`;
   const path = resolveWorkspacePath(file);
-  let stats;
-  try {
-    stats = statSync(path);
-  } catch {
-    throw new InputError(
+  const unreadable = (error: unknown): InputError =>
+    new InputError(
       where,
-      `file '${file}' was not found (looked at ${path}; workspace is ${workspace()}).`,
-      'Give a path relative to the repository root, and check out the repository (actions/checkout) before this step.',
-    );
-  }
-  if (stats.isDirectory()) {
-    throw new InputError(
-      where,
-      `'${file}' is a directory (${path}), not a file.`,
-      'Name the file itself, for example task-definition.json inside that directory.',
-    );
-  }
-  try {
-    return { path, text: readFileSync(path, 'utf8') };
-  } catch (error) {
-    const code = (error as { code?: string }).code ?? 'unknown error';
-    throw new InputError(
-      where,
-      `file '${file}' (${path}) could not be read (${code}).`,
+      `file '${file}' (${path}) could not be read (${(error as { code?: string }).code ?? 'unknown error'}).`,
       'Check the file permissions of the checked-out file.',
+    );
+  let handle: FileHandle;
+  try {
+    handle = await open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new InputError(
+        where,
+        `file '${file}' was not found (looked at ${path}; workspace is ${workspace()}).`,
+        'Give a path relative to the repository root, and check out the repository (actions/checkout) before this step.',
+      );
+    }
+    if (code === 'EISDIR') throw directoryError(where, file, path);
+    throw unreadable(error);
+  }
+  let bytes: Buffer;
+  try {
+    const stats = await handle.stat();
+    if (stats.isDirectory()) throw directoryError(where, file, path);
+    if (!stats.isFile()) {
+      throw new InputError(
+        where,
+        `'${file}' (${path}) is ${describeFileType(stats)}, not a regular file.`,
+        'Name a file committed to the repository (or written by an earlier step), not a pipe or device.',
+      );
+    }
+    if (stats.size > maxBytes) throw tooLargeError(where, file, path, `is ${stats.size} bytes`, maxBytes);
+    try {
+      bytes = await readAtMost(handle, maxBytes);
+    } catch (error) {
+      throw unreadable(error);
+    }
+    // A file that grew after the size check, or a /proc file that stats as empty.
+    if (bytes.length > maxBytes) throw tooLargeError(where, file, path, 'holds more', maxBytes);
+  } finally {
+    await handle.close();
+  }
+  return { path, text: decodeUtf8(bytes, where, file, path) };
+}
+
+function directoryError(where: string, file: string, path: string): InputError {
+  return new InputError(
+    where,
+    `'${file}' is a directory (${path}), not a file.`,
+    'Name the file itself, for example task-definition.json inside that directory.',
+  );
+}
+
+function tooLargeError(
+  where: string,
+  file: string,
+  path: string,
+  size: string,
+  maxBytes: number,
+): InputError {
+  return new InputError(
+    where,
+    `file '${file}' (${path}) ${size}: more than the ${maxBytes} bytes this action reads.`,
+    'Check that the input names the right file: a task definition or AppSpec is a few kilobytes.',
+  );
+}
+
+function decodeUtf8(bytes: Buffer, where: string, file: string, path: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const offset = firstInvalidUtf8Offset(bytes) ?? 0;
+    let line = 1;
+    for (let i = 0; i < offset; i++) if (bytes[i] === 0x0a) line++;
+    const byte = (bytes[offset] ?? 0).toString(16).toUpperCase().padStart(2, '0');
+    throw new InputError(
+      where,
+      `file '${file}' (${path}) is not UTF-8: the byte 0x${byte} at offset ${offset} (line ${line}) does not belong to a UTF-8 character.`,
+      'Save the file as UTF-8 (for example: iconv -f latin1 -t utf-8), or remove that byte.',
     );
   }
 }
@@ -54,8 +191,7 @@ function lineAndColumn(text: string, position: number): { line: number; col: num
   return { line: lines.length, col: last.length + 1 };
 }
 
-function looksLikeJson(text: string, file: string): boolean {
-  if (file.toLowerCase().endsWith('.json')) return true;
+function looksLikeJson(text: string): boolean {
   const first = text.replace(/^\uFEFF/, '').trimStart()[0];
   return first === '{' || first === '[';
 }
@@ -77,6 +213,72 @@ function requireMapping(value: unknown, file: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+function tooDeepError(file: string, text: string, offset: number): InputError {
+  const { line, col } = lineAndColumn(text, offset);
+  return new InputError(
+    `${file}:${line}:${col}`,
+    `nests lists and mappings more than ${MAX_NESTING_DEPTH} levels deep (line ${line}, column ${col}).`,
+    'A task definition or AppSpec nests fewer than 10 levels: check for unclosed [ or { brackets.',
+  );
+}
+
+/**
+ * Refuses text that nests deeper than MAX_NESTING_DEPTH, before a parser recurses into it. Uses the
+ * YAML lexer (a loop, no recursion) and counts open flow brackets ([ and {, also JSON's) plus block
+ * levels: one per deeper indentation in effect and one per `-` or `?` indicator on the line. The block
+ * count can only overstate the depth; the depth of what was parsed is checked exactly afterwards.
+ */
+function checkNestingBeforeParsing(text: string, file: string): void {
+  let flow = 0;
+  let offset = 0;
+  let atLineStart = true;
+  let pendingIndent = 0;
+  let indents: number[] = [];
+  let lineIndicators = 0;
+  for (const token of new Lexer().lex(text)) {
+    const type = CST.tokenType(token);
+    if (atLineStart && type === 'space') {
+      pendingIndent = token.length;
+    } else if (atLineStart && type !== 'newline' && type !== 'comment' && type !== 'doc-mode') {
+      atLineStart = false;
+      if (flow === 0) {
+        indents = indents.filter((indent) => indent < pendingIndent);
+        indents.push(pendingIndent);
+        lineIndicators = 0;
+      }
+    }
+    if (type === 'flow-map-start' || type === 'flow-seq-start') flow++;
+    else if (type === 'flow-map-end' || type === 'flow-seq-end') flow = Math.max(0, flow - 1);
+    else if ((type === 'seq-item-ind' || type === 'explicit-key-ind') && flow === 0) lineIndicators++;
+    if (flow + indents.length + lineIndicators > MAX_NESTING_DEPTH) throw tooDeepError(file, text, offset);
+    // 'doc-mode', 'scalar' and 'flow-error-end' are markers of the lexer, not text of the file.
+    if (type !== 'scalar' && type !== 'doc-mode' && type !== 'flow-error-end') offset += token.length;
+    if (token.endsWith('\n')) {
+      atLineStart = true;
+      pendingIndent = 0;
+    }
+  }
+}
+
+/** Refuses a parsed value nested deeper than MAX_NESTING_DEPTH (iteratively: no recursion to overflow). */
+function checkParsedNesting(value: unknown, file: string): void {
+  const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  while (stack.length > 0) {
+    const item = stack.pop() as { value: unknown; depth: number };
+    if (item.value === null || typeof item.value !== 'object') continue;
+    if (item.depth >= MAX_NESTING_DEPTH) {
+      throw new InputError(
+        file,
+        `nests lists and mappings more than ${MAX_NESTING_DEPTH} levels deep.`,
+        'A task definition or AppSpec nests fewer than 10 levels: check the file (and its YAML aliases).',
+      );
+    }
+    for (const child of Object.values(item.value)) stack.push({ value: child, depth: item.depth + 1 });
+  }
+}
+
+class JsonSyntaxError extends InputError {}
+
 function parseJson(text: string, file: string): unknown {
   const source = text.replace(/^\uFEFF/, '');
   try {
@@ -89,12 +291,17 @@ function parseJson(text: string, file: string): unknown {
     const problem = message
       .replace(/\s*in JSON at position \d+.*$/, '')
       .replace(/\s*\(line \d+ column \d+\)$/, '');
-    throw new InputError(
+    throw new JsonSyntaxError(
       `${file}:${line}:${col}`,
       `is not valid JSON: ${problem} (line ${line}, column ${col}).`,
       'Fix the JSON syntax at that position (a trailing comma or a missing quote is the usual cause).',
     );
   }
+}
+
+/** What the yaml package throws when aliases expand past its maxAliasCount (100 by default). */
+function isAliasLimitError(error: unknown): boolean {
+  return error instanceof ReferenceError && /alias count/i.test(error.message);
 }
 
 function parseYaml(text: string, file: string): unknown {
@@ -115,6 +322,7 @@ function parseYaml(text: string, file: string): unknown {
   if (!doc) return null;
   const error = doc.errors[0];
   if (error) {
+    if (error.code === 'RESOURCE_EXHAUSTION') throw tooDeepError(file, text, error.pos[0]);
     const pos = error.linePos?.[0];
     const line = pos?.line ?? lineAndColumn(text, error.pos[0]).line;
     const col = pos?.col ?? lineAndColumn(text, error.pos[0]).col;
@@ -130,14 +338,48 @@ function parseYaml(text: string, file: string): unknown {
       fix,
     );
   }
-  return doc.toJS();
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    if (isAliasLimitError(error)) {
+      throw new InputError(
+        file,
+        'uses YAML aliases (*name) that expand to more than the yaml parser allows (an "alias bomb": each alias repeats its anchor, so nested aliases grow exponentially).',
+        'Write the repeated values out, or use fewer aliases of aliases.',
+      );
+    }
+    if (error instanceof RangeError) throw tooDeepError(file, text, 0);
+    throw error;
+  }
 }
 
 /**
- * Parses a user's JSON or YAML file. `.json` files, and text starting with `{` or `[`, are JSON;
- * everything else is YAML (single document, unique keys). The top level must be a mapping.
+ * Parses a user's JSON or YAML file, as the official action does with yaml.parse (JSON is YAML). A
+ * `.json` file must be JSON. Other text that starts with `{` or `[` is read as JSON and, when that
+ * fails, as YAML: YAML flow style allows trailing commas and unquoted keys (the JSON error is reported
+ * when neither reads it). Everything else is YAML (single document, unique keys). The top level must be
+ * a mapping; nesting is capped at MAX_NESTING_DEPTH.
  */
 export function parseJsonOrYaml(text: string, file: string): unknown {
-  const value = looksLikeJson(text, file) ? parseJson(text, file) : parseYaml(text, file);
+  checkNestingBeforeParsing(text, file);
+  let value: unknown;
+  if (file.toLowerCase().endsWith('.json')) {
+    value = parseJson(text, file);
+  } else if (looksLikeJson(text)) {
+    try {
+      value = parseJson(text, file);
+    } catch (jsonError) {
+      if (!(jsonError instanceof JsonSyntaxError)) throw jsonError;
+      try {
+        value = parseYaml(text, file);
+      } catch (yamlError) {
+        if (yamlError instanceof InputError && /is not valid YAML/.test(yamlError.message)) throw jsonError;
+        throw yamlError;
+      }
+    }
+  } else {
+    value = parseYaml(text, file);
+  }
+  checkParsedNesting(value, file);
   return requireMapping(value, file);
 }

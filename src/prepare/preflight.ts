@@ -20,7 +20,12 @@ import type { DeployInputs } from '../action/inputs.js';
 import { InputError, errorMessage } from '../action/errors.js';
 import { awsErrorName, isAwsError, isTransientAwsError } from '../aws/errors.js';
 import { readUserFile, parseJsonOrYaml, resolveWorkspacePath } from './files.js';
-import { cleanTaskDefinition, renderImage, validateContainerPort } from './task-definition.js';
+import {
+  checkReadyToRegister,
+  cleanTaskDefinition,
+  renderImage,
+  validateContainerPort,
+} from './task-definition.js';
 import {
   appSpecTarget,
   generateAppSpec,
@@ -67,9 +72,9 @@ export interface DeploymentPlan {
   warnings: string[];
 }
 
-function loadTaskDefinitionFile(inputs: DeployInputs): TaskDefinitionSource {
+async function loadTaskDefinitionFile(inputs: DeployInputs): Promise<TaskDefinitionSource> {
   const file = inputs.taskDefinitionFile as string;
-  const { path, text } = readUserFile('task-definition', file);
+  const { path, text } = await readUserFile('task-definition', file);
   const { input, removedFields, warnings } = cleanTaskDefinition(parseJsonOrYaml(text, file), file);
   let rendered = input;
   if (inputs.image) {
@@ -87,6 +92,7 @@ function loadTaskDefinitionFile(inputs: DeployInputs): TaskDefinitionSource {
     }
     rendered = renderImage(input, containerName, inputs.image);
   }
+  checkReadyToRegister(rendered, file);
   return { kind: 'register', file: path, input: rendered, definition: rendered, removedFields, warnings };
 }
 
@@ -220,18 +226,18 @@ async function readDeploymentGroup(
   return group;
 }
 
-function loadAppSpec(
+async function loadAppSpec(
   inputs: DeployInputs,
   service: Service,
   taskDefinition: RegisterTaskDefinitionCommandInput | TaskDefinition,
   warnings: string[],
-): { doc: AppSpecDocument; source: string } {
+): Promise<{ doc: AppSpecDocument; source: string }> {
   let file = inputs.appSpecFile;
   if (!file) file = DEFAULT_APPSPEC_FILES.find((name) => existsSync(resolveWorkspacePath(name)));
   let doc: AppSpecDocument;
   let source: string;
   if (file) {
-    const { text } = readUserFile('codedeploy-appspec', file);
+    const { text } = await readUserFile('codedeploy-appspec', file);
     doc = parseAppSpec(text, file, warnings);
     source = file;
     validateAppSpecAgainstTaskDefinition(doc, taskDefinition, file);
@@ -266,7 +272,7 @@ export async function planDeployment(inputs: DeployInputs, clients: AwsClients):
   const warnings: string[] = [];
   // Local files first: a typo fails before any AWS call.
   let taskDefinition: TaskDefinitionSource | undefined = inputs.taskDefinitionFile
-    ? loadTaskDefinitionFile(inputs)
+    ? await loadTaskDefinitionFile(inputs)
     : undefined;
   if (taskDefinition?.kind === 'register') warnings.push(...taskDefinition.warnings);
 
@@ -296,7 +302,7 @@ export async function planDeployment(inputs: DeployInputs, clients: AwsClients):
     inputs.deploymentConfig ?? group.deploymentConfigName ?? 'CodeDeployDefault.ECSAllAtOnce';
   const routing = await readTrafficRouting(clients.codedeploy, deploymentConfigName);
 
-  const { doc: appSpec, source: appSpecSource } = loadAppSpec(inputs, service, definition, warnings);
+  const { doc: appSpec, source: appSpecSource } = await loadAppSpec(inputs, service, definition, warnings);
   const target = appSpecTarget(appSpec);
   if (
     inputs.containerPort !== undefined &&

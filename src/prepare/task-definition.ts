@@ -232,6 +232,82 @@ function validateContainer(container: unknown, index: number, file: string, seen
   }
 }
 
+/**
+ * An App Mesh proxy property without a name or a value gets "", as the official action completes them
+ * (maintainValidObjects in aws-actions/amazon-ecs-deploy-task-definition index.js; APPMESH only).
+ */
+function completeAppMeshProperties(proxy: unknown): void {
+  if (!isRecord(proxy) || proxy.type !== 'APPMESH' || !Array.isArray(proxy.properties)) return;
+  for (const property of proxy.properties) {
+    if (!isRecord(property)) continue;
+    if (property.name === undefined) property.name = '';
+    if (property.value === undefined) property.value = '';
+  }
+}
+
+/** RegisterTaskDefinition takes tags as a list of {key, value} (ECS API model, Tag). */
+function validateTags(tags: unknown, file: string): void {
+  const fix = 'Write tags as a list: [{"key": "team", "value": "web"}].';
+  if (!Array.isArray(tags)) {
+    throw new InputError(
+      `${file}: tags`,
+      `must be a list of {"key": ..., "value": ...} entries, not ${isRecord(tags) ? 'a mapping' : `a ${typeof tags}`}.`,
+      isRecord(tags)
+        ? `Write each entry as {"key": "NAME", "value": "..."}, e.g. ${JSON.stringify(
+            Object.entries(tags)
+              .slice(0, 2)
+              .map(([key, value]) => ({ key, value })),
+          )}.`
+        : fix,
+    );
+  }
+  tags.forEach((tag: unknown, i: number) => {
+    if (!isRecord(tag) || typeof tag.key !== 'string' || tag.key === '') {
+      throw new InputError(`${file}: tags[${i}]`, 'needs a non-empty string key.', fix);
+    }
+    if (tag.value !== undefined && typeof tag.value !== 'string') {
+      throw new InputError(
+        `${file}: tags[${i}].value`,
+        `(tag '${tag.key}') must be a string, not a ${typeof tag.value}.`,
+        'Quote the value, for example "42" or "true".',
+      );
+    }
+  });
+}
+
+/**
+ * The largest task definition ECS registers: "Task definition size: 64 (KiB), not adjustable" in the
+ * Amazon ECS service quotas (Amazon ECS Developer Guide, service-quotas.md in
+ * awsdocs/amazon-ecs-developer-guide; it was 32 KiB before September 2022). The guide does not say how
+ * the size is measured: this action measures the compact JSON of the RegisterTaskDefinition request
+ * (UTF-8), the smallest form it can take, so it refuses nothing ECS would accept (unconfirmed).
+ */
+export const MAX_TASK_DEFINITION_BYTES = 64 * 1024;
+
+/**
+ * Last checks of the task definition about to be registered (after `image` was put in): every container
+ * has an image, and the request is within ECS's size quota.
+ */
+export function checkReadyToRegister(input: RegisterTaskDefinitionCommandInput, file: string): void {
+  (input.containerDefinitions ?? []).forEach((container, i) => {
+    if (typeof container.image === 'string' && container.image.trim() === '') {
+      throw new InputError(
+        `${file}: containerDefinitions[${i}].image`,
+        `is empty for container '${container.name ?? '?'}'.`,
+        "Set image to the image reference, or give the action's image input (and container-name) to fill it in.",
+      );
+    }
+  });
+  const size = Buffer.byteLength(JSON.stringify(input), 'utf8');
+  if (size > MAX_TASK_DEFINITION_BYTES) {
+    throw new InputError(
+      file,
+      `is ${size} bytes as the JSON that would be registered, more than the ${MAX_TASK_DEFINITION_BYTES} bytes (64 KiB) ECS accepts for a task definition.`,
+      'Shorten it: move long environment values into secrets or an environmentFiles file in S3, or split containers into another task definition.',
+    );
+  }
+}
+
 function isPort(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65535;
 }
@@ -316,6 +392,7 @@ export function cleanTaskDefinition(
       if (isRecord(entry) && typeof entry.name === 'string' && entry.value === undefined) entry.value = '';
     }
   }
+  completeAppMeshProperties(out.proxyConfiguration);
 
   requireString(
     out.family,
@@ -333,6 +410,7 @@ export function cleanTaskDefinition(
   }
   const seen = new Map<string, number>();
   containers.forEach((c: unknown, i: number) => validateContainer(c, i, file, seen));
+  if (out.tags !== undefined) validateTags(out.tags, file);
 
   for (const field of ['cpu', 'memory'] as const) {
     if (field in out) {

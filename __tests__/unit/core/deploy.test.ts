@@ -26,7 +26,7 @@ import {
 import { runDeploy } from '../../../src/commands/deploy.js';
 import { createDeployment, ActiveDeploymentError } from '../../../src/codedeploy/creator.js';
 import { serializeAppSpec, withTaskDefinitionArn } from '../../../src/prepare/appspec.js';
-import { DeploymentError } from '../../../src/action/errors.js';
+import { DeploymentError, InputError } from '../../../src/action/errors.js';
 import { STATE_KEYS } from '../../../src/action/state.js';
 import { consoleUrl } from '../../../src/aws/console-url.js';
 import { DEPLOYMENT_ID, deployment, events, target } from '../../helpers/codedeploy-fixtures.js';
@@ -468,9 +468,26 @@ describe('createDeployment', () => {
     await expect(createDeployment(client(), params)).rejects.toThrow('bad role');
   });
 
+  it('an ECS ClientException on RegisterTaskDefinition is an InputError naming the file and ECS message', async () => {
+    const { registerTaskDefinition } = await import('../../../src/codedeploy/creator.js');
+    ecs
+      .on(RegisterTaskDefinitionCommand)
+      .rejects(awsError('ClientException', "Invalid 'cpu' setting for task."));
+    const ecsClient = fakeRuntime().makeClients({ region: 'us-east-1' }).ecs;
+    const error = await registerTaskDefinition(
+      ecsClient,
+      { family: 'web', containerDefinitions: [] },
+      '/work/repo/td.json',
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).message).toBe(
+      "ECS refused the task definition from /work/repo/td.json: Invalid 'cpu' setting for task. Fix the task definition and run again; nothing was registered or deployed.",
+    );
+  });
+
   it('registerTaskDefinition failures name the family', async () => {
     const { registerTaskDefinition } = await import('../../../src/codedeploy/creator.js');
-    ecs.on(RegisterTaskDefinitionCommand).rejects(awsError('ClientException', 'Invalid cpu'));
+    ecs.on(RegisterTaskDefinitionCommand).rejects(awsError('ServerException', 'Invalid cpu'));
     const ecsClient = fakeRuntime().makeClients({ region: 'us-east-1' }).ecs;
     await expect(
       registerTaskDefinition(ecsClient, { family: 'web', containerDefinitions: [] }),

@@ -224,6 +224,13 @@ describe('inputs of the official action for ECS-controller services', () => {
     ]);
   });
 
+  it('warns about wait-max-delay-seconds and max-retries, which this action does without', () => {
+    expect(ecsOnlyInputWarnings(reader({ 'wait-max-delay-seconds': '30', 'max-retries': '5' }))).toEqual([
+      expect.stringMatching(/^Input 'wait-max-delay-seconds' is ignored: .*polls/),
+      expect.stringMatching(/^Input 'max-retries' is ignored: .*retries .* are built in/),
+    ]);
+  });
+
   it('refuses run-task: true (the official action would run that task before deploying)', () => {
     let error: unknown;
     try {

@@ -25,12 +25,21 @@ describe('runCommand', () => {
     expect(annotations).toEqual(["input 'service': is required. Name the ECS service to deploy."]);
   });
 
-  it('marks anything else as unexpected, with its stack in the log', async () => {
+  it('marks anything else as unexpected, with its stack in the log only with step debug logging', async () => {
     const rt = fakeRuntime();
     await runCommand(rt, async () => {
       throw new TypeError('x is undefined');
     });
     expect(rt.failed).toEqual(['Unexpected error: x is undefined']);
-    expect(rt.logText()).toContain('TypeError: x is undefined');
+    expect(rt.logText()).not.toContain('TypeError: x is undefined');
+    expect(rt.logText()).toContain('debug logging');
+
+    const debug = fakeRuntime({ env: { RUNNER_DEBUG: '1' } });
+    await runCommand(debug, async () => {
+      throw new TypeError('x is undefined');
+    });
+    expect(debug.failed).toEqual(['Unexpected error: x is undefined']);
+    expect(debug.logText()).toContain('TypeError: x is undefined');
+    expect(debug.logText()).toContain('main.test.ts');
   });
 });

@@ -1,10 +1,29 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseJsonOrYaml, readUserFile, resolveWorkspacePath } from '../../../src/prepare/files.js';
+import {
+  MAX_NESTING_DEPTH,
+  MAX_USER_FILE_BYTES,
+  firstInvalidUtf8Offset,
+  parseJsonOrYaml,
+  readUserFile,
+  resolveWorkspacePath,
+} from '../../../src/prepare/files.js';
+import { InputError } from '../../../src/action/errors.js';
 import { catchInputError } from '../../helpers/input-error.js';
+
+async function catchAsyncInputError(promise: Promise<unknown>): Promise<InputError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(InputError);
+    return error as InputError;
+  }
+  throw new Error('expected an InputError, nothing was thrown');
+}
 
 const fixtures = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 const fixture = (name: string) => readFileSync(join(fixtures, name), 'utf8');
@@ -45,35 +64,110 @@ describe('readUserFile', () => {
     else process.env.GITHUB_WORKSPACE = saved;
   });
 
-  it('reads a file relative to the workspace', () => {
+  it('reads a file relative to the workspace', async () => {
     writeFileSync(join(dir, 'td.json'), '{"family":"web"}');
-    expect(readUserFile('task-definition', 'td.json')).toEqual({
+    await expect(readUserFile('task-definition', 'td.json')).resolves.toEqual({
       path: join(dir, 'td.json'),
       text: '{"family":"web"}',
     });
   });
 
-  it('names the input, the resolved path and the workspace when the file is missing', () => {
-    const error = catchInputError(() => readUserFile('task-definition', 'deploy/missing.json'));
+  it('names the input, the resolved path and the workspace when the file is missing', async () => {
+    const error = await catchAsyncInputError(readUserFile('task-definition', 'deploy/missing.json'));
     expect(error.where).toBe("input 'task-definition'");
     expect(error.message).toContain(join(dir, 'deploy/missing.json'));
     expect(error.message).toContain(`workspace is ${dir}`);
     expect(error.fix).toMatch(/actions\/checkout/);
   });
 
-  it('rejects a directory', () => {
-    const error = catchInputError(() => readUserFile('codedeploy-appspec', '.'));
+  it('rejects a directory', async () => {
+    const error = await catchAsyncInputError(readUserFile('codedeploy-appspec', '.'));
     expect(error.where).toBe("input 'codedeploy-appspec'");
     expect(error.message).toContain('is a directory');
     expect(error.fix).toMatch(/Name the file itself/);
   });
 
-  it('reports a file that exists but cannot be read', () => {
+  it('reports a file that exists but cannot be read', async () => {
     // /proc/self/mem stats as a regular file but reading it from offset 0 fails (EIO), even as root.
-    const error = catchInputError(() => readUserFile('task-definition', '/proc/self/mem'));
+    const error = await catchAsyncInputError(readUserFile('task-definition', '/proc/self/mem'));
     expect(error.where).toBe("input 'task-definition'");
     expect(error.message).toMatch(/\/proc\/self\/mem.*could not be read \(E[A-Z]+\)/);
     expect(error.fix).toMatch(/permissions/);
+  });
+
+  it('refuses a FIFO without waiting for a writer', async () => {
+    execFileSync('mkfifo', [join(dir, 'td.json')]);
+    const started = Date.now();
+    const error = await catchAsyncInputError(readUserFile('task-definition', 'td.json'));
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(error.where).toBe("input 'task-definition'");
+    expect(error.message).toContain(
+      `'td.json' (${join(dir, 'td.json')}) is a named pipe (FIFO), not a regular file`,
+    );
+    expect(error.fix).toMatch(/not a pipe or device/);
+  });
+
+  it.each(['/dev/zero', '/dev/null'])('refuses the character device %s', async (device) => {
+    const error = await catchAsyncInputError(readUserFile('codedeploy-appspec', device));
+    expect(error.where).toBe("input 'codedeploy-appspec'");
+    expect(error.message).toContain(`'${device}' (${device}) is a character device, not a regular file`);
+  });
+
+  it('refuses a file over the size cap before reading it', async () => {
+    writeFileSync(join(dir, 'big.json'), 'x'.repeat(MAX_USER_FILE_BYTES + 1));
+    const error = await catchAsyncInputError(readUserFile('task-definition', 'big.json'));
+    expect(error.message).toContain(
+      `is ${MAX_USER_FILE_BYTES + 1} bytes: more than the ${MAX_USER_FILE_BYTES} bytes`,
+    );
+    expect(error.fix).toMatch(/right file/);
+    writeFileSync(join(dir, 'small.json'), 'x'.repeat(11));
+    await expect(readUserFile('task-definition', 'small.json', 10)).rejects.toThrow('is 11 bytes');
+    await expect(readUserFile('task-definition', 'small.json', 11)).resolves.toMatchObject({
+      text: 'x'.repeat(11),
+    });
+  });
+
+  it('refuses bytes that are not UTF-8, naming the file, the byte and its offset', async () => {
+    // "é" in Latin-1 (0xE9) on line 2, at offset 21
+    writeFileSync(
+      join(dir, 'td.yaml'),
+      Buffer.concat([Buffer.from('family: web\nname: caf'), Buffer.from([0xe9, 0x0a])]),
+    );
+    const error = await catchAsyncInputError(readUserFile('task-definition', 'td.yaml'));
+    expect(error.where).toBe("input 'task-definition'");
+    expect(error.message).toContain(`file 'td.yaml' (${join(dir, 'td.yaml')}) is not UTF-8`);
+    expect(error.message).toContain('byte 0xE9 at offset 21 (line 2)');
+    expect(error.fix).toMatch(/UTF-8/);
+  });
+
+  it('reads UTF-8 text with a byte order mark and characters beyond ASCII', async () => {
+    writeFileSync(join(dir, 'td.yaml'), '\uFEFFfamily: café 🚀\n');
+    await expect(readUserFile('task-definition', 'td.yaml')).resolves.toMatchObject({
+      text: 'family: café 🚀\n',
+    });
+  });
+});
+
+describe('firstInvalidUtf8Offset', () => {
+  it.each([
+    ['valid ASCII and multi-byte text', Buffer.from('aé€🚀'), undefined],
+    ['a lone continuation byte', Buffer.from([0x61, 0x80]), 1],
+    ['a truncated sequence at the end', Buffer.from([0x61, 0x62, 0xe2, 0x82]), 2],
+    ['an overlong encoding of "/"', Buffer.from([0xc0, 0xaf]), 0],
+    ['an overlong three-byte form', Buffer.from([0x61, 0xe0, 0x80, 0xaf]), 1],
+    ['a UTF-16 surrogate', Buffer.from([0xed, 0xa0, 0x80]), 0],
+    ['a code point above U+10FFFF', Buffer.from([0xf4, 0x90, 0x80, 0x80]), 0],
+    ['0xFF', Buffer.from([0x7b, 0xff]), 1],
+  ])('%s', (_label, bytes, offset) => {
+    expect(firstInvalidUtf8Offset(bytes)).toBe(offset);
+    // agrees with the platform's decoder on what is valid
+    let valid = true;
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      valid = false;
+    }
+    expect(valid).toBe(offset === undefined);
   });
 });
 
@@ -147,5 +241,82 @@ describe('parseJsonOrYaml', () => {
     expect(error.where).toBe(file);
     expect(error.message).toContain(`the document is ${kind}`);
     expect(error.fix).toMatch(/top level/);
+  });
+});
+
+describe('parseJsonOrYaml, as the official action reads files (yaml.parse)', () => {
+  it('reads a .yml task definition in YAML flow style with trailing commas (not JSON, valid YAML)', () => {
+    const text = fixture('official/flow-style-trailing-commas.yml');
+    expect(() => JSON.parse(text)).toThrow();
+    expect(parseJsonOrYaml(text, 'td.yml')).toEqual({
+      family: 'web',
+      requiresCompatibilities: ['FARGATE'],
+      networkMode: 'awsvpc',
+      cpu: '256',
+      memory: '512',
+      containerDefinitions: [
+        {
+          name: 'web',
+          image: 'nginx:1.27',
+          portMappings: [{ containerPort: 80, protocol: 'tcp' }],
+          environment: [{ name: 'STAGE', value: 'prod' }],
+        },
+      ],
+    });
+  });
+
+  it('still reports the JSON error when text that starts with { is neither JSON nor YAML', () => {
+    const error = catchInputError(() => parseJsonOrYaml('{"family": "web"\n  "cpu": [}', 'td.yml'));
+    expect(error.message).toContain('is not valid JSON');
+    expect(error.where).toMatch(/^td\.yml:2:/);
+  });
+
+  it('names the file of a YAML alias bomb instead of expanding it', () => {
+    const error = catchInputError(() => parseJsonOrYaml(fixture('broken/alias-bomb.yaml'), 'td.yaml'));
+    expect(error.where).toBe('td.yaml');
+    expect(error.message).toContain('alias bomb');
+    expect(error.fix).toMatch(/fewer aliases/);
+  });
+
+  it('keeps ordinary YAML aliases', () => {
+    const text = 'family: web\nx: &env [{name: A, value: "1"}]\ny: *env\n';
+    expect(parseJsonOrYaml(text, 'td.yaml')).toEqual({
+      family: 'web',
+      x: [{ name: 'A', value: '1' }],
+      y: [{ name: 'A', value: '1' }],
+    });
+  });
+
+  it.each([
+    ['JSON arrays', '['.repeat(100000) + ']'.repeat(100000), 'td.json'],
+    ['JSON objects', '{"a":'.repeat(100000) + '1' + '}'.repeat(100000), 'td.json'],
+    ['YAML flow sequences', 'family: web\nx: ' + '['.repeat(100000) + ']'.repeat(100000), 'td.yaml'],
+    ['YAML compact block sequences', 'family: web\nx:\n' + '- '.repeat(100000) + 'y\n', 'td.yaml'],
+    [
+      'YAML block mappings',
+      'family: web\n' + Array.from({ length: 150 }, (_, i) => `${' '.repeat(i)}k${i}:\n`).join(''),
+      'td.yaml',
+    ],
+  ])('refuses %s nested too deeply, naming the file', (_label, text, file) => {
+    const error = catchInputError(() => parseJsonOrYaml(text, file));
+    expect(error.where).toMatch(new RegExp(`^${file.replace('.', '\\.')}(:\\d+:\\d+)?$`));
+    expect(error.message).toContain(`more than ${MAX_NESTING_DEPTH} levels deep`);
+    expect(error.fix).toMatch(/fewer than 10 levels/);
+  });
+
+  it('accepts nesting up to the limit', () => {
+    const depth = MAX_NESTING_DEPTH - 2;
+    const text = '{"a": ' + '['.repeat(depth) + ']'.repeat(depth) + '}';
+    expect(parseJsonOrYaml(text, 'td.json')).toHaveProperty('a');
+    const yaml = 'family: web\n' + Array.from({ length: 40 }, (_, i) => `${'  '.repeat(i)}k${i}:\n`).join('');
+    expect(parseJsonOrYaml(yaml, 'td.yaml')).toHaveProperty('k0.k1.k2');
+  });
+
+  it('reads the committed task definition fixtures as before', () => {
+    for (const name of ['task-definition.json', 'task-definition.yaml', 'describe-task-definition.json']) {
+      expect(parseJsonOrYaml(fixture(name), name)).toHaveProperty(
+        name.startsWith('describe') ? 'taskDefinition.family' : 'family',
+      );
+    }
   });
 });

@@ -4,8 +4,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TaskDefinition } from '@aws-sdk/client-ecs';
 import { parseJsonOrYaml } from '../../../src/prepare/files.js';
+import { InputError } from '../../../src/action/errors.js';
 import {
+  MAX_TASK_DEFINITION_BYTES,
   READ_ONLY_TASK_DEFINITION_FIELDS,
+  checkReadyToRegister,
   cleanTaskDefinition,
   describeImage,
   renderImage,
@@ -237,6 +240,69 @@ describe('cleanTaskDefinition', () => {
     expect(input.proxyConfiguration).toEqual(proxyConfiguration);
   });
 
+  it('completes an App Mesh proxy property without a name or a value with "" (as the official action does)', () => {
+    const raw = {
+      ...minimal(),
+      proxyConfiguration: {
+        type: 'APPMESH',
+        containerName: 'envoy',
+        properties: [{ value: '1337' }, { name: 'ProxyIngressPort' }, { name: 'AppPorts', value: '8080' }],
+      },
+    };
+    const { input } = cleanTaskDefinition(raw, 'td.json');
+    expect(input.proxyConfiguration?.properties).toEqual([
+      { value: '1337', name: '' },
+      { name: 'ProxyIngressPort', value: '' },
+      { name: 'AppPorts', value: '8080' },
+    ]);
+    expect(raw.proxyConfiguration.properties[0]).toEqual({ value: '1337' });
+  });
+
+  it('leaves the properties of another proxy type as written (the official action completes APPMESH only)', () => {
+    const proxyConfiguration = { type: 'OTHER', containerName: 'envoy', properties: [{ value: '1' }] };
+    const { input } = cleanTaskDefinition({ ...minimal(), proxyConfiguration }, 'td.json');
+    expect(input.proxyConfiguration).toEqual(proxyConfiguration);
+  });
+
+  it('refuses tags written as a map, showing them as the list ECS takes', () => {
+    const error = catchInputError(() =>
+      cleanTaskDefinition({ ...minimal(), tags: { team: 'web', stage: 'prod' } }, 'td.yaml'),
+    );
+    expect(error.where).toBe('td.yaml: tags');
+    expect(error.message).toContain('must be a list of {"key": ..., "value": ...} entries, not a mapping');
+    expect(error.fix).toContain('[{"key":"team","value":"web"},{"key":"stage","value":"prod"}]');
+  });
+
+  it.each([
+    ['a string', 'team=web', 'td.json: tags', /not a string/],
+    ['an entry without a key', [{ value: 'web' }], 'td.json: tags[0]', /non-empty string key/],
+    [
+      'a numeric value',
+      [{ key: 'cost-center', value: 42 }],
+      'td.json: tags[0].value',
+      /must be a string, not a number/,
+    ],
+  ])('refuses tags with %s', (_label, tags, where, problem) => {
+    const error = catchInputError(() => cleanTaskDefinition({ ...minimal(), tags }, 'td.json'));
+    expect(error.where).toBe(where);
+    expect(error.message).toMatch(problem);
+  });
+
+  it('keeps tags written as a list', () => {
+    const tags = [{ key: 'team', value: 'web' }, { key: 'flag' }];
+    expect(cleanTaskDefinition({ ...minimal(), tags }, 'td.json').input.tags).toEqual(tags);
+  });
+
+  it("reads the official action's flow-style .yml task definition with trailing commas", () => {
+    const { input, warnings } = cleanTaskDefinition(
+      load('official/flow-style-trailing-commas.yml'),
+      'official/flow-style-trailing-commas.yml',
+    );
+    expect(warnings).toEqual([]);
+    expect(input.family).toBe('web');
+    expect(input.containerDefinitions?.[0]?.portMappings).toEqual([{ containerPort: 80, protocol: 'tcp' }]);
+  });
+
   it('rejects extra keys next to taskDefinition in describe output', () => {
     const error = catchInputError(() =>
       cleanTaskDefinition({ taskDefinition: minimal(), ResponseMetadata: {} }, 'td.json'),
@@ -352,6 +418,51 @@ describe('cleanTaskDefinition', () => {
     const error = catchInputError(() => cleanTaskDefinition(['x'], 'td.json'));
     expect(error.where).toBe('td.json');
     expect(error.fix).toMatch(/family and containerDefinitions/);
+  });
+});
+
+describe('checkReadyToRegister', () => {
+  it('refuses a container whose image is empty, naming it', () => {
+    const input = {
+      family: 'web',
+      containerDefinitions: [
+        { name: 'web', image: 'nginx' },
+        { name: 'sidecar', image: '' },
+      ],
+    };
+    const error = catchInputError(() => checkReadyToRegister(input, 'td.json'));
+    expect(error.where).toBe('td.json: containerDefinitions[1].image');
+    expect(error.message).toContain("is empty for container 'sidecar'");
+    expect(error.fix).toMatch(/image input/);
+  });
+
+  it('accepts an empty image once the image input filled it in', () => {
+    const { input } = cleanTaskDefinition(
+      { family: 'web', containerDefinitions: [{ name: 'web', image: '' }] },
+      'td.json',
+    );
+    expect(() => checkReadyToRegister(input, 'td.json')).toThrow(InputError);
+    expect(() => checkReadyToRegister(renderImage(input, 'web', 'nginx:1.27'), 'td.json')).not.toThrow();
+  });
+
+  it(`refuses a task definition over ECS's ${MAX_TASK_DEFINITION_BYTES} bytes, measured as compact JSON`, () => {
+    const withValue = (length: number) => ({
+      family: 'web',
+      containerDefinitions: [
+        { name: 'web', image: 'nginx', environment: [{ name: 'BIG', value: 'x'.repeat(length) }] },
+      ],
+    });
+    const overhead = Buffer.byteLength(JSON.stringify(withValue(0)));
+    expect(() =>
+      checkReadyToRegister(withValue(MAX_TASK_DEFINITION_BYTES - overhead), 'td.json'),
+    ).not.toThrow();
+    const error = catchInputError(() =>
+      checkReadyToRegister(withValue(MAX_TASK_DEFINITION_BYTES - overhead + 1), 'td.json'),
+    );
+    expect(error.where).toBe('td.json');
+    expect(error.message).toContain(`is ${MAX_TASK_DEFINITION_BYTES + 1} bytes`);
+    expect(error.message).toContain('64 KiB');
+    expect(error.fix).toMatch(/secrets/);
   });
 });
 
