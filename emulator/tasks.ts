@@ -135,10 +135,12 @@ export function serviceEvents(
   now: number,
 ): { id: string; createdAt: number; message: string }[] {
   const events: { id: string; at: number; message: string }[] = [];
-  const name = `(service ${svc.serviceName})`;
   for (const ts of svc.taskSets) {
     const stuck = ts.stuck;
     if (!stuck) continue;
+    // ECS-DG service-unhealthy-event-messages: "Fargate with taskSet: (service service-name, taskSet
+    // taskSet-id) (task task-id) (port port-number) is unhealthy in (target-group …) due to (reason …)"
+    const name = `(service ${svc.serviceName}, taskSet ${ts.id})`;
     for (const { k, start } of cycles(ts, now)) {
       if (stuck.cause === 'placement') {
         events.push({
@@ -158,11 +160,13 @@ export function serviceEvents(
       });
       const stop = start + stuck.cycleMs * STOP_SHARE[stuck.cause];
       if (stuck.cause === 'health-checks' && stop <= now)
-        events.push({
-          id: eventId(`${ts.id}:${k}:unhealthy`),
-          at: stop,
-          message: `${name} (port ${ts.containerPort}) is unhealthy in (target-group ${ts.targetGroupArn}) due to (reason Health checks failed).`,
-        });
+        tasks.forEach((task, i) =>
+          events.push({
+            id: eventId(`${ts.id}:${k}:${i}:unhealthy`),
+            at: stop,
+            message: `${name} (task ${task}) (port ${ts.containerPort}) is unhealthy in (target-group ${ts.targetGroupArn}) due to (reason Health checks failed).`,
+          }),
+        );
     }
   }
   return events

@@ -309,11 +309,11 @@ describe('an Install that never finishes', () => {
     expect(greenSet?.stabilityStatus).toBe('STABILIZING');
     expect((greenSet?.runningCount ?? 0) + (greenSet?.pendingCount ?? 0)).toBeLessThanOrEqual(2);
     const messages = svc.events?.map((e) => e.message) ?? [];
-    expect(messages.some((m) => /^\(service web\) has started 2 tasks: \(task [0-9a-f]{32}\)/.test(m!))).toBe(
-      true,
-    );
+    const set = `(service web, taskSet ${green!.identifer})`;
+    expect(messages.some((m) => m!.startsWith(`${set} has started 2 tasks: (task `))).toBe(true);
+    const stoppedId = task.taskArn!.split('/').pop();
     expect(messages).toContain(
-      `(service web) (port 8080) is unhealthy in (target-group ${s.targetGroupArns[1]}) due to (reason Health checks failed).`,
+      `${set} (task ${stoppedId}) (port 8080) is unhealthy in (target-group ${s.targetGroupArns[1]}) due to (reason Health checks failed).`,
     );
     // newest first
     const times = svc.events!.map((e) => e.createdAt!.getTime());
