@@ -247,6 +247,10 @@ describe('task sets without taskSetLabel', () => {
     const { emu, c, s, v2 } = await setup();
     emu.faults.set({ omitTaskSetLabel: true });
     const id = await deploy(c, s, appSpec(v2));
+    await waitFor(
+      () => info(c, id),
+      (d) => d.status !== 'Created',
+    );
     const t = await waitFor(
       () => target(c, s, id),
       (x) => (x.taskSetsInfo?.length ?? 0) === 2,
