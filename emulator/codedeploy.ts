@@ -10,6 +10,7 @@ import {
 } from './state.js';
 import {
   advanceAll,
+  beginStopping,
   continueFromReady,
   continueFromTermination,
   DEPLOYMENT_CONFIGS,
@@ -154,7 +155,7 @@ export function deploymentWire(state: EmulatorState, d: Deployment): Record<stri
   };
 }
 
-function targetWire(state: EmulatorState, d: Deployment): Record<string, unknown> {
+function targetWire(state: EmulatorState, d: Deployment, omitLabel = false): Record<string, unknown> {
   const g = state.deploymentGroups.get(`${d.applicationName}/${d.deploymentGroupName}`);
   const svcKey = g ? `${g.ecsService.clusterName}/${g.ecsService.serviceName}` : '';
   const svc = state.services.get(svcKey);
@@ -175,7 +176,7 @@ function targetWire(state: EmulatorState, d: Deployment): Record<string, unknown
       status: set!.status,
       trafficWeight: set!.trafficWeight,
       targetGroup: { name: tgName(set!.targetGroupArn) },
-      taskSetLabel: label,
+      ...(omitLabel ? {} : { taskSetLabel: label }),
     }));
   return {
     deploymentTargetType: 'ECSTarget',
@@ -429,7 +430,11 @@ export function codedeployHandlers(state: EmulatorState, ctx: TimelineContext): 
         appSpec,
         readyOption: { ...g.readyOption },
         terminationWaitMinutes: g.terminationWaitMinutes,
-        target: { status: 'Pending', lastUpdatedAt: rc.now, events: freshEvents() },
+        target: {
+          status: 'Pending',
+          lastUpdatedAt: rc.now,
+          events: freshEvents(ctx.faults().omitTestTrafficEvents === true && g.testListenerArn === undefined),
+        },
         phase: { kind: 'created' },
         statusMessages: [],
       };
@@ -472,7 +477,7 @@ export function codedeployHandlers(state: EmulatorState, ctx: TimelineContext): 
           'DeploymentTargetDoesNotExistException',
           `The target ${targetId} does not exist in deployment ${d.deploymentId}.`,
         );
-      return { deploymentTarget: targetWire(state, d) };
+      return { deploymentTarget: targetWire(state, d, ctx.faults().omitTaskSetLabel === true) };
     },
     ContinueDeployment: (input, rc) => {
       const d = deploymentOf(state, input);
@@ -509,6 +514,13 @@ export function codedeployHandlers(state: EmulatorState, ctx: TimelineContext): 
           `The deployment ${d.deploymentId} has already completed.`,
         );
       const override = typeof input.autoRollbackEnabled === 'boolean' ? input.autoRollbackEnabled : undefined;
+      const pending = ctx.faults().stopPending;
+      if (d.phase.kind === 'stopping' || pending) {
+        // a repeated StopDeployment while stopping answers Pending again [unconfirmed]
+        if (d.phase.kind !== 'stopping')
+          beginStopping(d, rc.now, (pending?.delaySeconds ?? 0) * 1000, override);
+        return { status: 'Pending', statusMessage: `Stopping the deployment ${d.deploymentId}.` };
+      }
       const rb = failDeployment(
         ctx,
         d,

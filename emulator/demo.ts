@@ -11,6 +11,7 @@
  *   npm run demo -- --fail-hook AfterAllowTestTraffic   a hook fails: diagnostics and CodeDeploy's rollback
  *   npm run demo -- --gate                         the group holds the replacement for a test command
  *   npm run demo -- --gate --gate-fails            … which fails: the action stops the deployment with rollback
+ *   npm run demo -- --stuck-install --scale 120    the replacement tasks fail ELB health checks: Install never ends
  *   npm run demo -- --config CodeDeployDefault.ECSLinear10PercentEvery1Minutes --scale 30
  */
 import { existsSync } from 'node:fs';
@@ -36,6 +37,7 @@ const { values } = parseArgs({
     config: { type: 'string', default: 'CodeDeployDefault.ECSCanary10Percent5Minutes' },
     scale: { type: 'string', default: '30' },
     'wait-until': { type: 'string', default: 'succeeded' },
+    'stuck-install': { type: 'boolean', default: false },
   },
 });
 
@@ -105,6 +107,10 @@ async function main(): Promise<number> {
     });
     emulator.seed.lambda('web-smoke-test');
     emulator.seed.lambda('web-check-errors');
+    if (values['stuck-install']) {
+      // CodeDeploy sits in Install for 60 minutes while ECS starts the replacement tasks again and again
+      emulator.faults.set({ stuckInstall: { cause: 'health-checks', cycleSeconds: 90 } });
+    }
     if (failHook) {
       emulator.faults.set({
         failHook: {
@@ -178,7 +184,7 @@ async function main(): Promise<number> {
     console.log(renderMarkdownForTerminal(result.summary));
     console.log(bold('── Outputs (GITHUB_OUTPUT) ──'));
     for (const [name, value] of Object.entries(result.outputs)) console.log(`${name}=${value}`);
-    const expectFailure = Boolean(failHook) || values['gate-fails'];
+    const expectFailure = Boolean(failHook) || values['gate-fails'] || values['stuck-install'];
     console.log(
       '\n' +
         (result.exitCode === 0

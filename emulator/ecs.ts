@@ -11,6 +11,7 @@ import {
   type TaskDefinition,
   type TaskSet,
 } from './state.js';
+import { serviceEvents } from './tasks.js';
 
 /** Members of RegisterTaskDefinitionRequest (botocore ECS model). Anything else is rejected. */
 const REGISTER_MEMBERS = [
@@ -200,7 +201,8 @@ function taskSetWire(state: EmulatorState, svc: Service, ts: TaskSet): Record<st
   };
 }
 
-export function serviceWire(state: EmulatorState, svc: Service): Record<string, unknown> {
+/** `now` (virtual) fills in the service events; without it (snapshots) they are left out. */
+export function serviceWire(state: EmulatorState, svc: Service, now?: number): Record<string, unknown> {
   const running = svc.taskSets.reduce((n, t) => n + t.runningCount, 0);
   const pending = svc.taskSets.reduce((n, t) => n + t.pendingCount, 0);
   return {
@@ -220,7 +222,7 @@ export function serviceWire(state: EmulatorState, svc: Service): Record<string, 
     deploymentConfiguration: { maximumPercent: 200, minimumHealthyPercent: 100 },
     taskSets: svc.taskSets.map((t) => taskSetWire(state, svc, t)),
     deployments: [],
-    events: [],
+    events: now === undefined ? [] : serviceEvents(state, svc, now),
     createdAt: epochSeconds(svc.createdAt),
     placementConstraints: [],
     placementStrategy: [],
@@ -298,7 +300,7 @@ export function ecsHandlers(state: EmulatorState): Record<string, JsonHandler> {
         start + max < arns.length ? Buffer.from(String(start + max)).toString('base64') : undefined;
       return { taskDefinitionArns: page, ...(next ? { nextToken: next } : {}) };
     },
-    DescribeServices: (input) => {
+    DescribeServices: (input, ctx) => {
       const cluster = clusterName(state, input.cluster);
       const names = input.services;
       if (!Array.isArray(names) || names.length === 0)
@@ -310,7 +312,7 @@ export function ecsHandlers(state: EmulatorState): Record<string, JsonHandler> {
       for (const ref of names) {
         const name = String(ref).startsWith('arn:') ? (String(ref).split('/').pop() ?? '') : String(ref);
         const svc = state.services.get(`${cluster}/${name}`);
-        if (svc) services.push(serviceWire(state, svc));
+        if (svc) services.push(serviceWire(state, svc, ctx.now));
         else failures.push({ arn: serviceArn(state, cluster, name), reason: 'MISSING' });
       }
       return { services, failures };

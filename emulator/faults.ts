@@ -1,6 +1,7 @@
 /** Injected faults: throttling, server errors, latency, dropped connections, failing hooks. */
 import { ApiError } from './protocol.js';
 import type { HookEventName } from './state.js';
+import type { LoseAnswer, LoseAnswerOperation, RateLimit, StuckInstall } from './unkind.js';
 
 export type FaultService = 'ecs' | 'codedeploy' | 'sts' | 'elbv2';
 
@@ -15,8 +16,25 @@ export interface Faults {
   dropRate: number;
   /** restrict the request faults above to one service and/or some actions */
   only?: { service?: FaultService; actions?: string[] };
-  /** make this lifecycle hook fail in the next deployments that reach it */
-  failHook?: { event: HookEventName; message?: string; logTail?: string };
+  /**
+   * make this lifecycle hook fail in the next deployments that reach it; `afterMs` (virtual) is how long
+   * after its start it fails (default: 5 s with a hook, 0.2 s without), e.g. 500 for "within a second"
+   */
+  failHook?: { event: HookEventName; message?: string; logTail?: string; afterMs?: number };
+
+  // AWS's unkindness (issue #9 part 7; docs/aws-behaviours.md). State between requests: unkind.ts.
+  /** lose the answer of these operations after the change was applied, `times` times each */
+  loseAnswer?: Partial<Record<LoseAnswerOperation, LoseAnswer>>;
+  /** StopDeployment answers Pending; the deployment is Stopped (and its rollback created) this much later */
+  stopPending?: { delaySeconds: number };
+  /** groups without a test listener list 6 lifecycle events, not 8 with the test-traffic pair Skipped */
+  omitTestTrafficEvents?: boolean;
+  /** GetDeploymentTarget's taskSetsInfo entries come without `taskSetLabel` */
+  omitTaskSetLabel?: boolean;
+  /** the replacement task set of the next deployments never becomes healthy; Install times out */
+  stuckInstall?: StuckInstall;
+  /** an account-wide token bucket for CodeDeploy, shared by every client, on the virtual clock */
+  rateLimit?: RateLimit;
 }
 
 export const NO_FAULTS: Faults = { throttleRate: 0, serverErrorRate: 0, slowMs: 0, dropRate: 0 };

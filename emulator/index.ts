@@ -21,12 +21,15 @@ import {
 } from './seed.js';
 import { createState, type EmulatorState, type LambdaBehavior } from './state.js';
 import { stsHandlers } from './sts.js';
+import { taskHandlers } from './tasks.js';
+import { Unkindness, type RateLimitStats } from './unkind.js';
 import { advanceAll, type TimelineContext } from './timeline.js';
 
 export type { Faults } from './faults.js';
 export type { BlueGreenServiceOptions, SeededService } from './seed.js';
 export type { EmulatorState, LambdaBehavior } from './state.js';
 export type { CallRecord } from './server.js';
+export type { LoseAnswer, RateLimit, RateLimitStats, StuckInstall } from './unkind.js';
 export type { OidcClaims } from './oidc.js';
 export { GITHUB_ISSUER } from './oidc.js';
 
@@ -55,6 +58,8 @@ export interface Emulator {
     lambda(name: string, behavior?: LambdaBehavior): void;
   };
   faults: { set(f: Partial<Faults>): void; clear(): void };
+  /** what the account-wide rate limit (faults.rateLimit) let through and throttled, by client and deployment */
+  rateLimit: { stats(): RateLimitStats; resetStats(): void };
   oidc: { setClaims(c: Partial<OidcClaims>): void; issueToken(claims?: Partial<OidcClaims>): string };
   /** bring every deployment up to the current virtual time (requests do this on their own) */
   tick(): void;
@@ -87,6 +92,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const oidc = new OidcIssuer(() => clock.now());
   const timeline: TimelineContext = { state, faults: () => faults };
   const advance = (now: number) => advanceAll(timeline, now);
+  const unkind = new Unkindness(() => faults);
   const server: Server = createEmulatorServer({
     state,
     now: () => clock.now(),
@@ -94,12 +100,13 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     faults: () => faults,
     oidc,
     calls,
-    ecs: ecsHandlers(state),
+    ecs: { ...ecsHandlers(state), ...taskHandlers(state) },
     codedeploy: codedeployHandlers(state, timeline),
     sts: stsHandlers(state, oidc, STATIC_ACCESS_KEY_ID),
     elbv2: elbv2Handlers(state),
     staticAccessKeyId: STATIC_ACCESS_KEY_ID,
     requireKnownCredentials: opts.requireKnownCredentials ?? false,
+    unkind,
   });
   const port = await listen(server, opts.port ?? 0);
   const url = `http://127.0.0.1:${port}`;
@@ -132,11 +139,14 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     faults: {
       set: (f) => {
         faults = { ...faults, ...f };
+        // the emulator counts lost answers down: keep its own copy, not the caller's object
+        if (f.loseAnswer) faults.loseAnswer = structuredClone(f.loseAnswer);
       },
       clear: () => {
         faults = { ...NO_FAULTS };
       },
     },
+    rateLimit: { stats: () => unkind.stats(), resetStats: () => unkind.resetStats() },
     oidc: {
       setClaims: (c) => oidc.setClaims(c),
       issueToken: (c) => oidc.issueToken(c),

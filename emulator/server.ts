@@ -8,6 +8,7 @@ import { uuid, type EmulatorState } from './state.js';
 import type { QueryHandler } from './sts.js';
 import { STS_NAMESPACE } from './sts.js';
 import { ELB_NAMESPACE } from './elbv2.js';
+import type { Unkindness } from './unkind.js';
 
 export type CallService = 'ecs' | 'codedeploy' | 'sts' | 'elbv2' | 'oidc';
 
@@ -33,6 +34,8 @@ export interface ServerDeps {
   elbv2: Record<string, QueryHandler>;
   staticAccessKeyId: string;
   requireKnownCredentials: boolean;
+  /** the account-wide rate limit and lost answers (unkind.ts) */
+  unkind?: Unkindness;
 }
 
 const JSON_TYPE = 'application/x-amz-json-1.1';
@@ -168,7 +171,8 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   const faults = deps.faults();
   if (faults.slowMs > 0 && applies(faults, service, action))
     await new Promise((r) => setTimeout(r, faults.slowMs));
-  const decision = decide(faults, service, action);
+  const limited = deps.unkind?.admit(service, action, body, accessKeyId, now);
+  const decision = limited ? { kind: 'error' as const, error: limited } : decide(faults, service, action);
   if (decision.kind === 'drop') {
     record.status = 0;
     record.error = 'dropped';
@@ -207,6 +211,12 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
         throw new ApiError('SerializationException', 'The request body is not a JSON object.');
       }
       const out = handler(input, ctx);
+      const lost = deps.unkind?.loseAnswer(action, req, res);
+      if (lost) {
+        record.status = lost === 'drop' ? 0 : 500;
+        record.error = lost === 'drop' ? 'answer-lost-dropped' : 'answer-lost-InternalFailure';
+        return;
+      }
       send(res, 200, JSON_TYPE, JSON.stringify(out ?? {}));
     } else {
       const handler = (service === 'sts' ? deps.sts : deps.elbv2)[action];

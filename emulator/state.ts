@@ -39,6 +39,8 @@ export interface TaskSet {
   networkConfiguration: Record<string, unknown>;
   createdAt: number;
   updatedAt: number;
+  /** the replacement tasks never become healthy (faults.stuckInstall; tasks.ts derives tasks and events) */
+  stuck?: { since: number; cause: 'health-checks' | 'container-exits' | 'placement'; cycleMs: number };
 }
 
 export interface Service {
@@ -187,6 +189,8 @@ export type Phase =
   | { kind: 'event'; index: number; startedAt: number; endsAt: number; fails?: FailPlan }
   | { kind: 'ready'; since: number }
   | { kind: 'termination'; since: number }
+  /** StopDeployment answered Pending (faults.stopPending): Stopped at `until`, the event at `index` still running */
+  | { kind: 'stopping'; since: number; until: number; index?: number; rollback?: boolean }
   | { kind: 'done' };
 
 export interface FailPlan {

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { parseAppSpec } from './appspec.js';
 import type { Faults } from './faults.js';
+import { refreshStuckCounts } from './tasks.js';
 import {
   findTaskDefinition,
   LIFECYCLE_EVENTS,
@@ -73,6 +74,9 @@ export const TIMING = {
   allAtOnceMs: 1_000,
   rollbackStepMs: 500,
   hookTimeoutMs: 3_600_000,
+  /** how long CodeDeploy waits for a replacement task set that never becomes healthy [unconfirmed] */
+  stuckInstallTimeoutMs: 3_600_000,
+  stuckCycleMs: 60_000,
 };
 
 /** Traffic steps of AllowTraffic: offsets from its start and the green weight from then on. */
@@ -153,7 +157,9 @@ function hasTestListener(ctx: TimelineContext, d: Deployment): boolean {
 }
 
 function currentEvent(d: Deployment): LifecycleEvent | undefined {
-  return d.phase.kind === 'event' ? d.target.events[d.phase.index] : undefined;
+  if (d.phase.kind === 'event') return d.target.events[d.phase.index];
+  if (d.phase.kind === 'stopping' && d.phase.index !== undefined) return d.target.events[d.phase.index];
+  return undefined;
 }
 
 /** Apply the AllowTraffic weights due at time `t`. */
@@ -216,7 +222,7 @@ function hookPlan(
     const scriptName = fn ?? 'EmulatorInjectedHook';
     const message = injected.message ?? `Hook ${event} failed (injected fault)`;
     return {
-      durationMs: fn ? TIMING.hookMs : TIMING.noHookMs,
+      durationMs: injected.afterMs ?? (fn ? TIMING.hookMs : TIMING.noHookMs),
       fails: {
         errorCode: 'ScriptFailed',
         scriptName,
@@ -308,6 +314,28 @@ function startEvent(ctx: TimelineContext, d: Deployment, index: number, at: numb
       } else {
         createGreen(ctx, d, at);
         durationMs = TIMING.installMs;
+        const stuck = ctx.faults().stuckInstall;
+        const green = taskSet(serviceOf(ctx, d), d.greenTaskSetId);
+        if (stuck && green) {
+          green.stuck = {
+            since: at,
+            cause: stuck.cause ?? 'health-checks',
+            cycleMs: (stuck.cycleSeconds ?? TIMING.stuckCycleMs / 1000) * 1000,
+          };
+          green.pendingCount = 0;
+          durationMs =
+            stuck.timeoutMinutes !== undefined ? stuck.timeoutMinutes * 60_000 : TIMING.stuckInstallTimeoutMs;
+          const minutes = Math.round(durationMs / 60_000);
+          const message = `The deployment timed out while waiting for the replacement task set to become healthy. This time out period is ${minutes} minutes.`;
+          fails = {
+            errorCode: 'UnknownError',
+            scriptName: '',
+            message,
+            logTail: '',
+            deploymentErrorCode: 'TIMEOUT',
+            deploymentMessage: message,
+          };
+        }
       }
     }
   } else if (name === 'AllowTestTraffic')
@@ -420,9 +448,10 @@ function finishEvent(ctx: TimelineContext, d: Deployment, at: number): void {
 }
 
 function afterEvent(ctx: TimelineContext, d: Deployment, index: number, at: number): void {
-  const name = d.target.events[index]?.lifecycleEventName;
+  // the ready wait sits just before BeforeAllowTraffic: after AfterAllowTestTraffic, or after AfterInstall
+  // when the target lists no test-traffic events (faults.omitTestTrafficEvents)
   if (
-    name === 'AfterAllowTestTraffic' &&
+    d.target.events[index + 1]?.lifecycleEventName === 'BeforeAllowTraffic' &&
     d.creator !== 'codeDeployRollback' &&
     d.readyOption.actionOnTimeout === 'STOP_DEPLOYMENT' &&
     d.readyOption.waitTimeInMinutes > 0
@@ -509,7 +538,11 @@ function createRollback(ctx: TimelineContext, d: Deployment, at: number, reason:
     appSpec: { ...appSpec, hooks: {} },
     readyOption: { actionOnTimeout: 'CONTINUE_DEPLOYMENT', waitTimeInMinutes: 0 },
     terminationWaitMinutes: 0,
-    target: { status: 'Pending', lastUpdatedAt: at, events: freshEvents() },
+    target: {
+      status: 'Pending',
+      lastUpdatedAt: at,
+      events: freshEvents(!d.target.events.some((e) => e.lifecycleEventName === 'AllowTestTraffic')),
+    },
     phase: { kind: 'created' },
     // the set being replaced is the failed green one; the original blue takes traffic back
     ...(d.greenTaskSetId !== undefined ? { blueTaskSetId: d.greenTaskSetId } : {}),
@@ -523,8 +556,11 @@ function createRollback(ctx: TimelineContext, d: Deployment, at: number, reason:
   return rb;
 }
 
-export function freshEvents(): LifecycleEvent[] {
-  return LIFECYCLE_EVENTS.map((lifecycleEventName) => ({ lifecycleEventName, status: 'Pending' }));
+/** The target's events; `withoutTestTraffic` leaves out AllowTestTraffic and AfterAllowTestTraffic (6 events). */
+export function freshEvents(withoutTestTraffic = false): LifecycleEvent[] {
+  return LIFECYCLE_EVENTS.filter(
+    (e) => !withoutTestTraffic || (e !== 'AllowTestTraffic' && e !== 'AfterAllowTestTraffic'),
+  ).map((lifecycleEventName) => ({ lifecycleEventName, status: 'Pending' }));
 }
 
 export function newDeploymentId(state: EmulatorState): string {
@@ -582,6 +618,9 @@ export function advance(ctx: TimelineContext, d: Deployment, now: number): void 
     }
     if (p.kind === 'event') {
       applyWeights(ctx, d, Math.min(now, p.endsAt));
+      const svc = serviceOf(ctx, d);
+      const green = taskSet(svc, d.greenTaskSetId);
+      if (svc && green?.stuck) refreshStuckCounts(ctx.state, svc, green, Math.min(now, p.endsAt));
       if (now < p.endsAt) return;
       finishEvent(ctx, d, p.endsAt);
       continue;
@@ -602,6 +641,19 @@ export function advance(ctx: TimelineContext, d: Deployment, now: number): void 
       );
       return;
     }
+    if (p.kind === 'stopping') {
+      if (now < p.until) return;
+      failDeployment(
+        ctx,
+        d,
+        p.until,
+        'Stopped',
+        { code: 'MANUAL_STOP', message: 'The deployment was stopped by the user.' },
+        'DEPLOYMENT_STOP_ON_REQUEST',
+        p.rollback,
+      );
+      return;
+    }
     const at = p.since + d.terminationWaitMinutes * 60_000;
     if (now < at) return;
     finishTermination(ctx, d, at);
@@ -618,12 +670,33 @@ export function continueFromReady(ctx: TimelineContext, d: Deployment, at: numbe
   if (d.phase.kind !== 'ready') return;
   d.status = 'InProgress';
   d.target.status = 'InProgress';
-  const index = d.target.events.findIndex((e) => e.lifecycleEventName === 'AfterAllowTestTraffic');
-  startEvent(ctx, d, index + 1, at);
+  const index = d.target.events.findIndex((e) => e.lifecycleEventName === 'BeforeAllowTraffic');
+  startEvent(ctx, d, index, at);
 }
 
 /** ContinueDeployment(TERMINATION_WAIT): terminate the original task set now. */
 export function continueFromTermination(ctx: TimelineContext, d: Deployment, at: number): void {
   if (d.phase.kind !== 'termination') return;
   finishTermination(ctx, d, at);
+}
+
+/**
+ * StopDeployment with faults.stopPending: the deployment keeps its status (and its running event) for
+ * `delayMs`, then is Stopped and, when it should, its rollback deployment is created.
+ */
+export function beginStopping(
+  d: Deployment,
+  at: number,
+  delayMs: number,
+  rollback: boolean | undefined,
+): void {
+  const index = d.phase.kind === 'event' ? d.phase.index : undefined;
+  d.phase = {
+    kind: 'stopping',
+    since: at,
+    until: at + delayMs,
+    ...(index !== undefined ? { index } : {}),
+    ...(rollback !== undefined ? { rollback } : {}),
+  };
+  touch(d, at);
 }

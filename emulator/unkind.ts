@@ -1,0 +1,153 @@
+/**
+ * AWS's unkindness, each as a switch (issue #9, part 7). The switches live in `Faults` (so
+ * `emu.faults.set({...})` turns them on, like every other scripted fault); the state they need between
+ * requests (how many answers are still to lose, the account's token bucket, who was throttled) lives here.
+ * Each behaviour and its source is listed in docs/aws-behaviours.md.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FaultService, Faults } from './faults.js';
+import { ApiError } from './protocol.js';
+
+/** Operations whose answer can be lost after the change was applied. */
+export type LoseAnswerOperation =
+  'ContinueDeployment' | 'StopDeployment' | 'CreateDeployment' | 'RegisterTaskDefinition';
+
+export const LOSE_ANSWER_OPERATIONS: LoseAnswerOperation[] = [
+  'ContinueDeployment',
+  'StopDeployment',
+  'CreateDeployment',
+  'RegisterTaskDefinition',
+];
+
+export interface LoseAnswer {
+  /** how many answers to lose (each one after the change was applied); counts down */
+  times: number;
+  /** `drop`: the socket is destroyed without a response; `5xx`: HTTP 500 InternalFailure */
+  as: 'drop' | '5xx';
+}
+
+export interface RateLimit {
+  /** sustained rate: tokens added per virtual minute */
+  perMinute: number;
+  /** bucket size: calls that may pass at once after a quiet spell (default: perMinute) */
+  burst?: number;
+  /** `reads` (default): CodeDeploy Get*, List*, BatchGet*; `all`: every CodeDeploy call */
+  scope?: 'reads' | 'all';
+}
+
+export interface StuckInstall {
+  /**
+   * why the replacement tasks never become healthy: `health-checks` (tasks start, fail ELB health checks
+   * and are stopped), `container-exits` (the essential container exits with code 1) or `placement` (no
+   * task can be placed; no task ever starts)
+   */
+  cause?: 'health-checks' | 'container-exits' | 'placement';
+  /** virtual seconds between two attempts of ECS to start the replacement tasks (default 60) */
+  cycleSeconds?: number;
+  /** virtual minutes CodeDeploy waits in Install before failing the deployment (default 60) */
+  timeoutMinutes?: number;
+}
+
+/** Counts of a token bucket's decisions. */
+export interface PassThrottled {
+  passed: number;
+  throttled: number;
+}
+
+export interface RateLimitStats extends PassThrottled {
+  /** by SigV4 access key ID (`(unsigned)` when none) */
+  byClient: Record<string, PassThrottled>;
+  /** by the `deploymentId` in the request (`(none)` when the call names none) */
+  byDeployment: Record<string, PassThrottled>;
+}
+
+function isRead(action: string): boolean {
+  return /^(Get|List|BatchGet)/.test(action);
+}
+
+function bump(map: Record<string, PassThrottled>, key: string, throttled: boolean): void {
+  const entry = (map[key] ??= { passed: 0, throttled: 0 });
+  if (throttled) entry.throttled++;
+  else entry.passed++;
+}
+
+/** The state the switches need between requests. One per emulator. */
+export class Unkindness {
+  private tokens = 0;
+  private refilledAt = 0;
+  private config: RateLimit | undefined;
+  private counts: RateLimitStats = { passed: 0, throttled: 0, byClient: {}, byDeployment: {} };
+
+  constructor(private readonly faults: () => Faults) {}
+
+  /**
+   * The account-wide token bucket: every client of the emulator draws from it. Returns the throttling
+   * error when the bucket is empty, undefined when the call may pass (or the switch is off).
+   */
+  admit(
+    service: FaultService,
+    action: string,
+    body: string,
+    accessKeyId: string | undefined,
+    now: number,
+  ): ApiError | undefined {
+    const limit = this.faults().rateLimit;
+    if (!limit || service !== 'codedeploy') return undefined;
+    if ((limit.scope ?? 'reads') === 'reads' && !isRead(action)) return undefined;
+    const burst = limit.burst ?? limit.perMinute;
+    if (this.config !== limit) {
+      // a new switch setting starts with a full bucket
+      this.config = limit;
+      this.tokens = burst;
+      this.refilledAt = now;
+    }
+    this.tokens = Math.min(burst, this.tokens + ((now - this.refilledAt) * limit.perMinute) / 60_000);
+    this.refilledAt = now;
+    const throttled = this.tokens < 1;
+    if (!throttled) this.tokens -= 1;
+    let deploymentId = '(none)';
+    try {
+      const parsed = JSON.parse(body) as { deploymentId?: unknown };
+      if (typeof parsed.deploymentId === 'string') deploymentId = parsed.deploymentId;
+    } catch {
+      // not JSON: counted under (none)
+    }
+    if (throttled) this.counts.throttled++;
+    else this.counts.passed++;
+    bump(this.counts.byClient, accessKeyId ?? '(unsigned)', throttled);
+    bump(this.counts.byDeployment, deploymentId, throttled);
+    return throttled ? new ApiError('ThrottlingException', 'Rate exceeded', 400) : undefined;
+  }
+
+  stats(): RateLimitStats {
+    return structuredClone(this.counts);
+  }
+
+  resetStats(): void {
+    this.counts = { passed: 0, throttled: 0, byClient: {}, byDeployment: {} };
+  }
+
+  /**
+   * Called after the handler applied the change: when the switch says so, lose the answer (drop the
+   * socket or answer 500) and return true; the caller then sends nothing.
+   */
+  loseAnswer(action: string, req: IncomingMessage, res: ServerResponse): 'drop' | '5xx' | undefined {
+    const entry = this.faults().loseAnswer?.[action as LoseAnswerOperation];
+    if (!entry || entry.times <= 0) return undefined;
+    entry.times--;
+    if (entry.as === 'drop') {
+      req.socket.destroy();
+      return 'drop';
+    }
+    const body = JSON.stringify({
+      __type: 'InternalFailure',
+      message: 'The request processing has failed because of an unknown error.',
+    });
+    res.writeHead(500, {
+      'content-type': 'application/x-amz-json-1.1',
+      'content-length': Buffer.byteLength(body),
+    });
+    res.end(body);
+    return '5xx';
+  }
+}
