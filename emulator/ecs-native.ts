@@ -212,6 +212,8 @@ export interface NativeDeployment {
   /** target group serving the source (blue) and the one the target (green) comes up on */
   blueTargetGroupArn?: string;
   greenTargetGroupArn?: string;
+  /** emulator-only record: each status taken, in order (a poller can miss short ones) */
+  statusHistory: { status: ServiceDeploymentStatus; at: number }[];
   /** emulator-only record: each stage entered, in order */
   history: { stage: LifecycleStage; at: number; mode: 'deploy' | 'rollback' }[];
   /** emulator-only record: every weight change (the API shows only the latest snapshot) */
@@ -312,6 +314,11 @@ function ecsSvcId(): string {
 function addEvent(n: NativeService, at: number, message: string): void {
   n.events.unshift({ id: uuid(), createdAt: at, message: `(service ${n.service}) ${message}` });
   if (n.events.length > 100) n.events.length = 100;
+}
+
+function setStatus(d: NativeDeployment, status: ServiceDeploymentStatus, at: number): void {
+  d.status = status;
+  d.statusHistory.push({ status, at });
 }
 
 function isTerminal(status: ServiceDeploymentStatus): boolean {
@@ -1000,7 +1007,7 @@ function alarmCheck(ctx: NativeContext, d: NativeDeployment, at: number): boolea
 
 function begin(ctx: NativeContext, d: NativeDeployment, at: number): void {
   const { ns, n } = serviceOfDeployment(ctx, d);
-  d.status = 'IN_PROGRESS';
+  setStatus(d, 'IN_PROGRESS', at);
   d.startedAt = at;
   d.updatedAt = at;
   d.circuitBreaker.status = d.config.deploymentCircuitBreaker.enable ? 'MONITORING' : 'DISABLED';
@@ -1019,7 +1026,7 @@ function begin(ctx: NativeContext, d: NativeDeployment, at: number): void {
 function finish(ctx: NativeContext, d: NativeDeployment, at: number): void {
   if (d.mode === 'rollback') return finishRollback(ctx, d, at, 'ROLLBACK_SUCCESSFUL');
   const { ns, n, svc } = serviceOfDeployment(ctx, d);
-  d.status = 'SUCCESSFUL';
+  setStatus(d, 'SUCCESSFUL', at);
   d.finishedAt = at;
   d.updatedAt = at;
   d.phase = { kind: 'done' };
@@ -1044,7 +1051,7 @@ function finishRollback(
   reason?: string,
 ): void {
   const { ns, n, svc } = serviceOfDeployment(ctx, d);
-  d.status = status;
+  setStatus(d, status, at);
   if (reason) d.statusReason = reason;
   d.finishedAt = at;
   d.updatedAt = at;
@@ -1063,7 +1070,7 @@ function finishRollback(
 function stopDeployment(ctx: NativeContext, d: NativeDeployment, at: number, reason: string): void {
   const { n } = serviceOfDeployment(ctx, d);
   for (const h of d.hooks) if (h.finishedAt === undefined) resolveHook(d, h, at, 'FAILED', false);
-  d.status = 'STOPPED';
+  setStatus(d, 'STOPPED', at);
   d.statusReason = reason;
   d.stoppedAt = at;
   d.finishedAt = at;
@@ -1102,12 +1109,12 @@ export function startRollback(
   d.plan = plan;
   d.index = 0;
   if (requested) {
-    d.status = 'ROLLBACK_REQUESTED';
+    setStatus(d, 'ROLLBACK_REQUESTED', at);
     const { n } = serviceOfDeployment(ctx, d);
     d.phase = { kind: 'request', until: at + n.timing.requestMs, then: 'rollback' };
     return;
   }
-  d.status = 'ROLLBACK_IN_PROGRESS';
+  setStatus(d, 'ROLLBACK_IN_PROGRESS', at);
   enterStep(ctx, d, 0, at);
 }
 
@@ -1137,7 +1144,7 @@ export function advanceDeployment(ctx: NativeContext, d: NativeDeployment, now: 
           stopDeployment(ctx, d, p.until, d.statusReason ?? 'Stopped by StopServiceDeployment (ABORT).');
           return;
         }
-        d.status = 'ROLLBACK_IN_PROGRESS';
+        setStatus(d, 'ROLLBACK_IN_PROGRESS', p.until);
         enterStep(ctx, d, 0, p.until);
         continue;
       }
@@ -1232,6 +1239,7 @@ function createDeployment(
     index: 0,
     mode: 'deploy',
     phase: { kind: 'pending' },
+    statusHistory: [{ status: 'PENDING', at }],
     history: [],
     weightHistory: [],
   };
@@ -1779,7 +1787,7 @@ export function ecsNativeHandlers(
         // [U]: the docs list only ROLLBACK; modelled as a stop that leaves both revisions as they are
         for (const h of d.hooks) if (h.finishedAt === undefined) resolveHook(d, h, rctx.now, 'FAILED', false);
         d.currentHookIds = [];
-        d.status = 'STOP_REQUESTED';
+        setStatus(d, 'STOP_REQUESTED', rctx.now);
         d.statusReason = 'Stopped by StopServiceDeployment (ABORT).';
         d.phase = {
           kind: 'request',
@@ -2113,6 +2121,7 @@ export function seedEcsNativeService(
   // the deployment that created the service, already SUCCESSFUL (rollbacks need one, DG deployment-failure-detection)
   const initial = createDeployment(state, ns, svc, n, rev, created);
   initial.sourceRevisionArns = [];
+  initial.statusHistory.push({ status: 'SUCCESSFUL', at: created + 60_000 });
   initial.status = 'SUCCESSFUL';
   initial.startedAt = created + n.timing.startDelayMs;
   initial.finishedAt = created + 60_000;
