@@ -13,11 +13,13 @@
  *   npm run demo -- --gate --gate-fails            … which fails: the action stops the deployment with rollback
  *   npm run demo -- --stuck-install --scale 120    the replacement tasks fail ELB health checks: Install never ends
  *   npm run demo -- --config CodeDeployDefault.ECSLinear10PercentEvery1Minutes --scale 30
+ *   npm run demo -- --ecs-native --strategy linear   an ECS-native deployment (no action yet: the emulator alone)
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startEmulator } from './index.js';
+import { runNativeScenario } from './ecs-native-demo.js';
 import { runAction, REPO_ROOT } from '../scripts/action-runner.js';
 import { appSpecYaml, githubTrustPolicy, taskDefinitionFile } from './scenario.js';
 
@@ -38,6 +40,8 @@ const { values } = parseArgs({
     scale: { type: 'string', default: '30' },
     'wait-until': { type: 'string', default: 'succeeded' },
     'stuck-install': { type: 'boolean', default: false },
+    'ecs-native': { type: 'boolean', default: false },
+    strategy: { type: 'string', default: 'blue-green' },
   },
 });
 
@@ -51,7 +55,16 @@ if (!Number.isFinite(scale) || scale <= 0) {
   console.error(`--scale must be a positive number; got '${values.scale}'.`);
   process.exit(2);
 }
-if (!existsSync(path.join(REPO_ROOT, 'dist/index.js'))) {
+if (values['ecs-native']) {
+  // the action does not deploy ECS-native services yet: this seeds the service and runs the deployment alone
+  runNativeScenario({ strategy: values.strategy, scale }).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+} else if (!existsSync(path.join(REPO_ROOT, 'dist/index.js'))) {
   console.error('dist/index.js is missing: run `npm run bundle` first.');
   process.exit(2);
 }
@@ -197,10 +210,11 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+if (!values['ecs-native'])
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );

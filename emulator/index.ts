@@ -8,6 +8,15 @@ import type { Server } from 'node:http';
 import { createClock, type Clock } from '../src/action/clock.js';
 import { codedeployHandlers, deploymentWire } from './codedeploy.js';
 import { ecsHandlers, serviceWire, taskDefinitionWire } from './ecs.js';
+import {
+  advanceNative,
+  ecsNativeControl,
+  ecsNativeHandlers,
+  nativeSnapshot,
+  type EcsNativeControl,
+  type NativeServiceOptions,
+  type SeededNativeService,
+} from './ecs-native.js';
 import { elbv2Handlers } from './elbv2.js';
 import { NO_FAULTS, type Faults } from './faults.js';
 import { OidcIssuer, type OidcClaims } from './oidc.js';
@@ -27,6 +36,7 @@ import { advanceAll, type TimelineContext } from './timeline.js';
 
 export type { Faults } from './faults.js';
 export type { BlueGreenServiceOptions, SeededService } from './seed.js';
+export type { EcsNativeControl, NativeServiceOptions, SeededNativeService } from './ecs-native.js';
 export type { EmulatorState, LambdaBehavior } from './state.js';
 export type { CallRecord } from './server.js';
 export type { LoseAnswer, RateLimit, RateLimitStats, StuckInstall } from './unkind.js';
@@ -56,7 +66,11 @@ export interface Emulator {
     blueGreenService(o?: BlueGreenServiceOptions): SeededService;
     role(o: { name: string; trustPolicy: object }): { arn: string };
     lambda(name: string, behavior?: LambdaBehavior): void;
+    /** an ECS-controller service with a ROLLING, BLUE_GREEN, LINEAR or CANARY strategy (emulator/ecs-native.ts) */
+    ecsNativeService(o?: NativeServiceOptions): SeededNativeService;
   };
+  /** switches and records of ECS-native deployments */
+  ecsNative: EcsNativeControl;
   faults: { set(f: Partial<Faults>): void; clear(): void };
   /** what the account-wide rate limit (faults.rateLimit) let through and throttled, by client and deployment */
   rateLimit: { stats(): RateLimitStats; resetStats(): void };
@@ -91,8 +105,13 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const calls: CallRecord[] = [];
   const oidc = new OidcIssuer(() => clock.now());
   const timeline: TimelineContext = { state, faults: () => faults };
-  const advance = (now: number) => advanceAll(timeline, now);
+  const advance = (now: number) => {
+    advanceAll(timeline, now);
+    advanceNative(state, now);
+  };
   const unkind = new Unkindness(() => faults);
+  const baseEcs = { ...ecsHandlers(state), ...taskHandlers(state) };
+  const ecsNative = ecsNativeControl(state, () => clock.now());
   const server: Server = createEmulatorServer({
     state,
     now: () => clock.now(),
@@ -100,7 +119,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     faults: () => faults,
     oidc,
     calls,
-    ecs: { ...ecsHandlers(state), ...taskHandlers(state) },
+    ecs: { ...baseEcs, ...ecsNativeHandlers(state, baseEcs) },
     codedeploy: codedeployHandlers(state, timeline),
     sts: stsHandlers(state, oidc, STATIC_ACCESS_KEY_ID),
     elbv2: elbv2Handlers(state),
@@ -135,7 +154,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       blueGreenService: (o) => seedBlueGreenService(state, clock.now(), o),
       role: (o) => seedRole(state, o),
       lambda: (name, behavior) => seedLambda(state, name, behavior),
+      ecsNativeService: (o) => ecsNative.service(o),
     },
+    ecsNative,
     faults: {
       set: (f) => {
         faults = { ...faults, ...f };
@@ -162,7 +183,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         ...deploymentWire(state, d),
         target: d.target,
       }));
-      return JSON.stringify(stable({ families, services, deployments }), null, 2);
+      const ecsNative = nativeSnapshot(state);
+      return JSON.stringify(stable({ families, services, deployments, ecsNative }), null, 2);
     },
     stop: () =>
       new Promise<void>((resolve, reject) => {
