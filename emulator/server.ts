@@ -17,6 +17,8 @@ export interface CallRecord {
   action: string;
   at: number;
   accessKeyId?: string;
+  /** the caller's User-Agent header (the AWS SDK puts the Node version in it: md/nodejs#24.x.y) */
+  userAgent?: string;
   status: number;
   error?: string;
 }
@@ -166,6 +168,7 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     at: now,
     status: 200,
     ...(accessKeyId ? { accessKeyId } : {}),
+    ...(req.headers['user-agent'] ? { userAgent: req.headers['user-agent'] } : {}),
   };
   deps.calls.push(record);
   const faults = deps.faults();

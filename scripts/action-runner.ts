@@ -33,6 +33,8 @@ export interface ActionRunOptions {
   /** echo the action's output as it comes */
   echo?: boolean | ((chunk: string) => void);
   timeoutMs?: number;
+  /** the Node binary that runs the entry point (default: the one running this process) */
+  node?: string;
 }
 
 export interface ActionRunResult {
@@ -44,6 +46,8 @@ export interface ActionRunResult {
   state: Record<string, string>;
   summary: string;
   workspace: string;
+  /** the Node binary that ran the entry point */
+  node: string;
   /** ms from spawn to the first line mentioning an AWS call (for start-up measurement), if any */
   durationMs: number;
 }
@@ -112,7 +116,8 @@ export async function runAction(options: ActionRunOptions = {}): Promise<ActionR
   const entry = path.join(REPO_ROOT, options.entry ?? 'dist/index.js');
   if (!existsSync(entry)) throw new Error(`${entry} does not exist: run npm run bundle`);
   const started = Date.now();
-  const child = spawn(process.execPath, [entry], { env, cwd: workspace, stdio: ['ignore', 'pipe', 'pipe'] });
+  const node = options.node ?? process.execPath;
+  const child = spawn(node, [entry], { env, cwd: workspace, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   let cancelled = false;
@@ -137,10 +142,14 @@ export async function runAction(options: ActionRunOptions = {}): Promise<ActionR
     options.cancelAfterMs !== undefined ? setTimeout(cancel, options.cancelAfterMs) : undefined;
   const killTimer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
   const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
-    (resolve) => child.on('close', (c, s) => resolve({ code: c, signal: s })),
-  );
-  clearTimeout(killTimer);
-  if (cancelTimer) clearTimeout(cancelTimer);
+    (resolve, reject) => {
+      child.on('close', (c, s) => resolve({ code: c, signal: s }));
+      child.on('error', (e) => reject(new Error(`could not run ${entry} with ${node}: ${e.message}`)));
+    },
+  ).finally(() => {
+    clearTimeout(killTimer);
+    if (cancelTimer) clearTimeout(cancelTimer);
+  });
   return {
     exitCode: code,
     signal,
@@ -150,6 +159,7 @@ export async function runAction(options: ActionRunOptions = {}): Promise<ActionR
     state: parseFileCommands(readFileSync(files.GITHUB_STATE, 'utf8')),
     summary: readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8'),
     workspace,
+    node,
     durationMs: Date.now() - started,
   };
 }

