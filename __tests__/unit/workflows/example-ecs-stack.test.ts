@@ -50,10 +50,13 @@ describe('infra/example-ecs-bluegreen-service.yml', () => {
         TimeoutConfiguration: { TimeoutInMinutes: '60', Action: 'ROLLBACK' },
       },
     ]);
-    const bake = template.Parameters?.BakeTimeInMinutes as { MinValue: number; MaxValue: number };
+    const bake = template.Parameters?.BakeTimeInMinutes as unknown as { MinValue: number; MaxValue: number };
     // bakeTimeInMinutes 0–1440 (SDK DeploymentConfiguration); pause timeouts 1–20160 (SDK HookTimeoutConfiguration).
     expect([bake.MinValue, bake.MaxValue]).toEqual([0, 1440]);
-    const pause = template.Parameters?.PauseTimeoutMinutes as { MinValue: number; MaxValue: number };
+    const pause = template.Parameters?.PauseTimeoutMinutes as unknown as {
+      MinValue: number;
+      MaxValue: number;
+    };
     expect([pause.MinValue, pause.MaxValue]).toEqual([1, 20160]);
   });
 
@@ -70,7 +73,10 @@ describe('infra/example-ecs-bluegreen-service.yml', () => {
     });
     expect(template.Resources.ProdRule?.Type).toBe('AWS::ElasticLoadBalancingV2::ListenerRule');
     expect(template.Resources.TestRule?.Type).toBe('AWS::ElasticLoadBalancingV2::ListenerRule');
-    expect(template.Resources.Service?.DependsOn).toEqual(['ProdRule', 'TestRule']);
+    expect((template.Resources.Service as { DependsOn?: unknown }).DependsOn).toEqual([
+      'ProdRule',
+      'TestRule',
+    ]);
   });
 
   it('each listener rule only forwards, to both target groups, blue weighted 1 and green 0', () => {
