@@ -52,6 +52,24 @@ async function taskDefinitionChange(
   return { runningArn, diff, digest };
 }
 
+/** The plan to the log, the job summary and the outputs. */
+async function publish(
+  rt: AwsRuntime,
+  markdown: string,
+  change: Awaited<ReturnType<typeof taskDefinitionChange>>,
+  controller: 'CODE_DEPLOY' | 'ECS',
+  strategy: string,
+): Promise<void> {
+  rt.info(markdown);
+  await rt.writeSummary(markdown);
+  rt.setOutput('has-changes', String(change.diff.hasChanges));
+  rt.setOutput('running-task-definition-arn', change.runningArn ?? '');
+  rt.setOutput('diff-markdown', markdown);
+  rt.setOutput('deployment-controller', controller);
+  rt.setOutput('strategy', strategy);
+  if (change.digest) rt.setOutput('image-digest', change.digest);
+}
+
 export async function runPlan(rt: AwsRuntime): Promise<void> {
   const inputs = getDeployInputs(rt.readInput, rt.env);
   const options = getPlanOptions(rt.readInput);
@@ -119,16 +137,7 @@ export async function runPlan(rt: AwsRuntime): Promise<void> {
     });
     lines.push('', renderMigrationCheck(migrationCheck(facts)));
   }
-  const markdown = lines.join('\n');
-
-  rt.info(markdown);
-  await rt.writeSummary(markdown);
-  rt.setOutput('has-changes', String(diff.hasChanges));
-  rt.setOutput('running-task-definition-arn', runningArn ?? '');
-  rt.setOutput('diff-markdown', markdown);
-  rt.setOutput('deployment-controller', 'CODE_DEPLOY');
-  rt.setOutput('strategy', '');
-  if (digest) rt.setOutput('image-digest', digest);
+  await publish(rt, lines.join('\n'), { diff, runningArn, digest }, 'CODE_DEPLOY', '');
 }
 
 /** The plan of a service with the ECS deployment controller: the diff, then what ECS will go through. */
@@ -210,14 +219,5 @@ async function planEcsService(
   if (warnings.length) lines.push('');
   for (const warning of warnings) lines.push(`- ⚠️ ${warning}`);
   for (const warning of [...warnings, ...problems]) rt.warning(warning);
-  const markdown = lines.join('\n');
-
-  rt.info(markdown);
-  await rt.writeSummary(markdown);
-  rt.setOutput('has-changes', String(diff.hasChanges));
-  rt.setOutput('running-task-definition-arn', runningArn ?? '');
-  rt.setOutput('diff-markdown', markdown);
-  rt.setOutput('deployment-controller', 'ECS');
-  rt.setOutput('strategy', stagePlan.strategy);
-  if (digest) rt.setOutput('image-digest', digest);
+  await publish(rt, lines.join('\n'), { diff, runningArn, digest }, 'ECS', stagePlan.strategy);
 }

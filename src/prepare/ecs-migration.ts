@@ -297,6 +297,8 @@ function yamlValue(v: unknown): string {
   return typeof v === 'string' && /^[A-Za-z0-9_.:/-]+$/.test(v) ? v : JSON.stringify(v);
 }
 
+const capitalised = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
+
 function cloudFormationSnippet(values: MigrationCheck['values'], config: Record<string, unknown>): string {
   const lines = [
     '# AWS::ECS::Service properties (CFN aws-properties-ecs-service-*; whether changing DeploymentController.Type',
@@ -307,22 +309,13 @@ function cloudFormationSnippet(values: MigrationCheck['values'], config: Record<
     `  Strategy: ${String(config.strategy)}`,
     `  BakeTimeInMinutes: ${String(config.bakeTimeInMinutes)}`,
   ];
-  const linear = config.linearConfiguration as
-    { stepPercent: number; stepBakeTimeInMinutes: number } | undefined;
-  if (linear)
-    lines.push(
-      '  LinearConfiguration:',
-      `    StepPercent: ${linear.stepPercent}`,
-      `    StepBakeTimeInMinutes: ${linear.stepBakeTimeInMinutes}`,
-    );
-  const canary = config.canaryConfiguration as
-    { canaryPercent: number; canaryBakeTimeInMinutes: number } | undefined;
-  if (canary)
-    lines.push(
-      '  CanaryConfiguration:',
-      `    CanaryPercent: ${canary.canaryPercent}`,
-      `    CanaryBakeTimeInMinutes: ${canary.canaryBakeTimeInMinutes}`,
-    );
+  // linearConfiguration / canaryConfiguration: the same fields, capitalised (CFN DeploymentConfiguration).
+  for (const key of ['linearConfiguration', 'canaryConfiguration']) {
+    const block = config[key] as Record<string, number> | undefined;
+    if (!block) continue;
+    lines.push(`  ${capitalised(key)}:`);
+    for (const [field, value] of Object.entries(block)) lines.push(`    ${capitalised(field)}: ${value}`);
+  }
   const alarms = config.alarms as { alarmNames: string[] } | undefined;
   if (alarms)
     lines.push(

@@ -104,6 +104,18 @@ const PROD_LISTENER = 'arn:aws:elasticloadbalancing:us-east-1:111122223333:liste
 const TEST_LISTENER = 'arn:aws:elasticloadbalancing:us-east-1:111122223333:listener/app/web/1/bbb';
 const PROD_RULE = 'arn:aws:elasticloadbalancing:us-east-1:111122223333:listener-rule/app/web/1/aaa/r1';
 const TEST_RULE = 'arn:aws:elasticloadbalancing:us-east-1:111122223333:listener-rule/app/web/1/bbb/r2';
+/** The service's load balancer once it is ECS-controlled, with the infrastructure role `roleArn`. */
+const nativeLoadBalancer = (roleArn: string) => ({
+  targetGroupArn: TG_BLUE,
+  containerName: 'web',
+  containerPort: 8080,
+  advancedConfiguration: {
+    alternateTargetGroupArn: TG_GREEN,
+    productionListenerRule: PROD_RULE,
+    testListenerRule: TEST_RULE,
+    roleArn,
+  },
+});
 
 /** Every call any mock saw is a read (Describe/List/Get). */
 function onlyReads(): string[] {
@@ -126,19 +138,7 @@ describe('runPlan on an ECS-controlled service', () => {
             lifecycleHooks: [{ targetType: 'PAUSE', lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'] }],
             deploymentCircuitBreaker: { enable: true, rollback: true },
           },
-          loadBalancers: [
-            {
-              targetGroupArn: TG_BLUE,
-              containerName: 'web',
-              containerPort: 8080,
-              advancedConfiguration: {
-                alternateTargetGroupArn: TG_GREEN,
-                productionListenerRule: PROD_RULE,
-                testListenerRule: TEST_RULE,
-                roleArn: 'arn:aws:iam::111122223333:role/ecs-infra',
-              },
-            },
-          ],
+          loadBalancers: [nativeLoadBalancer('arn:aws:iam::111122223333:role/ecs-infra')],
         }),
       ],
     });
@@ -272,17 +272,7 @@ describe('runPlan with check-migration on a CodeDeploy service', () => {
     const json = (flag: string) => JSON.parse(new RegExp(`--${flag} '([^']*)'`).exec(cli)?.[1] ?? 'null');
     expect(json('deployment-configuration')).toEqual({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 5 });
     expect(json('load-balancers')).toEqual([
-      {
-        targetGroupArn: TG_BLUE,
-        containerName: 'web',
-        containerPort: 8080,
-        advancedConfiguration: {
-          alternateTargetGroupArn: TG_GREEN,
-          productionListenerRule: PROD_RULE,
-          testListenerRule: TEST_RULE,
-          roleArn: '<ROLE_ARN: an IAM role ECS assumes to manage the load balancer>',
-        },
-      },
+      nativeLoadBalancer('<ROLE_ARN: an IAM role ECS assumes to manage the load balancer>'),
     ]);
     expect(summary).toContain('```yaml\n# AWS::ECS::Service');
     expect(summary).toContain(`      ProductionListenerRule: ${PROD_RULE}`);
