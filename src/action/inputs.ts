@@ -397,6 +397,11 @@ export function ecsOnlyInputWarnings(read: ReadInput = readActionInput): string[
   return warnings;
 }
 
+/** The plan sub-action's own input: `check-migration` (read only, CODE_DEPLOY services). */
+export function getPlanOptions(read: ReadInput = readActionInput): { checkMigration: boolean } {
+  return { checkMigration: parseBoolean(read, 'check-migration', false) };
+}
+
 export interface PromoteInputs {
   deploymentId: string;
   waitUntil: WaitUntil;

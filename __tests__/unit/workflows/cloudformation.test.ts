@@ -149,6 +149,12 @@ describe('infra/github-oidc-roles.yml', () => {
         'ecs:TagResource',
         'ecs:ListTasks',
         'ecs:DescribeTasks',
+        'ecs:UpdateService',
+        'ecs:ListServiceDeployments',
+        'ecs:DescribeServiceDeployments',
+        'ecs:DescribeServiceRevisions',
+        'ecs:StopServiceDeployment',
+        'ecs:ContinueServiceDeployment',
         'codedeploy:GetApplication',
         'codedeploy:GetDeploymentGroup',
         'codedeploy:GetDeploymentConfig',
@@ -163,6 +169,8 @@ describe('infra/github-oidc-roles.yml', () => {
         'codedeploy:RegisterApplicationRevision',
         'elasticloadbalancing:DescribeListeners',
         'elasticloadbalancing:DescribeLoadBalancers',
+        'elasticloadbalancing:DescribeRules',
+        'elasticloadbalancing:DescribeTargetGroups',
         'iam:PassRole',
       ].sort(),
     );
@@ -220,6 +228,41 @@ describe('infra/github-oidc-roles.yml', () => {
     expect([...called].filter((a) => !allowed.includes(a)).sort()).toEqual([]);
   });
 
+  it('the ECS-native permissions are limited to the one service, its deployments and revisions', () => {
+    const doc = policyOf('DeployPolicy', { ...REQUIRED, EcsServiceName: 'web' }).PolicyDocument!;
+    const of = (action: string) => doc.Statement.find((s) => [s.Action].flat().includes(action));
+    const SERVICE = 'arn:aws:ecs:us-east-1:222222222222:service/prod/web';
+    const DEPLOYMENTS = 'arn:aws:ecs:us-east-1:222222222222:service-deployment/prod/web/*';
+    const REVISIONS = 'arn:aws:ecs:us-east-1:222222222222:service-revision/prod/web/*';
+    expect(of('ecs:UpdateService')?.Resource).toBe(SERVICE);
+    expect(of('ecs:ListServiceDeployments')?.Resource).toBe(SERVICE);
+    expect(of('ecs:DescribeServiceDeployments')?.Resource).toEqual([DEPLOYMENTS, REVISIONS]);
+    expect(of('ecs:DescribeServiceRevisions')?.Resource).toEqual([DEPLOYMENTS, REVISIONS]);
+    // Stop and Continue need both the service and the service deployment (SAR, DG service-deployment-permissions).
+    expect(of('ecs:StopServiceDeployment')?.Resource).toEqual([SERVICE, DEPLOYMENTS]);
+    expect(of('ecs:ContinueServiceDeployment')?.Resource).toEqual([SERVICE, DEPLOYMENTS]);
+    // Without a service name the permissions cover the cluster's services, never another cluster.
+    const wide = policyOf('DeployPolicy', REQUIRED).PolicyDocument!;
+    expect(wide.Statement.find((s) => s.Sid === 'EcsNativeDeployments')?.Resource).toBe(
+      'arn:aws:ecs:us-east-1:222222222222:service/prod/*',
+    );
+  });
+
+  it('passes ECS-native roles to ecs.amazonaws.com only, and only when they are listed', () => {
+    const passes = (extra: Record<string, string>) =>
+      policyOf('DeployPolicy', { ...REQUIRED, ...extra }).PolicyDocument!.Statement.filter(
+        (s) => s.Action === 'iam:PassRole',
+      );
+    expect(passes({})).toHaveLength(1);
+    const infra = 'arn:aws:iam::222222222222:role/ecs-infrastructure';
+    const both = passes({ EcsNativePassRoleArns: infra });
+    expect(both).toHaveLength(2);
+    expect(both.find((s) => s.Sid === 'PassEcsNativeRolesToEcsOnly')).toMatchObject({
+      Resource: [infra],
+      Condition: { StringEquals: { 'iam:PassedToService': 'ecs.amazonaws.com' } },
+    });
+  });
+
   it('the promote role may only continue, stop and follow deployments of the one application', () => {
     const stmts = policyOf('ProdPromoteRole', REQUIRED).Policies![0]!.PolicyDocument.Statement;
     expect(actions(stmts)).toEqual(
@@ -244,10 +287,13 @@ describe('infra/github-oidc-roles.yml', () => {
       [
         'ecs:DescribeServices',
         'ecs:DescribeTaskDefinition',
+        'ecs:ListServiceDeployments',
         'codedeploy:GetApplication',
         'codedeploy:GetDeploymentGroup',
         'codedeploy:ListDeployments',
         'codedeploy:GetDeploymentConfig',
+        'elasticloadbalancing:DescribeRules',
+        'elasticloadbalancing:DescribeTargetGroups',
       ].sort(),
     );
     for (const a of actions(stmts)) expect(a).toMatch(/:(Describe|Get|List)/);

@@ -1,0 +1,88 @@
+/**
+ * The plan bundle (dist/plan) against the emulator: an ECS-native service shows its strategy, stages, hooks,
+ * steps and bakes; check-migration on a CodeDeploy service lists what it lacks and prints the switch. Both
+ * runs are read only: the emulator's snapshot is the same after them, and no call is a mutating one.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { annotations, callNames, MUTATING_ACTIONS, startWorld, type World } from './harness.js';
+
+let world: World;
+beforeAll(async () => {
+  world = await startWorld();
+});
+afterAll(async () => {
+  await world.stop();
+});
+
+function readOnlyRun(before: string, callsBefore: number): void {
+  expect(world.emulator.snapshot()).toBe(before);
+  const made = callNames(world.emulator).slice(callsBefore);
+  expect(made.length).toBeGreaterThan(2);
+  expect(
+    made.filter((a) => MUTATING_ACTIONS.includes(a) || !/^(Describe|List|Get|AssumeRole)/.test(a)),
+  ).toEqual([]);
+}
+
+describe('plan bundle', () => {
+  it('shows what ECS will go through for a LINEAR service with a pause, and changes nothing', async () => {
+    const s = world.emulator.seed.ecsNativeService({
+      strategy: 'LINEAR',
+      linearConfiguration: { stepPercent: 25, stepBakeTimeInMinutes: 2 },
+      bakeTimeInMinutes: 10,
+      lifecycleHooks: [
+        {
+          targetType: 'PAUSE',
+          lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'],
+          timeoutConfiguration: { timeoutInMinutes: 60 },
+        },
+      ],
+      deploymentCircuitBreaker: { enable: true, rollback: true },
+    });
+    const before = world.emulator.snapshot();
+    const callsBefore = world.emulator.calls.length;
+    const result = await world.run('dist/plan/index.js', {
+      ...world.baseInputs,
+      cluster: s.cluster,
+      service: s.service,
+      'container-name': s.containerName,
+      'codedeploy-appspec': undefined,
+    });
+    expect(result.exitCode).toBe(0);
+    expect(result.outputs.strategy).toBe('LINEAR');
+    expect(result.outputs['deployment-controller']).toBe('ECS');
+    expect(result.outputs['running-task-definition-arn']).toBe(s.taskDefinitionArn);
+    const summary = result.summary;
+    expect(summary).toContain(`## Plan: deploy to \`${s.cluster}/${s.service}\``);
+    expect(summary).toContain('strategy **LINEAR**');
+    expect(summary).toContain('4 steps: 25 % → 50 % → 75 % → 100 %, 2 min bake after each step but the last');
+    expect(summary).toContain('Bake time: 10 min');
+    expect(summary).toContain('Circuit breaker: on, rolls back');
+    expect(summary).toContain(
+      '| POST_TEST_TRAFFIC_SHIFT | green has 100 % of test traffic | ⏸ PAUSE until ContinueServiceDeployment (timeout 60 min → ROLLBACK) |',
+    );
+    expect(summary).toContain(`production rule \`${s.productionListenerRuleArn}\``);
+    expect(summary.match(/\| PRODUCTION_TRAFFIC_SHIFT \(step \d\/4\)/g)).toHaveLength(4);
+    // The emulator has no ELBv2 DescribeRules: the plan says the rules were not checked, and goes on.
+    expect(annotations(result.stdout, 'warning').join('\n')).toContain('Could not read the listener rules');
+    readOnlyRun(before, callsBefore);
+  });
+
+  it('check-migration on the CodeDeploy service lists what it lacks and the switch, and changes nothing', async () => {
+    const before = world.emulator.snapshot();
+    const callsBefore = world.emulator.calls.length;
+    const result = await world.run('dist/plan/index.js', { ...world.baseInputs, 'check-migration': 'true' });
+    expect(result.exitCode).toBe(0);
+    expect(result.outputs['deployment-controller']).toBe('CODE_DEPLOY');
+    const summary = result.summary;
+    expect(summary).toContain('### Migration check: CodeDeploy → ECS blue/green (read only)');
+    expect(summary).toContain('✅ The service has exactly one task set, and it is PRIMARY.');
+    expect(summary).toContain('✅ No CodeDeploy deployment is in flight.');
+    expect(summary).toContain('AmazonECSInfrastructureRolePolicyForLoadBalancers');
+    expect(summary).toContain('aws ecs update-service \\');
+    expect(summary).toContain(`--cluster ${world.seeded.cluster} --service ${world.seeded.service}`);
+    expect(summary).toContain('<ROLE_ARN: an IAM role ECS assumes to manage the load balancer>');
+    expect(summary).toContain('DeploymentController:\n  Type: ECS');
+    expect(result.stdout).toContain('aws ecs update-service');
+    readOnlyRun(before, callsBefore);
+  });
+});
