@@ -2,12 +2,12 @@
  * Prints text the action did not write (hook log tails, AWS messages, service events, the test
  * command's output) so the runner acts on none of it as a workflow command.
  *
- * The runner offers a line to its command parser when the line holds `::` or `##[` anywhere
- * (actions/runner src/Runner.Worker/Handlers/OutputManager.cs, OnDataReceived), and a line ends at
- * "\n", "\r" or "\r\n" (StreamReader.ReadLine). Any text that holds neither sequence can therefore
- * form no command, however it is split into lines. Text that does is printed inside
- * `::stop-commands::<token>` … `::<token>::`, with a fresh random token the text does not contain, so
- * nothing in it can end the block early. The text is shown unchanged.
+ * The runner splits output into lines at "\n", "\r" or "\r\n" (StreamReader.ReadLine) and reads a
+ * command from a line that starts with `::` after leading white space (ActionCommand.TryParseV2) or
+ * that holds `##[` anywhere (ActionCommand.TryParse, the legacy form); actions/runner,
+ * src/Runner.Common/ActionCommand.cs. Text with no such line is printed as it is. Text with one is
+ * printed inside `::stop-commands::<token>` … `::<token>::`, with a fresh random token the text does
+ * not contain, so nothing in it can end the block early. The text itself is shown unchanged.
  *
  * Raw output (write) arrives in chunks that can split a line or a `::`: it is held until a line ends,
  * so the block markers always stand on lines of their own. Every other print flushes what is held.
@@ -15,9 +15,15 @@
 import { randomUUID } from 'node:crypto';
 import { EOL } from 'node:os';
 
-/** Whether the runner could read a command anywhere in this text. */
+// Leading white space as .NET's TrimStart removes it (char.IsWhiteSpace), taken wider: JavaScript's \s
+// (which adds U+FEFF) plus U+0085.
+const LEADING_SPACE = /^[\s\u0085]*/;
+
+/** Whether the runner could read a command from any line of this text. */
 export function couldHoldCommand(text: string): boolean {
-  return text.includes('::') || text.includes('##[');
+  if (text.includes('##[')) return true;
+  if (!text.includes('::')) return false;
+  return text.split(/\r\n|\r|\n/).some((line) => line.replace(LEADING_SPACE, '').startsWith('::'));
 }
 
 /** The text, ready to print: as is, or inside a stop-commands block when it could hold a command. */

@@ -200,6 +200,12 @@ describe('safe-output', () => {
     expect(runnerCommands(block)).toEqual([]);
   });
 
+  it('prints text that can hold no command as it is: an IAM ARN or a C++ name mid-line', () => {
+    const text = '  execution role arn:aws:iam::111111111111:role/web\nstd::string x\n';
+    expect(guarded(text)).toBe(text);
+    expect(guarded(' \u00a0::x\n')).not.toBe(' \u00a0::x\n');
+  });
+
   it('prints a partial line longer than the cap instead of holding it', () => {
     let printed = '';
     const out = safeOutput((t) => (printed += t));
@@ -234,6 +240,11 @@ describe('safe-output', () => {
       'save-state ',
       'name=phase',
       'stop-commands',
+      '\u00a0',
+      '\u0085',
+      '\u2028',
+      '\ufeff',
+      'arn:aws:iam::1:role/x',
       'x',
       '%0A',
     ];
