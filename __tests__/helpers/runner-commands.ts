@@ -98,8 +98,29 @@ function property(text: string): [string, string] | undefined {
   return [text.slice(0, eq), text.slice(eq + 1)];
 }
 
-function isRegistered(name: string, registered: ReadonlySet<string>): boolean {
-  return registered.has(name.toLowerCase());
+/**
+ * The part both parsers share, from the command info (`name key=value…`): the name when registered
+ * (case-insensitively), and the properties split at `separator` (V2 trims them first).
+ */
+function commandInfo(
+  info: string,
+  registered: ReadonlySet<string>,
+  form: { separator: string; trim: boolean; mappings: Array<[string, string]> },
+): Omit<RunnerCommand, 'data'> | undefined {
+  const space = info.indexOf(' ');
+  const name = space < 0 ? info : info.slice(0, space);
+  if (!registered.has(name.toLowerCase())) return undefined;
+  const properties: Record<string, string> = {};
+  if (space > 0) {
+    const list = info.slice(space + 1);
+    for (const part of (form.trim ? list.replace(EDGE_SPACE, '') : list)
+      .split(form.separator)
+      .filter(Boolean)) {
+      const pair = property(part);
+      if (pair) properties[pair[0]] = unescape(pair[1], form.mappings);
+    }
+  }
+  return { command: name, properties };
 }
 
 /** ActionCommand.TryParseV2. */
@@ -109,22 +130,12 @@ export function tryParseV2(message: string, registered: ReadonlySet<string>): Ru
   if (!trimmed.startsWith('::')) return undefined;
   const end = trimmed.indexOf('::', 2);
   if (end < 0) return undefined;
-  const info = trimmed.slice(2, end);
-  const space = info.indexOf(' ');
-  const name = space < 0 ? info : info.slice(0, space);
-  if (!isRegistered(name, registered)) return undefined;
-  const properties: Record<string, string> = {};
-  if (space > 0) {
-    for (const part of info
-      .slice(space + 1)
-      .replace(EDGE_SPACE, '')
-      .split(',')
-      .filter(Boolean)) {
-      const pair = property(part);
-      if (pair) properties[pair[0]] = unescape(pair[1], PROPERTY);
-    }
-  }
-  return { command: name, properties, data: unescape(trimmed.slice(end + 2), DATA) };
+  const parsed = commandInfo(trimmed.slice(2, end), registered, {
+    separator: ',',
+    trim: true,
+    mappings: PROPERTY,
+  });
+  return parsed && { ...parsed, data: unescape(trimmed.slice(end + 2), DATA) };
 }
 
 /** ActionCommand.TryParse (legacy `##[…]`, found anywhere in the line). */
@@ -134,21 +145,12 @@ export function tryParseLegacy(message: string, registered: ReadonlySet<string>)
   if (prefix < 0) return undefined;
   const rb = message.indexOf(']', prefix);
   if (rb < 0) return undefined;
-  const info = message.slice(prefix + 3, rb);
-  const space = info.indexOf(' ');
-  const name = space < 0 ? info : info.slice(0, space);
-  if (!isRegistered(name, registered)) return undefined;
-  const properties: Record<string, string> = {};
-  if (space > 0) {
-    for (const part of info
-      .slice(space + 1)
-      .split(';')
-      .filter(Boolean)) {
-      const pair = property(part);
-      if (pair) properties[pair[0]] = unescape(pair[1], LEGACY);
-    }
-  }
-  return { command: name, properties, data: unescape(message.slice(rb + 1), LEGACY) };
+  const parsed = commandInfo(message.slice(prefix + 3, rb), registered, {
+    separator: ';',
+    trim: false,
+    mappings: LEGACY,
+  });
+  return parsed && { ...parsed, data: unescape(message.slice(rb + 1), LEGACY) };
 }
 
 /** ActionCommandManager.TryProcessCommand over a whole output, with the stop-commands state machine. */
