@@ -12,8 +12,13 @@ import { clockFromEnv } from './clock.js';
 import type { ReadInput } from './inputs.js';
 import { readActionInput } from './inputs.js';
 import type { StateStore } from './state.js';
+import { safeOutput } from './safe-output.js';
 
-/** Where the action's own lines go: the step log and its annotations. */
+/**
+ * Where the action's own lines go: the step log and its annotations. Messages may carry text the action
+ * did not write (AWS messages, hook log tails, service events): the runner's runtime prints them so the
+ * runner acts on none of it as a workflow command (action/safe-output.ts).
+ */
 export interface Log {
   info(message: string): void;
   warning(message: string): void;
@@ -32,7 +37,7 @@ export interface Runtime extends Log, StateStore {
   setSecret(secret: string): void;
   getIDToken(audience: string): Promise<string>;
   writeSummary(markdown: string): Promise<void>;
-  /** raw output (the test command's), written as it comes */
+  /** raw output (the test command's), written line by line as it comes, never read as a command */
   write(chunk: string): void;
   clock: Clock;
   env: NodeJS.ProcessEnv;
@@ -42,35 +47,46 @@ export interface Runtime extends Log, StateStore {
 
 /** The runtime on a GitHub runner (or anything that sets the runner's environment variables). */
 export function createRunnerRuntime(): Runtime {
+  const out = safeOutput((text) => void process.stdout.write(text));
+  // Anything printed through @actions/core first prints the test command's partial line, if any.
+  const flushed =
+    <A extends unknown[], R>(print: (...args: A) => R) =>
+    (...args: A): R => {
+      out.flush();
+      return print(...args);
+    };
+  process.on('exit', () => out.flush());
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (!controller.signal.aborted) core.info(`Received ${signal}: the run is being cancelled.`);
+    if (!controller.signal.aborted) out.line(`Received ${signal}: the run is being cancelled.`);
     controller.abort(signal);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   return {
     readInput: readActionInput,
-    setOutput: (name, value) => core.setOutput(name, value),
-    setFailed: (message) => core.setFailed(message),
+    setOutput: flushed((name: string, value: string) => core.setOutput(name, value)),
+    setFailed: flushed((message: string) => core.setFailed(message)),
     failQuietly: (message) => {
       process.exitCode = core.ExitCode.Failure;
-      core.info(message);
+      out.line(message);
     },
-    setSecret: (secret) => core.setSecret(secret),
+    setSecret: flushed((secret: string) => core.setSecret(secret)),
     getIDToken: (audience) => core.getIDToken(audience),
     writeSummary: async (markdown) => {
       if (!process.env.GITHUB_STEP_SUMMARY) return;
       await core.summary.addRaw(markdown, true).write();
     },
-    write: (chunk) => void process.stdout.write(chunk),
-    info: (message) => core.info(message),
-    warning: (message) => core.warning(message),
-    error: (message, properties) => core.error(message, properties),
-    notice: (message, properties) => core.notice(message, properties),
-    startGroup: (name) => core.startGroup(name),
-    endGroup: () => core.endGroup(),
-    saveState: (name, value) => core.saveState(name, value),
+    write: (chunk) => out.chunk(chunk),
+    // core.info prints the message raw; warning, error, notice and group escape CR, LF and % in the
+    // message (and also : and , in properties), so the runner reads them as one command's data.
+    info: (message) => out.line(message),
+    warning: flushed((message: string) => core.warning(message)),
+    error: flushed((message: string, properties?: { title?: string }) => core.error(message, properties)),
+    notice: flushed((message: string, properties?: { title?: string }) => core.notice(message, properties)),
+    startGroup: flushed((name: string) => core.startGroup(name)),
+    endGroup: flushed(() => core.endGroup()),
+    saveState: flushed((name: string, value: string) => core.saveState(name, value)),
     getState: (name) => core.getState(name),
     clock: clockFromEnv(),
     env: process.env,
