@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { annotations, startWorld, type World } from './harness.js';
+import type { ActionRunResult } from '../../scripts/action-runner.js';
 
 const LONG = 120_000;
 let world: World | undefined;
@@ -22,16 +23,24 @@ function ecsCalls(w: World, action: string): number {
   return w.emulator.calls.filter((c) => c.action === action).length;
 }
 
+/** A deployment whose replacement never becomes healthy, followed to `succeeded`; it fails. */
+async function deployStuck(
+  stuckInstall: { cause: 'health-checks' | 'container-exits' | 'placement'; timeoutMinutes?: number },
+  waitForMinutes?: string,
+): Promise<{ w: World; result: ActionRunResult }> {
+  const w = await startWorld({ service: { autoRollback: true } });
+  world = w;
+  w.emulator.faults.set({ stuckInstall: { cycleSeconds: 60, ...stuckInstall } });
+  const result = await w.deploy({ 'wait-until': 'succeeded', 'wait-for-minutes': waitForMinutes });
+  expect(result.exitCode).toBe(1);
+  return { w, result };
+}
+
 describe('a stuck Install', () => {
   it(
     "CodeDeploy's Install timeout: the failure names Install, and each container exit is told once",
     async () => {
-      world = await startWorld({ service: { autoRollback: true } });
-      world.emulator.faults.set({
-        stuckInstall: { cause: 'container-exits', cycleSeconds: 60, timeoutMinutes: 8 },
-      });
-      const result = await world.deploy({ 'wait-until': 'succeeded' });
-      expect(result.exitCode).toBe(1);
+      const { w, result } = await deployStuck({ cause: 'container-exits', timeoutMinutes: 8 });
       const reason =
         'Essential container in task exited (EssentialContainerExited) — container web: exit code 1, Error: connect ECONNREFUSED 10.0.1.23:5432';
       // the log: the replacement's counts once Install ran past 3 minutes, then the reason, once
@@ -57,8 +66,8 @@ describe('a stuck Install', () => {
       expect(tasks).toBeLessThanOrEqual(16);
       expect(result.summary).toMatch(/\*\*Deployment d-\w+ failed in Install\.\*\*/);
       // reads bounded: once a minute from minute 3 to 8, plus the verdict
-      expect(ecsCalls(world, 'ListTasks')).toBeLessThanOrEqual(8);
-      expect(ecsCalls(world, 'DescribeTasks')).toBeLessThanOrEqual(8);
+      expect(ecsCalls(w, 'ListTasks')).toBeLessThanOrEqual(8);
+      expect(ecsCalls(w, 'DescribeTasks')).toBeLessThanOrEqual(8);
     },
     LONG,
   );
@@ -66,11 +75,8 @@ describe('a stuck Install', () => {
   it(
     "the action's own timeout says it was stuck in Install, with the counts, the health-check stops and the service event once",
     async () => {
-      world = await startWorld({ service: { autoRollback: true } });
-      world.emulator.faults.set({ stuckInstall: { cause: 'health-checks', cycleSeconds: 60 } });
       // budget: 1 minute + the 5-minute canary + the 1-minute termination wait; CodeDeploy's Install timeout is 60 minutes
-      const result = await world.deploy({ 'wait-until': 'succeeded', 'wait-for-minutes': '1' });
-      expect(result.exitCode).toBe(1);
+      const { result } = await deployStuck({ cause: 'health-checks' }, '1');
       const errors = annotations(result.stdout).join('\n');
       expect(errors).toMatch(
         /Timed out waiting for succeeded: stuck in Install for [67] min \(replacement task set \d\/2 running(, \d pending)?\); status InProgress, Install in progress/,
@@ -104,10 +110,7 @@ describe('a stuck Install', () => {
   it(
     'a task that cannot be placed: 0 running, and the placement event told once',
     async () => {
-      world = await startWorld({ service: { autoRollback: true } });
-      world.emulator.faults.set({ stuckInstall: { cause: 'placement', cycleSeconds: 60 } });
-      const result = await world.deploy({ 'wait-until': 'succeeded', 'wait-for-minutes': '0' });
-      expect(result.exitCode).toBe(1);
+      const { result } = await deployStuck({ cause: 'placement' }, '0');
       expect(result.stdout).toMatch(/replacement task set ecs-svc\/\d+: 0\/2 running/);
       expect(
         occurrences(result.stdout, 'was unable to place a task because no container instance met all'),
