@@ -34,6 +34,8 @@ export interface WatchOptions {
   /** the group holds the replacement in Ready (STOP_DEPLOYMENT): 'ready' waits for the status Ready */
   holdsReplacement?: boolean;
   onChange(change: ProgressChange, observation: Observation): void;
+  /** after each look, with what it saw (the stuck-Install diagnostics read ECS here); must not throw */
+  onLook?(observation: Observation): Promise<void> | void;
   /** a passing AWS fault (throttling, 5xx, dropped connection) and the retry it leads to */
   onTransientError?(operation: string, error: unknown, retryInMs: number): void;
   /**
@@ -193,6 +195,7 @@ export async function watchDeployment(
     const changes = diffObservations(observation, next);
     observation = next;
     for (const change of changes) options.onChange(change, next);
+    if (options.onLook) await options.onLook(next);
 
     // A change of the target's status is the cue to re-read the deployment right away.
     const targetChanged = changes.some((c) => c.type === 'target-status');

@@ -26,6 +26,7 @@ import { markMainStarted, saveDeploymentState, savePhase, type Phase } from '../
 import { DeploymentError, InputError, errorMessage } from '../action/errors.js';
 import { awsErrorName, isDefiniteRejection } from '../aws/errors.js';
 import { finishFollow, followTo, startFollow, type Follow } from './follow.js';
+import { StuckInstallDiagnostics } from './stuck-install.js';
 import { throwIfCancelled } from './cancel.js';
 import { runGate } from './test-gate.js';
 import { DeregisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
@@ -138,7 +139,16 @@ export async function runDeploy(rt: AwsRuntime): Promise<void> {
     rollbackOnCancel: inputs.rollbackOnCancel,
     rollbackOnFailure: inputs.rollbackOnFailure,
   });
-  const ctx: Context = { ...follow, inputs, clients, plan };
+  const ctx: Context = {
+    ...follow,
+    inputs,
+    clients,
+    plan,
+    diagnostics: new StuckInstallDiagnostics(rt, record, {
+      ecs: clients.ecs,
+      healthCheckGracePeriodSeconds: plan.service.healthCheckGracePeriodSeconds,
+    }),
+  };
   let failure: unknown;
   try {
     await followDeployment(ctx);

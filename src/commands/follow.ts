@@ -26,6 +26,8 @@ import {
 import { renderJobSummary } from '../report/job-summary.js';
 import { DeploymentError, errorMessage } from '../action/errors.js';
 import { stopOnCancel } from './cancel.js';
+import type { StuckInstallDiagnostics } from './stuck-install.js';
+import { describeStuckPhase } from '../codedeploy/diagnostics.js';
 
 export interface FollowSettings {
   targetId: string;
@@ -48,6 +50,8 @@ export interface Follow extends FollowSettings {
   stats: WatchStats;
   /** what the last watch of record.deploymentId saw, so that a later watch tells only what changed */
   lastObservation?: Observation;
+  /** explains a long Install (deploy sets it): read while following, and at a failed or timed-out verdict */
+  diagnostics?: StuckInstallDiagnostics;
 }
 
 /** A record for a deployment that exists already (promote, rollback): named after its group and service. */
@@ -109,6 +113,7 @@ export async function watch(
       terminationWaitMinutes: f.terminationWaitMinutes,
       holdsReplacement: f.holdsReplacement,
       onChange: reporter.handle,
+      onLook: own ? f.diagnostics?.onLook : undefined,
       onTargetNotice: (message) => f.rt.warning(message),
       onTransientError: (operation, error, retryInMs) =>
         f.rt.info(
@@ -171,13 +176,20 @@ export async function conclude(
       return;
     }
     case 'failed': {
+      await f.diagnostics?.atVerdict(outcome.observation);
       await reportDeploymentFailure(f, outcome.observation.deployment.status ?? 'Failed');
       throw new DeploymentError(record.verdictText ?? `Deployment ${deploymentId} failed`, {
         reported: true,
       });
     }
     case 'timeout': {
-      const text = `Timed out waiting for ${waitUntil}: ${describePosition(outcome)}`;
+      await f.diagnostics?.atVerdict(outcome.observation);
+      const stuck = describeStuckPhase(
+        outcome.observation?.target,
+        rt.clock.now(),
+        record.installDiagnosis?.replacement,
+      );
+      const text = `Timed out waiting for ${waitUntil}: ${stuck ? `${stuck}; ` : ''}${describePosition(outcome)}`;
       setVerdict(record, 'timeout', text);
       addNote(record, budgetNote);
       rt.error(`${text}. ${budgetNote}`, { title: `Deployment ${deploymentId} timed out` });

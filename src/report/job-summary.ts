@@ -2,6 +2,7 @@
 import { consoleUrl } from '../aws/console-url.js';
 import { describeDiagnostics, describeRecordWeights, eventDurationMs, formatDuration } from './format.js';
 import { orderedEvents, type DeploymentRecord } from './record.js';
+import { describeCounts, describeReason } from '../codedeploy/diagnostics.js';
 
 const VERDICT_ICONS: Record<NonNullable<DeploymentRecord['verdict']>, string> = {
   succeeded: '✅',
@@ -94,6 +95,8 @@ export function renderJobSummary(record: DeploymentRecord): string {
     out.push('');
   }
 
+  out.push(...installDiagnosisSection(record));
+
   if (verdict === 'failed' || verdict === 'stopped' || verdict === 'timeout' || verdict === 'cancelled') {
     out.push('### Why', '');
     const failed = record.failedEvent;
@@ -127,4 +130,29 @@ export function renderJobSummary(record: DeploymentRecord): string {
     out.push('');
   }
   return out.join('\n');
+}
+
+/** What ECS said about a replacement task set that did not become healthy: each distinct reason once. */
+function installDiagnosisSection(record: DeploymentRecord): string[] {
+  const diagnosis = record.installDiagnosis;
+  if (!diagnosis || (!diagnosis.replacement && diagnosis.reasons.length === 0)) return [];
+  const out = ['### Why the replacement task set is not healthy', ''];
+  if (diagnosis.replacement)
+    out.push(
+      `Replacement task set ${code(diagnosis.replacement.id)}: ${escapeMarkdown(describeCounts(diagnosis.replacement))}.`,
+      '',
+    );
+  if (diagnosis.reasons.length > 0) {
+    out.push('| What ECS says | Seen |', '|---|---|');
+    for (const reason of diagnosis.reasons) {
+      const unit = reason.kind === 'stopped-task' ? 'task' : 'event';
+      out.push(
+        `| ${escapeMarkdown(describeReason(reason))} | ${reason.count} ${unit}${reason.count === 1 ? '' : 's'} |`,
+      );
+    }
+    out.push('');
+  } else out.push('ECS named no reason (no stopped task, no service event) yet.', '');
+  if (diagnosis.notShown.size > 0)
+    out.push(`${diagnosis.notShown.size} more distinct reasons are not shown.`, '');
+  return out;
 }

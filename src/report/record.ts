@@ -5,6 +5,7 @@
 import type { ErrorInformation, LifecycleEvent } from '@aws-sdk/client-codedeploy';
 import type { TaskSetWeight } from '../codedeploy/progress.js';
 import { LIFECYCLE_EVENTS, lifecycleIndex } from '../codedeploy/progress.js';
+import type { InstallDiagnosis } from '../codedeploy/diagnostics.js';
 
 export interface EventRecord {
   name: string;
@@ -49,6 +50,8 @@ export interface DeploymentRecord {
   rollback?: RollbackRecord;
   testGate?: { command: string; exitCode?: number; durationMs?: number; outcome: string; testUrl?: string };
   notes: string[];
+  /** why the replacement task set did not become healthy, when Install ran long (commands/stuck-install.ts) */
+  installDiagnosis?: InstallDiagnosis;
   /**
    * A rollback deployment: CodeDeploy labels the task set it restores "Green" and the one it retires
    * "Blue", so its weights are told as original and replacement instead, and its end as traffic back.

@@ -109,7 +109,7 @@ describe('followTo: giving up on a deployment in flight', () => {
     const error = await follow(f);
     expect(error).toBeInstanceOf(DeploymentError);
     expect(error?.message).toContain(
-      'Timed out waiting for succeeded: status InProgress, Install in progress',
+      'Timed out waiting for succeeded: stuck in Install for 50 s; status InProgress, Install in progress',
     );
     expect(cd.commandCalls(StopDeploymentCommand).map((c) => c.args[0].input)).toEqual([
       { deploymentId: DEPLOYMENT_ID, autoRollbackEnabled: true },
