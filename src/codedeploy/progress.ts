@@ -27,7 +27,10 @@ export interface Observation {
 }
 
 export interface TaskSetWeight {
+  /** Blue (the original task set) or Green (the one running the deployment's new revision) */
   label: string;
+  /** the task set's id (`ecs-svc/…`) */
+  id?: string;
   weight: number;
   status?: string;
   desired?: number;
@@ -46,9 +49,28 @@ export type ProgressChange =
 
 const FINISHED_EVENT_STATUSES = ['Succeeded', 'Failed', 'Skipped'];
 
+/**
+ * Blue or Green for a task set that comes without `taskSetLabel` (an optional member; issue #9, part 4).
+ * CodeDeploy's ECSTaskSet names no task definition, so the role is read from the ECS task set status:
+ * the original task set is PRIMARY until production traffic has shifted (AllowTraffic succeeded, or the
+ * target Succeeded), when CodeDeploy makes the replacement PRIMARY; the other one is ACTIVE. See
+ * docs/aws-behaviours.md ("Task sets without taskSetLabel").
+ */
+export function taskSetRole(set: ECSTaskSet, target: ECSTarget | undefined): 'Blue' | 'Green' {
+  if (set.taskSetLabel === 'Blue' || set.taskSetLabel === 'Green') return set.taskSetLabel;
+  const shifted =
+    target?.status === 'Succeeded' ||
+    target?.lifecycleEvents?.some(
+      (e) => e.lifecycleEventName === 'AllowTraffic' && e.status === 'Succeeded',
+    ) === true;
+  const primary = set.status === 'PRIMARY';
+  return primary === shifted ? 'Green' : 'Blue';
+}
+
 export function taskSetWeights(target: ECSTarget | undefined): TaskSetWeight[] {
   return (target?.taskSetsInfo ?? []).map((set: ECSTaskSet) => ({
-    label: set.taskSetLabel ?? set.identifer ?? '?',
+    label: set.taskSetLabel ?? taskSetRole(set, target),
+    id: set.identifer,
     weight: set.trafficWeight ?? 0,
     status: set.status,
     desired: set.desiredCount,
@@ -201,4 +223,14 @@ export function failedLifecycleEvent(target: ECSTarget | undefined): LifecycleEv
 export function currentLifecycleEvent(target: ECSTarget | undefined): LifecycleEvent | undefined {
   const events = target?.lifecycleEvents ?? [];
   return events.find((e) => e.status === 'InProgress') ?? events.find((e) => e.status === 'Pending');
+}
+
+/**
+ * CodeDeploy's final state says production traffic never moved to the replacement: the target is read
+ * and its AllowTraffic event never ran (Pending or Skipped). Anything else (no target, AllowTraffic
+ * started) does not say so.
+ */
+export function trafficNeverMoved(target: ECSTarget | undefined): boolean {
+  const allow = target?.lifecycleEvents?.find((e) => e.lifecycleEventName === 'AllowTraffic');
+  return allow?.status === 'Pending' || allow?.status === 'Skipped';
 }

@@ -79,3 +79,14 @@ export function waitBudget(params: WaitBudgetParams, now: number): WaitBudget {
     note: `The wait budget was ${minutes} minutes (${parts.join(' + ')}) for wait-until ${waitUntil}.`,
   };
 }
+
+/** The least time the action looks for the rollback of a stopped or failed deployment (issue #9, part 2). */
+export const MIN_ROLLBACK_SEARCH_MS = 2 * 60_000;
+
+/**
+ * How long to keep looking for a rollback that CodeDeploy has not named yet: what is left of the wait
+ * budget, never less than two minutes (ecspresso polls up to 10 times, 1–10 s apart, for the same).
+ */
+export function rollbackSearchMs(deadline: number | undefined, now: number): number {
+  return Math.max(MIN_ROLLBACK_SEARCH_MS, (deadline ?? now) - now);
+}

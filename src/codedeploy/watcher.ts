@@ -92,6 +92,9 @@ export async function watchDeployment(
   let targetReadable = true;
   let targetMissingRounds = 0;
   let targetIdLookedUp = false;
+  // A deployment seen final without its target read in the same round (first seen after the fact, or
+  // final between two reads): the target is read once more, for the failed event and its diagnostics.
+  let forceTargetRead = false;
 
   for (;;) {
     if (delayMs > 0)
@@ -110,6 +113,8 @@ export async function watchDeployment(
     let deployment: DeploymentInfo | undefined = observation?.deployment;
     let target: ECSTarget | undefined = observation?.target;
     let operation = 'GetDeployment';
+    const readTarget = plan.readTarget || forceTargetRead;
+    let targetRead = false;
     try {
       if (readDeployment) {
         operation = 'GetDeployment';
@@ -127,7 +132,7 @@ export async function watchDeployment(
       }
       if (
         targetReadable &&
-        plan.readTarget &&
+        readTarget &&
         deployment &&
         !['Created', 'Queued'].includes(deployment.status ?? '')
       ) {
@@ -137,6 +142,7 @@ export async function watchDeployment(
         if (read.kind === 'target') {
           // A target that cannot be read for a moment keeps its last known state (no re-logged lifecycle).
           target = read.target ?? target;
+          targetRead = true;
           targetMissingRounds = 0;
         } else if (read.kind === 'unavailable') {
           targetReadable = false;
@@ -214,6 +220,11 @@ export async function watchDeployment(
       continue;
     }
     if (goal === 'reached') return { kind: 'reached', observation: next };
+    if (goal === 'failed' && !targetRead && !forceTargetRead && targetReadable) {
+      forceTargetRead = true;
+      delayMs = 0;
+      continue;
+    }
     if (goal === 'failed') return { kind: 'failed', observation: next };
     if (lastLook) return { kind: 'timeout', observation: next };
     delayMs = planNextPoll(next, {

@@ -25,7 +25,7 @@ import { newDeploymentRecord, setVerdict, type DeploymentRecord } from '../repor
 import { markMainStarted, saveDeploymentState, savePhase, type Phase } from '../action/state.js';
 import { DeploymentError, InputError, errorMessage } from '../action/errors.js';
 import { awsErrorName, isDefiniteRejection } from '../aws/errors.js';
-import { finishFollow, followTo, startFollow, type Follow } from './follow.js';
+import { finishFollow, followTo, reportEndedDeployment, startFollow, type Follow } from './follow.js';
 import { StuckInstallDiagnostics } from './stuck-install.js';
 import { throwIfCancelled } from './cancel.js';
 import { runGate } from './test-gate.js';
@@ -222,6 +222,10 @@ async function settleActiveDeployment(
     const deployment = await getDeployment(clients.codedeploy, rt.clock, activeId);
     if (!isDeploymentInFlight(deployment.status)) {
       rt.info(`${activeId} ended: ${deployment.status}`);
+      // Its failure, even if first seen after the fact, is told with its failed event and diagnostics:
+      // as a warning, since it is not this job's (the job deploys once the group is free).
+      if (inputs.onActiveDeployment === 'wait' || deployment.status === 'Failed')
+        await reportEndedDeployment(rt, clients.codedeploy, deployment, inputs.aws.region, 'warning');
       // Its rollback, if any, occupies the group next.
       const rollbackId = deployment.rollbackInfo?.rollbackDeploymentId;
       const next =

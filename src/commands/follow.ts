@@ -8,12 +8,22 @@ import type { CodeDeployClient, DeploymentInfo } from '@aws-sdk/client-codedeplo
 import type { DeploymentTargetInfo } from '../aws/codedeploy-reads.js';
 import type { AwsRuntime } from '../aws/clients.js';
 import type { WaitUntil } from '../action/inputs.js';
-import type { TrafficRouting } from '../aws/codedeploy-reads.js';
+import {
+  deploymentService,
+  isDeploymentInFlight,
+  readDeploymentTarget,
+  type TrafficRouting,
+} from '../aws/codedeploy-reads.js';
 import type { DeploymentEngine } from '../engine/engine.js';
 import { codeDeployEngine } from '../codedeploy/engine.js';
 import { watchDeployment, WatchError, type WatchOutcome, type WatchStats } from '../codedeploy/watcher.js';
 import { currentLifecycleEvent, describeWeightsOf, type Observation } from '../codedeploy/progress.js';
-import { waitBudget, type WaitBudget, type WaitBudgetParams } from '../codedeploy/wait-budget.js';
+import {
+  rollbackSearchMs,
+  waitBudget,
+  type WaitBudget,
+  type WaitBudgetParams,
+} from '../codedeploy/wait-budget.js';
 import { findRollbackDeployment } from '../codedeploy/control.js';
 import { DeploymentReporter } from '../report/reporter.js';
 import {
@@ -52,6 +62,8 @@ export interface Follow extends FollowSettings {
   lastObservation?: Observation;
   /** explains a long Install (deploy sets it): read while following, and at a failed or timed-out verdict */
   diagnostics?: StuckInstallDiagnostics;
+  /** the wait budget's deadline while following: bounds the search for a late rollback */
+  deadline?: number;
 }
 
 /** A record for a deployment that exists already (promote, rollback): named after its group and service. */
@@ -72,6 +84,46 @@ export function recordOfDeployment(
     service: where.service,
     images: [],
   });
+}
+
+/**
+ * A deployment first seen already failed or stopped by a command that does not follow it (rollback,
+ * on-active-deployment: wait): its target is read once and the failed lifecycle event, its diagnostics
+ * and CodeDeploy's error are reported as a failure seen live is (issue #9, part 3) — an error
+ * annotation, or a warning when the failure is not this job's.
+ */
+export async function reportEndedDeployment(
+  rt: AwsRuntime,
+  codedeploy: CodeDeployClient,
+  deployment: DeploymentInfo,
+  region: string,
+  level: 'error' | 'warning',
+): Promise<void> {
+  const id = deployment.deploymentId ?? '?';
+  if (deployment.status !== 'Failed' && deployment.status !== 'Stopped') return;
+  try {
+    const where = await deploymentService(codedeploy, deployment);
+    const read = await readDeploymentTarget(codedeploy, id, where.targetId);
+    const record = recordOfDeployment(deployment, where, {
+      deploymentId: id,
+      region,
+      taskDefinitionArn: '(see deployment)',
+      waitUntil: 'succeeded',
+      startedAt: rt.clock.now(),
+      status: deployment.status,
+    });
+    const rollbackId = deployment.rollbackInfo?.rollbackDeploymentId;
+    if (rollbackId) setRollback(record, rollbackId);
+    const reporter = new DeploymentReporter(record, rt, () => rt.clock.now());
+    reporter.absorb({
+      at: rt.clock.now(),
+      deployment,
+      target: read.kind === 'target' ? read.target : undefined,
+    });
+    reporter.reportFailure(deployment, level);
+  } catch (error) {
+    rt.warning(`Could not read why ${id} ended ${deployment.status}: ${errorMessage(error)}`);
+  }
 }
 
 export function startFollow(
@@ -138,6 +190,7 @@ export async function followTo(
   intermediate = false,
 ): Promise<Observation | undefined> {
   let outcome: WatchOutcome;
+  f.deadline = budget.deadline;
   try {
     outcome = await watch(f, f.record.deploymentId, waitUntil, budget.deadline);
   } catch (error) {
@@ -219,32 +272,51 @@ export function describePosition(outcome: WatchOutcome): string {
 
 /** The deployment failed or was stopped: diagnostics, and the rollback CodeDeploy started, followed to its end. */
 export async function reportDeploymentFailure(f: Follow, status: string): Promise<void> {
-  const { rt, record } = f;
+  const { record } = f;
   const failedEvent = record.failedEvent;
   setVerdict(
     record,
     status === 'Stopped' ? 'stopped' : 'failed',
     `Deployment ${record.deploymentId} ${status.toLowerCase()}${failedEvent ? ` in ${failedEvent.name}` : ''}.`,
   );
+  const deployment = await findAndFollowRollback(f);
+  f.reporter.reportFailure(deployment);
+}
+
+/**
+ * The rollback CodeDeploy starts for a failed or stopped deployment, looked for as long as the deployment
+ * is not final (what is left of the wait budget, at least two minutes: it can be named late) and
+ * followed to its end. Returns the deployment as last read.
+ */
+export async function findAndFollowRollback(f: Follow): Promise<DeploymentInfo> {
+  const { rt, record } = f;
+  const withinMs = rollbackSearchMs(f.deadline, rt.clock.now());
   const { rollbackDeploymentId, deployment } = await findRollbackDeployment(
     f.codedeploy,
     rt.clock,
     record.deploymentId,
-    20_000,
+    withinMs,
   );
   if (deployment.errorInformation) record.errorInformation = deployment.errorInformation;
+  if (deployment.status) record.status = deployment.status;
   if (rollbackDeploymentId) {
     setRollback(record, rollbackDeploymentId);
     await followRollback(f, rollbackDeploymentId);
   } else {
-    const note =
-      failedEvent?.name === 'BeforeInstall'
-        ? 'CodeDeploy started no rollback: the deployment failed before the replacement task set was created, so production never changed.'
-        : "CodeDeploy started no rollback: automatic rollback is not enabled for this event (the deployment group's auto-rollback configuration, or auto-rollback-events).";
+    const note = noRollbackNote(record, deployment, withinMs);
     rt.info(note);
     addNote(record, note);
   }
-  f.reporter.reportFailure(deployment);
+  return deployment;
+}
+
+/** Why no rollback was followed; never that traffic did not move unless CodeDeploy's final state says so. */
+function noRollbackNote(record: DeploymentRecord, deployment: DeploymentInfo, withinMs: number): string {
+  if (isDeploymentInFlight(deployment.status))
+    return `CodeDeploy still shows ${record.deploymentId} ${deployment.status} after ${Math.round(withinMs / 60_000)} min and has named no rollback yet; follow it in the console.`;
+  return record.failedEvent?.name === 'BeforeInstall'
+    ? 'CodeDeploy started no rollback: the deployment failed before the replacement task set was created, so production never changed.'
+    : "CodeDeploy started no rollback: automatic rollback is not enabled for this event (the deployment group's auto-rollback configuration, or auto-rollback-events).";
 }
 
 export async function followRollback(f: Follow, rollbackId: string): Promise<void> {
@@ -291,16 +363,22 @@ export async function stopAndFollowRollback(f: Follow, why: string, followIt = t
     addNote(record, stop.message);
     return false;
   }
+  if (stop.readBack) rt.info(stop.message);
   const text = `Stopped ${record.deploymentId} with rollback ${why}.`;
   rt.warning(text);
   addNote(record, text);
   record.status = 'Stopped';
   if (!followIt) return true;
-  const found = await f.engine.findRollback(record.deploymentId, 30_000).catch(() => undefined);
+  const withinMs = rollbackSearchMs(f.deadline, rt.clock.now());
+  const found = await f.engine.findRollback(record.deploymentId, withinMs).catch(() => undefined);
   if (found) record.status = found.status;
   if (found?.rollbackId) {
     setRollback(record, found.rollbackId);
     await followRollback(f, found.rollbackId);
+  } else if (found?.inFlight) {
+    const late = `CodeDeploy still shows ${record.deploymentId} ${found.status} ${Math.round(withinMs / 60_000)} min after the stop and has named no rollback yet; follow it in the console: ${f.engine.consoleUrl(record.deploymentId)}`;
+    rt.warning(late);
+    addNote(record, late);
   }
   return true;
 }

@@ -15,12 +15,14 @@ import {
   readTrafficRouting,
 } from '../aws/codedeploy-reads.js';
 import { consoleUrl } from '../aws/console-url.js';
-import { continueDeployment } from '../codedeploy/control.js';
+import { continueDeployment, SteeringRefused, type ContinueResult } from '../codedeploy/control.js';
+import { taskSetWeights } from '../codedeploy/progress.js';
 import { addNote, setVerdict } from '../report/record.js';
 import { InputError } from '../action/errors.js';
 import { describePosition, followAndFinish, recordOfDeployment, startFollow } from './follow.js';
 
-export type PromoteStep = 'READY_WAIT' | 'TERMINATION_WAIT' | 'already-succeeded';
+/** `already-ended`: Failed or Stopped before the promote; it is followed (and its failure reported), not continued. */
+export type PromoteStep = 'READY_WAIT' | 'TERMINATION_WAIT' | 'already-succeeded' | 'already-ended';
 
 /** Which wait to end, or why the deployment cannot be promoted now. */
 export function promoteStep(deployment: DeploymentInfo, target: ECSTarget | undefined): PromoteStep {
@@ -33,9 +35,7 @@ export function promoteStep(deployment: DeploymentInfo, target: ECSTarget | unde
     (target?.status === 'Succeeded' || deployment.instanceTerminationWaitTimeStarted === true)
   )
     return 'TERMINATION_WAIT';
-  if (status === 'Failed' || status === 'Stopped') {
-    throw new InputError(`deployment ${id}`, `is ${status}; there is nothing to promote.`, 'Deploy again.');
-  }
+  if (status === 'Failed' || status === 'Stopped') return 'already-ended';
   const running = target?.lifecycleEvents?.find((e) => e.status === 'InProgress')?.lifecycleEventName;
   throw new InputError(
     `deployment ${id}`,
@@ -65,7 +65,7 @@ export async function runPromote(rt: AwsRuntime): Promise<void> {
   const terminationWaitMinutes =
     deployment.blueGreenDeploymentConfiguration?.terminateBlueInstancesOnDeploymentSuccess
       ?.terminationWaitTimeInMinutes ?? 0;
-  const greenTaskDefinition = target?.taskSetsInfo?.find((s) => s.taskSetLabel === 'Green')?.identifer;
+  const greenTaskDefinition = taskSetWeights(target).find((w) => w.label === 'Green')?.id;
   const record = recordOfDeployment(deployment, where, {
     deploymentId: inputs.deploymentId,
     region: inputs.aws.region,
@@ -82,7 +82,12 @@ export async function runPromote(rt: AwsRuntime): Promise<void> {
     await rt.writeSummary(`Deployment ${inputs.deploymentId} had already succeeded; nothing to promote.`);
     return;
   }
-  if (step === 'READY_WAIT') {
+  if (step === 'already-ended') {
+    // A failure first seen after the fact is reported as one seen live: its failed event, diagnostics and rollback.
+    rt.info(
+      `Deployment ${inputs.deploymentId} is ${deployment.status}; there is nothing to promote. ${link}`,
+    );
+  } else if (step === 'READY_WAIT') {
     rt.info(
       `Rerouting production traffic to the replacement task set of ${inputs.deploymentId} (ContinueDeployment READY_WAIT): ${link}`,
     );
@@ -91,13 +96,15 @@ export async function runPromote(rt: AwsRuntime): Promise<void> {
       `Ending the termination wait of ${inputs.deploymentId}: the original task set is removed now (ContinueDeployment TERMINATION_WAIT): ${link}`,
     );
   }
-  addNote(
-    record,
-    step === 'READY_WAIT'
-      ? 'Promoted: production traffic rerouted on request.'
-      : 'Promoted: termination wait ended on request.',
-  );
-  await continueDeployment(codedeploy, rt.clock, inputs.deploymentId, step);
+  if (step !== 'already-ended') {
+    addNote(
+      record,
+      step === 'READY_WAIT'
+        ? 'Promoted: production traffic rerouted on request.'
+        : 'Promoted: termination wait ended on request.',
+    );
+    await continueOrFollow(rt, () => continueDeployment(codedeploy, rt.clock, inputs.deploymentId, step));
+  }
 
   const follow = startFollow(rt, codedeploy, record, {
     targetId: where.targetId,
@@ -114,8 +121,23 @@ export async function runPromote(rt: AwsRuntime): Promise<void> {
   rt.info(`Before the promote: ${describePosition({ kind: 'reached', observation: before })}.`);
   await followAndFinish(follow, inputs.waitUntil, {
     waitForMinutes: inputs.waitForMinutes,
-    from: step === 'READY_WAIT' ? 'rerouting' : 'terminating',
+    from: step === 'TERMINATION_WAIT' ? 'terminating' : 'rerouting',
     routing,
     terminationWaitMinutes,
   });
+}
+
+/**
+ * The continue; when its answer went wrong and CodeDeploy shows the deployment ended (failed, stopped,
+ * the ready wait expired), following it reports that as a failure seen live; a refusal with the
+ * deployment still waiting fails the job with what CodeDeploy shows.
+ */
+async function continueOrFollow(rt: AwsRuntime, call: () => Promise<ContinueResult>): Promise<void> {
+  try {
+    const result = await call();
+    if (result.note) rt.info(result.note);
+  } catch (error) {
+    if (!(error instanceof SteeringRefused) || !error.final) throw error;
+    rt.warning(error.message);
+  }
 }

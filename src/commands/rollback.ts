@@ -21,8 +21,11 @@ import {
   findActiveDeployment,
   getDeploymentOrExplain,
   isDeploymentInFlight,
+  readDeploymentTarget,
   readTrafficRouting,
 } from '../aws/codedeploy-reads.js';
+import { trafficNeverMoved } from '../codedeploy/progress.js';
+import { rollbackSearchMs } from '../codedeploy/wait-budget.js';
 import { describeService, previousRevision, runningTaskDefinitionArn } from '../aws/ecs-reads.js';
 import { consoleUrl } from '../aws/console-url.js';
 import { findRollbackDeployment, stopDeployment } from '../codedeploy/control.js';
@@ -30,7 +33,7 @@ import { createDeployment } from '../codedeploy/creator.js';
 import { appSpecTarget, generateAppSpec, parseAppSpec, type AppSpecDocument } from '../prepare/appspec.js';
 import { addNote, newDeploymentRecord } from '../report/record.js';
 import { DeploymentError, InputError, errorMessage } from '../action/errors.js';
-import { followAndFinish, recordOfDeployment, startFollow } from './follow.js';
+import { followAndFinish, recordOfDeployment, reportEndedDeployment, startFollow } from './follow.js';
 
 /** The task definition ARN an AppSpecContent revision deployed, when CodeDeploy still has the content. */
 export async function revisionTaskDefinition(
@@ -60,7 +63,10 @@ export async function runRollback(rt: AwsRuntime): Promise<void> {
   if (inputs.deploymentId) {
     const given = await getDeploymentOrExplain(clients.codedeploy, rt.clock, inputs.deploymentId);
     if (isDeploymentInFlight(given.status)) inFlight = given;
-    else rt.info(`Deployment ${inputs.deploymentId} is ${given.status}; nothing in flight to stop.`);
+    else {
+      rt.info(`Deployment ${inputs.deploymentId} is ${given.status}; nothing in flight to stop.`);
+      await reportEndedDeployment(rt, clients.codedeploy, given, inputs.aws.region, 'warning');
+    }
     inputs.application ??= given.applicationName;
     inputs.deploymentGroup ??= given.deploymentGroupName;
   } else if (inputs.application && inputs.deploymentGroup) {
@@ -113,17 +119,29 @@ async function stopInFlight(
   );
   const stop = await stopDeployment(clients.codedeploy, rt.clock, id, true);
   rt.info(`StopDeployment: ${stop.status ?? ''} ${stop.message}`.trim());
+  // CodeDeploy may name the rollback well after StopDeployment answers: look as long as the wait allows.
+  const withinMs = rollbackSearchMs(rt.clock.now() + inputs.waitForMinutes * 60_000, rt.clock.now());
   const { rollbackDeploymentId, deployment: stopped } = await findRollbackDeployment(
     clients.codedeploy,
     rt.clock,
     id,
-    30_000,
+    withinMs,
   );
+  // It ended on its own before the stop (first seen final): its failure is told as if seen live.
+  if (!stop.stopped)
+    await reportEndedDeployment(rt, clients.codedeploy, stopped, inputs.aws.region, 'warning');
   if (!rollbackDeploymentId) {
-    rt.info(
-      `Deployment ${id} is ${stopped.status}; CodeDeploy started no rollback deployment (production traffic had not moved to the replacement).`,
-    );
     rt.setOutput('deployment-status', stopped.status ?? 'Stopped');
+    if (isDeploymentInFlight(stopped.status)) {
+      throw new DeploymentError(
+        `CodeDeploy still shows ${id} ${stopped.status} ${Math.round(withinMs / 60_000)} min after StopDeployment and has named no rollback deployment yet; follow it in the console: ${consoleUrl(inputs.aws.region, id)}`,
+      );
+    }
+    const read = await readDeploymentTarget(clients.codedeploy, id, where.targetId).catch(() => undefined);
+    const never = trafficNeverMoved(read?.kind === 'target' ? read.target : undefined);
+    rt.info(
+      `Deployment ${id} is ${stopped.status}; CodeDeploy started no rollback deployment${never ? ' (AllowTraffic never ran: production traffic had not moved to the replacement)' : `; CodeDeploy's final state does not show whether production traffic had moved: check the service's listeners (${consoleUrl(inputs.aws.region, id)})`}.`,
+    );
     await rt.writeSummary(
       `## 🛑 Stopped ${id}\n\nStopped with rollback; no rollback deployment was needed (status ${stopped.status}).\n`,
     );

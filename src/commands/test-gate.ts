@@ -9,21 +9,76 @@ import {
   DescribeLoadBalancersCommand,
   type ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import type { DeploymentGroupInfo, DeploymentInfo } from '@aws-sdk/client-codedeploy';
+import type { DeploymentGroupInfo, DeploymentInfo, ECSTarget } from '@aws-sdk/client-codedeploy';
 import type { Clock } from '../action/clock.js';
 import type { AwsClients } from '../aws/clients.js';
 import type { DeployInputs } from '../action/inputs.js';
 import { DeploymentError, errorMessage } from '../action/errors.js';
-import { continueDeployment } from '../codedeploy/control.js';
+import { readDeploymentTarget } from '../aws/codedeploy-reads.js';
+import { continueDeployment, SteeringRefused } from '../codedeploy/control.js';
+import { ACTIVE_POLL_MS } from '../codedeploy/pacing.js';
+import {
+  readyWaitLeftMs,
+  readyWaitMinutesOf,
+  unfinishedTestTrafficEvents,
+} from '../codedeploy/ready-wait.js';
 import type { Observation } from '../codedeploy/progress.js';
 import { setVerdict } from '../report/record.js';
-import { conclude, rollbackOnGivingUp, stopAndFollowRollback, type Follow } from './follow.js';
+import {
+  conclude,
+  findAndFollowRollback,
+  rollbackOnGivingUp,
+  stopAndFollowRollback,
+  type Follow,
+} from './follow.js';
 
 /** What the gate needs: the follow in progress, the inputs, and the group (for the test listener). */
 export interface GateContext extends Follow {
   inputs: Pick<DeployInputs, 'testTimeoutMinutes'>;
   clients: AwsClients;
-  plan: { group: Pick<DeploymentGroupInfo, 'loadBalancerInfo'> };
+  plan: { group: Pick<DeploymentGroupInfo, 'loadBalancerInfo'>; readyWaitMinutes?: number };
+}
+
+/** How long the gate waits for the test-traffic events to be reported finished once the deployment is Ready. */
+export const TEST_TRAFFIC_CONFIRM_MS = 60_000;
+
+/**
+ * Reads the target until its test-traffic events are finished (Succeeded or Skipped; a group without a
+ * test listener may list none) and returns it; the names of those still unfinished when the bound runs out.
+ */
+async function confirmTestTrafficDone(
+  ctx: GateContext,
+  observation: Observation,
+): Promise<{ target: ECSTarget | undefined; unfinished: string[] }> {
+  const { rt, record } = ctx;
+  let target = observation.target;
+  const until = rt.clock.now() + TEST_TRAFFIC_CONFIRM_MS;
+  for (;;) {
+    const read = await readDeploymentTarget(ctx.codedeploy, record.deploymentId, ctx.targetId).catch(
+      () => undefined,
+    );
+    if (read?.kind === 'target' && read.target) target = read.target;
+    const unfinished = unfinishedTestTrafficEvents(target);
+    if (unfinished.length === 0 || rt.clock.now() >= until) return { target, unfinished };
+    await rt.clock.sleep(ACTIVE_POLL_MS, rt.signal);
+    if (rt.signal.aborted) return { target, unfinished };
+  }
+}
+
+/** Warns when test-timeout-minutes is longer than what is left of the ready wait, by CodeDeploy's own timestamps. */
+function warnOnReadyWaitLeft(
+  ctx: GateContext,
+  deployment: DeploymentInfo,
+  target: ECSTarget | undefined,
+): void {
+  const { rt, inputs } = ctx;
+  const minutes = readyWaitMinutesOf(deployment, ctx.plan.readyWaitMinutes);
+  const leftMs = readyWaitLeftMs(target, minutes, rt.clock.now());
+  if (leftMs === undefined || inputs.testTimeoutMinutes * 60_000 <= leftMs) return;
+  const left = Math.max(0, Math.floor(leftMs / 60_000));
+  rt.warning(
+    `test-timeout-minutes is ${inputs.testTimeoutMinutes} but about ${left} min of the ${minutes}-minute ready wait are left (counted from CodeDeploy's own timestamps): if test-command runs that long, CodeDeploy stops the deployment first and rolls it back. Shorten test-timeout-minutes or lengthen the group's ready wait.`,
+  );
 }
 
 /** The test listener's ARN from the deployment (or its group). */
@@ -132,6 +187,15 @@ export async function runGate(ctx: GateContext, command: string, observation: Ob
     await rollbackOnGivingUp(ctx, 'test-command could not gate it');
     throw new DeploymentError(text, { reported: true });
   }
+  const confirmed = await confirmTestTrafficDone(ctx, observation);
+  if (confirmed.unfinished.length > 0 && !rt.signal.aborted) {
+    const text = `Deployment ${record.deploymentId} is Ready but CodeDeploy still shows ${confirmed.unfinished.join(', ')} after ${TEST_TRAFFIC_CONFIRM_MS / 1000}s: test-command was not run against a test listener that may not point at the replacement yet.`;
+    setVerdict(record, 'failed', text);
+    rt.error(text, { title: 'Test-traffic gate could not run' });
+    await rollbackOnGivingUp(ctx, 'the test-traffic events did not finish');
+    throw new DeploymentError(text, { reported: true });
+  }
+  warnOnReadyWaitLeft(ctx, deployment, confirmed.target);
   let testUrl: string | undefined;
   const listenerArn = testListenerArn(deployment) ?? testListenerArn(ctx.plan.group);
   if (listenerArn) {
@@ -170,7 +234,7 @@ export async function runGate(ctx: GateContext, command: string, observation: Ob
   }
   if (result.outcome === 'passed') {
     rt.info(`✔ test-command passed: rerouting production traffic (ContinueDeployment READY_WAIT).`);
-    await continueDeployment(clients.codedeploy, rt.clock, record.deploymentId, 'READY_WAIT');
+    await rerouteAfterTests(ctx);
     return;
   }
   const why =
@@ -184,4 +248,36 @@ export async function runGate(ctx: GateContext, command: string, observation: Ob
   setVerdict(record, 'failed', text);
   await stopAndFollowRollback(ctx, `because test-command ${why}`);
   throw new DeploymentError(text);
+}
+
+/**
+ * ContinueDeployment(READY_WAIT) after the tests passed. A lost answer whose retry is refused is judged by
+ * reading the deployment back (control.ts): traffic moving is success. The ready wait running out while
+ * the tests ran gets its own verdict and the rollback CodeDeploy started is followed; another final state
+ * is left for following to report (its failed event and diagnostics); a deployment still in Ready fails
+ * the gate with what CodeDeploy shows.
+ */
+async function rerouteAfterTests(ctx: GateContext): Promise<void> {
+  const { rt, clients, record } = ctx;
+  try {
+    const result = await continueDeployment(clients.codedeploy, rt.clock, record.deploymentId, 'READY_WAIT');
+    if (result.note) rt.info(result.note);
+  } catch (error) {
+    if (!(error instanceof SteeringRefused)) throw error;
+    if (error.readyWaitExpired) {
+      const text = `The ready wait expired while the tests ran; CodeDeploy stopped deployment ${record.deploymentId}.`;
+      setVerdict(record, 'stopped', text);
+      rt.error(`${text} ${error.message}`, { title: 'Test-traffic gate: the ready wait expired' });
+      await findAndFollowRollback(ctx);
+      throw new DeploymentError(text, { reported: true });
+    }
+    if (error.final) {
+      rt.warning(error.message);
+      return;
+    }
+    setVerdict(record, 'failed', `Test-traffic gate passed but traffic was not rerouted: ${error.message}`);
+    rt.error(record.verdictText ?? error.message, { title: 'ContinueDeployment failed' });
+    await rollbackOnGivingUp(ctx, 'production traffic could not be rerouted');
+    throw new DeploymentError(record.verdictText ?? error.message, { reported: true });
+  }
 }

@@ -20,6 +20,13 @@ export interface StopResult {
   stopped: boolean;
   status?: string;
   message: string;
+  /** the call failed and reading the deployment back showed the stop had taken effect */
+  readBack?: boolean;
+}
+
+/** A continue that took effect; `note` tells how it was confirmed when its answer went wrong. */
+export interface ContinueResult {
+  note?: string;
 }
 
 /** Which wait a continue ends: the hold before production traffic moves, or the wait after it. */
@@ -29,9 +36,13 @@ export interface DeploymentEngine {
   /** for log lines: "CodeDeploy", "ECS" */
   readonly name: string;
   read(id: string): Promise<EngineDeploymentState>;
-  continue(id: string, step: ContinueStep): Promise<void>;
+  /** a refusal (the change did not happen) throws, saying what the engine shows instead */
+  continue(id: string, step: ContinueStep): Promise<ContinueResult>;
   stopWithRollback(id: string): Promise<StopResult>;
-  /** waits up to `withinMs` for the engine to name the rollback of a stopped or failed deployment */
+  /**
+   * Looks for the rollback of a stopped or failed deployment: while the deployment is still in flight up
+   * to `withinMs`, and a short grace once it is final. A returned state still in flight means the bound ran out.
+   */
   findRollback(id: string, withinMs: number): Promise<EngineDeploymentState>;
   /** where a person looks at the deployment */
   consoleUrl(id: string): string;

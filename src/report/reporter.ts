@@ -126,8 +126,11 @@ export class DeploymentReporter {
     if (failed) this.record.failedEvent = this.record.events.get(failed.lifecycleEventName ?? '');
   }
 
-  /** The failure, as an error annotation and a log group with the hook's log tail. */
-  reportFailure(deployment: DeploymentInfo | undefined): void {
+  /**
+   * The failure, as an error annotation (a warning with `level` warning: someone else's deployment) and a
+   * log group with the hook's log tail.
+   */
+  reportFailure(deployment: DeploymentInfo | undefined, level: 'error' | 'warning' = 'error'): void {
     const { record } = this;
     const failed = record.failedEvent;
     const info = deployment?.errorInformation ?? record.errorInformation;
@@ -148,9 +151,9 @@ export class DeploymentReporter {
       lines.push(deployment.rollbackInfo.rollbackMessage);
     }
     lines.push(consoleUrl(record.region, record.deploymentId));
-    this.log.error(lines.join('\n'), {
-      title: `CodeDeploy deployment ${record.deploymentId} ${deployment?.status ?? 'failed'}`,
-    });
+    const title = `CodeDeploy deployment ${record.deploymentId} ${deployment?.status ?? 'failed'}`;
+    if (level === 'error') this.log.error(lines.join('\n'), { title });
+    else this.log.warning(`${title}: ${lines.join('\n')}`);
     const tail = failed?.diagnostics?.logTail;
     if (tail) {
       this.log.startGroup(`Log tail of ${failed?.diagnostics?.scriptName ?? failed?.name}`);

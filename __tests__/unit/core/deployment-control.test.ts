@@ -7,12 +7,16 @@ import {
   StopDeploymentCommand,
 } from '@aws-sdk/client-codedeploy';
 import {
+  FINAL_ROLLBACK_GRACE_MS,
+  SteeringRefused,
   continueDeployment,
+  continueTookEffect,
   findRollbackDeployment,
   stopDeployment,
 } from '../../../src/codedeploy/control.js';
 import { MAX_AWS_REQUESTS, withRetries } from '../../../src/aws/retry.js';
 import { getDeployment, isDeploymentInFlight } from '../../../src/aws/codedeploy-reads.js';
+import { MIN_ROLLBACK_SEARCH_MS, rollbackSearchMs } from '../../../src/codedeploy/wait-budget.js';
 import { DEPLOYMENT_ID, deployment } from '../../helpers/codedeploy-fixtures.js';
 import { START_MS, awsError, throttling, virtualClock } from '../../helpers/fake-runtime.js';
 
@@ -111,10 +115,11 @@ describe('steering calls', () => {
     });
   });
 
-  it('stopDeployment names the deployment and the error otherwise', async () => {
+  it('stopDeployment names the deployment, the error and what CodeDeploy shows otherwise', async () => {
     cd.on(StopDeploymentCommand).rejects(awsError('AccessDeniedException', 'not allowed'));
+    cd.on(GetDeploymentCommand).resolves({ deploymentInfo: deployment('InProgress') });
     await expect(stopDeployment(client(), virtualClock(), DEPLOYMENT_ID, true)).rejects.toThrow(
-      `StopDeployment ${DEPLOYMENT_ID} failed: AccessDeniedException: not allowed`,
+      `StopDeployment ${DEPLOYMENT_ID} answered AccessDeniedException: not allowed; CodeDeploy shows InProgress.`,
     );
   });
 
@@ -149,5 +154,103 @@ describe('findRollbackDeployment', () => {
     expect(found.deployment.status).toBe('Failed');
     expect(clock.now() - START_MS).toBeGreaterThanOrEqual(10_000);
     expect(clock.now() - START_MS).toBeLessThan(15_000);
+  });
+});
+
+describe('a steering call whose answer was lost (issue #9, part 1): the deployment is read back', () => {
+  it('StopDeployment refused as already completed while CodeDeploy shows it Stopped: the stop took effect', async () => {
+    cd.on(StopDeploymentCommand).rejects(awsError('DeploymentAlreadyCompletedException', 'completed'));
+    cd.on(GetDeploymentCommand).resolves({ deploymentInfo: deployment('Stopped') });
+    const result = await stopDeployment(client(), virtualClock(), DEPLOYMENT_ID, true);
+    expect(result.stopped).toBe(true);
+    expect(result.readBack).toBe(true);
+    expect(result.message).toContain('the stop took effect');
+  });
+
+  it('StopDeployment of a deployment that Succeeded: nothing stopped, and the status is said', async () => {
+    cd.on(StopDeploymentCommand).rejects(awsError('DeploymentAlreadyCompletedException', 'completed'));
+    cd.on(GetDeploymentCommand).resolves({ deploymentInfo: deployment('Succeeded') });
+    const result = await stopDeployment(client(), virtualClock(), DEPLOYMENT_ID, true);
+    expect(result).toMatchObject({ stopped: false, status: 'Succeeded' });
+    expect(result.message).toContain('had already completed (Succeeded)');
+  });
+
+  it('ContinueDeployment READY_WAIT refused as not Ready while CodeDeploy shows InProgress: it took effect', async () => {
+    cd.on(ContinueDeploymentCommand).rejects(awsError('DeploymentIsNotInReadyStateException', 'not Ready'));
+    cd.on(GetDeploymentCommand).resolves({ deploymentInfo: deployment('InProgress') });
+    const result = await continueDeployment(client(), virtualClock(), DEPLOYMENT_ID, 'READY_WAIT');
+    expect(result.note).toContain('the continue took effect');
+  });
+
+  it('ContinueDeployment READY_WAIT after the ready wait ran out: a refusal that says so', async () => {
+    cd.on(ContinueDeploymentCommand).rejects(awsError('DeploymentAlreadyCompletedException', 'completed'));
+    cd.on(GetDeploymentCommand).resolves({
+      deploymentInfo: deployment('Stopped', { errorInformation: { code: 'TIMEOUT', message: 'timed out' } }),
+    });
+    const error = await continueDeployment(client(), virtualClock(), DEPLOYMENT_ID, 'READY_WAIT').catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(SteeringRefused);
+    expect((error as SteeringRefused).readyWaitExpired).toBe(true);
+    expect((error as SteeringRefused).final).toBe(true);
+    expect((error as Error).message).toContain('ready wait');
+    expect((error as Error).message).toContain('TIMEOUT: timed out');
+  });
+
+  it('ContinueDeployment refused with the deployment still Ready: not final, traffic has not moved', async () => {
+    cd.on(ContinueDeploymentCommand).rejects(awsError('AccessDeniedException', 'no'));
+    cd.on(GetDeploymentCommand).resolves({ deploymentInfo: deployment('Ready') });
+    const error = (await continueDeployment(client(), virtualClock(), DEPLOYMENT_ID, 'READY_WAIT').catch(
+      (e: unknown) => e,
+    )) as SteeringRefused;
+    expect(error.final).toBe(false);
+    expect(error.readyWaitExpired).toBe(false);
+    expect(error.message).toContain('CodeDeploy shows Ready: production traffic has not moved');
+  });
+
+  it('judges each wait type by the state read back', () => {
+    expect(continueTookEffect('READY_WAIT', deployment('Succeeded'))).toBe('yes');
+    expect(continueTookEffect('READY_WAIT', deployment('Ready'))).toBe('no');
+    expect(continueTookEffect('READY_WAIT', deployment('Failed'))).toBe('no');
+    expect(continueTookEffect('TERMINATION_WAIT', deployment('Succeeded'))).toBe('yes');
+    expect(continueTookEffect('TERMINATION_WAIT', deployment('InProgress'))).toBe('unknown');
+    expect(continueTookEffect('TERMINATION_WAIT', deployment('Stopped'))).toBe('no');
+  });
+});
+
+describe('a rollback named late (issue #9, part 2)', () => {
+  it('keeps looking while the stopped deployment is still in flight, past the old 30 s', async () => {
+    const clock = virtualClock();
+    cd.on(GetDeploymentCommand).callsFake(() =>
+      clock.now() < START_MS + 70_000
+        ? { deploymentInfo: deployment('InProgress') }
+        : { deploymentInfo: deployment('Stopped', { rollbackInfo: { rollbackDeploymentId: 'd-LATE' } }) },
+    );
+    const found = await findRollbackDeployment(client(), clock, DEPLOYMENT_ID, 120_000);
+    expect(found.rollbackDeploymentId).toBe('d-LATE');
+    expect(clock.now() - START_MS).toBeGreaterThanOrEqual(70_000);
+  });
+
+  it('once final without a rollback, waits only the short grace however long the bound', async () => {
+    const clock = virtualClock();
+    cd.on(GetDeploymentCommand).resolves({ deploymentInfo: deployment('Stopped') });
+    const found = await findRollbackDeployment(client(), clock, DEPLOYMENT_ID, 600_000);
+    expect(found.rollbackDeploymentId).toBeUndefined();
+    expect(clock.now() - START_MS).toBeGreaterThanOrEqual(FINAL_ROLLBACK_GRACE_MS);
+    expect(clock.now() - START_MS).toBeLessThan(FINAL_ROLLBACK_GRACE_MS + 5000);
+  });
+
+  it('returns the deployment still in flight when the bound runs out', async () => {
+    const clock = virtualClock();
+    cd.on(GetDeploymentCommand).resolves({ deploymentInfo: deployment('InProgress') });
+    const found = await findRollbackDeployment(client(), clock, DEPLOYMENT_ID, 120_000);
+    expect(isDeploymentInFlight(found.deployment.status)).toBe(true);
+    expect(clock.now() - START_MS).toBeGreaterThanOrEqual(120_000);
+  });
+
+  it('the search is what is left of the wait budget, never less than two minutes', () => {
+    expect(rollbackSearchMs(undefined, START_MS)).toBe(MIN_ROLLBACK_SEARCH_MS);
+    expect(rollbackSearchMs(START_MS + 30_000, START_MS)).toBe(MIN_ROLLBACK_SEARCH_MS);
+    expect(rollbackSearchMs(START_MS + 10 * 60_000, START_MS)).toBe(10 * 60_000);
   });
 });

@@ -376,3 +376,40 @@ describe('watchDeployment', () => {
     );
   });
 });
+
+describe('a failure first seen after the fact (issue #9, part 3)', () => {
+  it('reads the target once more before concluding when the deployment turned final between reads', async () => {
+    const failedEvents = events(5, 'Failed');
+    failedEvents[5] = {
+      ...failedEvents[5],
+      diagnostics: { errorCode: 'ScriptFailed', message: 'smoke test failed' },
+    };
+    // in Ready the poll plan reads only the deployment; then it is Failed, with a failed event
+    world([
+      { at: 0, deployment: deployment('Ready'), target: target('Ready', events(5, 'Pending')) },
+      { at: 1000, deployment: deployment('Failed'), target: target('Failed', failedEvents) },
+    ]);
+    const previous = {
+      at: START_MS,
+      deployment: deployment('Ready'),
+      target: target('Ready', events(5, 'Pending')),
+    };
+    await clock.sleep(2000);
+    const o = options({ previous });
+    const outcome = await watchDeployment(o);
+    expect(outcome.kind).toBe('failed');
+    const failed = outcome.observation?.target?.lifecycleEvents?.find((e) => e.status === 'Failed');
+    expect(failed?.lifecycleEventName).toBe('BeforeAllowTraffic');
+    expect(failed?.diagnostics?.message).toBe('smoke test failed');
+    expect(calls.map((c) => c.op)).toContain('GetDeploymentTarget');
+    expect(o.changes.some((c) => c.type === 'event-finished' && c.status === 'Failed')).toBe(true);
+  });
+
+  it('a first look that already shows the end reads the target in the same round, once', async () => {
+    world([{ at: 0, deployment: deployment('Failed'), target: target('Failed', events(2, 'Failed')) }]);
+    const outcome = await watchDeployment(options());
+    expect(outcome.kind).toBe('failed');
+    expect(outcome.observation?.target?.lifecycleEvents?.[2]?.status).toBe('Failed');
+    expect(calls.filter((c) => c.op === 'GetDeploymentTarget')).toHaveLength(1);
+  });
+});

@@ -127,16 +127,65 @@ describe('runPromote', () => {
     expect(rt.logText()).toContain('already succeeded; nothing to promote');
   });
 
-  it.each([
-    ['Failed', 'is Failed; there is nothing to promote.'],
-    ['Stopped', 'is Stopped; there is nothing to promote.'],
-  ])('a %s deployment is refused with the reason', async (status, reason) => {
-    const rt = fakeRuntime({ inputs });
-    timeline(rt, { deployment: deployment(status), target: target('Failed', events(4, 'Failed')) });
+  it.each(['Failed', 'Stopped'])(
+    'a deployment already %s is reported as a failure seen live (its failed event and diagnostics), not continued',
+    async (status) => {
+      const rt = fakeRuntime({ inputs });
+      const failedEvents = events(4, 'Failed');
+      failedEvents[4] = {
+        ...failedEvents[4],
+        diagnostics: {
+          errorCode: 'ScriptFailed',
+          message: 'smoke test: HTTP 500',
+          logTail: 'GET /health 500',
+        },
+      };
+      timeline(rt, {
+        deployment: deployment(status, { errorInformation: { code: 'HOOK_EXECUTION_FAILURE' } }),
+        target: target('Failed', failedEvents),
+      });
+      const error = await run(rt);
+      expect(error).toBeInstanceOf(DeploymentError);
+      expect(cd.commandCalls(ContinueDeploymentCommand)).toHaveLength(0);
+      const annotation = rt.lines.find((l) => l.level === 'error');
+      expect(annotation?.message).toContain('Lifecycle event AfterAllowTestTraffic failed');
+      expect(annotation?.message).toContain('smoke test: HTTP 500');
+      expect(rt.logText()).toContain('GET /health 500');
+      expect(rt.outputs['deployment-status']).toBe(status);
+    },
+  );
+
+  it('a lost READY_WAIT answer whose retry is refused: CodeDeploy shows traffic moving, so the promote goes on', async () => {
+    const rt = fakeRuntime({ inputs: { ...inputs, 'wait-until': 'succeeded' } });
+    timeline(rt, ready, rerouted);
+    let calls = 0;
+    let continuedAt: number | undefined;
+    cd.on(ContinueDeploymentCommand).callsFake(() => {
+      calls++;
+      // the call took effect, but its answer was lost; the retry meets a deployment past Ready
+      continuedAt ??= rt.clock.now();
+      throw awsError('DeploymentIsNotInReadyStateException', 'not in Ready');
+    });
+    const now = (): Omit<Step, 'at'> => {
+      if (continuedAt === undefined) return ready;
+      const since = rt.clock.now() - continuedAt;
+      return [...rerouted].reverse().find((step) => step.at <= since) ?? (rerouted[0] as Step);
+    };
+    cd.on(GetDeploymentCommand).callsFake(() => ({ deploymentInfo: now().deployment }));
+    cd.on(GetDeploymentTargetCommand).callsFake(() => ({ deploymentTarget: { ecsTarget: now().target } }));
+    expect(await run(rt)).toBeUndefined();
+    expect(calls).toBe(1);
+    expect(rt.outputs['deployment-status']).toBe('Succeeded');
+    expect(rt.logText()).toContain('the continue took effect');
+  });
+
+  it('a refused READY_WAIT with the deployment still in Ready fails, saying what CodeDeploy shows', async () => {
+    const rt = fakeRuntime({ inputs: { ...inputs, 'wait-until': 'succeeded' } });
+    timeline(rt, ready);
+    cd.on(ContinueDeploymentCommand).rejects(awsError('AccessDeniedException', 'not allowed'));
     const error = await run(rt);
-    expect(error).toBeInstanceOf(InputError);
-    expect(error?.message).toContain(`deployment ${DEPLOYMENT_ID}: ${reason}`);
-    expect(cd.commandCalls(ContinueDeploymentCommand)).toHaveLength(0);
+    expect(error?.message).toContain('CodeDeploy shows Ready: production traffic has not moved');
+    expect(error?.message).toContain('AccessDeniedException');
   });
 
   it('a deployment still shifting traffic is refused, naming the event in progress', async () => {
