@@ -30,6 +30,8 @@ export interface ActionRunOptions {
   cancelWhen?: RegExp;
   /** SIGKILL when a log line matches: a main step that dies without handling anything (runner lost, OOM) */
   killWhen?: RegExp;
+  /** SIGKILL when this settles (e.g. once the emulator has received a given request) */
+  killOn?: Promise<unknown>;
   /** echo the action's output as it comes */
   echo?: boolean | ((chunk: string) => void);
   timeoutMs?: number;
@@ -138,6 +140,7 @@ export async function runAction(options: ActionRunOptions = {}): Promise<ActionR
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
+  void options.killOn?.then(() => child.exitCode === null && child.kill('SIGKILL'));
   const cancelTimer =
     options.cancelAfterMs !== undefined ? setTimeout(cancel, options.cancelAfterMs) : undefined;
   const killTimer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);

@@ -17,6 +17,7 @@ import type { Clock } from '../action/clock.js';
 import { InputError, errorMessage } from '../action/errors.js';
 import { awsErrorName, isAwsError, isUnsupportedOrDenied } from './errors.js';
 import { withRetries } from './retry.js';
+import { carriesMarker } from '../action/run-marker.js';
 
 /** The deployment statuses ListDeployments counts as in flight (CodeDeploy allows one per group). */
 export const ACTIVE_DEPLOYMENT_STATUSES = ['Created', 'Queued', 'InProgress', 'Ready', 'Baking'] as const;
@@ -137,6 +138,45 @@ export async function findActiveDeployment(
     }),
   );
   return response.deployments?.[0];
+}
+
+/** How far before the recorded start ListDeployments looks: the runner's clock and AWS's may differ. */
+export const CREATE_TIME_SLACK_MS = 15 * 60_000;
+
+/**
+ * The group's active deployments whose description ends with exactly this mark (this run, this attempt,
+ * this step's nonce): a deployment of another run, even one active in the same group, never matches.
+ * ListDeployments (active statuses, created since a bit before `since`), then GetDeployment each: the
+ * same two permissions the deploy command already needs.
+ */
+export async function findMarkedDeployments(
+  codedeploy: CodeDeployClient,
+  clock: Clock,
+  where: { application: string; group: string; marker: string; since: number },
+): Promise<DeploymentInfo[]> {
+  const ids: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const response = await withRetries(clock, () =>
+      codedeploy.send(
+        new ListDeploymentsCommand({
+          applicationName: where.application,
+          deploymentGroupName: where.group,
+          includeOnlyStatuses: [...ACTIVE_DEPLOYMENT_STATUSES],
+          createTimeRange: { start: new Date(Math.max(0, where.since - CREATE_TIME_SLACK_MS)) },
+          nextToken,
+        }),
+      ),
+    );
+    ids.push(...(response.deployments ?? []));
+    nextToken = response.nextToken;
+  } while (nextToken && ids.length < 100);
+  const matches: DeploymentInfo[] = [];
+  for (const id of ids) {
+    const deployment = await getDeployment(codedeploy, clock, id);
+    if (carriesMarker(deployment.description, where.marker)) matches.push(deployment);
+  }
+  return matches;
 }
 
 /** How a deployment config shifts production traffic. */

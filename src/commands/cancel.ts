@@ -6,7 +6,8 @@
  *   rollback-on-cancel: stop with rollback, and follow the rollback to its end;
  * - while the test command runs, its whole process group is ended (test-gate.ts) and the same rule applies;
  * - a main step killed before it could do this leaves its phase in the state, and the post step
- *   (post.ts) applies the rule then.
+ *   (post.ts) applies the rule then; killed while CreateDeployment was in flight (phase 'creating'), it
+ *   left no id, and the post step finds the deployment by this run's mark in its description.
  */
 import type { Runtime } from '../action/runtime.js';
 import { DeploymentError } from '../action/errors.js';

@@ -22,7 +22,14 @@ import { stopDeployment } from '../codedeploy/control.js';
 import { ACTIVE_DEPLOYMENT_POLL_MS } from '../codedeploy/pacing.js';
 import { followsNothing, waitBudget, waitsForSomeoneToReroute } from '../codedeploy/wait-budget.js';
 import { newDeploymentRecord, setVerdict, type DeploymentRecord } from '../report/record.js';
-import { markMainStarted, saveDeploymentState, savePhase, type Phase } from '../action/state.js';
+import {
+  markMainStarted,
+  saveCreatingState,
+  saveDeploymentState,
+  savePhase,
+  type Phase,
+} from '../action/state.js';
+import { describeWithMarker, runMarker } from '../action/run-marker.js';
 import { DeploymentError, InputError, errorMessage } from '../action/errors.js';
 import { awsErrorName, isDefiniteRejection } from '../aws/errors.js';
 import { finishFollow, followTo, reportEndedDeployment, startFollow, type Follow } from './follow.js';
@@ -92,10 +99,26 @@ export async function runDeploy(rt: AwsRuntime): Promise<void> {
   }
   rt.setOutput('task-definition-arn', taskDefinitionArn);
 
+  // Before CreateDeployment is sent: a main step killed before its answer comes leaves the post step
+  // what it needs to find the deployment by this run's mark (phase 'creating').
+  const marker = runMarker(rt.env);
+  const description = describeWithMarker(inputs.description ?? '', marker);
+  saveCreatingState(
+    rt,
+    {
+      application: inputs.application,
+      deploymentGroup: inputs.deploymentGroup,
+      marker,
+      startedAt: rt.clock.now(),
+    },
+    inputs,
+  );
   let created: CreatedDeployment;
   try {
-    created = await createWithActivePolicy(rt, inputs, clients, plan, taskDefinitionArn);
+    created = await createWithActivePolicy(rt, inputs, clients, plan, taskDefinitionArn, description);
   } catch (error) {
+    // A refusal created nothing; an unknown outcome may have: rollback-on-failure, by the mark.
+    savePhase(rt, createWasRefused(error) ? 'done' : 'failed');
     if (plan.taskDefinition.kind === 'register')
       await withdrawRegisteredRevision(rt, clients, taskDefinitionArn, error);
     if (error instanceof DeploymentError || error instanceof InputError) throw error;
@@ -259,6 +282,7 @@ async function createWithActivePolicy(
   clients: AwsClients,
   plan: DeploymentPlan,
   taskDefinitionArn: string,
+  description: string,
 ): Promise<CreatedDeployment> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -266,7 +290,7 @@ async function createWithActivePolicy(
         application: inputs.application,
         deploymentGroup: inputs.deploymentGroup,
         deploymentConfigName: inputs.deploymentConfig,
-        description: inputs.description,
+        description,
         appSpec: plan.appSpec,
         taskDefinitionArn,
         autoRollbackEvents: inputs.autoRollbackEvents,
@@ -286,6 +310,13 @@ async function createWithActivePolicy(
   }
 }
 
+/** Whether CreateDeployment certainly created nothing (a refusal, or another deployment in the way). */
+function createWasRefused(error: unknown): boolean {
+  const cause =
+    error instanceof ActiveDeploymentError ? error : error instanceof DeploymentError ? error.cause : error;
+  return cause instanceof ActiveDeploymentError || isDefiniteRejection(cause);
+}
+
 /**
  * CodeDeploy refused the deployment: the revision this run registered would be left behind, registered
  * but never deployed. Deregister it when the refusal is certain; when the outcome is unknown (a 5xx or a
@@ -297,9 +328,7 @@ async function withdrawRegisteredRevision(
   taskDefinitionArn: string,
   error: unknown,
 ): Promise<void> {
-  const cause =
-    error instanceof ActiveDeploymentError ? error : error instanceof DeploymentError ? error.cause : error;
-  if (!(cause instanceof ActiveDeploymentError) && !isDefiniteRejection(cause)) {
+  if (!createWasRefused(error)) {
     rt.warning(
       `${taskDefinitionArn} stays registered: CreateDeployment's outcome is unknown (${errorMessage(error)}), and a deployment may use it.`,
     );

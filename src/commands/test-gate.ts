@@ -24,6 +24,7 @@ import {
 } from '../codedeploy/ready-wait.js';
 import type { Observation } from '../codedeploy/progress.js';
 import { setVerdict } from '../report/record.js';
+import { testCommandEnv, testCommandFiles } from './test-command-env.js';
 import {
   conclude,
   findAndFollowRollback,
@@ -110,11 +111,16 @@ export interface TestRunResult {
   outcome: 'passed' | 'failed' | 'timeout' | 'cancelled';
   exitCode?: number;
   durationMs: number;
+  /** the file commands (GITHUB_OUTPUT, …) the command wrote to: its own files, discarded */
+  ignoredFiles: string[];
 }
 
 export interface TestRunOptions {
   command: string;
+  /** the variables the gate adds (CODEDEPLOY_DEPLOYMENT_ID, TEST_LISTENER_URL, …) */
   env: Record<string, string>;
+  /** the job's environment the command starts from (test-command-env.ts); process.env by default */
+  baseEnv?: NodeJS.ProcessEnv;
   timeoutMs: number;
   clock: Clock;
   signal?: AbortSignal;
@@ -125,16 +131,20 @@ export interface TestRunOptions {
 
 /**
  * Runs the command with bash (`-eo pipefail`, like a `shell: bash` step), streaming its output, in its
- * own process group so a timeout or a cancel ends the whole tree.
+ * own process group so a timeout or a cancel ends the whole tree. It gets a `run:` step's environment
+ * and its own file-command files (test-command-env.ts), never the action's.
  */
 export function runTestCommand(options: TestRunOptions): Promise<TestRunResult> {
   const started = options.clock.now();
   // Cancelled before it began: never start the command.
-  if (options.signal?.aborted) return Promise.resolve({ outcome: 'cancelled', durationMs: 0 });
+  if (options.signal?.aborted)
+    return Promise.resolve({ outcome: 'cancelled', durationMs: 0, ignoredFiles: [] });
+  const baseEnv = options.baseEnv ?? process.env;
+  const files = testCommandFiles(baseEnv);
   return new Promise((resolve) => {
     const child = spawn('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', options.command], {
-      env: { ...process.env, ...options.env },
-      cwd: options.cwd ?? process.env.GITHUB_WORKSPACE ?? process.cwd(),
+      env: testCommandEnv(baseEnv, files.paths, options.env),
+      cwd: options.cwd ?? baseEnv.GITHUB_WORKSPACE ?? process.cwd(),
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
@@ -163,8 +173,11 @@ export function runTestCommand(options: TestRunOptions): Promise<TestRunResult> 
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
       const durationMs = options.clock.now() - started;
-      if (ending) resolve({ outcome: ending, exitCode: code ?? undefined, durationMs });
-      else resolve({ outcome: code === 0 ? 'passed' : 'failed', exitCode: code ?? undefined, durationMs });
+      const ignoredFiles = files.written();
+      files.discard();
+      const exitCode = code ?? undefined;
+      if (ending) resolve({ outcome: ending, exitCode, durationMs, ignoredFiles });
+      else resolve({ outcome: code === 0 ? 'passed' : 'failed', exitCode, durationMs, ignoredFiles });
     };
     child.on('error', () => finish(127));
     child.on('close', (code) => finish(code));
@@ -215,12 +228,18 @@ export async function runGate(ctx: GateContext, command: string, observation: Ob
       ...(testUrl ? { TEST_LISTENER_URL: testUrl } : {}),
       ...(listenerArn ? { TEST_LISTENER_ARN: listenerArn } : {}),
     },
+    baseEnv: rt.env,
     timeoutMs: inputs.testTimeoutMinutes * 60_000,
     clock: rt.clock,
     signal: rt.signal,
     write: (chunk) => rt.write(chunk),
   });
   rt.endGroup();
+  if (result.ignoredFiles.length > 0) {
+    rt.info(
+      `test-command wrote to ${result.ignoredFiles.join(', ')}: ignored (the test command gets its own files; its writes never change this action's outputs or state, or later steps).`,
+    );
+  }
   record.testGate = {
     command,
     exitCode: result.exitCode,

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -9,6 +9,7 @@ import {
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { resolveTestListenerUrl, runTestCommand, testListenerArn } from '../../../src/commands/test-gate.js';
+import { ACTION_ONLY_VARIABLES, testCommandEnv } from '../../../src/commands/test-command-env.js';
 import { virtualClock } from '../../helpers/fake-runtime.js';
 
 const elb = mockClient(ElasticLoadBalancingV2Client);
@@ -140,5 +141,89 @@ describe('test listener', () => {
     const client = new ElasticLoadBalancingV2Client({ region: 'us-east-1' });
     expect(await resolveTestListenerUrl(client, LISTENER)).toBeUndefined();
     expect(elb.commandCalls(DescribeLoadBalancersCommand)).toHaveLength(0);
+  });
+});
+
+describe("what the test command receives (a run: step's rights, not the action's)", () => {
+  function actionStep(): { env: NodeJS.ProcessEnv; files: Record<string, string> } {
+    const dir = mkdtempSync(join(tmpdir(), 'action-step-'));
+    const files: Record<string, string> = {};
+    for (const name of [
+      'GITHUB_OUTPUT',
+      'GITHUB_STATE',
+      'GITHUB_ENV',
+      'GITHUB_PATH',
+      'GITHUB_STEP_SUMMARY',
+    ]) {
+      files[name] = join(dir, name);
+      writeFileSync(files[name] as string, `${name} of the action\n`);
+    }
+    return {
+      files,
+      env: {
+        PATH: process.env.PATH,
+        RUNNER_TEMP: dir,
+        GITHUB_RUN_ID: '42',
+        ACTIONS_RUNTIME_TOKEN: 'runtime-token',
+        ACTIONS_RUNTIME_URL: 'https://runtime',
+        ACTIONS_CACHE_URL: 'https://cache',
+        ACTIONS_RESULTS_URL: 'https://results',
+        ACTIONS_ID_TOKEN_REQUEST_URL: 'https://token',
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'id-request',
+        INPUT_ROLE_TO_ASSUME: 'arn:aws:iam::111122223333:role/deploy',
+        STATE_deploymentId: 'd-ACTION0001',
+        AWS_REGION: 'us-east-1',
+        ...files,
+      },
+    };
+  }
+
+  it('testCommandEnv keeps the job env, drops what only the action gets, and points the file commands elsewhere', () => {
+    const { env } = actionStep();
+    const own = { GITHUB_OUTPUT: '/own/output', GITHUB_STATE: '/own/state' };
+    const result = testCommandEnv(env, own, { CODEDEPLOY_DEPLOYMENT_ID: 'd-1' });
+    for (const name of [...ACTION_ONLY_VARIABLES, 'INPUT_ROLE_TO_ASSUME', 'STATE_deploymentId'])
+      expect(result[name]).toBeUndefined();
+    expect(result).toMatchObject({
+      GITHUB_RUN_ID: '42',
+      AWS_REGION: 'us-east-1',
+      ACTIONS_ID_TOKEN_REQUEST_URL: 'https://token',
+      GITHUB_OUTPUT: '/own/output',
+      GITHUB_STATE: '/own/state',
+      CODEDEPLOY_DEPLOYMENT_ID: 'd-1',
+    });
+  });
+
+  it("the command's writes to its file commands never reach the action's files, and are named", async () => {
+    const { env, files } = actionStep();
+    const output: string[] = [];
+    const result = await runTestCommand({
+      command: [
+        'env',
+        'echo "deploymentId=d-EVIL00001" >> "$GITHUB_STATE"',
+        'echo "codedeploy-deployment-id=d-EVIL00001" >> "$GITHUB_OUTPUT"',
+        'echo "X=1" >> "$GITHUB_ENV"',
+      ].join('\n'),
+      env: { CODEDEPLOY_DEPLOYMENT_ID: 'd-1' },
+      baseEnv: env,
+      timeoutMs: 60_000,
+      clock: virtualClock(),
+      write: (chunk) => output.push(chunk),
+      cwd: tmpdir(),
+    });
+    expect(result.outcome).toBe('passed');
+    const printed = output.join('');
+    expect(printed).not.toContain('runtime-token');
+    expect(printed).not.toMatch(/^INPUT_/m);
+    expect(printed).not.toMatch(/^STATE_/m);
+    expect(printed).toContain('ACTIONS_ID_TOKEN_REQUEST_TOKEN=id-request');
+    for (const [name, file] of Object.entries(files)) {
+      expect(readFileSync(file, 'utf8')).toBe(`${name} of the action\n`);
+      expect(printed).not.toContain(`${name}=${file}\n`);
+    }
+    expect(result.ignoredFiles).toEqual(['GITHUB_OUTPUT', 'GITHUB_STATE', 'GITHUB_ENV']);
+    // its own files are deleted once it ends
+    const own = /^GITHUB_STATE=(.+)$/m.exec(printed)?.[1] as string;
+    expect(existsSync(own)).toBe(false);
   });
 });
