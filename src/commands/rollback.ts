@@ -60,11 +60,13 @@ export async function runRollback(rt: AwsRuntime): Promise<void> {
   const clients = rt.makeClients({ region: inputs.aws.region, credentials });
 
   let inFlight: DeploymentInfo | undefined;
+  let ended: DeploymentInfo | undefined;
   if (inputs.deploymentId) {
     const given = await getDeploymentOrExplain(clients.codedeploy, rt.clock, inputs.deploymentId);
     if (isDeploymentInFlight(given.status)) inFlight = given;
     else {
       rt.info(`Deployment ${inputs.deploymentId} is ${given.status}; nothing in flight to stop.`);
+      ended = given;
       await reportEndedDeployment(rt, clients.codedeploy, given, inputs.aws.region, 'warning');
     }
     inputs.application ??= given.applicationName;
@@ -97,7 +99,7 @@ export async function runRollback(rt: AwsRuntime): Promise<void> {
       "To redeploy the previous revision instead, give 'service' (and 'cluster').",
     );
   }
-  return redeployPrevious(rt, clients, inputs);
+  return redeployPrevious(rt, clients, inputs, ended);
 }
 
 async function stopInFlight(
@@ -175,7 +177,18 @@ async function stopInFlight(
   await maybeDeregister(rt, clients.ecs, inputs, rolledBack?.arn);
 }
 
-async function redeployPrevious(rt: AwsRuntime, clients: AwsClients, inputs: RollbackInputs): Promise<void> {
+/**
+ * Nothing in flight: deploy the revision before the one the service runs. Given a deployment that has
+ * ended, only when the service still runs that deployment's revision — after CodeDeploy rolled it back
+ * (or it never shifted traffic), production already runs what it ran before, and going back one more
+ * revision would roll back too far.
+ */
+async function redeployPrevious(
+  rt: AwsRuntime,
+  clients: AwsClients,
+  inputs: RollbackInputs,
+  ended?: DeploymentInfo,
+): Promise<void> {
   const application = inputs.application as string;
   const group = inputs.deploymentGroup as string;
   const groupInfo = (
@@ -194,6 +207,20 @@ async function redeployPrevious(rt: AwsRuntime, clients: AwsClients, inputs: Rol
       'runs no task definition.',
       'Nothing to roll back.',
     );
+  if (ended) {
+    const deployed = await revisionTaskDefinition(clients.codedeploy, application, ended.revision);
+    if (deployed && deployed.arn !== current) {
+      rt.info(
+        `Service ${cluster}/${serviceName} runs ${current}, not ${deployed.arn} that deployment ${ended.deploymentId} deployed (it ended ${ended.status}): nothing to roll back.`,
+      );
+      rt.setOutput('deployment-status', ended.status ?? '');
+      rt.setOutput('task-definition-arn', current);
+      await rt.writeSummary(
+        `## ↩️ Nothing to roll back\n\nDeployment ${ended.deploymentId} ended ${ended.status}; service \`${cluster}/${serviceName}\` runs \`${current}\`, not the revision it deployed.\n`,
+      );
+      return;
+    }
+  }
 
   // Prefer the AppSpec CodeDeploy deployed before the current one; else the family's previous revision.
   let previous: { arn: string; appSpec?: AppSpecDocument } | undefined;

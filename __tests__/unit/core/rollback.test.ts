@@ -301,6 +301,37 @@ describe('runRollback: nothing in flight redeploys the previous revision', () =>
     expect(cd.commandCalls(StopDeploymentCommand)).toHaveLength(0);
   });
 
+  it('given a deployment that ended and was rolled back, goes back no further (the service no longer runs its revision)', async () => {
+    cd.on(GetDeploymentCommand, { deploymentId: DEPLOYMENT_ID }).resolves({
+      deploymentInfo: deployment('Failed', { revision: deployedRevision }),
+    });
+    cd.on(GetApplicationRevisionCommand).resolves({
+      revision: { ...deployedRevision, appSpecContent: { content: appSpecContent(`${FAMILY}:43`) } },
+    });
+    ecs.on(ListTaskDefinitionsCommand).resolves({ taskDefinitionArns: [`${FAMILY}:42`, `${FAMILY}:41`] });
+    const rt = fakeRuntime({ inputs: { ...inputs, 'deployment-id': DEPLOYMENT_ID } });
+    redeployWorld(rt);
+    expect(await run(rt)).toBeUndefined();
+    expect(cd.commandCalls(CreateDeploymentCommand)).toHaveLength(0);
+    expect(rt.logText()).toContain(`runs ${FAMILY}:42, not ${FAMILY}:43`);
+    expect(rt.outputs['deployment-status']).toBe('Failed');
+    expect(rt.summaries[0]).toContain('Nothing to roll back');
+  });
+
+  it('given a deployment that succeeded and still runs, redeploys the revision before it', async () => {
+    cd.on(GetDeploymentCommand, { deploymentId: DEPLOYMENT_ID }).resolves({
+      deploymentInfo: deployment('Succeeded', { revision: deployedRevision }),
+    });
+    cd.on(GetApplicationRevisionCommand).resolves({
+      revision: { ...deployedRevision, appSpecContent: { content: appSpecContent(`${FAMILY}:42`) } },
+    });
+    ecs.on(ListTaskDefinitionsCommand).resolves({ taskDefinitionArns: [`${FAMILY}:42`, `${FAMILY}:41`] });
+    const rt = fakeRuntime({ inputs: { ...inputs, 'deployment-id': DEPLOYMENT_ID } });
+    redeployWorld(rt);
+    expect(await run(rt)).toBeUndefined();
+    expect(createdTaskDefinition()).toMatchObject({ TaskDefinition: `${FAMILY}:41` });
+  });
+
   it('else generates an AppSpec for the family’s previous ACTIVE revision, and deregisters the current one after success', async () => {
     ecs.on(ListTaskDefinitionsCommand).resolves({
       taskDefinitionArns: [`${FAMILY}:43`, `${FAMILY}:42`, `${FAMILY}:41`, `${FAMILY}:39`],
