@@ -72,7 +72,7 @@ export interface DeploymentPlan {
   warnings: string[];
 }
 
-async function loadTaskDefinitionFile(inputs: DeployInputs): Promise<TaskDefinitionSource> {
+export async function loadTaskDefinitionFile(inputs: DeployInputs): Promise<TaskDefinitionSource> {
   const file = inputs.taskDefinitionFile as string;
   const { path, text } = await readUserFile('task-definition', file);
   const { input, removedFields, warnings } = cleanTaskDefinition(parseJsonOrYaml(text, file), file);
@@ -113,7 +113,7 @@ async function describeCodeDeployService(clients: AwsClients, inputs: DeployInpu
   return service;
 }
 
-async function describeExistingTaskDefinition(
+export async function describeExistingTaskDefinition(
   clients: AwsClients,
   arn: string,
 ): Promise<TaskDefinitionSource> {
