@@ -9,7 +9,11 @@ export const STATE_KEYS = {
   phase: 'phase',
   rollbackOnCancel: 'rollbackOnCancel',
   rollbackOnFailure: 'rollbackOnFailure',
+  /** codedeploy | ecs: which engine runs the deployment (absent: codedeploy, as before) */
+  engine: 'engine',
 } as const;
+
+export type EngineKind = 'codedeploy' | 'ecs';
 
 /**
  * Where the main step left the deployment, for the post step:
@@ -39,8 +43,14 @@ export interface RollbackRules {
   rollbackOnFailure: boolean;
 }
 
-export function saveDeploymentState(store: StateStore, deploymentId: string, rules: RollbackRules): void {
+export function saveDeploymentState(
+  store: StateStore,
+  deploymentId: string,
+  rules: RollbackRules,
+  engine: EngineKind = 'codedeploy',
+): void {
   store.saveState(STATE_KEYS.deploymentId, deploymentId);
+  store.saveState(STATE_KEYS.engine, engine);
   store.saveState(STATE_KEYS.rollbackOnCancel, String(rules.rollbackOnCancel));
   store.saveState(STATE_KEYS.rollbackOnFailure, String(rules.rollbackOnFailure));
   store.saveState(STATE_KEYS.phase, 'following');
@@ -53,6 +63,7 @@ export function savePhase(store: StateStore, phase: Phase): void {
 export interface SavedDeployment extends RollbackRules {
   deploymentId: string;
   phase: string;
+  engine: EngineKind;
 }
 
 export function readDeploymentState(store: StateStore): SavedDeployment | undefined {
@@ -61,6 +72,7 @@ export function readDeploymentState(store: StateStore): SavedDeployment | undefi
   return {
     deploymentId,
     phase: store.getState(STATE_KEYS.phase),
+    engine: store.getState(STATE_KEYS.engine) === 'ecs' ? 'ecs' : 'codedeploy',
     rollbackOnCancel: store.getState(STATE_KEYS.rollbackOnCancel) !== 'false',
     rollbackOnFailure: store.getState(STATE_KEYS.rollbackOnFailure) !== 'false',
   };

@@ -13,6 +13,7 @@ import { getDeployment, isDeploymentInFlight } from '../aws/codedeploy-reads.js'
 import { stopDeployment } from '../codedeploy/control.js';
 import { consoleUrl } from '../aws/console-url.js';
 import { errorMessage } from '../action/errors.js';
+import { ecsEngine } from '../ecs/engine.js';
 
 /** Which rule applies to what the main step left, and whether it says to roll back. */
 export function postStepRule(saved: SavedDeployment): { rule: string; rollback: boolean; why: string } {
@@ -42,7 +43,8 @@ export async function runPost(rt: AwsRuntime): Promise<void> {
   try {
     const aws = getAwsInputs(rt.readInput, rt.env);
     const credentials = await resolveCredentials(aws, rt);
-    const { codedeploy } = rt.makeClients({ region: aws.region, credentials });
+    const { codedeploy, ecs } = rt.makeClients({ region: aws.region, credentials });
+    if (saved.engine === 'ecs') return await rollBackEcs(rt, saved, ecsEngine(ecs, rt.clock), rule, why);
     const deployment = await getDeployment(codedeploy, rt.clock, saved.deploymentId);
     if (!isDeploymentInFlight(deployment.status)) {
       rt.info(`Deployment ${saved.deploymentId} is ${deployment.status}; nothing to roll back.`);
@@ -58,7 +60,30 @@ export async function runPost(rt: AwsRuntime): Promise<void> {
     }
   } catch (error) {
     rt.warning(
-      `Could not roll back deployment ${saved.deploymentId} (${rule}) after ${why}: ${errorMessage(error)}. Stop it in the CodeDeploy console.`,
+      `Could not roll back deployment ${saved.deploymentId} (${rule}) after ${why}: ${errorMessage(error)}. Stop it in the ${saved.engine === 'ecs' ? 'ECS' : 'CodeDeploy'} console.`,
     );
   }
+}
+
+/** The same for an ECS service deployment (saved.engine 'ecs'): StopServiceDeployment ROLLBACK. */
+async function rollBackEcs(
+  rt: AwsRuntime,
+  saved: SavedDeployment,
+  engine: ReturnType<typeof ecsEngine>,
+  rule: string,
+  why: string,
+): Promise<void> {
+  const state = await engine.read(saved.deploymentId);
+  if (!state.inFlight || state.rollbackId) {
+    rt.info(
+      `Service deployment ${saved.deploymentId} is ${state.status}; nothing to roll back${state.rollbackId ? ' (it is rolling back already)' : ''}.`,
+    );
+    return;
+  }
+  const result = await engine.stopWithRollback(saved.deploymentId);
+  if (result.stopped)
+    rt.warning(
+      `Service deployment ${saved.deploymentId} was ${state.status} after ${why}: stopped it with rollback (${rule}). ${engine.consoleUrl(saved.deploymentId)}`,
+    );
+  else rt.info(result.message);
 }

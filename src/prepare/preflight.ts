@@ -268,7 +268,12 @@ async function loadAppSpec(
   return { doc, source };
 }
 
-export async function planDeployment(inputs: DeployInputs, clients: AwsClients): Promise<DeploymentPlan> {
+/** `described`: the service as the deploy command read it to choose the engine (it is CODE_DEPLOY then). */
+export async function planDeployment(
+  inputs: DeployInputs,
+  clients: AwsClients,
+  described?: Service,
+): Promise<DeploymentPlan> {
   const warnings: string[] = [];
   // Local files first: a typo fails before any AWS call.
   let taskDefinition: TaskDefinitionSource | undefined = inputs.taskDefinitionFile
@@ -276,7 +281,7 @@ export async function planDeployment(inputs: DeployInputs, clients: AwsClients):
     : undefined;
   if (taskDefinition?.kind === 'register') warnings.push(...taskDefinition.warnings);
 
-  const service = await describeCodeDeployService(clients, inputs);
+  const service = described ?? (await describeCodeDeployService(clients, inputs));
   const clusterName = clusterNameFromArn(service.clusterArn, inputs.cluster);
   if (!taskDefinition)
     taskDefinition = await describeExistingTaskDefinition(clients, inputs.taskDefinitionArn as string);
