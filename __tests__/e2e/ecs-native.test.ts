@@ -136,3 +136,256 @@ describe('ECS-native deployments: each strategy to SUCCESSFUL', () => {
     LONG,
   );
 });
+
+describe('ECS-native deployments: failures, the gate, cancel, waits', () => {
+  it(
+    'a hook that fails: ECS rolls back; the rollback is followed to its end with its reason and stage',
+    async () => {
+      const n = await nativeWorld({
+        strategy: 'BLUE_GREEN',
+        lifecycleHooks: [
+          {
+            hookTargetArn: 'arn:aws:lambda:us-east-1:111111111111:function:smoke',
+            lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'],
+          },
+        ],
+        hookOutcomes: { POST_TEST_TRAFFIC_SHIFT: { fail: 'GET /health returned 503' } },
+      });
+      const result = await n.deploy({ 'wait-until': 'succeeded' });
+      expect(result.exitCode).toBe(1);
+      expect(result.outputs['deployment-status']).toBe('ROLLBACK_SUCCESSFUL');
+      expect(result.stdout).toMatch(/↩ rollback started in POST_TEST_TRAFFIC_SHIFT/);
+      expect(result.stdout).toMatch(
+        /Lambda hook \S+:smoke failed at POST_TEST_TRAFFIC_SHIFT: GET \/health returned 503/,
+      );
+      expect(result.stdout).toMatch(/▶ rollback /);
+      const errors = annotations(result.stdout);
+      expect(errors.join('\n')).toMatch(/ended ROLLBACK_SUCCESSFUL/);
+      expect(result.summary).toMatch(/Rollback \| from POST\\_TEST\\_TRAFFIC\\_SHIFT/);
+      expect(result.state.phase).toBe('done');
+    },
+    LONG,
+  );
+
+  it(
+    'the gate passes: test-command runs in the pause hook, then ContinueServiceDeployment',
+    async () => {
+      const n = await nativeWorld({
+        strategy: 'BLUE_GREEN',
+        lifecycleHooks: [
+          {
+            targetType: 'PAUSE',
+            lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'],
+            timeoutConfiguration: { timeoutInMinutes: 60, action: 'ROLLBACK' },
+          },
+        ],
+      });
+      const result = await n.deploy({
+        'wait-until': 'succeeded',
+        'test-command': 'echo "gate on $TEST_LISTENER_URL for $ECS_SERVICE_DEPLOYMENT_ARN"',
+      });
+      expect(result.exitCode).toBe(0);
+      expect(result.outputs['deployment-status']).toBe('SUCCESSFUL');
+      expect(result.stdout).toMatch(
+        /⏸ pause hook \S+ at POST_TEST_TRAFFIC_SHIFT: AWAITING_ACTION until \d\d:\d\d UTC \(then ROLLBACK\)/,
+      );
+      expect(result.stdout).toMatch(/gate on http:\/\/\S+ for arn:aws:ecs:.*:service-deployment\//);
+      const calls = n.world.emulator.calls.map((c) => c.action);
+      expect(calls).toContain('ContinueServiceDeployment');
+      expect(calls).not.toContain('StopServiceDeployment');
+      expect(result.summary).toMatch(/Test-traffic gate/);
+    },
+    LONG,
+  );
+
+  it(
+    'the gate fails: StopServiceDeployment ROLLBACK, production never moved, the rollback followed',
+    async () => {
+      const n = await nativeWorld({
+        strategy: 'LINEAR',
+        linearConfiguration: { stepPercent: 50, stepBakeTimeInMinutes: 1 },
+        lifecycleHooks: [{ targetType: 'PAUSE', lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'] }],
+      });
+      const result = await n.deploy({
+        'wait-until': 'succeeded',
+        'test-command': 'echo 2 of 5 failed; exit 3',
+      });
+      expect(result.exitCode).toBe(1);
+      expect(result.outputs['deployment-status']).toBe('ROLLBACK_SUCCESSFUL');
+      expect(result.stdout).toMatch(/test-command exited with 3: stopping/);
+      const calls = n.world.emulator.calls.map((c) => c.action);
+      expect(calls).toContain('StopServiceDeployment');
+      expect(calls).not.toContain('ContinueServiceDeployment');
+      const arn = result.outputs['deployment-id'] as string;
+      const weights = history(n, arn)!.weightHistory.map((w) => w.production);
+      expect(Math.max(...weights)).toBe(0);
+    },
+    LONG,
+  );
+
+  it(
+    'test-command without a pause hook at POST_TEST_TRAFFIC_SHIFT is refused before any change',
+    async () => {
+      const n = await nativeWorld({ strategy: 'BLUE_GREEN', lifecycleHooks: [] });
+      const result = await n.deploy({ 'test-command': 'true' });
+      expect(result.exitCode).toBe(1);
+      expect(annotations(result.stdout).join('\n')).toMatch(
+        /no PAUSE lifecycle hook at POST_TEST_TRAFFIC_SHIFT/,
+      );
+      expect(annotations(result.stdout).join('\n')).toMatch(
+        /targetType: PAUSE, lifecycleStages: \[POST_TEST_TRAFFIC_SHIFT\]/,
+      );
+      const calls = n.world.emulator.calls.map((c) => c.action);
+      expect(calls).not.toContain('RegisterTaskDefinition');
+      expect(calls).not.toContain('UpdateService');
+    },
+    LONG,
+  );
+
+  it(
+    'target groups missing from the listener rules are refused before any change (ECS would fail late)',
+    async () => {
+      const n = await nativeWorld({ strategy: 'BLUE_GREEN', misconfiguration: 'target-groups-not-on-rules' });
+      const result = await n.deploy({ 'wait-until': 'succeeded' });
+      expect(result.exitCode).toBe(1);
+      expect(annotations(result.stdout).join('\n')).toMatch(
+        /on neither its production listener rule nor its test listener rule/,
+      );
+      expect(n.world.emulator.calls.map((c) => c.action)).not.toContain('UpdateService');
+    },
+    LONG,
+  );
+
+  it(
+    'traffic-shifted: ends once production traffic is shifted, without waiting through the bake',
+    async () => {
+      const n = await nativeWorld({ strategy: 'CANARY', bakeTimeInMinutes: 60 });
+      const result = await n.deploy({ 'wait-until': 'traffic-shifted' });
+      expect(result.exitCode).toBe(0);
+      expect(result.outputs['deployment-status']).toBe('IN_PROGRESS');
+      expect(result.stdout).toMatch(/▶ BAKE_TIME/);
+      expect(result.stdout).toMatch(/reached traffic-shifted/);
+      const arn = result.outputs['deployment-id'] as string;
+      const d = (
+        await inspect(n.world).ecs.send(
+          new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn] }),
+        )
+      ).serviceDeployments![0]!;
+      expect(d.status).toBe('IN_PROGRESS');
+      expect(d.lifecycleStage).toBe('BAKE_TIME');
+      expect(result.state.phase).toBe('done');
+    },
+    LONG,
+  );
+
+  it(
+    'cancel while following: StopServiceDeployment ROLLBACK (rollback-on-cancel)',
+    async () => {
+      const n = await nativeWorld({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 30 });
+      const result = await n.deploy({ 'wait-until': 'succeeded' }, { cancelWhen: /▶ BAKE_TIME/ });
+      expect(result.exitCode).not.toBe(0);
+      expect(result.stdout).toMatch(/Stopped \S+ with rollback \(rollback-on-cancel\)/);
+      expect(n.world.emulator.calls.map((c) => c.action)).toContain('StopServiceDeployment');
+      const arn = result.outputs['deployment-id'] as string;
+      const d = (
+        await inspect(n.world).ecs.send(
+          new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn] }),
+        )
+      ).serviceDeployments![0]!;
+      expect(d.status).toMatch(/^ROLLBACK_/);
+      expect(result.state.phase).toBe('done');
+    },
+    LONG,
+  );
+
+  it(
+    'a deployment already in flight: fail names it; stop rolls it back and waits for that, then deploys',
+    async () => {
+      const n = await nativeWorld({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 6 });
+      const ecs = inspect(n.world).ecs;
+      const other = await ecs.send(
+        new RegisterTaskDefinitionCommand({
+          family: n.s.family,
+          containerDefinitions: [
+            {
+              name: n.s.containerName,
+              image: 'web:other',
+              portMappings: [{ containerPort: n.s.containerPort }],
+            },
+          ],
+          requiresCompatibilities: ['FARGATE'],
+          networkMode: 'awsvpc',
+          cpu: '256',
+          memory: '512',
+        }),
+      );
+      await ecs.send(
+        new UpdateServiceCommand({
+          cluster: n.s.cluster,
+          service: n.s.service,
+          taskDefinition: other.taskDefinition!.taskDefinitionArn,
+        }),
+      );
+      const listed = await ecs.send(
+        new ListServiceDeploymentsCommand({
+          cluster: n.s.cluster,
+          service: n.s.service,
+          status: ['PENDING', 'IN_PROGRESS'],
+        }),
+      );
+      const inFlight = listed.serviceDeployments![0]!.serviceDeploymentArn!;
+
+      const refused = await n.deploy({ 'wait-until': 'succeeded' });
+      expect(refused.exitCode).toBe(1);
+      expect(annotations(refused.stdout).join('\n')).toContain(inFlight);
+      expect(refused.stdout).not.toMatch(/Registered /);
+
+      const waited = await n.deploy({ 'wait-until': 'succeeded', 'on-active-deployment': 'stop' });
+      expect(waited.exitCode).toBe(0);
+      expect(waited.stdout).toMatch(/Stopping the deployment in flight \S+ with rollback/);
+      expect(waited.stdout).toMatch(/ended: ROLLBACK_SUCCESSFUL/);
+      expect(waited.outputs['deployment-id']).not.toBe(inFlight);
+      expect(waited.outputs['deployment-status']).toBe('SUCCESSFUL');
+    },
+    LONG,
+  );
+
+  it(
+    'the post step rolls back a deployment the main step was killed while following',
+    async () => {
+      const n = await nativeWorld({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 30 });
+      const main = await n.deploy({ 'wait-until': 'succeeded' }, { killWhen: /▶ BAKE_TIME/ });
+      expect(main.state.engine).toBe('ecs');
+      expect(main.state.phase).toBe('following');
+      const post = await n.world.run(
+        'dist/index.js',
+        { ...n.world.baseInputs, cluster: n.s.cluster, service: n.s.service },
+        { workspace: main.workspace, state: main.state },
+      );
+      expect(post.exitCode).toBe(0);
+      expect(post.stdout).toMatch(/stopped it with rollback \(rollback-on-cancel\)/);
+      expect(n.world.emulator.calls.map((c) => c.action)).toContain('StopServiceDeployment');
+    },
+    LONG,
+  );
+
+  it(
+    'an EXTERNAL controller is refused before any change',
+    async () => {
+      world = await startWorld();
+      const w = world;
+      const s = w.emulator.seed.ecsNativeService({ strategy: 'ROLLING', service: 'ext' });
+      // the emulator has no EXTERNAL services: flip the controller in its state
+      w.emulator.state.services.get(`${s.cluster}/${s.service}`)!.deploymentController = 'EXTERNAL';
+      const result = await w.deploy({
+        'codedeploy-appspec': undefined,
+        cluster: s.cluster,
+        service: s.service,
+      });
+      expect(result.exitCode).toBe(1);
+      expect(annotations(result.stdout).join('\n')).toMatch(/uses the EXTERNAL deployment controller/);
+      expect(w.emulator.calls.map((c) => c.action)).not.toContain('RegisterTaskDefinition');
+    },
+    LONG,
+  );
+});
