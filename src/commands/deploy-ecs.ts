@@ -12,6 +12,7 @@ import { saveDeploymentState, savePhase, type Phase } from '../action/state.js';
 import { DeploymentError, InputError, errorMessage } from '../action/errors.js';
 import { awsErrorName, isAwsError } from '../aws/errors.js';
 import { summarizeTaskDefinition } from '../prepare/task-definition.js';
+import type { TaskDefinitionSource } from '../prepare/preflight.js';
 import { registerTaskDefinition } from '../codedeploy/creator.js';
 import { planEcsDeployment, type EcsDeploymentPlan } from '../ecs/preflight.js';
 import { findStartedDeployment, updateServiceTaskDefinition } from '../ecs/start.js';
@@ -45,11 +46,12 @@ export async function runEcsDeploy(
   inputs: DeployInputs,
   clients: AwsClients,
   service: Service,
+  preloaded?: TaskDefinitionSource,
 ): Promise<void> {
   rt.startGroup(`Checking ${inputs.cluster}/${inputs.service} (ECS deployment controller)`);
   let plan: EcsDeploymentPlan;
   try {
-    plan = await planEcsDeployment(inputs, clients, service, rt.clock);
+    plan = await planEcsDeployment(inputs, clients, service, rt.clock, preloaded);
     for (const line of summarizeTaskDefinition(plan.taskDefinition.definition)) rt.info(line);
     rt.info(
       `Service ${plan.clusterName}/${plan.serviceName}: ECS controller, strategy ${plan.strategy}${plan.steps ? ` (${plan.steps})` : ''}${plan.strategy !== 'ROLLING' ? `, bake time ${plan.bakeTimeInMinutes} min` : ''}, running ${service.taskDefinition ?? '?'}`,

@@ -11,7 +11,7 @@ import {
   type DeployInputs,
 } from '../action/inputs.js';
 import { resolveCredentials } from '../aws/credentials.js';
-import { planDeployment, type DeploymentPlan } from '../prepare/preflight.js';
+import { loadTaskDefinitionFile, planDeployment, type DeploymentPlan } from '../prepare/preflight.js';
 import { summarizeTaskDefinition } from '../prepare/task-definition.js';
 import { appSpecTarget } from '../prepare/appspec.js';
 import { consoleUrl } from '../aws/console-url.js';
@@ -50,12 +50,14 @@ export async function runDeploy(rt: AwsRuntime): Promise<void> {
   const credentials = await resolveCredentials(inputs.aws, rt);
   const clients = rt.makeClients({ region: inputs.aws.region, credentials });
 
+  // Local files first: a typo fails before any AWS call.
+  const localTaskDefinition = inputs.taskDefinitionFile ? await loadTaskDefinitionFile(inputs) : undefined;
   // The service's deployment controller chooses the engine (issue #11).
   const service = await describeService(clients.ecs, inputs.cluster, inputs.service);
   const controller = service.deploymentController?.type ?? 'ECS';
   if (controller === 'ECS') {
     for (const warning of ecsServiceInputWarnings(rt.readInput)) rt.warning(warning);
-    return runEcsDeploy(rt, inputs, clients, service);
+    return runEcsDeploy(rt, inputs, clients, service, localTaskDefinition);
   }
   if (controller !== 'CODE_DEPLOY') {
     throw new InputError(
@@ -71,7 +73,7 @@ export async function runDeploy(rt: AwsRuntime): Promise<void> {
   );
   let plan: DeploymentPlan;
   try {
-    plan = await planDeployment(inputs, clients, service);
+    plan = await planDeployment(inputs, clients, service, localTaskDefinition);
     logPlan(rt, plan);
   } finally {
     rt.endGroup();

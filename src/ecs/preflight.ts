@@ -174,11 +174,14 @@ export async function planEcsDeployment(
   clients: AwsClients,
   service: Service,
   clock: Clock,
+  preloaded?: TaskDefinitionSource,
 ): Promise<EcsDeploymentPlan> {
   const warnings: string[] = [];
-  const taskDefinition: TaskDefinitionSource = inputs.taskDefinitionFile
-    ? await loadTaskDefinitionFile(inputs)
-    : await describeExistingTaskDefinition(clients, inputs.taskDefinitionArn as string);
+  const taskDefinition: TaskDefinitionSource =
+    preloaded ??
+    (inputs.taskDefinitionFile
+      ? await loadTaskDefinitionFile(inputs)
+      : await describeExistingTaskDefinition(clients, inputs.taskDefinitionArn as string));
   if (taskDefinition.kind === 'register') warnings.push(...taskDefinition.warnings);
   const containers = (taskDefinition.definition.containerDefinitions ?? []).map((c) => c.name ?? '?');
   if (inputs.containerName && !containers.includes(inputs.containerName)) {
