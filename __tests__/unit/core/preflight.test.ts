@@ -73,6 +73,7 @@ describe('preflight: every bad input fails before any change in AWS', () => {
         service({
           deploymentController: { type: 'ECS' },
           deploymentConfiguration: { strategy: 'BLUE_GREEN' },
+          loadBalancers: [],
         }),
       ],
     });
