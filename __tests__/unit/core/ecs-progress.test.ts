@@ -41,7 +41,7 @@ describe('ECS stages: positions, not equality', () => {
 
   it('a LINEAR step going back to PRE_PRODUCTION_TRAFFIC_SHIFT is a new step, not a skip', () => {
     const a = obs(0, { lifecycleStage: 'PRODUCTION_TRAFFIC_SHIFT' });
-    const b = obs(3000, { lifecycleStage: 'PRE_PRODUCTION_TRAFFIC_SHIFT' }, a);
+    const b = obs(3000, { lifecycleStage: 'PRE_PRODUCTION_TRAFFIC_SHIFT' as never }, a);
     expect(types(diffEcsObservations(a, b))).toEqual(['stage-finished', 'stage-started']);
   });
 
@@ -127,7 +127,7 @@ describe('ECS goals per wait-until and strategy', () => {
       'pending',
     );
     expect(
-      evaluateEcsGoal('ready', at({ lifecycleStage: 'PRE_PRODUCTION_TRAFFIC_SHIFT' }), 'BLUE_GREEN'),
+      evaluateEcsGoal('ready', at({ lifecycleStage: 'PRE_PRODUCTION_TRAFFIC_SHIFT' as never }), 'BLUE_GREEN'),
     ).toBe('reached');
     expect(
       evaluateEcsGoal(
