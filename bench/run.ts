@@ -26,7 +26,8 @@ import {
 } from '@aws-sdk/client-codedeploy';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { runAction, REPO_ROOT } from '../scripts/action-runner.js';
-import { appSpecYaml, githubTrustPolicy } from '../emulator/scenario.js';
+import { appSpecYaml, githubTrustPolicy, taskDefinitionFile } from '../emulator/scenario.js';
+import type { NativeServiceOptions } from '../emulator/ecs-native.js';
 
 const { values } = parseArgs({
   options: {
@@ -271,6 +272,161 @@ async function startupMs(): Promise<number[]> {
   return samples;
 }
 
+/** ECS-native timelines (issue #11): the action following ECS's own service deployments. */
+interface NativeScenario {
+  name: string;
+  options: NativeServiceOptions;
+  goal: Goal;
+}
+
+const NATIVE_SCENARIOS: NativeScenario[] = [
+  {
+    name: 'ECS blue/green, bake 5 min',
+    options: { strategy: 'BLUE_GREEN', bakeTimeInMinutes: 5 },
+    goal: 'succeeded',
+  },
+  {
+    name: 'ECS blue/green, bake 5 min, until traffic shifted',
+    options: { strategy: 'BLUE_GREEN', bakeTimeInMinutes: 5 },
+    goal: 'traffic-shifted',
+  },
+  {
+    name: 'ECS linear 25% every 1 min, bake 2 min',
+    options: {
+      strategy: 'LINEAR',
+      bakeTimeInMinutes: 2,
+      linearConfiguration: { stepPercent: 25, stepBakeTimeInMinutes: 1 },
+    },
+    goal: 'succeeded',
+  },
+  {
+    name: 'ECS canary 10% / 5 min, bake 2 min',
+    options: {
+      strategy: 'CANARY',
+      bakeTimeInMinutes: 2,
+      canaryConfiguration: { canaryPercent: 10, canaryBakeTimeInMinutes: 5 },
+    },
+    goal: 'succeeded',
+  },
+  {
+    name: 'ECS blue/green, pause hook, until ready',
+    options: {
+      strategy: 'BLUE_GREEN',
+      bakeTimeInMinutes: 5,
+      lifecycleHooks: [{ targetType: 'PAUSE', lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'] }],
+    },
+    goal: 'ready',
+  },
+  { name: 'ECS rolling', options: { strategy: 'ROLLING' }, goal: 'succeeded' },
+];
+
+async function measureNative(scenario: NativeScenario): Promise<RunMeasurement> {
+  const emulator = await startEmulator({ clockScale: SCALE });
+  try {
+    const s = emulator.seed.ecsNativeService({ service: 'bench', ...scenario.options });
+    const role = emulator.seed.role({
+      name: 'github-deploy-bench',
+      trustPolicy: githubTrustPolicy(emulator.accountId, 'repo:acme/web:environment:bench'),
+    });
+    emulator.oidc.setClaims({
+      repository: 'acme/web',
+      environment: 'bench',
+      sub: 'repo:acme/web:environment:bench',
+    });
+    const started = Date.now();
+    const result = await runAction({
+      env: emulator.env(),
+      inputs: {
+        'aws-region': emulator.region,
+        'role-to-assume': role.arn,
+        cluster: s.cluster,
+        service: s.service,
+        'task-definition': 'task-definition.json',
+        'wait-until': scenario.goal,
+      },
+      files: {
+        'task-definition.json': JSON.stringify(
+          taskDefinitionFile({
+            family: s.family,
+            containerName: s.containerName,
+            containerPort: s.containerPort,
+            accountId: emulator.accountId,
+            secretValue: 'bench-not-a-secret',
+          }),
+        ),
+      },
+      timeoutMs: 15 * 60_000,
+    });
+    const realSeconds = (Date.now() - started) / 1000;
+    if (result.exitCode !== 0)
+      throw new Error(`${scenario.name}: the action failed\n${result.stdout.slice(-3000)}`);
+    const d = emulator.ecsNative.deployment(result.outputs['deployment-id'] as string);
+    if (!d) throw new Error(`${scenario.name}: no deployment`);
+    const stageAt = (stage: string): number | undefined =>
+      d.history.find((h) => h.stage === stage && h.mode === 'deploy')?.at;
+    const reachedAt =
+      scenario.goal === 'succeeded'
+        ? d.statusHistory.find((x) => x.status === 'SUCCESSFUL')?.at
+        : scenario.goal === 'traffic-shifted'
+          ? scenario.options.strategy === 'ROLLING'
+            ? undefined
+            : stageAt('BAKE_TIME')
+          : stageAt('POST_TEST_TRAFFIC_SHIFT');
+    const createdAt = d.statusHistory[0]?.at;
+    if (reachedAt === undefined || createdAt === undefined)
+      throw new Error(`${scenario.name}: no transition time for ${scenario.goal}`);
+    const calls = emulator.calls.filter((c) => AWS_SERVICES.has(c.service));
+    const polls = calls.filter((c) => c.action === 'DescribeServiceDeployments');
+    const firstPollAfter = (t: number): number | undefined => polls.find((c) => c.at >= t)?.at;
+    const detectedAt = firstPollAfter(reachedAt);
+    if (detectedAt === undefined) throw new Error(`${scenario.name}: no poll after the goal was reached`);
+    const stageLatenciesS = d.history
+      .filter((h) => h.at <= reachedAt)
+      .map((h) => ((firstPollAfter(h.at) ?? h.at) - h.at) / 1000);
+    const during = calls.filter((c) => c.at >= createdAt && c.at <= detectedAt);
+    const minutes = (detectedAt - createdAt) / 60_000;
+    return {
+      goalLatencyS: (detectedAt - reachedAt) / 1000,
+      eventLatenciesS: stageLatenciesS,
+      callsPerMinute: during.length / Math.max(minutes, 1 / 60),
+      calls: during.length,
+      deploymentMinutes: minutes,
+      goalAtS: (reachedAt - createdAt) / 1000,
+      realSeconds,
+    };
+  } finally {
+    await emulator.stop();
+  }
+}
+
+/** The ECS-native rows, in the same columns (lifecycle events: the stages' starts). */
+async function nativeRows(): Promise<{ rows: string[]; goal: number[]; stages: number[]; rates: number[] }> {
+  const scenarios = values.only
+    ? NATIVE_SCENARIOS.filter((s) => s.name.includes(values.only as string))
+    : NATIVE_SCENARIOS;
+  const out = { rows: [] as string[], goal: [] as number[], stages: [] as number[], rates: [] as number[] };
+  for (const scenario of scenarios) {
+    const runs: RunMeasurement[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const m = await measureNative(scenario);
+      runs.push(m);
+      console.log(
+        `${scenario.name} #${i + 1}: noticed ${scenario.goal} ${f1(m.goalLatencyS)} s late, ${f1(m.callsPerMinute)} calls/min (${m.calls} calls over ${f1(m.deploymentMinutes)} min), ${f1(m.realSeconds)} s real`,
+      );
+    }
+    const goal = runs.map((r) => r.goalLatencyS);
+    const stages = runs.flatMap((r) => r.eventLatenciesS);
+    const rates = runs.map((r) => r.callsPerMinute);
+    out.goal.push(...goal);
+    out.stages.push(...stages);
+    out.rates.push(...rates);
+    out.rows.push(
+      `| ${scenario.name} | \`${scenario.goal}\` | ${f1(median(runs.map((r) => r.deploymentMinutes)))} | ${f1(median(goal))} | ${f1(max(goal))} | ${f1(median(stages))} | ${f1(max(stages))} | ${f1(median(rates))} | does not follow ECS stages |`,
+    );
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const scenarios = values.only ? SCENARIOS.filter((s) => s.name.includes(values.only as string)) : SCENARIOS;
   const rows: string[] = [];
@@ -298,6 +454,7 @@ async function main(): Promise<void> {
       `| ${scenario.name} | \`${scenario.goal}\` | ${f1(median(runs.map((r) => r.deploymentMinutes)))} | ${f1(median(goal))} | ${f1(max(goal))} | ${f1(median(events))} | ${f1(max(events))} | ${f1(median(rates))} | ${official ? `${f1(official.median)} / ${f1(official.worst)} s, ${f1(official.callsPerMinute)} calls/min` : 'waits for Succeeded only'} |`,
     );
   }
+  const native = await nativeRows();
   const startup = await startupMs();
   const bundles = [
     'dist/index.js',
@@ -322,6 +479,20 @@ async function main(): Promise<void> {
     `**All timelines:** goal noticed ${f1(median(allGoal))} s median, ${f1(max(allGoal))} s worst; lifecycle events ${f1(median(allEvents))} s median, ${f1(max(allEvents))} s worst; ${f1(median(allRates))} AWS calls per minute (median), ${f1(max(allRates))} at most.`,
     '',
     'Goal: notice within 3 s median and 5 s worst, at most 20 calls a minute.',
+    ...(native && native.rows.length > 0
+      ? [
+          '',
+          '## ECS-native service deployments',
+          '',
+          "One DescribeServiceDeployments a look (3 s while anything can change, 15 s in a pause hook, asleep through a bake whose end is known). 'Each lifecycle event' is each stage's start.",
+          '',
+          "| Timeline | Waits until | Minutes | Goal noticed, median s | worst s | Each stage noticed, median s | worst s | AWS calls / min | Official action's waiter |",
+          '|---|---|---:|---:|---:|---:|---:|---:|---|',
+          ...native.rows,
+          '',
+          `**ECS-native timelines:** goal noticed ${f1(median(native.goal))} s median, ${f1(max(native.goal))} s worst; stages ${f1(median(native.stages))} s median, ${f1(max(native.stages))} s worst; ${f1(median(native.rates))} AWS calls per minute (median), ${f1(max(native.rates))} at most.`,
+        ]
+      : []),
     '',
     `**Bundle:** ${bundles.join(', ')}.`,
     `**Start-up** (spawn of \`node dist/index.js\` to its first AWS call, real time, 5 runs): median ${f1(median(startup))} ms, worst ${f1(max(startup))} ms.`,

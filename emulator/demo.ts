@@ -13,7 +13,9 @@
  *   npm run demo -- --gate --gate-fails            … which fails: the action stops the deployment with rollback
  *   npm run demo -- --stuck-install --scale 120    the replacement tasks fail ELB health checks: Install never ends
  *   npm run demo -- --config CodeDeployDefault.ECSLinear10PercentEvery1Minutes --scale 30
- *   npm run demo -- --ecs-native --strategy linear   an ECS-native deployment (no action yet: the emulator alone)
+ *   npm run demo -- --ecs-native --strategy linear   the action deploys an ECS-native service (blue-green|linear|canary|rolling)
+ *   npm run demo -- --ecs-native --gate [--gate-fails]   … with a pause hook at POST_TEST_TRAFFIC_SHIFT and a test-command
+ *   npm run demo -- --ecs-native --fail-hook POST_TEST_TRAFFIC_SHIFT   … whose hook fails: ECS rolls back
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -46,7 +48,11 @@ const { values } = parseArgs({
 });
 
 const failHook = values['fail-hook'];
-if (failHook && !HOOK_EVENTS.includes(failHook)) {
+if (
+  failHook &&
+  !HOOK_EVENTS.includes(failHook) &&
+  !(values['ecs-native'] && failHook === 'POST_TEST_TRAFFIC_SHIFT')
+) {
   console.error(`--fail-hook must be one of ${HOOK_EVENTS.join(', ')}; got '${failHook}'.`);
   process.exit(2);
 }
@@ -56,8 +62,14 @@ if (!Number.isFinite(scale) || scale <= 0) {
   process.exit(2);
 }
 if (values['ecs-native']) {
-  // the action does not deploy ECS-native services yet: this seeds the service and runs the deployment alone
-  runNativeScenario({ strategy: values.strategy, scale }).then(
+  runNativeScenario({
+    strategy: values.strategy,
+    scale,
+    waitUntil: values['wait-until'],
+    gate: values.gate,
+    gateFails: values['gate-fails'],
+    failHook: failHook !== undefined,
+  }).then(
     (code) => process.exit(code),
     (error: unknown) => {
       console.error(error);

@@ -1,21 +1,15 @@
 /**
  * `npm run demo -- --ecs-native --strategy blue-green|linear|canary|rolling`: seeds an ECS-native service in
- * the emulator and runs one deployment of it through the real SDK ECS client, printing each stage, status and
- * weight as a poller sees them. The action does not deploy ECS-native services yet; when it does, the lead
- * runs it here instead of the UpdateService call below.
+ * the emulator and runs the action (dist/index.js) against it: registers the revision, UpdateService, and
+ * follows the service deployment stage by stage to its verdict.
  */
-import {
-  DescribeServiceDeploymentsCommand,
-  ECSClient,
-  ListServiceDeploymentsCommand,
-  RegisterTaskDefinitionCommand,
-  UpdateServiceCommand,
-} from '@aws-sdk/client-ecs';
-import { startEmulator, STATIC_ACCESS_KEY_ID, STATIC_SECRET_ACCESS_KEY } from './index.js';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { startEmulator } from './index.js';
+import { runAction, REPO_ROOT } from '../scripts/action-runner.js';
+import { githubTrustPolicy, taskDefinitionFile } from './scenario.js';
 import type { NativeServiceOptions } from './ecs-native.js';
 import { NATIVE_STRATEGIES, type NativeStrategy } from './ecs-native-stages.js';
-
-const TERMINAL = ['SUCCESSFUL', 'STOPPED', 'ROLLBACK_SUCCESSFUL', 'ROLLBACK_FAILED'];
 
 /** The service each strategy flag seeds: short bakes so that the demo ends in seconds at the default scale. */
 export function nativeDemoOptions(strategy: NativeStrategy): NativeServiceOptions {
@@ -39,66 +33,99 @@ export function nativeDemoOptions(strategy: NativeStrategy): NativeServiceOption
   };
 }
 
-export async function runNativeScenario(o: { strategy: string; scale: number }): Promise<number> {
+/**
+ * Seeds the service and runs the bundled action (dist/index.js) against it as the GitHub runner would, the
+ * CodeDeploy demo's way (demo.ts): what you see is the action's real log, summary and outputs.
+ * `gate`: a PAUSE hook at POST_TEST_TRAFFIC_SHIFT and a test-command (`gateFails`: that fails).
+ */
+export async function runNativeScenario(o: {
+  strategy: string;
+  scale: number;
+  waitUntil?: string;
+  gate?: boolean;
+  gateFails?: boolean;
+  failHook?: boolean;
+}): Promise<number> {
   const strategy = o.strategy.toUpperCase().replace('-', '_') as NativeStrategy;
   if (!NATIVE_STRATEGIES.includes(strategy)) {
     console.error(`--strategy must be one of blue-green, linear, canary, rolling; got '${o.strategy}'.`);
     return 2;
   }
-  const emu = await startEmulator({ clockScale: o.scale * 10 });
+  if (!existsSync(path.join(REPO_ROOT, 'dist/index.js'))) {
+    console.error('dist/index.js is missing: run `npm run bundle` first.');
+    return 2;
+  }
+  const emu = await startEmulator({ clockScale: o.scale });
   try {
-    const s = emu.seed.ecsNativeService(nativeDemoOptions(strategy));
-    const ecs = new ECSClient({
-      endpoint: emu.url,
-      region: emu.region,
-      credentials: { accessKeyId: STATIC_ACCESS_KEY_ID, secretAccessKey: STATIC_SECRET_ACCESS_KEY },
+    const options = nativeDemoOptions(strategy);
+    if (o.gate && strategy !== 'ROLLING')
+      options.lifecycleHooks = [
+        ...(options.lifecycleHooks ?? []),
+        {
+          targetType: 'PAUSE',
+          lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'],
+          timeoutConfiguration: { timeoutInMinutes: 60, action: 'ROLLBACK' },
+        },
+      ];
+    if (o.failHook && strategy !== 'ROLLING')
+      options.hookOutcomes = {
+        POST_TEST_TRAFFIC_SHIFT: { fail: 'Smoke test failed: GET /health on the test listener returned 503' },
+      };
+    const s = emu.seed.ecsNativeService(options);
+    const role = emu.seed.role({
+      name: 'github-deploy-dev',
+      trustPolicy: githubTrustPolicy(emu.accountId, 'repo:acme/web:environment:dev'),
     });
-    console.log(`Emulator on ${emu.url}; seeded ${s.cluster}/${s.service} (ECS controller, ${strategy}).`);
-    const td = await ecs.send(
-      new RegisterTaskDefinitionCommand({
-        family: s.family,
-        networkMode: 'awsvpc',
-        requiresCompatibilities: ['FARGATE'],
-        cpu: '256',
-        memory: '512',
-        containerDefinitions: [
-          {
-            name: s.containerName,
-            image: 'public.ecr.aws/nginx/nginx:1.27',
-            portMappings: [{ containerPort: s.containerPort }],
-          },
-        ],
-      }),
+    emu.oidc.setClaims({ repository: 'acme/web', environment: 'dev', sub: 'repo:acme/web:environment:dev' });
+    console.log(
+      `Emulator on ${emu.url}, its clock ${o.scale}× real time; seeded ${s.cluster}/${s.service} (ECS controller, ${strategy}), role ${role.arn}.`,
     );
-    const t0 = new Date(emu.clock.now() - 1000);
-    await ecs.send(
-      new UpdateServiceCommand({
-        cluster: s.cluster,
-        service: s.service,
-        taskDefinition: td.taskDefinition?.taskDefinitionArn,
-      }),
+    console.log('Running dist/index.js as the GitHub runner would. Times in the log are deployment time.\n');
+    const inputs: Record<string, string> = {
+      'aws-region': emu.region,
+      'role-to-assume': role.arn,
+      cluster: s.cluster,
+      service: s.service,
+      'task-definition': 'task-definition.json',
+      'container-name': s.containerName,
+      image: `${emu.accountId}.dkr.ecr.${emu.region}.amazonaws.com/web@sha256:${'3f'.repeat(32)}`,
+      'wait-until': o.waitUntil ?? 'succeeded',
+    };
+    if (o.gate)
+      inputs['test-command'] = o.gateFails
+        ? 'echo "Testing $TEST_LISTENER_URL for $ECS_SERVICE_DEPLOYMENT_ARN"; echo "checkout flow: 2 of 5 checks failed"; exit 1'
+        : 'echo "Testing $TEST_LISTENER_URL for $ECS_SERVICE_DEPLOYMENT_ARN"; echo "checkout flow: 5 of 5 checks passed"';
+    const result = await runAction({
+      inputs,
+      env: emu.env(),
+      files: {
+        'task-definition.json': JSON.stringify(
+          taskDefinitionFile({
+            family: s.family,
+            containerName: s.containerName,
+            containerPort: s.containerPort,
+            accountId: emu.accountId,
+            secretValue: 'hunter2-never-printed',
+          }),
+          null,
+          2,
+        ),
+      },
+      echo: true,
+      timeoutMs: 10 * 60_000,
+    });
+    console.log('\n── Job summary (GITHUB_STEP_SUMMARY) ──');
+    console.log(result.summary);
+    console.log('── Outputs (GITHUB_OUTPUT) ──');
+    for (const [name, value] of Object.entries(result.outputs)) console.log(`${name}=${value}`);
+    const expectFailure = Boolean(o.gateFails || o.failHook);
+    console.log(
+      '\n' +
+        (result.exitCode === 0
+          ? 'The action succeeded.'
+          : `The action failed with exit code ${result.exitCode}${expectFailure ? ', as this demo intended' : ''}.`),
     );
-    const listed = await ecs.send(
-      new ListServiceDeploymentsCommand({ cluster: s.cluster, service: s.service, createdAt: { after: t0 } }),
-    );
-    const arn = listed.serviceDeployments?.[0]?.serviceDeploymentArn;
-    if (!arn) throw new Error('the deployment UpdateService started was not listed');
-    console.log(`Service deployment ${arn}`);
-    let last = '';
-    for (;;) {
-      const d = (await ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn] })))
-        .serviceDeployments?.[0];
-      const t = d?.targetServiceRevision;
-      const line = `${d?.status} ${d?.lifecycleStage ?? ''} green running ${t?.runningTaskCount ?? 0}/${t?.requestedTaskCount ?? 0}${
-        t?.requestedProductionTrafficWeight !== undefined
-          ? `, production ${t.requestedProductionTrafficWeight}%, test ${t.requestedTestTrafficWeight}%`
-          : ''
-      }`;
-      if (line !== last) console.log(`${new Date(emu.clock.now()).toISOString()}  ${line}`);
-      last = line;
-      if (TERMINAL.includes(d?.status ?? '')) return d?.status === 'SUCCESSFUL' ? 0 : 1;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    return (result.exitCode === 0) === !expectFailure ? 0 : 1;
   } finally {
     await emu.stop();
   }

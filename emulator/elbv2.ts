@@ -1,8 +1,9 @@
-/** Elastic Load Balancing v2 (awsQuery, 2015-12-01): the two reads the action makes. */
+/** Elastic Load Balancing v2 (awsQuery, 2015-12-01): the reads the action makes. */
 import { ApiError, queryList } from './protocol.js';
 import type { QueryHandler } from './sts.js';
 import type { EmulatorState, Listener, LoadBalancer } from './state.js';
 import { isoTime } from './protocol.js';
+import { nativeState } from './ecs-native.js';
 
 export const ELB_NAMESPACE = 'http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/';
 
@@ -73,6 +74,33 @@ export function elbv2Handlers(state: EmulatorState): Record<string, QueryHandler
         return listenerWire(l);
       });
       return { Listeners: listeners };
+    },
+    /** The listener rules of ECS-native services (ELBv2 API `DescribeRules` by RuleArns; forward actions only). */
+    DescribeRules: (params) => {
+      const arns = queryList(params, 'RuleArns');
+      if (arns.length === 0) throw new ApiError('ValidationError', 'RuleArns or ListenerArn is required');
+      const rules = arns.map((arn) => {
+        const rule = nativeState(state).rules.get(arn);
+        if (!rule) throw new ApiError('RuleNotFound', 'One or more rules not found');
+        return {
+          RuleArn: rule.arn,
+          Priority: '10',
+          IsDefault: false,
+          Conditions: [{ Field: 'path-pattern', Values: ['/*'] }],
+          Actions: [
+            {
+              Type: 'forward',
+              ForwardConfig: {
+                TargetGroups: rule.forward.map((f) => ({
+                  TargetGroupArn: f.targetGroupArn,
+                  Weight: f.weight,
+                })),
+              },
+            },
+          ],
+        };
+      });
+      return { Rules: rules };
     },
     DescribeLoadBalancers: (params) => {
       const arns = queryList(params, 'LoadBalancerArns');

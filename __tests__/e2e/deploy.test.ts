@@ -258,14 +258,16 @@ describe('bad input changes nothing in AWS', () => {
   );
 
   it(
-    'a service under the ECS controller is refused, naming its controller',
+    'a service under the ECS controller goes to ECS (issue #11): CodeDeploy-only inputs warned, no CodeDeploy call',
     async () => {
       world = await startWorld({ service: { controller: 'ECS' } });
-      const before = world.emulator.snapshot();
       const result = await world.deploy({ 'wait-until': 'succeeded' });
-      expect(result.exitCode).toBe(1);
-      expect(annotations(result.stdout).join('\n')).toMatch(/ECS.*CODE_DEPLOY|CODE_DEPLOY.*ECS/);
-      expect(world.emulator.snapshot()).toBe(before);
+      expect(annotations(result.stdout, 'warning').join('\n')).toMatch(
+        /Input 'codedeploy-appspec' is ignored: the service uses the ECS deployment controller/,
+      );
+      const calls = world.emulator.calls.map((c) => c.action);
+      expect(calls).toContain('UpdateService');
+      expect(calls).not.toContain('CreateDeployment');
     },
     LONG,
   );

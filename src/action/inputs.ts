@@ -402,6 +402,43 @@ export function getPlanOptions(read: ReadInput = readActionInput): { checkMigrat
   return { checkMigration: parseBoolean(read, 'check-migration', false) };
 }
 
+/** Inputs that only the CodeDeploy path reads: given for a service with the ECS controller, they are warned about. */
+export const CODEDEPLOY_ONLY_INPUTS: readonly string[] = [
+  'codedeploy-appspec',
+  'codedeploy-application',
+  'codedeploy-deployment-group',
+  'codedeploy-deployment-config',
+  'codedeploy-deployment-description',
+  'auto-rollback-events',
+  'container-port',
+];
+
+/**
+ * Warnings for a service with the ECS deployment controller: the CodeDeploy-only inputs (ECS takes its
+ * strategy, hooks and rollback settings from the service), and the official action's service inputs (this
+ * action changes the task definition and nothing else).
+ */
+export function ecsServiceInputWarnings(read: ReadInput = readActionInput): string[] {
+  const warnings: string[] = [];
+  for (const name of CODEDEPLOY_ONLY_INPUTS) {
+    if (read(name) !== '')
+      warnings.push(
+        `Input '${name}' is ignored: the service uses the ECS deployment controller, which takes its strategy, hooks and rollback settings from the service (deploymentConfiguration), not from CodeDeploy.`,
+      );
+  }
+  for (const input of ECS_ONLY_INPUTS) {
+    const raw = read(input.name);
+    if (raw === '' || (input.unset !== undefined && raw.toLowerCase() === input.unset)) continue;
+    warnings.push(
+      `Input '${input.name}' is ignored: this action changes only the service's task definition (UpdateService taskDefinition); change other service settings outside the deployment.`,
+    );
+  }
+  for (const input of UNNEEDED_INPUTS) {
+    if (read(input.name) !== '') warnings.push(`Input '${input.name}' is ignored: ${input.why}.`);
+  }
+  return warnings;
+}
+
 export interface PromoteInputs {
   deploymentId: string;
   waitUntil: WaitUntil;

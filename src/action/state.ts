@@ -16,7 +16,11 @@ export const STATE_KEYS = {
   createStartedAt: 'createStartedAt',
   rollbackOnCancel: 'rollbackOnCancel',
   rollbackOnFailure: 'rollbackOnFailure',
+  /** codedeploy | ecs: which engine runs the deployment (absent: codedeploy, as before) */
+  engine: 'engine',
 } as const;
+
+export type EngineKind = 'codedeploy' | 'ecs';
 
 /**
  * Where the main step left the deployment, for the post step:
@@ -68,8 +72,14 @@ export function saveCreatingState(store: StateStore, pending: PendingCreate, rul
   store.saveState(STATE_KEYS.phase, 'creating');
 }
 
-export function saveDeploymentState(store: StateStore, deploymentId: string, rules: RollbackRules): void {
+export function saveDeploymentState(
+  store: StateStore,
+  deploymentId: string,
+  rules: RollbackRules,
+  engine: EngineKind = 'codedeploy',
+): void {
   store.saveState(STATE_KEYS.deploymentId, deploymentId);
+  store.saveState(STATE_KEYS.engine, engine);
   store.saveState(STATE_KEYS.rollbackOnCancel, String(rules.rollbackOnCancel));
   store.saveState(STATE_KEYS.rollbackOnFailure, String(rules.rollbackOnFailure));
   store.saveState(STATE_KEYS.phase, 'following');
@@ -85,6 +95,7 @@ export interface SavedDeployment extends RollbackRules {
   /** what was saved before CreateDeployment was sent, when it was */
   pending?: PendingCreate;
   phase: string;
+  engine: EngineKind;
 }
 
 export function readDeploymentState(store: StateStore): SavedDeployment | undefined {
@@ -105,6 +116,7 @@ export function readDeploymentState(store: StateStore): SavedDeployment | undefi
     ...(deploymentId ? { deploymentId } : {}),
     ...(pending ? { pending } : {}),
     phase: store.getState(STATE_KEYS.phase),
+    engine: store.getState(STATE_KEYS.engine) === 'ecs' ? 'ecs' : 'codedeploy',
     rollbackOnCancel: store.getState(STATE_KEYS.rollbackOnCancel) !== 'false',
     rollbackOnFailure: store.getState(STATE_KEYS.rollbackOnFailure) !== 'false',
   };

@@ -4,14 +4,19 @@
  * the run is cancelled or the action gives up with the deployment still in flight.
  */
 import type { AwsClients, AwsRuntime } from '../aws/clients.js';
-import { ecsOnlyInputWarnings, getDeployInputs, type DeployInputs } from '../action/inputs.js';
+import {
+  ecsOnlyInputWarnings,
+  ecsServiceInputWarnings,
+  getDeployInputs,
+  type DeployInputs,
+} from '../action/inputs.js';
 import { resolveCredentials } from '../aws/credentials.js';
-import { planDeployment, type DeploymentPlan } from '../prepare/preflight.js';
+import { loadTaskDefinitionFile, planDeployment, type DeploymentPlan } from '../prepare/preflight.js';
 import { summarizeTaskDefinition } from '../prepare/task-definition.js';
 import { appSpecTarget } from '../prepare/appspec.js';
 import { consoleUrl } from '../aws/console-url.js';
 import { findActiveDeployment, getDeployment, isDeploymentInFlight } from '../aws/codedeploy-reads.js';
-import { runningTaskDefinitionArn } from '../aws/ecs-reads.js';
+import { describeService, runningTaskDefinitionArn } from '../aws/ecs-reads.js';
 import {
   ActiveDeploymentError,
   createDeployment,
@@ -36,6 +41,7 @@ import { finishFollow, followTo, reportEndedDeployment, startFollow, type Follow
 import { StuckInstallDiagnostics } from './stuck-install.js';
 import { throwIfCancelled } from './cancel.js';
 import { runGate } from './test-gate.js';
+import { runEcsDeploy } from './deploy-ecs.js';
 import { DeregisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 
 /** What following a new deployment needs beyond Follow (the test gate reads the plan's group). */
@@ -48,16 +54,34 @@ export interface Context extends Follow {
 export async function runDeploy(rt: AwsRuntime): Promise<void> {
   markMainStarted(rt);
   const inputs = getDeployInputs(rt.readInput, rt.env);
-  for (const warning of ecsOnlyInputWarnings(rt.readInput)) rt.warning(warning);
+  const inputWarnings = ecsOnlyInputWarnings(rt.readInput);
   const credentials = await resolveCredentials(inputs.aws, rt);
   const clients = rt.makeClients({ region: inputs.aws.region, credentials });
+
+  // Local files first: a typo fails before any AWS call.
+  const localTaskDefinition = inputs.taskDefinitionFile ? await loadTaskDefinitionFile(inputs) : undefined;
+  // The service's deployment controller chooses the engine (issue #11).
+  const service = await describeService(clients.ecs, inputs.cluster, inputs.service);
+  const controller = service.deploymentController?.type ?? 'ECS';
+  if (controller === 'ECS') {
+    for (const warning of ecsServiceInputWarnings(rt.readInput)) rt.warning(warning);
+    return runEcsDeploy(rt, inputs, clients, service, localTaskDefinition);
+  }
+  if (controller !== 'CODE_DEPLOY') {
+    throw new InputError(
+      `service '${inputs.cluster}/${inputs.service}'`,
+      `uses the ${controller} deployment controller, which neither CodeDeploy nor ECS deploys: its task sets are managed by another tool.`,
+      'Deploy it with the tool that manages its task sets, or switch it to the CODE_DEPLOY or ECS deployment controller.',
+    );
+  }
+  for (const warning of inputWarnings) rt.warning(warning);
 
   rt.startGroup(
     `Checking ${inputs.cluster}/${inputs.service}, ${inputs.application}/${inputs.deploymentGroup}`,
   );
   let plan: DeploymentPlan;
   try {
-    plan = await planDeployment(inputs, clients);
+    plan = await planDeployment(inputs, clients, service, localTaskDefinition);
     logPlan(rt, plan);
   } finally {
     rt.endGroup();
@@ -132,6 +156,7 @@ export async function runDeploy(rt: AwsRuntime): Promise<void> {
   const deploymentId = created.deploymentId;
   saveDeploymentState(rt, deploymentId, inputs);
   rt.setOutput('codedeploy-deployment-id', deploymentId);
+  rt.setOutput('deployment-id', deploymentId);
   rt.info(
     `${created.adopted ? 'Found' : 'Created'} deployment ${deploymentId}: ${consoleUrl(inputs.aws.region, deploymentId)}`,
   );

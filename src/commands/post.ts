@@ -17,6 +17,7 @@ import type { CodeDeployClient, DeploymentInfo } from '@aws-sdk/client-codedeplo
 import { stopDeployment } from '../codedeploy/control.js';
 import { consoleUrl } from '../aws/console-url.js';
 import { errorMessage } from '../action/errors.js';
+import { ecsEngine } from '../ecs/engine.js';
 
 /** Which rule applies to what the main step left, and whether it says to roll back. */
 export function postStepRule(saved: SavedDeployment): { rule: string; rollback: boolean; why: string } {
@@ -58,7 +59,9 @@ export async function runPost(rt: AwsRuntime): Promise<void> {
   try {
     const aws = getAwsInputs(rt.readInput, rt.env);
     const credentials = await resolveCredentials(aws, rt);
-    const { codedeploy } = rt.makeClients({ region: aws.region, credentials });
+    const { codedeploy, ecs } = rt.makeClients({ region: aws.region, credentials });
+    if (saved.engine === 'ecs' && saved.deploymentId)
+      return await rollBackEcs(rt, saved.deploymentId, ecsEngine(ecs, rt.clock), rule, why);
     if (saved.deploymentId) {
       const deployment = await getDeployment(codedeploy, rt.clock, saved.deploymentId);
       await stopLeftInFlight(rt, codedeploy, aws.region, deployment, rule, why);
@@ -83,7 +86,7 @@ export async function runPost(rt: AwsRuntime): Promise<void> {
     }
   } catch (error) {
     rt.warning(
-      `Could not roll back ${target} (${rule}) after ${why}: ${errorMessage(error)}. Stop it in the CodeDeploy console.`,
+      `Could not roll back ${target} (${rule}) after ${why}: ${errorMessage(error)}. Stop it in the ${saved.engine === 'ecs' ? 'ECS' : 'CodeDeploy'} console.`,
     );
   }
 }
@@ -110,4 +113,27 @@ async function stopLeftInFlight(
   } else {
     rt.info(result.message);
   }
+}
+
+/** The same for an ECS service deployment (saved.engine 'ecs'): StopServiceDeployment ROLLBACK. */
+async function rollBackEcs(
+  rt: AwsRuntime,
+  deploymentId: string,
+  engine: ReturnType<typeof ecsEngine>,
+  rule: string,
+  why: string,
+): Promise<void> {
+  const state = await engine.read(deploymentId);
+  if (!state.inFlight || state.rollbackId) {
+    rt.info(
+      `Service deployment ${deploymentId} is ${state.status}; nothing to roll back${state.rollbackId ? ' (it is rolling back already)' : ''}.`,
+    );
+    return;
+  }
+  const result = await engine.stopWithRollback(deploymentId);
+  if (result.stopped)
+    rt.warning(
+      `Service deployment ${deploymentId} was ${state.status} after ${why}: stopped it with rollback (${rule}). ${engine.consoleUrl(deploymentId)}`,
+    );
+  else rt.info(result.message);
 }

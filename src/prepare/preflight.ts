@@ -268,15 +268,23 @@ async function loadAppSpec(
   return { doc, source };
 }
 
-export async function planDeployment(inputs: DeployInputs, clients: AwsClients): Promise<DeploymentPlan> {
+/**
+ * `described`: the service as the deploy command read it to choose the engine (CODE_DEPLOY then);
+ * `preloaded`: the task definition file it read before any AWS call.
+ */
+export async function planDeployment(
+  inputs: DeployInputs,
+  clients: AwsClients,
+  described?: Service,
+  preloaded?: TaskDefinitionSource,
+): Promise<DeploymentPlan> {
   const warnings: string[] = [];
   // Local files first: a typo fails before any AWS call.
-  let taskDefinition: TaskDefinitionSource | undefined = inputs.taskDefinitionFile
-    ? await loadTaskDefinitionFile(inputs)
-    : undefined;
+  let taskDefinition: TaskDefinitionSource | undefined =
+    preloaded ?? (inputs.taskDefinitionFile ? await loadTaskDefinitionFile(inputs) : undefined);
   if (taskDefinition?.kind === 'register') warnings.push(...taskDefinition.warnings);
 
-  const service = await describeCodeDeployService(clients, inputs);
+  const service = described ?? (await describeCodeDeployService(clients, inputs));
   const clusterName = clusterNameFromArn(service.clusterArn, inputs.cluster);
   if (!taskDefinition)
     taskDefinition = await describeExistingTaskDefinition(clients, inputs.taskDefinitionArn as string);

@@ -52,11 +52,35 @@ export interface DeploymentRecord {
   notes: string[];
   /** why the replacement task set did not become healthy, when Install ran long (commands/stuck-install.ts) */
   installDiagnosis?: InstallDiagnosis;
+  /** which engine runs it; undefined is CodeDeploy (the summary renders stages instead of lifecycle events for ECS) */
+  engine?: 'codedeploy' | 'ecs';
+  /** ECS: the strategy, the stages as seen, traffic weights at each step, and the rollback's stage */
+  ecs?: EcsRecordPart;
   /**
    * A rollback deployment: CodeDeploy labels the task set it restores "Green" and the one it retires
    * "Blue", so its weights are told as original and replacement instead, and its end as traffic back.
    */
   isRollback?: boolean;
+}
+
+/** One ECS lifecycle stage as the action saw it (times are deployment-clock ms of the looks). */
+export interface StageRecord {
+  name: string;
+  /** InProgress, Done, Passed (began and ended between two looks) */
+  status: 'InProgress' | 'Done' | 'Passed';
+  rollback: boolean;
+  seenAt?: number;
+  endedAt?: number;
+}
+
+export interface EcsRecordPart {
+  strategy: string;
+  stages: StageRecord[];
+  traffic: Array<{ at: number; test?: number; production?: number }>;
+  hooks: Array<{ hookId: string; stage?: string; targetType?: string; status: string; expiresAt?: Date }>;
+  rollbackStage?: string;
+  rollbackReason?: string;
+  statusReason?: string;
 }
 
 export type Verdict =

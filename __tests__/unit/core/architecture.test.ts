@@ -7,7 +7,17 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const SRC = path.resolve('src');
-const LAYERS = ['action', 'aws', 'prepare', 'engine', 'codedeploy', 'report', 'commands', 'entrypoints'];
+const LAYERS = [
+  'action',
+  'aws',
+  'prepare',
+  'engine',
+  'codedeploy',
+  'ecs',
+  'report',
+  'commands',
+  'entrypoints',
+];
 /** the modules an entry point runs; follow, cancel and test-gate are the commands' shared parts */
 const COMMANDS = ['deploy.ts', 'promote.ts', 'rollback.ts', 'plan.ts', 'post.ts'];
 

@@ -46,6 +46,7 @@ describe('the post step applies the rule that fits what the main step left', () 
   const saved = (phase: string, rollbackOnCancel: boolean, rollbackOnFailure: boolean): SavedDeployment => ({
     deploymentId: 'd-ABCDEF123',
     phase,
+    engine: 'codedeploy',
     rollbackOnCancel,
     rollbackOnFailure,
   });

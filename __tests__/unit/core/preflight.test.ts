@@ -67,13 +67,48 @@ describe('preflight: every bad input fails before any change in AWS', () => {
     expect((await deployFails()).message).toContain("service 'web': is DRAINING, not ACTIVE.");
   });
 
-  it('a service under the ECS controller, naming the controller', async () => {
-    ecs
-      .on(DescribeServicesCommand)
-      .resolves({ services: [service({ deploymentController: { type: 'ECS' } })] });
+  it('a service under the ECS controller with test-command but no pause hook at POST_TEST_TRAFFIC_SHIFT', async () => {
+    ecs.on(DescribeServicesCommand).resolves({
+      services: [
+        service({
+          deploymentController: { type: 'ECS' },
+          deploymentConfiguration: { strategy: 'BLUE_GREEN' },
+          loadBalancers: [],
+        }),
+      ],
+    });
+    const message = (await deployFails({ 'test-command': 'npm test' })).message;
+    expect(message).toContain("service 'prod/web': has no PAUSE lifecycle hook at POST_TEST_TRAFFIC_SHIFT");
+    expect(message).toContain('lifecycleStages: [POST_TEST_TRAFFIC_SHIFT]');
+  });
+
+  it('a service under the ECS controller with BLUE_GREEN but no advancedConfiguration', async () => {
+    ecs.on(DescribeServicesCommand).resolves({
+      services: [
+        service({
+          deploymentController: { type: 'ECS' },
+          deploymentConfiguration: { strategy: 'LINEAR', linearConfiguration: { stepPercent: 20 } },
+          loadBalancers: [{ targetGroupArn: 'arn:tg/blue', containerName: 'web', containerPort: 8080 }],
+        }),
+      ],
+    });
     const message = (await deployFails()).message;
-    expect(message).toContain("service 'prod/web': uses the ECS deployment controller");
-    expect(message).toContain('not CODE_DEPLOY');
+    expect(message).toContain('uses the LINEAR strategy but has no loadBalancers[0].advancedConfiguration');
+    expect(message).toContain('AmazonECSInfrastructureRolePolicyForLoadBalancers');
+  });
+
+  it('a service under the ECS controller with a step outside its range', async () => {
+    ecs.on(DescribeServicesCommand).resolves({
+      services: [
+        service({
+          deploymentController: { type: 'ECS' },
+          deploymentConfiguration: { strategy: 'LINEAR', linearConfiguration: { stepPercent: 1 } },
+        }),
+      ],
+    });
+    expect((await deployFails()).message).toContain(
+      'deploymentConfiguration.linearConfiguration.stepPercent outside 3–100',
+    );
   });
 
   it('a service under an EXTERNAL controller, naming it', async () => {
@@ -81,7 +116,7 @@ describe('preflight: every bad input fails before any change in AWS', () => {
       .on(DescribeServicesCommand)
       .resolves({ services: [service({ deploymentController: { type: 'EXTERNAL' } })] });
     expect((await deployFails()).message).toContain(
-      'uses the EXTERNAL deployment controller, not CODE_DEPLOY',
+      "service 'prod/web': uses the EXTERNAL deployment controller, which neither CodeDeploy nor ECS deploys",
     );
   });
 

@@ -24,9 +24,13 @@ describe('state-helper', () => {
     expect(readDeploymentState(rt)).toEqual({
       deploymentId: 'd-ABCDEF123',
       phase: 'following',
+      engine: 'codedeploy',
       rollbackOnCancel: false,
       rollbackOnFailure: true,
     });
+    const arn = 'arn:aws:ecs:us-east-1:111122223333:service-deployment/prod/web/abc';
+    saveDeploymentState(rt, arn, { rollbackOnCancel: true, rollbackOnFailure: true }, 'ecs');
+    expect(readDeploymentState(rt)).toMatchObject({ deploymentId: arn, engine: 'ecs' });
     saveDeploymentState(rt, 'd-ABCDEF123', { rollbackOnCancel: true, rollbackOnFailure: false });
     expect(readDeploymentState(rt)?.rollbackOnFailure).toBe(false);
     savePhase(rt, 'done');

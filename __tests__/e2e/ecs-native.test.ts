@@ -1,0 +1,391 @@
+/**
+ * The bundled action (dist/index.js) deploying services with the ECS deployment controller (issue #11)
+ * against the emulator's ECS-native model: each strategy, hooks, the test gate, cancel, the bake skipped by
+ * traffic-shifted, a deployment already in flight.
+ */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import {
+  DescribeServicesCommand,
+  DescribeServiceDeploymentsCommand,
+  ListServiceDeploymentsCommand,
+  RegisterTaskDefinitionCommand,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
+import type { NativeServiceOptions, SeededNativeService } from '../../emulator/ecs-native.js';
+import { taskDefinitionFile } from '../../emulator/scenario.js';
+import { annotations, inspect, SECRET_ENV_VALUE, startWorld, type World } from './harness.js';
+import type { ActionRunOptions, ActionRunResult } from '../../scripts/action-runner.js';
+
+const LONG = 120_000;
+
+let world: World | undefined;
+afterEach(async () => {
+  await world?.stop();
+  world = undefined;
+});
+
+interface NativeWorld {
+  world: World;
+  s: SeededNativeService;
+  deploy(inputs?: Record<string, string | undefined>, options?: ActionRunOptions): Promise<ActionRunResult>;
+}
+
+async function nativeWorld(o: NativeServiceOptions, clockScale = 60): Promise<NativeWorld> {
+  world = await startWorld({ clockScale });
+  const w = world;
+  const s = w.emulator.seed.ecsNativeService({ bakeTimeInMinutes: 2, ...o });
+  const file = JSON.stringify(
+    taskDefinitionFile({
+      family: s.family,
+      containerName: s.containerName,
+      containerPort: s.containerPort,
+      accountId: w.emulator.accountId,
+      secretValue: SECRET_ENV_VALUE,
+    }),
+  );
+  return {
+    world: w,
+    s,
+    deploy: (inputs = {}, options = {}) =>
+      w.deploy(
+        {
+          'codedeploy-appspec': undefined,
+          cluster: s.cluster,
+          service: s.service,
+          'container-name': s.containerName,
+          'task-definition': 'native-task-definition.json',
+          ...inputs,
+        },
+        { ...options, files: { 'native-task-definition.json': file, ...options.files } },
+      ),
+  };
+}
+
+async function describeNative(n: NativeWorld) {
+  const out = await inspect(n.world).ecs.send(
+    new DescribeServicesCommand({ cluster: n.s.cluster, services: [n.s.service] }),
+  );
+  return out.services![0]!;
+}
+
+function history(n: NativeWorld, arn: string) {
+  return n.world.emulator.ecsNative.deployment(arn);
+}
+
+describe('ECS-native deployments: each strategy to SUCCESSFUL', () => {
+  it.each([
+    ['BLUE_GREEN', {}, ['100%']],
+    ['LINEAR', { linearConfiguration: { stepPercent: 50, stepBakeTimeInMinutes: 1 } }, ['50%', '100%']],
+    ['CANARY', { canaryConfiguration: { canaryPercent: 10, canaryBakeTimeInMinutes: 1 } }, ['10%', '100%']],
+  ] as const)(
+    '%s: UpdateService with the task definition alone, the deployment found and followed stage by stage',
+    async (strategy, extra, steps) => {
+      const n = await nativeWorld({ strategy, ...extra });
+      const before = await describeNative(n);
+      const result = await n.deploy({ 'wait-until': 'succeeded' });
+      if (result.exitCode !== 0) console.log(result.stdout);
+      expect(result.exitCode).toBe(0);
+      const arn = result.outputs['deployment-id'] as string;
+      expect(arn).toMatch(/:service-deployment\/demo\/web-/);
+      expect(result.outputs['codedeploy-deployment-id']).toBeUndefined();
+      expect(result.outputs['deployment-status']).toBe('SUCCESSFUL');
+      expect(result.state.engine).toBe('ecs');
+      // only the task definition changed: the service's other settings are as they were
+      const after = await describeNative(n);
+      expect(after.taskDefinition).toBe(result.outputs['task-definition-arn']);
+      expect(after.deploymentConfiguration).toEqual(before.deploymentConfiguration);
+      expect(after.desiredCount).toBe(before.desiredCount);
+      expect(after.loadBalancers).toEqual(before.loadBalancers);
+      expect(n.world.emulator.calls.filter((c) => c.action === 'UpdateService')).toHaveLength(1);
+      expect(n.world.emulator.calls.map((c) => c.action)).not.toContain('CreateDeployment');
+      // every stage of the deployment, in order, in the log
+      const stages = history(n, arn)!
+        .history.filter((h) => h.mode === 'deploy')
+        .map((h) => h.stage);
+      const logged = [...result.stdout.matchAll(/(?:▶|✔) ([A-Z_]+)/g)].map((m) => m[1]);
+      for (const stage of new Set(stages)) expect(logged).toContain(stage);
+      for (const step of steps)
+        expect(result.stdout).toMatch(new RegExp(`⇄ traffic .*production new ${step}`));
+      expect(result.stdout).toMatch(
+        /bake time: both revisions run, production on the new one, until \d\d:\d\d UTC \(2 min\)/,
+      );
+      expect(result.stdout).toMatch(/new revision: 2\/2 running/);
+      expect(result.summary).toMatch(
+        new RegExp(`ECS ${strategy === 'BLUE_GREEN' ? 'blue/green' : strategy.toLowerCase()} deployment of`),
+      );
+      expect(result.summary).toMatch(/### Lifecycle stages/);
+      expect(result.summary).not.toMatch(/Lifecycle events/);
+    },
+    LONG,
+  );
+
+  it(
+    'ROLLING: task counts and the circuit breaker to SUCCESSFUL',
+    async () => {
+      const n = await nativeWorld({
+        strategy: 'ROLLING',
+        deploymentCircuitBreaker: { enable: true, rollback: true },
+      });
+      const result = await n.deploy({ 'wait-until': 'succeeded' });
+      expect(result.exitCode).toBe(0);
+      expect(result.outputs['deployment-status']).toBe('SUCCESSFUL');
+      expect(result.stdout).toMatch(/new revision: 2\/2 running/);
+      expect(result.stdout).toMatch(/circuit breaker MONITORING/);
+      expect(result.stdout).not.toMatch(/⇄ traffic/);
+    },
+    LONG,
+  );
+});
+
+describe('ECS-native deployments: failures, the gate, cancel, waits', () => {
+  it(
+    'a hook that fails: ECS rolls back; the rollback is followed to its end with its reason and stage',
+    async () => {
+      const n = await nativeWorld({
+        strategy: 'BLUE_GREEN',
+        lifecycleHooks: [
+          {
+            hookTargetArn: 'arn:aws:lambda:us-east-1:111111111111:function:smoke',
+            lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'],
+          },
+        ],
+        hookOutcomes: { POST_TEST_TRAFFIC_SHIFT: { fail: 'GET /health returned 503' } },
+      });
+      const result = await n.deploy({ 'wait-until': 'succeeded' });
+      expect(result.exitCode).toBe(1);
+      expect(result.outputs['deployment-status']).toBe('ROLLBACK_SUCCESSFUL');
+      expect(result.stdout).toMatch(/↩ rollback started in POST_TEST_TRAFFIC_SHIFT/);
+      expect(result.stdout).toMatch(
+        /Lambda hook \S+:smoke failed at POST_TEST_TRAFFIC_SHIFT: GET \/health returned 503/,
+      );
+      expect(result.stdout).toMatch(/▶ rollback /);
+      const errors = annotations(result.stdout);
+      expect(errors.join('\n')).toMatch(/ended ROLLBACK_SUCCESSFUL/);
+      expect(result.summary).toMatch(/Rollback \| from POST\\_TEST\\_TRAFFIC\\_SHIFT/);
+      expect(result.state.phase).toBe('done');
+    },
+    LONG,
+  );
+
+  it(
+    'the gate passes: test-command runs in the pause hook, then ContinueServiceDeployment',
+    async () => {
+      const n = await nativeWorld({
+        strategy: 'BLUE_GREEN',
+        lifecycleHooks: [
+          {
+            targetType: 'PAUSE',
+            lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'],
+            timeoutConfiguration: { timeoutInMinutes: 60, action: 'ROLLBACK' },
+          },
+        ],
+      });
+      const result = await n.deploy({
+        'wait-until': 'succeeded',
+        'test-command': 'echo "gate on $TEST_LISTENER_URL for $ECS_SERVICE_DEPLOYMENT_ARN"',
+      });
+      expect(result.exitCode).toBe(0);
+      expect(result.outputs['deployment-status']).toBe('SUCCESSFUL');
+      expect(result.stdout).toMatch(
+        /⏸ pause hook \S+ at POST_TEST_TRAFFIC_SHIFT: AWAITING_ACTION until \d\d:\d\d UTC \(then ROLLBACK\)/,
+      );
+      expect(result.stdout).toMatch(/gate on http:\/\/\S+ for arn:aws:ecs:.*:service-deployment\//);
+      const calls = n.world.emulator.calls.map((c) => c.action);
+      expect(calls).toContain('ContinueServiceDeployment');
+      expect(calls).not.toContain('StopServiceDeployment');
+      expect(result.summary).toMatch(/Test-traffic gate/);
+    },
+    LONG,
+  );
+
+  it(
+    'the gate fails: StopServiceDeployment ROLLBACK, production never moved, the rollback followed',
+    async () => {
+      const n = await nativeWorld({
+        strategy: 'LINEAR',
+        linearConfiguration: { stepPercent: 50, stepBakeTimeInMinutes: 1 },
+        lifecycleHooks: [{ targetType: 'PAUSE', lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'] }],
+      });
+      const result = await n.deploy({
+        'wait-until': 'succeeded',
+        'test-command': 'echo 2 of 5 failed; exit 3',
+      });
+      expect(result.exitCode).toBe(1);
+      expect(result.outputs['deployment-status']).toBe('ROLLBACK_SUCCESSFUL');
+      expect(result.stdout).toMatch(/test-command exited with 3: stopping/);
+      const calls = n.world.emulator.calls.map((c) => c.action);
+      expect(calls).toContain('StopServiceDeployment');
+      expect(calls).not.toContain('ContinueServiceDeployment');
+      const arn = result.outputs['deployment-id'] as string;
+      const weights = history(n, arn)!.weightHistory.map((w) => w.production);
+      expect(Math.max(...weights)).toBe(0);
+    },
+    LONG,
+  );
+
+  it(
+    'test-command without a pause hook at POST_TEST_TRAFFIC_SHIFT is refused before any change',
+    async () => {
+      const n = await nativeWorld({ strategy: 'BLUE_GREEN', lifecycleHooks: [] });
+      const result = await n.deploy({ 'test-command': 'true' });
+      expect(result.exitCode).toBe(1);
+      expect(annotations(result.stdout).join('\n')).toMatch(
+        /no PAUSE lifecycle hook at POST_TEST_TRAFFIC_SHIFT/,
+      );
+      expect(annotations(result.stdout).join('\n')).toMatch(
+        /targetType: PAUSE, lifecycleStages: \[POST_TEST_TRAFFIC_SHIFT\]/,
+      );
+      const calls = n.world.emulator.calls.map((c) => c.action);
+      expect(calls).not.toContain('RegisterTaskDefinition');
+      expect(calls).not.toContain('UpdateService');
+    },
+    LONG,
+  );
+
+  it(
+    'target groups missing from the listener rules are refused before any change (ECS would fail late)',
+    async () => {
+      const n = await nativeWorld({ strategy: 'BLUE_GREEN', misconfiguration: 'target-groups-not-on-rules' });
+      const result = await n.deploy({ 'wait-until': 'succeeded' });
+      expect(result.exitCode).toBe(1);
+      expect(annotations(result.stdout).join('\n')).toMatch(
+        /on neither its production listener rule nor its test listener rule/,
+      );
+      expect(n.world.emulator.calls.map((c) => c.action)).not.toContain('UpdateService');
+    },
+    LONG,
+  );
+
+  it(
+    'traffic-shifted: ends once production traffic is shifted, without waiting through the bake',
+    async () => {
+      const n = await nativeWorld({ strategy: 'CANARY', bakeTimeInMinutes: 60 });
+      const result = await n.deploy({ 'wait-until': 'traffic-shifted' });
+      expect(result.exitCode).toBe(0);
+      expect(result.outputs['deployment-status']).toBe('IN_PROGRESS');
+      expect(result.stdout).toMatch(/▶ BAKE_TIME/);
+      expect(result.stdout).toMatch(/reached traffic-shifted/);
+      const arn = result.outputs['deployment-id'] as string;
+      const d = (
+        await inspect(n.world).ecs.send(
+          new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn] }),
+        )
+      ).serviceDeployments![0]!;
+      expect(d.status).toBe('IN_PROGRESS');
+      expect(d.lifecycleStage).toBe('BAKE_TIME');
+      expect(result.state.phase).toBe('done');
+    },
+    LONG,
+  );
+
+  it(
+    'cancel while following: StopServiceDeployment ROLLBACK (rollback-on-cancel)',
+    async () => {
+      const n = await nativeWorld({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 30 });
+      const result = await n.deploy({ 'wait-until': 'succeeded' }, { cancelWhen: /▶ BAKE_TIME/ });
+      expect(result.exitCode).not.toBe(0);
+      expect(result.stdout).toMatch(/Stopped \S+ with rollback \(rollback-on-cancel\)/);
+      expect(n.world.emulator.calls.map((c) => c.action)).toContain('StopServiceDeployment');
+      const arn = result.outputs['deployment-id'] as string;
+      const d = (
+        await inspect(n.world).ecs.send(
+          new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn] }),
+        )
+      ).serviceDeployments![0]!;
+      expect(d.status).toMatch(/^ROLLBACK_/);
+      expect(result.state.phase).toBe('done');
+    },
+    LONG,
+  );
+
+  it(
+    'a deployment already in flight: fail names it; stop rolls it back and waits for that, then deploys',
+    async () => {
+      const n = await nativeWorld({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 6 });
+      const ecs = inspect(n.world).ecs;
+      const other = await ecs.send(
+        new RegisterTaskDefinitionCommand({
+          family: n.s.family,
+          containerDefinitions: [
+            {
+              name: n.s.containerName,
+              image: 'web:other',
+              portMappings: [{ containerPort: n.s.containerPort }],
+            },
+          ],
+          requiresCompatibilities: ['FARGATE'],
+          networkMode: 'awsvpc',
+          cpu: '256',
+          memory: '512',
+        }),
+      );
+      await ecs.send(
+        new UpdateServiceCommand({
+          cluster: n.s.cluster,
+          service: n.s.service,
+          taskDefinition: other.taskDefinition!.taskDefinitionArn,
+        }),
+      );
+      const listed = await ecs.send(
+        new ListServiceDeploymentsCommand({
+          cluster: n.s.cluster,
+          service: n.s.service,
+          status: ['PENDING', 'IN_PROGRESS'],
+        }),
+      );
+      const inFlight = listed.serviceDeployments![0]!.serviceDeploymentArn!;
+
+      const refused = await n.deploy({ 'wait-until': 'succeeded' });
+      expect(refused.exitCode).toBe(1);
+      expect(annotations(refused.stdout).join('\n')).toContain(inFlight);
+      expect(refused.stdout).not.toMatch(/Registered /);
+
+      const waited = await n.deploy({ 'wait-until': 'succeeded', 'on-active-deployment': 'stop' });
+      expect(waited.exitCode).toBe(0);
+      expect(waited.stdout).toMatch(/Stopping the deployment in flight \S+ with rollback/);
+      expect(waited.stdout).toMatch(/ended: ROLLBACK_SUCCESSFUL/);
+      expect(waited.outputs['deployment-id']).not.toBe(inFlight);
+      expect(waited.outputs['deployment-status']).toBe('SUCCESSFUL');
+    },
+    LONG,
+  );
+
+  it(
+    'the post step rolls back a deployment the main step was killed while following',
+    async () => {
+      const n = await nativeWorld({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 30 });
+      const main = await n.deploy({ 'wait-until': 'succeeded' }, { killWhen: /▶ BAKE_TIME/ });
+      expect(main.state.engine).toBe('ecs');
+      expect(main.state.phase).toBe('following');
+      const post = await n.world.run(
+        'dist/index.js',
+        { ...n.world.baseInputs, cluster: n.s.cluster, service: n.s.service },
+        { workspace: main.workspace, state: main.state },
+      );
+      expect(post.exitCode).toBe(0);
+      expect(post.stdout).toMatch(/stopped it with rollback \(rollback-on-cancel\)/);
+      expect(n.world.emulator.calls.map((c) => c.action)).toContain('StopServiceDeployment');
+    },
+    LONG,
+  );
+
+  it(
+    'an EXTERNAL controller is refused before any change',
+    async () => {
+      world = await startWorld();
+      const w = world;
+      const s = w.emulator.seed.ecsNativeService({ strategy: 'ROLLING', service: 'ext' });
+      // the emulator has no EXTERNAL services: flip the controller in its state
+      w.emulator.state.services.get(`${s.cluster}/${s.service}`)!.deploymentController = 'EXTERNAL';
+      const result = await w.deploy({
+        'codedeploy-appspec': undefined,
+        cluster: s.cluster,
+        service: s.service,
+      });
+      expect(result.exitCode).toBe(1);
+      expect(annotations(result.stdout).join('\n')).toMatch(/uses the EXTERNAL deployment controller/);
+      expect(w.emulator.calls.map((c) => c.action)).not.toContain('RegisterTaskDefinition');
+    },
+    LONG,
+  );
+});
