@@ -173,7 +173,12 @@ describe('rollback', () => {
       });
       const deployed = await world.deploy({ 'wait-until': 'ready' });
       const id = deployed.outputs['codedeploy-deployment-id'] as string;
-      const rolled = await world.run('dist/rollback/index.js', { ...awsInputs(world), 'deployment-id': id });
+      // wait-until succeeded: the default (traffic-shifted) may end a moment before CodeDeploy says Succeeded
+      const rolled = await world.run('dist/rollback/index.js', {
+        ...awsInputs(world),
+        'deployment-id': id,
+        'wait-until': 'succeeded',
+      });
       expect(rolled.exitCode).toBe(0);
       expect((await inspect(world).deployment(id)).status).toBe('Stopped');
       const rollbackId = rolled.outputs['rollback-deployment-id'] as string;

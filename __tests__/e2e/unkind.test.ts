@@ -85,7 +85,11 @@ describe('part 1: a steering call whose answer is lost', () => {
     async () => {
       const id = await heldInReady({ loseAnswer: { StopDeployment: { times: 1, as: '5xx' } } });
       if (!world) throw new Error('no world');
-      const rolled = await world.run('dist/rollback/index.js', { ...awsInputs(world), 'deployment-id': id });
+      const rolled = await world.run('dist/rollback/index.js', {
+        ...awsInputs(world),
+        'deployment-id': id,
+        'wait-until': 'succeeded',
+      });
       expect(rolled.exitCode).toBe(0);
       expect(calls(world, 'StopDeployment')).toBeGreaterThanOrEqual(2);
       expect(rolled.stdout).toContain('the stop took effect');
@@ -120,7 +124,11 @@ describe('part 2: a rollback named late (StopDeployment answers Pending)', () =>
     async () => {
       const id = await heldInReady({ stopPending: { delaySeconds: 75 } });
       if (!world) throw new Error('no world');
-      const rolled = await world.run('dist/rollback/index.js', { ...awsInputs(world), 'deployment-id': id });
+      const rolled = await world.run('dist/rollback/index.js', {
+        ...awsInputs(world),
+        'deployment-id': id,
+        'wait-until': 'succeeded',
+      });
       expect(rolled.exitCode).toBe(0);
       expect(rolled.stdout).not.toContain('had not moved');
       expect(rolled.outputs['deployment-status']).toBe('Stopped');
