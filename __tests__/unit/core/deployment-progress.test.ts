@@ -13,6 +13,7 @@ import {
   DEPLOYMENT_REFRESH_MS,
   MAX_IDLE_POLL_MS,
   READY_POLL_MS,
+  SHORT_LEAD_MS,
   WAKE_BEFORE_MS,
   nextShiftDueAt,
   planNextPoll,
@@ -251,7 +252,7 @@ describe('planNextPoll', () => {
     });
   });
 
-  it('sleeps through a known termination wait, waking before it ends', () => {
+  it('sleeps through a known termination wait, waking for the short reads just before it ends', () => {
     const ended = new Date(START_MS);
     const o = obs(
       'InProgress',
@@ -267,7 +268,7 @@ describe('planNextPoll', () => {
       now: START_MS + 60 * 60_000 - WAKE_BEFORE_MS - 10_000,
       terminationWaitMinutes: 60,
     });
-    expect(nearEnd.delayMs).toBe(10_000);
+    expect(nearEnd.delayMs).toBe(WAKE_BEFORE_MS + 10_000 - SHORT_LEAD_MS);
   });
 
   it('sleeps between traffic shifts once traffic is split', () => {

@@ -205,7 +205,7 @@ describe('watchDeployment', () => {
       stats,
     );
     expect(outcome.kind).toBe('reached');
-    expect(stats).toEqual({ calls: 4, transientErrors: 2 });
+    expect(stats).toEqual({ calls: 4, transientErrors: 2, throttled: 2 });
     expect(retries).toHaveLength(2);
     expect(retries[0]).toBeGreaterThanOrEqual(1500);
     expect(retries[1]).toBeGreaterThan(retries[0] as number);
