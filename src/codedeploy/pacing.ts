@@ -27,11 +27,11 @@ function jitter(ms: number, random: () => number): number {
  * each throttled read (up to MAX_SLOWDOWN) and eases back by THROTTLE_RECOVERY on each read that passes,
  * so a dozen jobs settle near their share of the limit instead of retrying in step.
  */
-export const MAX_SLOWDOWN = 16;
+export const MAX_SLOWDOWN = 8;
 /** Factor applied to the slowdown on each read that passes (5 passing reads undo one doubling). */
 export const THROTTLE_RECOVERY = 0.85;
 /** Longest pause after a throttled read, and longest slowed-down poll interval. */
-export const MAX_THROTTLED_POLL_MS = 60_000;
+export const MAX_THROTTLED_POLL_MS = 30_000;
 
 export function slowdownAfterThrottle(slowdown: number): number {
   return Math.min(MAX_SLOWDOWN, Math.max(1, slowdown) * 2);

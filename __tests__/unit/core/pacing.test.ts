@@ -43,7 +43,8 @@ describe('throttling slows the whole poll plan down and eases back', () => {
     let s = 1;
     const up: number[] = [];
     for (let i = 0; i < 6; i++) up.push((s = slowdownAfterThrottle(s)));
-    expect(up).toEqual([2, 4, 8, 16, MAX_SLOWDOWN, MAX_SLOWDOWN]);
+    expect(up).toEqual([2, 4, 8, MAX_SLOWDOWN, MAX_SLOWDOWN, MAX_SLOWDOWN]);
+    expect(MAX_SLOWDOWN).toBe(8);
     const down: number[] = [];
     while (s > 1 && down.length < 100) down.push((s = slowdownAfterPass(s)));
     expect(down.length).toBeGreaterThan(5);
@@ -64,8 +65,9 @@ describe('throttling slows the whole poll plan down and eases back', () => {
     expect(pacedDelayMs(ACTIVE_POLL_MS, 4, () => 0.5)).toBe(4 * ACTIVE_POLL_MS);
     expect(pacedDelayMs(ACTIVE_POLL_MS, 4, () => 0)).toBe(3 * ACTIVE_POLL_MS);
     expect(pacedDelayMs(0, 8, () => 0.5)).toBe(0);
-    // a long idle sleep is not stretched past the cap, and never shortened
-    expect(pacedDelayMs(MAX_IDLE_POLL_MS, 8, () => 0.5)).toBe(MAX_THROTTLED_POLL_MS);
+    // a slowed interval stops at the cap; a long idle sleep is never made shorter than planned
+    expect(pacedDelayMs(20_000, 8, () => 0.5)).toBe(MAX_THROTTLED_POLL_MS);
+    expect(pacedDelayMs(MAX_IDLE_POLL_MS, 8, () => 0.5)).toBe(MAX_IDLE_POLL_MS);
     expect(pacedDelayMs(SHORT_POLL_MS, 4, () => 0.5)).toBe(4 * SHORT_POLL_MS);
   });
 });
@@ -201,12 +203,12 @@ describe('the watcher under throttling', () => {
     const duringStorm = reads.filter((t) => t >= 20_000 && t < 80_000);
     expect(duringStorm.length).toBeLessThanOrEqual(4);
     expect(stats.throttled).toBe(duringStorm.length);
-    // pauses after throttled reads grow: 8 s, 16 s, 32 s …
+    // pauses after throttled reads grow: 8 s, 16 s, then the cap
     const firstThrottle = sleeps.findIndex((ms) => ms > ACTIVE_POLL_MS);
     expect(sleeps.slice(firstThrottle, firstThrottle + 3)).toEqual([
       2 * ACTIVE_POLL_MS,
       4 * ACTIVE_POLL_MS,
-      8 * ACTIVE_POLL_MS,
+      MAX_THROTTLED_POLL_MS,
     ]);
     // then the pace eases back as reads pass, and ends at the active interval again
     const afterStorm = sleeps.slice(firstThrottle + 3);
