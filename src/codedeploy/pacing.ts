@@ -188,11 +188,9 @@ export function planNextPoll(observation: Observation | undefined, ctx: PollCont
   const target = observation.target;
 
   if (status === 'Created' || status === 'Queued' || !target) {
-    return {
-      delayMs: ACTIVE_POLL_MS,
-      readDeployment: true,
-      readTarget: status !== 'Created' && status !== 'Queued',
-    };
+    // The target too: the watcher reads it only when this round's deployment read shows it started, so
+    // the round that first sees InProgress also sees the lifecycle events (one read fewer a deployment).
+    return { delayMs: ACTIVE_POLL_MS, readDeployment: true, readTarget: true };
   }
   if (
     target.status === 'Failed' ||

@@ -215,11 +215,12 @@ describe('planNextPoll', () => {
     });
   });
 
-  it('reads only the deployment while it is Created or Queued', () => {
+  it('while it is Created or Queued, reads the deployment and, once that read shows it started, the target', () => {
+    // the watcher skips the target while the deployment it has just read is still Created or Queued
     expect(planNextPoll(obs('Created'), ctx)).toMatchObject({
       delayMs: ACTIVE_POLL_MS,
       readDeployment: true,
-      readTarget: false,
+      readTarget: true,
     });
     expect(planNextPoll(obs('InProgress'), ctx)).toMatchObject({ readTarget: true });
   });

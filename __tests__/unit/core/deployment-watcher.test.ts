@@ -113,6 +113,11 @@ describe('watchDeployment', () => {
     expect(statuses).toEqual(['Created', 'InProgress', 'Succeeded']);
     // no target read while the deployment is only Created
     expect(calls.filter((c) => c.op === 'GetDeploymentTarget' && c.at < 5000)).toEqual([]);
+    // the round that first sees it InProgress reads the target too
+    expect(calls.filter((c) => c.at === 8000).map((c) => c.op)).toEqual([
+      'GetDeployment',
+      'GetDeploymentTarget',
+    ]);
   });
 
   it('picking up from an earlier watch, tells only what changed since, and reads the deployment first', async () => {
