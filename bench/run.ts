@@ -4,7 +4,11 @@
  * scripted timelines and writes docs/benchmarks.md. A benchmark, not a test: it never fails on a slow
  * machine.
  *
- *   npm run bench [-- --runs 3 --parallel 2 --scale 15 --out docs/benchmarks.md]
+ *   npm run bench [-- --runs 2 --parallel 1 --scale 15 --out docs/benchmarks.md]
+ *
+ * Two runs per timeline and one run of the parallel row by default (the timelines' own length on the ×15
+ * clock sets the floor: about 4.7 real minutes for two runs of each); `--runs 4 --parallel 2` for
+ * tighter medians.
  *
  * Latency is measured in deployment time on the emulator's clock: the moment the state was reached
  * (the deployment's completeTime, the lifecycle event's endTime) to the first GetDeployment /
@@ -30,11 +34,11 @@ import { appSpecYaml, githubTrustPolicy } from '../emulator/scenario.js';
 
 const { values } = parseArgs({
   options: {
-    runs: { type: 'string', default: '3' },
+    runs: { type: 'string', default: '2' },
     scale: { type: 'string', default: '15' },
     out: { type: 'string', default: 'docs/benchmarks.md' },
     only: { type: 'string' },
-    parallel: { type: 'string', default: '2' },
+    parallel: { type: 'string', default: '1' },
     'parallel-scale': { type: 'string', default: '5' },
   },
 });
@@ -134,42 +138,54 @@ function timeOf(d: Date | undefined): number | undefined {
   return d ? d.getTime() : undefined;
 }
 
+type Seeded = ReturnType<Emulator['seed']['blueGreenService']>;
+
+/** One deploy job, run as the runner runs dist/index.js. */
+function deploy(emulator: Emulator, roleArn: string, seeded: Seeded, goal: Goal, hook: string) {
+  return runAction({
+    env: emulator.env(),
+    inputs: {
+      'aws-region': emulator.region,
+      'role-to-assume': roleArn,
+      cluster: seeded.cluster,
+      service: seeded.service,
+      'task-definition-arn': seeded.taskDefinitionArn,
+      'codedeploy-appspec': 'appspec.yaml',
+      'wait-until': goal,
+    },
+    files: {
+      'appspec.yaml': appSpecYaml(seeded.containerName, seeded.containerPort, {
+        AfterAllowTestTraffic: hook,
+      }),
+    },
+    timeoutMs: 15 * 60_000,
+  });
+}
+
+/** The bench's own CodeDeploy client, to read the deployments' times once the jobs are done. */
+function benchClient(emulator: Emulator): CodeDeployClient {
+  const env = emulator.env();
+  return new CodeDeployClient({
+    region: emulator.region,
+    endpoint: emulator.url,
+    credentials: {
+      accessKeyId: env.AWS_ACCESS_KEY_ID as string,
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY as string,
+    },
+  });
+}
+
 async function measure(scenario: Scenario): Promise<RunMeasurement> {
   const emulator = await startEmulator({ clockScale: SCALE });
   try {
     const { seeded, role } = await seed(emulator, scenario);
     const started = Date.now();
-    const result = await runAction({
-      env: emulator.env(),
-      inputs: {
-        'aws-region': emulator.region,
-        'role-to-assume': role.arn,
-        cluster: seeded.cluster,
-        service: seeded.service,
-        'task-definition-arn': seeded.taskDefinitionArn,
-        'codedeploy-appspec': 'appspec.yaml',
-        'wait-until': scenario.goal,
-      },
-      files: {
-        'appspec.yaml': appSpecYaml(seeded.containerName, seeded.containerPort, {
-          AfterAllowTestTraffic: 'bench-smoke-test',
-        }),
-      },
-      timeoutMs: 15 * 60_000,
-    });
+    const result = await deploy(emulator, role.arn, seeded, scenario.goal, 'bench-smoke-test');
     const realSeconds = (Date.now() - started) / 1000;
     if (result.exitCode !== 0)
       throw new Error(`${scenario.name}: the action failed\n${result.stdout.slice(-3000)}`);
     const id = result.outputs['codedeploy-deployment-id'] as string;
-    const env = emulator.env();
-    const client = new CodeDeployClient({
-      region: emulator.region,
-      endpoint: emulator.url,
-      credentials: {
-        accessKeyId: env.AWS_ACCESS_KEY_ID as string,
-        secretAccessKey: env.AWS_SECRET_ACCESS_KEY as string,
-      },
-    });
+    const client = benchClient(emulator);
     const info = (await client.send(new GetDeploymentCommand({ deploymentId: id }))).deploymentInfo;
     const target = (
       await client.send(
@@ -298,40 +314,13 @@ async function measureParallel(): Promise<ParallelMeasurement> {
     });
     const started = Date.now();
     const results = await Promise.all(
-      services.map(({ seeded, hook }) =>
-        runAction({
-          env: emulator.env(),
-          inputs: {
-            'aws-region': emulator.region,
-            'role-to-assume': role.arn,
-            cluster: seeded.cluster,
-            service: seeded.service,
-            'task-definition-arn': seeded.taskDefinitionArn,
-            'codedeploy-appspec': 'appspec.yaml',
-            'wait-until': 'succeeded',
-          },
-          files: {
-            'appspec.yaml': appSpecYaml(seeded.containerName, seeded.containerPort, {
-              AfterAllowTestTraffic: hook,
-            }),
-          },
-          timeoutMs: 15 * 60_000,
-        }),
-      ),
+      services.map(({ seeded, hook }) => deploy(emulator, role.arn, seeded, 'succeeded', hook)),
     );
     const realSeconds = (Date.now() - started) / 1000;
     const limits = emulator.rateLimit.stats();
     emulator.faults.set({ rateLimit: undefined });
 
-    const env = emulator.env();
-    const client = new CodeDeployClient({
-      region: emulator.region,
-      endpoint: emulator.url,
-      credentials: {
-        accessKeyId: env.AWS_ACCESS_KEY_ID as string,
-        secretAccessKey: env.AWS_SECRET_ACCESS_KEY as string,
-      },
-    });
+    const client = benchClient(emulator);
     const calls = emulator.calls.filter((c) => AWS_SERVICES.has(c.service));
     const creates = calls.filter((c) => c.action === 'CreateDeployment' && c.status === 200);
     const measurement: ParallelMeasurement = {
@@ -399,6 +388,7 @@ async function startupMs(): Promise<number[]> {
 }
 
 async function main(): Promise<void> {
+  const benchStarted = Date.now();
   const scenarios = values.only ? SCENARIOS.filter((s) => s.name.includes(values.only as string)) : SCENARIOS;
   const rows: string[] = [];
   const allGoal: number[] = [];
@@ -480,6 +470,7 @@ async function main(): Promise<void> {
     ...parallelRows,
     '',
     `**Bundle:** ${bundles.join(', ')}.`,
+    `**Runtime** of this \`npm run bench\`: ${f1((Date.now() - benchStarted) / 60_000)} min. It runs ${RUNS} run(s) per timeline (4 before the parallel row was added) and ${PARALLEL_RUNS} of the parallel row to stay near 5 minutes on a 2-core machine: the timelines' own length on the ×${SCALE} clock is most of it. \`--runs 4 --parallel 2\` gives tighter medians.`,
     `**Start-up** (spawn of \`node dist/index.js\` to its first AWS call, real time, 5 runs): median ${f1(median(startup))} ms, worst ${f1(max(startup))} ms.`,
     '',
   ].join('\n');
