@@ -62,6 +62,9 @@ const common = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testEnvironment: 'node',
+  // The emulator tests run real deployments on a scaled clock; under load (the e2e projects run beside
+  // them on 2 cores) 5 s is too tight. Tests that take long say so with their own timeout.
+  testTimeout: 30_000,
 };
 
 export default {

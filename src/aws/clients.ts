@@ -37,6 +37,22 @@ export interface AwsAccess {
 /** What every command runs with: the runner and AWS. */
 export type AwsRuntime = Runtime & AwsAccess;
 
+/**
+ * Attempts per call of the client that polls a deployment (GetDeployment, GetDeploymentTarget): one. The
+ * watcher owns the pace of its reads: after throttling it slows its whole poll plan down, with jitter,
+ * and eases back as reads pass (codedeploy/pacing.ts). SDK retries on top would fire 4 more reads within
+ * seconds into the same account-wide limit, from every job at once.
+ */
+export const POLLING_ATTEMPTS = 1;
+
+const pollingClients = new WeakMap<CodeDeployClient, () => CodeDeployClient>();
+
+/** The client a deployment watch reads with: same region, credentials and endpoint, no SDK retries. */
+export function pollingClient(codedeploy: CodeDeployClient): CodeDeployClient {
+  // a client made elsewhere (a test's own) is used as it is
+  return pollingClients.get(codedeploy)?.() ?? codedeploy;
+}
+
 export function createAwsClients(options: AwsClientOptions): AwsClients {
   const config = {
     region: options.region,
@@ -47,9 +63,15 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
     requestHandler: { connectionTimeout: 10_000, requestTimeout: 30_000 },
   };
   let elbv2: ElasticLoadBalancingV2Client | undefined;
+  let polling: CodeDeployClient | undefined;
+  const codedeploy = new CodeDeployClient(config);
+  pollingClients.set(
+    codedeploy,
+    () => (polling ??= new CodeDeployClient({ ...config, maxAttempts: POLLING_ATTEMPTS })),
+  );
   return {
     ecs: new ECSClient(config),
-    codedeploy: new CodeDeployClient(config),
+    codedeploy,
     elbv2: () => (elbv2 ??= new ElasticLoadBalancingV2Client(config)),
   };
 }

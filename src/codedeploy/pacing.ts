@@ -3,7 +3,7 @@
  * slow through waits whose end is known), the backoff after a passing AWS fault, and the intervals of
  * the other loops that wait on CodeDeploy (an active deployment to end, a rollback to appear).
  */
-import type { TrafficRouting } from '../aws/codedeploy-reads.js';
+import { trafficShiftMinutes, type TrafficRouting } from '../aws/codedeploy-reads.js';
 import { taskSetWeights, type Observation } from './progress.js';
 
 /** While waiting for another deployment in the group to end (on-active-deployment: wait or stop). */
@@ -14,6 +14,47 @@ export const ROLLBACK_LOOKUP_POLL_MS = 3000;
 /** Pause after the n-th passing AWS fault in a row while following: 2 s doubling to 30 s, ±25 % jitter. */
 export function faultBackoffMs(faultCount: number, random: () => number = Math.random): number {
   return Math.min(30_000, 2000 * 2 ** Math.min(faultCount - 1, 4)) * (0.75 + random() / 2);
+}
+
+/** ±25 % jitter: parallel jobs that were slowed down at the same moment do not poll in step. */
+function jitter(ms: number, random: () => number): number {
+  return ms * (0.75 + random() / 2);
+}
+
+/**
+ * Throttling (CodeDeploy's account-wide rate limit, shared by every job of the account) slows the watch
+ * down as a whole, not only the next look: `slowdown` multiplies the planned poll interval. It doubles on
+ * each throttled read (up to MAX_SLOWDOWN) and eases back by THROTTLE_RECOVERY on each read that passes,
+ * so a dozen jobs settle near their share of the limit instead of retrying in step.
+ */
+export const MAX_SLOWDOWN = 8;
+/** Factor applied to the slowdown on each read that passes (5 passing reads undo one doubling). */
+export const THROTTLE_RECOVERY = 0.85;
+/** Longest pause after a throttled read, and longest slowed-down poll interval. */
+export const MAX_THROTTLED_POLL_MS = 30_000;
+
+export function slowdownAfterThrottle(slowdown: number): number {
+  return Math.min(MAX_SLOWDOWN, Math.max(1, slowdown) * 2);
+}
+
+export function slowdownAfterPass(slowdown: number): number {
+  const eased = slowdown * THROTTLE_RECOVERY;
+  return eased < 1.05 ? 1 : eased;
+}
+
+/** Pause after a throttled read at this slowdown: the active interval slowed down, ±25 % jitter. */
+export function throttleBackoffMs(slowdown: number, random: () => number = Math.random): number {
+  return jitter(Math.min(MAX_THROTTLED_POLL_MS, ACTIVE_POLL_MS * slowdown), random);
+}
+
+/**
+ * The planned interval at this slowdown, with jitter once slowed down. An interval that is already long
+ * (a known wait) is not stretched beyond MAX_THROTTLED_POLL_MS; a planned immediate re-read stays immediate.
+ */
+export function pacedDelayMs(delayMs: number, slowdown: number, random: () => number = Math.random): number {
+  if (slowdown <= 1 || delayMs <= 0) return delayMs;
+  const slowed = Math.max(delayMs, Math.min(delayMs * slowdown, MAX_THROTTLED_POLL_MS));
+  return jitter(slowed, random);
 }
 
 export interface PollContext {
@@ -53,6 +94,58 @@ function idleUntil(dueAt: number, now: number): number {
 
 function timeOf(value: Date | undefined): number | undefined {
   return value instanceof Date ? value.getTime() : undefined;
+}
+
+/** Interval of the short reads around a change whose moment is known (the verdict within about a second). */
+export const SHORT_POLL_MS = 750;
+/** Short reads begin this long before the predicted moment … */
+export const SHORT_LEAD_MS = 1000;
+/** … and end this long after it at the latest; then the pace falls back to ACTIVE_POLL_MS. */
+export const SHORT_WINDOW_MS = 10_000;
+
+/**
+ * When the next change is predictable, the moment it is due: CodeDeploy then moves within a second or
+ * two, and a few short reads bring the verdict without a 4-second poll's delay.
+ * - the target succeeded and the deployment is InProgress: the end of the termination wait (at once
+ *   when there is none);
+ * - a canary or linear AllowTraffic: the final shift (the intermediate ones only log a weight);
+ * - an all-at-once shift under way, or a traffic hook event (BeforeAllowTraffic, AfterAllowTraffic)
+ *   running: its start (hook-less events take about a second).
+ * Anchored on CodeDeploy's own timestamps, so each window is bounded without state of its own.
+ */
+export function predictedChangeAt(
+  observation: Observation,
+  routing: TrafficRouting | undefined,
+  terminationWaitMinutes: number,
+): number | undefined {
+  const status = observation.deployment.status;
+  const target = observation.target;
+  if (status !== 'InProgress' || !target) return undefined;
+  if (target.status === 'Succeeded') return terminationDueAt(observation, terminationWaitMinutes);
+  if (target.status !== 'InProgress') return undefined;
+  const running = target.lifecycleEvents?.find((e) => e.status === 'InProgress');
+  const started = timeOf(running?.startTime);
+  if (started === undefined) return undefined;
+  switch (running?.lifecycleEventName) {
+    case 'BeforeAllowTraffic':
+    case 'AfterAllowTraffic':
+      return started;
+    case 'AllowTraffic':
+      return started + trafficShiftMinutes(routing) * 60_000;
+    default:
+      return undefined;
+  }
+}
+
+/** Whether `now` falls in the short-read window around a predicted change. */
+export function inShortReadWindow(dueAt: number | undefined, now: number): boolean {
+  return dueAt !== undefined && now >= dueAt - SHORT_LEAD_MS && now <= dueAt + SHORT_WINDOW_MS;
+}
+
+/** How long to sleep through a known wait whose end opens a short-read window at `dueAt`. */
+function idleUntilShortReads(dueAt: number, now: number): number {
+  const untilWindow = dueAt - SHORT_LEAD_MS - now;
+  return untilWindow <= 0 ? SHORT_POLL_MS : Math.min(untilWindow, MAX_IDLE_POLL_MS);
 }
 
 /** When the next traffic shift of a canary or linear deployment is due, if AllowTraffic is under way. */
@@ -95,11 +188,9 @@ export function planNextPoll(observation: Observation | undefined, ctx: PollCont
   const target = observation.target;
 
   if (status === 'Created' || status === 'Queued' || !target) {
-    return {
-      delayMs: ACTIVE_POLL_MS,
-      readDeployment: true,
-      readTarget: status !== 'Created' && status !== 'Queued',
-    };
+    // The target too: the watcher reads it only when this round's deployment read shows it started, so
+    // the round that first sees InProgress also sees the lifecycle events (one read fewer a deployment).
+    return { delayMs: ACTIVE_POLL_MS, readDeployment: true, readTarget: true };
   }
   if (
     target.status === 'Failed' ||
@@ -107,9 +198,16 @@ export function planNextPoll(observation: Observation | undefined, ctx: PollCont
   ) {
     return { delayMs: ACTIVE_POLL_MS, readDeployment: true, readTarget: false };
   }
+  const predicted = predictedChangeAt(observation, ctx.routing, ctx.terminationWaitMinutes);
+  const shortReads = inShortReadWindow(predicted, ctx.now);
   if (target.status === 'Succeeded') {
+    // Only the deployment's status is still to change: at the end of the termination wait.
     const due = terminationDueAt(observation, ctx.terminationWaitMinutes);
-    const delayMs = due === undefined ? ACTIVE_POLL_MS : idleUntil(due, ctx.now);
+    const delayMs = shortReads
+      ? SHORT_POLL_MS
+      : due !== undefined && ctx.now < due
+        ? idleUntilShortReads(due, ctx.now)
+        : ACTIVE_POLL_MS;
     return { delayMs, readDeployment: true, readTarget: false };
   }
   // Ready by the deployment's own status (read every round here); a target still saying Ready after the
@@ -117,12 +215,15 @@ export function planNextPoll(observation: Observation | undefined, ctx: PollCont
   if (status === 'Ready') {
     return { delayMs: READY_POLL_MS, readDeployment: true, readTarget: false };
   }
+  if (shortReads) return { delayMs: SHORT_POLL_MS, readDeployment: refreshDeployment, readTarget: true };
   const shiftDue = nextShiftDueAt(observation, ctx.routing, ctx.now);
   if (shiftDue !== undefined) {
     const shifted = taskSetWeights(target).some((w) => w.weight > 0 && w.weight < 100);
     if (shifted) {
+      // the final shift opens a short-read window; an intermediate one is only a weight to log
+      const final = predicted !== undefined && shiftDue >= predicted;
       return {
-        delayMs: idleUntil(shiftDue, ctx.now),
+        delayMs: final ? idleUntilShortReads(predicted, ctx.now) : idleUntil(shiftDue, ctx.now),
         readDeployment: refreshDeployment,
         readTarget: true,
       };

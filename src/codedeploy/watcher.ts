@@ -13,11 +13,19 @@ import {
 } from '@aws-sdk/client-codedeploy';
 import type { Clock } from '../action/clock.js';
 import type { WaitUntil } from '../action/inputs.js';
-import { awsErrorName, isTransientAwsError } from '../aws/errors.js';
+import { awsErrorName, isThrottlingError, isTransientAwsError } from '../aws/errors.js';
+import { pollingClient } from '../aws/clients.js';
 import { readDeploymentTarget, type TrafficRouting } from '../aws/codedeploy-reads.js';
 import { errorMessage } from '../action/errors.js';
 import { diffObservations, evaluateGoal, type Observation, type ProgressChange } from './progress.js';
-import { faultBackoffMs, planNextPoll } from './pacing.js';
+import {
+  faultBackoffMs,
+  pacedDelayMs,
+  planNextPoll,
+  slowdownAfterPass,
+  slowdownAfterThrottle,
+  throttleBackoffMs,
+} from './pacing.js';
 
 export interface WatchOptions {
   codedeploy: CodeDeployClient;
@@ -72,18 +80,24 @@ export class WatchError extends Error {
 export interface WatchStats {
   calls: number;
   transientErrors: number;
+  /** reads CodeDeploy throttled (counted in transientErrors too) */
+  throttled?: number;
 }
 
 export async function watchDeployment(
   options: WatchOptions,
   stats: WatchStats = { calls: 0, transientErrors: 0 },
 ): Promise<WatchOutcome> {
-  const { clock, codedeploy } = options;
+  const { clock } = options;
+  // The watch owns the pace of its reads: its client does not retry throttling on its own (aws/clients.ts).
+  const codedeploy = pollingClient(options.codedeploy);
   const maxFaultStreakMs = options.maxFaultStreakMs ?? Number.POSITIVE_INFINITY;
   let observation: Observation | undefined = options.previous;
   let deploymentReadAt = Number.NEGATIVE_INFINITY;
   let faultStreakStartedAt: number | undefined;
   let faultCount = 0;
+  // > 1 after CodeDeploy throttled a read: every planned interval is that much longer (pacing.ts)
+  let slowdown = 1;
   let delayMs = 0;
   // A watch that picks up from an earlier one reads the deployment first: it may have moved on since.
   let forceDeploymentRead = options.previous !== undefined;
@@ -189,12 +203,17 @@ export async function watchDeployment(
           observation,
         );
       }
-      delayMs = faultBackoffMs(faultCount);
+      if (isThrottlingError(error)) {
+        stats.throttled = (stats.throttled ?? 0) + 1;
+        slowdown = slowdownAfterThrottle(slowdown);
+        delayMs = throttleBackoffMs(slowdown);
+      } else delayMs = faultBackoffMs(faultCount);
       options.onTransientError?.(operation, error, delayMs);
       continue;
     }
     faultStreakStartedAt = undefined;
     faultCount = 0;
+    slowdown = slowdownAfterPass(slowdown);
     if (!deployment) continue;
 
     const next: Observation = { at: clock.now(), deployment, target };
@@ -227,11 +246,14 @@ export async function watchDeployment(
     }
     if (goal === 'failed') return { kind: 'failed', observation: next };
     if (lastLook) return { kind: 'timeout', observation: next };
-    delayMs = planNextPoll(next, {
-      now: clock.now(),
-      deploymentReadAt,
-      routing: options.routing,
-      terminationWaitMinutes: options.terminationWaitMinutes,
-    }).delayMs;
+    delayMs = pacedDelayMs(
+      planNextPoll(next, {
+        now: clock.now(),
+        deploymentReadAt,
+        routing: options.routing,
+        terminationWaitMinutes: options.terminationWaitMinutes,
+      }).delayMs,
+      slowdown,
+    );
   }
 }

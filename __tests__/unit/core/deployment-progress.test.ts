@@ -13,6 +13,7 @@ import {
   DEPLOYMENT_REFRESH_MS,
   MAX_IDLE_POLL_MS,
   READY_POLL_MS,
+  SHORT_LEAD_MS,
   WAKE_BEFORE_MS,
   nextShiftDueAt,
   planNextPoll,
@@ -214,11 +215,12 @@ describe('planNextPoll', () => {
     });
   });
 
-  it('reads only the deployment while it is Created or Queued', () => {
+  it('while it is Created or Queued, reads the deployment and, once that read shows it started, the target', () => {
+    // the watcher skips the target while the deployment it has just read is still Created or Queued
     expect(planNextPoll(obs('Created'), ctx)).toMatchObject({
       delayMs: ACTIVE_POLL_MS,
       readDeployment: true,
-      readTarget: false,
+      readTarget: true,
     });
     expect(planNextPoll(obs('InProgress'), ctx)).toMatchObject({ readTarget: true });
   });
@@ -251,7 +253,7 @@ describe('planNextPoll', () => {
     });
   });
 
-  it('sleeps through a known termination wait, waking before it ends', () => {
+  it('sleeps through a known termination wait, waking for the short reads just before it ends', () => {
     const ended = new Date(START_MS);
     const o = obs(
       'InProgress',
@@ -267,7 +269,7 @@ describe('planNextPoll', () => {
       now: START_MS + 60 * 60_000 - WAKE_BEFORE_MS - 10_000,
       terminationWaitMinutes: 60,
     });
-    expect(nearEnd.delayMs).toBe(10_000);
+    expect(nearEnd.delayMs).toBe(WAKE_BEFORE_MS + 10_000 - SHORT_LEAD_MS);
   });
 
   it('sleeps between traffic shifts once traffic is split', () => {

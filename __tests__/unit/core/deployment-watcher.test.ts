@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   CodeDeployClient,
@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-codedeploy';
 import { watchDeployment, WatchError, type WatchOptions } from '../../../src/codedeploy/watcher.js';
 import type { ProgressChange } from '../../../src/codedeploy/progress.js';
+import { ACTIVE_POLL_MS, MAX_THROTTLED_POLL_MS } from '../../../src/codedeploy/pacing.js';
 import { DEPLOYMENT_ID, TARGET_ID, deployment, events, target } from '../../helpers/codedeploy-fixtures.js';
 import {
   START_MS,
@@ -113,6 +114,11 @@ describe('watchDeployment', () => {
     expect(statuses).toEqual(['Created', 'InProgress', 'Succeeded']);
     // no target read while the deployment is only Created
     expect(calls.filter((c) => c.op === 'GetDeploymentTarget' && c.at < 5000)).toEqual([]);
+    // the round that first sees it InProgress reads the target too
+    expect(calls.filter((c) => c.at === 8000).map((c) => c.op)).toEqual([
+      'GetDeployment',
+      'GetDeploymentTarget',
+    ]);
   });
 
   it('picking up from an earlier watch, tells only what changed since, and reads the deployment first', async () => {
@@ -205,7 +211,7 @@ describe('watchDeployment', () => {
       stats,
     );
     expect(outcome.kind).toBe('reached');
-    expect(stats).toEqual({ calls: 4, transientErrors: 2 });
+    expect(stats).toEqual({ calls: 4, transientErrors: 2, throttled: 2 });
     expect(retries).toHaveLength(2);
     expect(retries[0]).toBeGreaterThanOrEqual(1500);
     expect(retries[1]).toBeGreaterThan(retries[0] as number);
@@ -411,5 +417,72 @@ describe('a failure first seen after the fact (issue #9, part 3)', () => {
     expect(outcome.kind).toBe('failed');
     expect(outcome.observation?.target?.lifecycleEvents?.[2]?.status).toBe('Failed');
     expect(calls.filter((c) => c.op === 'GetDeploymentTarget')).toHaveLength(1);
+  });
+});
+
+describe('the watcher under throttling', () => {
+  let reads: number[];
+
+  beforeEach(() => {
+    reads = [];
+    // Install runs for 10 minutes; CodeDeploy throttles every read from 20 s to 80 s.
+    const throttled = (): boolean => {
+      const t = clock.now() - START_MS;
+      return t >= 20_000 && t < 80_000;
+    };
+    const done = (): boolean => clock.now() - START_MS >= 600_000;
+    cd.on(GetDeploymentCommand).callsFake(() => {
+      reads.push(clock.now() - START_MS);
+      if (throttled()) throw throttling();
+      return { deploymentInfo: deployment(done() ? 'Succeeded' : 'InProgress') };
+    });
+    cd.on(GetDeploymentTargetCommand).callsFake(() => {
+      reads.push(clock.now() - START_MS);
+      if (throttled()) throw throttling();
+      return {
+        deploymentTarget: { ecsTarget: target(done() ? 'Succeeded' : 'InProgress', events(done() ? 8 : 1)) },
+      };
+    });
+  });
+  afterEach(() => {
+    jest.restoreAllMocks();
+  });
+
+  async function watch(random: number): Promise<{ sleeps: number[]; stats: Record<string, number> }> {
+    jest.spyOn(Math, 'random').mockReturnValue(random);
+    const stats = { calls: 0, transientErrors: 0, throttled: 0 };
+    const outcome = await watchDeployment(options(), stats);
+    expect(outcome.kind).toBe('reached');
+    return { sleeps: clock.sleeps, stats };
+  }
+
+  it('backs off with growing, jittered pauses while throttled and recovers the active pace after', async () => {
+    const { sleeps, stats } = await watch(0.5);
+    // 60 s of throttling cost a handful of reads, not one every 4 s (15)
+    const duringStorm = reads.filter((t) => t >= 20_000 && t < 80_000);
+    expect(duringStorm.length).toBeLessThanOrEqual(4);
+    expect(stats.throttled).toBe(duringStorm.length);
+    // pauses after throttled reads grow: 8 s, 16 s, then the cap
+    const firstThrottle = sleeps.findIndex((ms) => ms > ACTIVE_POLL_MS);
+    expect(sleeps.slice(firstThrottle, firstThrottle + 3)).toEqual([
+      2 * ACTIVE_POLL_MS,
+      4 * ACTIVE_POLL_MS,
+      MAX_THROTTLED_POLL_MS,
+    ]);
+    // then the pace eases back as reads pass, and ends at the active interval again
+    const afterStorm = sleeps.slice(firstThrottle + 3);
+    expect(afterStorm.slice(-10)).toEqual(Array(10).fill(ACTIVE_POLL_MS));
+    expect(afterStorm.some((ms) => ms > ACTIVE_POLL_MS && ms < 8 * ACTIVE_POLL_MS)).toBe(true);
+  });
+
+  it('jitters the pauses, so jobs throttled at the same moment do not retry in step', async () => {
+    const low = (await watch(0)).sleeps;
+    const firstLow = low.find((ms) => ms > ACTIVE_POLL_MS);
+    clock = virtualClock();
+    reads = [];
+    const high = (await watch(0.999)).sleeps;
+    const firstHigh = high.find((ms) => ms > ACTIVE_POLL_MS);
+    expect(firstLow).toBeCloseTo(0.75 * 2 * ACTIVE_POLL_MS);
+    expect(firstHigh).toBeCloseTo(1.2495 * 2 * ACTIVE_POLL_MS);
   });
 });

@@ -1,0 +1,117 @@
+/**
+ * Issue #9 part 6: one account, many deployments. Several jobs deploy at once against one emulator whose
+ * account-wide token bucket throttles CodeDeploy reads; every deployment must end with its true verdict
+ * (no spurious failure), and each job's reads must stay bounded.
+ */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { CodeDeployClient, GetDeploymentCommand } from '@aws-sdk/client-codedeploy';
+import { startEmulator, type Emulator } from '../../emulator/index.js';
+import { runAction } from '../../scripts/action-runner.js';
+import { appSpecYaml, githubTrustPolicy } from '../../emulator/scenario.js';
+
+const JOBS = 5;
+/** a fifth of what the jobs would read unthrottled (about 15 a minute each) */
+const LIMIT_PER_MINUTE = 15;
+
+let emulator: Emulator | undefined;
+afterEach(async () => {
+  await emulator?.stop();
+  emulator = undefined;
+});
+
+const isRead = (action: string): boolean => /^(Get|List|BatchGet)/.test(action);
+
+describe('one account, many deployments, CodeDeploy throttling reads', () => {
+  it('every job reaches its verdict with no spurious failure and keeps its reads per minute bounded', async () => {
+    const emu = (emulator = await startEmulator({ clockScale: 10, requireKnownCredentials: true }));
+    const role = emu.seed.role({
+      name: 'deploy',
+      trustPolicy: githubTrustPolicy(emu.accountId, 'repo:acme/web:*'),
+    });
+    emu.oidc.setClaims({ repository: 'acme/web', sub: 'repo:acme/web:ref:refs/heads/main' });
+    const services = Array.from({ length: JOBS }, (_, i) => {
+      emu.seed.lambda(`smoke-${i}`, { delayMs: 10_000 + i * 5000 });
+      return emu.seed.blueGreenService({
+        cluster: 'prod',
+        service: `svc-${i}`,
+        family: `svc-${i}`,
+        deploymentConfig: 'CodeDeployDefault.ECSAllAtOnce',
+        terminationWaitMinutes: 0,
+      });
+    });
+    emu.faults.set({ rateLimit: { perMinute: LIMIT_PER_MINUTE, burst: LIMIT_PER_MINUTE, scope: 'reads' } });
+
+    const results = await Promise.all(
+      services.map((s, i) =>
+        runAction({
+          env: emu.env(),
+          inputs: {
+            'aws-region': emu.region,
+            'role-to-assume': role.arn,
+            cluster: s.cluster,
+            service: s.service,
+            'task-definition-arn': s.taskDefinitionArn,
+            'codedeploy-appspec': 'appspec.yaml',
+            'wait-until': 'succeeded',
+          },
+          files: {
+            'appspec.yaml': appSpecYaml(s.containerName, s.containerPort, {
+              AfterAllowTestTraffic: `smoke-${i}`,
+            }),
+          },
+          timeoutMs: 150_000,
+        }),
+      ),
+    );
+    const limits = emu.rateLimit.stats();
+    emu.faults.set({ rateLimit: undefined });
+
+    // no spurious failure: every job tells the success CodeDeploy reached
+    for (const r of results) {
+      expect(r.exitCode).toBe(0);
+      expect(r.outputs['deployment-status']).toBe('Succeeded');
+    }
+    // the limit did bite, and the watchers told it as a passing fault, not an error
+    expect(limits.throttled).toBeGreaterThan(0);
+    expect(results.some((r) => /Rate exceeded — passing AWS fault/.test(r.stdout))).toBe(true);
+
+    const env = emu.env();
+    const client = new CodeDeployClient({
+      region: emu.region,
+      endpoint: emu.url,
+      credentials: {
+        accessKeyId: env.AWS_ACCESS_KEY_ID as string,
+        secretAccessKey: env.AWS_SECRET_ACCESS_KEY as string,
+      },
+    });
+    const creates = emu.calls.filter((c) => c.action === 'CreateDeployment' && c.status === 200);
+    expect(creates).toHaveLength(JOBS);
+    for (const r of results) {
+      const id = r.outputs['codedeploy-deployment-id'] as string;
+      const info = (await client.send(new GetDeploymentCommand({ deploymentId: id }))).deploymentInfo;
+      const createdAt = info?.createTime?.getTime() as number;
+      const completedAt = info?.completeTime?.getTime() as number;
+      // the job is its access key: the one whose CreateDeployment came at the deployment's createTime
+      const create = creates.reduce((best, c) =>
+        Math.abs(c.at - createdAt) < Math.abs(best.at - createdAt) ? c : best,
+      );
+      const own = emu.calls.filter((c) => c.accessKeyId === create.accessKeyId);
+      const seen = own.find(
+        (c) =>
+          (c.action === 'GetDeployment' || c.action === 'GetDeploymentTarget') &&
+          c.status === 200 &&
+          c.at >= completedAt,
+      );
+      expect(seen).toBeDefined();
+      // the verdict still comes promptly: the slowest throttled pace is 30 s ± 25 %
+      expect(((seen?.at as number) - completedAt) / 1000).toBeLessThanOrEqual(80);
+      // reads per minute over the deployment's life, throttled ones included
+      const reads = own.filter(
+        (c) =>
+          c.service === 'codedeploy' && isRead(c.action) && c.at >= createdAt && c.at <= (seen?.at as number),
+      );
+      const minutes = Math.max(1, ((seen?.at as number) - createdAt) / 60_000);
+      expect(reads.length / minutes).toBeLessThanOrEqual(20);
+    }
+  }, 180_000);
+});
