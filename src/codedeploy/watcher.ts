@@ -12,6 +12,8 @@ import {
   type ECSTarget,
 } from '@aws-sdk/client-codedeploy';
 import type { Clock } from '../action/clock.js';
+import type { WatchBase, WatchCounts, WatchEnd } from '../engine/watch.js';
+import { WatchFailure } from '../engine/watch.js';
 import type { WaitUntil } from '../action/inputs.js';
 import { awsErrorName, isThrottlingError, isTransientAwsError } from '../aws/errors.js';
 import { pollingClient } from '../aws/clients.js';
@@ -27,25 +29,19 @@ import {
   throttleBackoffMs,
 } from './pacing.js';
 
-export interface WatchOptions {
+export interface WatchOptions extends WatchBase<ProgressChange, Observation> {
   codedeploy: CodeDeployClient;
   deploymentId: string;
   /** `<cluster name>:<service name>`, the ECS target id */
   targetId: string;
   waitUntil: WaitUntil;
-  /** deployment-clock ms after which the watch gives up */
-  deadline: number;
   clock: Clock;
-  signal?: AbortSignal;
   routing?: TrafficRouting;
   terminationWaitMinutes: number;
   /** the group holds the replacement in Ready (STOP_DEPLOYMENT): 'ready' waits for the status Ready */
   holdsReplacement?: boolean;
-  onChange(change: ProgressChange, observation: Observation): void;
   /** after each look, with what it saw (the stuck-Install diagnostics read ECS here); must not throw */
   onLook?(observation: Observation): Promise<void> | void;
-  /** a passing AWS fault (throttling, 5xx, dropped connection) and the retry it leads to */
-  onTransientError?(operation: string, error: unknown, retryInMs: number): void;
   /**
    * The ECS target cannot be read (no codedeploy:GetDeploymentTarget permission, an endpoint without it):
    * the watch goes on with the deployment's status alone. Also told when the target id had to be found.
@@ -56,33 +52,16 @@ export interface WatchOptions {
    * the wait lasts — a deployment that succeeds behind an AWS outage is still told as succeeded.
    */
   maxFaultStreakMs?: number;
-  /** what an earlier watch of this deployment last saw: only what changed since is told again */
-  previous?: Observation;
 }
 
-export type WatchOutcome =
-  | { kind: 'reached'; observation: Observation }
-  | { kind: 'failed'; observation: Observation }
-  | { kind: 'timeout'; observation?: Observation }
-  | { kind: 'aborted'; observation?: Observation };
+export type WatchOutcome = WatchEnd<Observation>;
 
-export class WatchError extends Error {
-  constructor(
-    message: string,
-    readonly observation?: Observation,
-  ) {
-    super(message);
-    this.name = 'WatchError';
-  }
+export class WatchError extends WatchFailure<Observation> {
+  override name = 'WatchError';
 }
 
 /** Statistics for the benchmark and the closing log line. */
-export interface WatchStats {
-  calls: number;
-  transientErrors: number;
-  /** reads CodeDeploy throttled (counted in transientErrors too) */
-  throttled?: number;
-}
+export type WatchStats = WatchCounts;
 
 export async function watchDeployment(
   options: WatchOptions,

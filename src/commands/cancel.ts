@@ -11,8 +11,7 @@
  */
 import type { Runtime } from '../action/runtime.js';
 import { DeploymentError } from '../action/errors.js';
-import { addNote, setVerdict } from '../report/record.js';
-import { stopAndFollowRollback, type Follow } from './follow.js';
+import { addNote, setVerdict, type DeploymentRecord } from '../report/record.js';
 
 /** Before a change in AWS: a run being cancelled changes nothing. */
 export function throwIfCancelled(rt: Runtime, what: string): void {
@@ -20,8 +19,35 @@ export function throwIfCancelled(rt: Runtime, what: string): void {
     throw new DeploymentError(`The run was cancelled before ${what}; nothing was changed.`);
 }
 
-/** The run was cancelled while following: apply rollback-on-cancel and say what was done. */
-export async function stopOnCancel(f: Follow, position: string): Promise<void> {
+/**
+ * Waiting for a deployment in flight before deploying (on-active-deployment: wait or stop): returns the
+ * check made before each next look, which ends the wait with nothing deployed when the run is cancelled
+ * or the wait-for-minutes (plus two hours for the deployment ahead) are over.
+ */
+export function activeDeploymentWait(
+  rt: Runtime,
+  waitForMinutes: number,
+): (activeId: string, link: string) => void {
+  const deadline = rt.clock.now() + (waitForMinutes + 120) * 60_000;
+  return (activeId, link) => {
+    if (rt.signal.aborted)
+      throw new DeploymentError('Cancelled while waiting for the active deployment; nothing was deployed.');
+    if (rt.clock.now() > deadline)
+      throw new DeploymentError(
+        `Timed out waiting for the active deployment ${activeId} (${link}); nothing was deployed.`,
+      );
+  };
+}
+
+/**
+ * The run was cancelled while following (either engine): the verdict, then rollback-on-cancel — `stop`
+ * stops the deployment with rollback without following the rollback — or a note that it carries on.
+ */
+export async function stopOnCancel(
+  f: { record: DeploymentRecord; rollbackOnCancel: boolean },
+  position: string,
+  stop: () => Promise<unknown>,
+): Promise<void> {
   const { record } = f;
   setVerdict(
     record,
@@ -32,5 +58,5 @@ export async function stopOnCancel(f: Follow, position: string): Promise<void> {
     addNote(record, 'rollback-on-cancel is false: the deployment carries on.');
     return;
   }
-  await stopAndFollowRollback(f, '(rollback-on-cancel)', false);
+  await stop();
 }

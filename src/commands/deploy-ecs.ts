@@ -8,12 +8,11 @@
 import type { Service } from '@aws-sdk/client-ecs';
 import type { AwsClients, AwsRuntime } from '../aws/clients.js';
 import type { DeployInputs } from '../action/inputs.js';
-import { saveDeploymentState, savePhase, type Phase } from '../action/state.js';
+import { saveDeploymentState } from '../action/state.js';
 import { DeploymentError, InputError, errorMessage } from '../action/errors.js';
 import { awsErrorName, isAwsError } from '../aws/errors.js';
 import { summarizeTaskDefinition } from '../prepare/task-definition.js';
 import type { TaskDefinitionSource } from '../prepare/preflight.js';
-import { registerTaskDefinition } from '../codedeploy/creator.js';
 import { planEcsDeployment, type EcsDeploymentPlan } from '../ecs/preflight.js';
 import { findStartedDeployment, updateServiceTaskDefinition } from '../ecs/start.js';
 import { ecsConsoleUrl } from '../ecs/engine.js';
@@ -27,10 +26,12 @@ import {
   type EcsObservation,
 } from '../ecs/progress.js';
 import { ecsWaitBudget } from '../ecs/wait-budget.js';
-import { newDeploymentRecord, setVerdict, type DeploymentRecord } from '../report/record.js';
+import { newDeploymentRecord, setVerdict } from '../report/record.js';
 import { utcClock } from '../report/ecs-reporter.js';
-import { throwIfCancelled } from './cancel.js';
-import { resolveTestListenerUrl, runTestCommand } from './test-gate.js';
+import { activeDeploymentWait, throwIfCancelled } from './cancel.js';
+import { followAndSavePhase } from './phase.js';
+import { imagesOf, revisionToDeploy } from './revision.js';
+import { runGateCommand, testListenerUrl } from './test-gate.js';
 import {
   concludeEcs,
   finishEcsFollow,
@@ -74,24 +75,14 @@ export async function runEcsDeploy(
     await settleActiveEcsDeployment(rt, inputs, clients, plan.activeDeploymentArn);
 
   throwIfCancelled(rt, 'anything was deployed');
-  let taskDefinitionArn: string;
-  if (plan.taskDefinition.kind === 'register') {
-    const registered = await registerTaskDefinition(
-      clients.ecs,
-      plan.taskDefinition.input,
-      plan.taskDefinition.file,
-    );
-    taskDefinitionArn = registered.taskDefinitionArn as string;
-    rt.info(`Registered ${taskDefinitionArn}`);
-  } else {
-    taskDefinitionArn = plan.taskDefinition.arn;
-    rt.info(`Deploying the registered revision ${taskDefinitionArn}`);
-    if (service.taskDefinition === taskDefinitionArn)
-      rt.warning(
-        `Service ${plan.clusterName}/${plan.serviceName} already runs ${taskDefinitionArn}: UpdateService with the same task definition starts no deployment, so nothing would happen. Register a new revision, or force a new deployment outside this action.`,
-      );
-  }
-  rt.setOutput('task-definition-arn', taskDefinitionArn);
+  const taskDefinitionArn = await revisionToDeploy(
+    rt,
+    clients.ecs,
+    plan.taskDefinition,
+    service.taskDefinition,
+    (arn) =>
+      `Service ${plan.clusterName}/${plan.serviceName} already runs ${arn}: UpdateService with the same task definition starts no deployment, so nothing would happen. Register a new revision, or force a new deployment outside this action.`,
+  );
 
   const since = rt.clock.now();
   try {
@@ -133,10 +124,7 @@ export async function runEcsDeploy(
     cluster: plan.clusterName,
     service: plan.serviceName,
     taskDefinitionArn,
-    images: (plan.taskDefinition.definition.containerDefinitions ?? []).map((c) => ({
-      container: c.name ?? '?',
-      image: c.image ?? '?',
-    })),
+    images: imagesOf(plan.taskDefinition),
     waitUntil: inputs.waitUntil,
     startedAt: since,
     status: brief.status ?? 'PENDING',
@@ -148,33 +136,13 @@ export async function runEcsDeploy(
     rollbackOnCancel: inputs.rollbackOnCancel,
     rollbackOnFailure: inputs.rollbackOnFailure,
   });
-  let failure: unknown;
-  try {
-    await followEcsDeployment(f, inputs, clients, plan);
-  } catch (error) {
-    failure = error;
-    throw error;
-  } finally {
-    savePhase(rt, ecsPhaseAfterFollowing(record, failure, rt.signal.aborted, inputs.rollbackOnCancel));
-    await finishEcsFollow(f);
-  }
-}
-
-/** What the post step has left to do (as phaseAfterFollowing in deploy.ts, with ECS's status names). */
-export function ecsPhaseAfterFollowing(
-  record: DeploymentRecord,
-  error: unknown,
-  cancelled: boolean,
-  rollbackOnCancel: boolean,
-): Phase {
-  const undoing =
-    record.status !== undefined &&
-    (record.status.startsWith('ROLLBACK_') || record.status === 'STOP_REQUESTED');
-  if (record.verdict === 'cancelled')
-    return rollbackOnCancel && !undoing && isEcsDeploymentInFlight(record.status) ? 'cancelled' : 'done';
-  if (record.verdict) return 'done';
-  if (error === undefined) return 'done';
-  return cancelled ? 'cancelled' : 'failed';
+  await followAndSavePhase(
+    rt,
+    record,
+    inputs.rollbackOnCancel,
+    () => followEcsDeployment(f, inputs, clients, plan),
+    () => finishEcsFollow(f),
+  );
 }
 
 async function followEcsDeployment(
@@ -241,62 +209,39 @@ async function runEcsGate(
     throw new DeploymentError(text, { reported: true });
   }
   const listenerArn = testListenerArnOf(plan.service);
-  const testUrl = listenerArn
-    ? await resolveTestListenerUrl(clients.elbv2(), listenerArn).catch((error: unknown) => {
-        rt.warning(
-          `Could not resolve the test listener URL (${errorMessage(error)}); TEST_LISTENER_URL is not set.`,
-        );
-        return undefined;
-      })
-    : undefined;
+  const testUrl = await testListenerUrl(rt, clients, listenerArn);
   const expires = hook.expiresAt instanceof Date ? hook.expiresAt.getTime() : undefined;
   if (expires !== undefined && expires - rt.clock.now() < inputs.testTimeoutMinutes * 60_000)
     rt.warning(
       `The pause hook expires at ${utcClock(expires)}, before test-timeout-minutes (${inputs.testTimeoutMinutes}) is over; ECS applies its timeout action (${hook.timeoutAction ?? 'ROLLBACK'}) then.`,
     );
-  rt.startGroup(`Test-traffic gate: ${command}`);
-  const result = await runTestCommand({
-    command,
-    env: {
-      DEPLOYMENT_ID: record.deploymentId,
-      ECS_SERVICE_DEPLOYMENT_ARN: record.deploymentId,
-      TASK_DEFINITION_ARN: record.taskDefinitionArn,
-      ...(testUrl ? { TEST_LISTENER_URL: testUrl } : {}),
-      ...(listenerArn ? { TEST_LISTENER_ARN: listenerArn } : {}),
+  const hookId = hook.hookId;
+  await runGateCommand(
+    rt,
+    record,
+    {
+      command,
+      env: { DEPLOYMENT_ID: record.deploymentId, ECS_SERVICE_DEPLOYMENT_ARN: record.deploymentId },
+      listenerArn,
+      testUrl,
+      timeoutMinutes: inputs.testTimeoutMinutes,
     },
-    timeoutMs: inputs.testTimeoutMinutes * 60_000,
-    clock: rt.clock,
-    signal: rt.signal,
-    write: (chunk) => rt.write(chunk),
-  });
-  rt.endGroup();
-  record.testGate = {
-    command,
-    exitCode: result.exitCode,
-    durationMs: result.durationMs,
-    outcome: result.outcome,
-    testUrl,
-  };
-  if (result.outcome === 'cancelled' || rt.signal.aborted)
-    return concludeEcs(f, { kind: 'aborted', observation }, 'ready', '');
-  if (result.outcome === 'passed') {
-    rt.info(
-      `✔ test-command passed: continuing the deployment (ContinueServiceDeployment, hook ${hook.hookId}).`,
-    );
-    await continueServiceDeployment(clients.ecs, rt.clock, record.deploymentId, hook.hookId);
-    return;
-  }
-  const why =
-    result.outcome === 'timeout'
-      ? `timed out after ${inputs.testTimeoutMinutes} min`
-      : `exited with ${result.exitCode}`;
-  rt.info(
-    `✖ test-command ${why}: stopping ${record.deploymentId} with rollback; production traffic never moved.`,
+    {
+      cancelled: () => concludeEcs(f, { kind: 'aborted', observation }, 'ready', ''),
+      passed: async () => {
+        rt.info(
+          `✔ test-command passed: continuing the deployment (ContinueServiceDeployment, hook ${hookId}).`,
+        );
+        await continueServiceDeployment(clients.ecs, rt.clock, record.deploymentId, hookId);
+      },
+      failed: async (why) => {
+        const stopped = await stopAndFollowEcsRollback(f, `because test-command ${why}`);
+        const text = `Test-traffic gate failed (test-command ${why}); service deployment ${record.deploymentId} ${stopped ? `rolled back (${record.status})` : 'could not be stopped'}.`;
+        setVerdict(record, 'failed', text);
+        return text;
+      },
+    },
   );
-  const stopped = await stopAndFollowEcsRollback(f, `because test-command ${why}`);
-  const text = `Test-traffic gate failed (test-command ${why}); service deployment ${record.deploymentId} ${stopped ? `rolled back (${record.status})` : 'could not be stopped'}.`;
-  setVerdict(record, 'failed', text);
-  throw new DeploymentError(text);
 }
 
 /** on-active-deployment for an ECS service: fail names it; wait follows it to its end; stop stops it with rollback and waits. */
@@ -318,19 +263,14 @@ async function settleActiveEcsDeployment(
   } else {
     rt.info(`Waiting for the deployment in flight ${arn} to finish (on-active-deployment: wait): ${link}`);
   }
-  const deadline = rt.clock.now() + (inputs.waitForMinutes + 120) * 60_000;
+  const checkWait = activeDeploymentWait(rt, inputs.waitForMinutes);
   for (;;) {
     const d = await readServiceDeployment(clients.ecs, rt.clock, arn);
     if (!isEcsDeploymentInFlight(d.status)) {
       rt.info(`${arn} ended: ${d.status}`);
       return;
     }
-    if (rt.signal.aborted)
-      throw new DeploymentError('Cancelled while waiting for the active deployment; nothing was deployed.');
-    if (rt.clock.now() > deadline)
-      throw new DeploymentError(
-        `Timed out waiting for the active deployment ${arn} (${link}); nothing was deployed.`,
-      );
+    checkWait(arn, link);
     if (inputs.onActiveDeployment === 'stop' && !isRollingBack(d) && d.status === 'IN_PROGRESS')
       rt.info(`  ${arn} is still ${d.status}`);
     await rt.clock.sleep(ECS_ACTIVE_DEPLOYMENT_POLL_MS, rt.signal);

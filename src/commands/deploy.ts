@@ -17,31 +17,22 @@ import { appSpecTarget } from '../prepare/appspec.js';
 import { consoleUrl } from '../aws/console-url.js';
 import { findActiveDeployment, getDeployment, isDeploymentInFlight } from '../aws/codedeploy-reads.js';
 import { describeService, runningTaskDefinitionArn } from '../aws/ecs-reads.js';
-import {
-  ActiveDeploymentError,
-  createDeployment,
-  registerTaskDefinition,
-  type CreatedDeployment,
-} from '../codedeploy/creator.js';
+import { ActiveDeploymentError, createDeployment, type CreatedDeployment } from '../codedeploy/creator.js';
 import { stopDeployment } from '../codedeploy/control.js';
 import { ACTIVE_DEPLOYMENT_POLL_MS } from '../codedeploy/pacing.js';
 import { followsNothing, waitBudget, waitsForSomeoneToReroute } from '../codedeploy/wait-budget.js';
-import { newDeploymentRecord, setVerdict, type DeploymentRecord } from '../report/record.js';
-import {
-  markMainStarted,
-  saveCreatingState,
-  saveDeploymentState,
-  savePhase,
-  type Phase,
-} from '../action/state.js';
+import { newDeploymentRecord, setVerdict } from '../report/record.js';
+import { markMainStarted, saveCreatingState, saveDeploymentState, savePhase } from '../action/state.js';
 import { describeWithMarker, runMarker } from '../action/run-marker.js';
 import { DeploymentError, InputError, errorMessage } from '../action/errors.js';
 import { awsErrorName, isDefiniteRejection } from '../aws/errors.js';
 import { finishFollow, followTo, reportEndedDeployment, startFollow, type Follow } from './follow.js';
 import { StuckInstallDiagnostics } from './stuck-install.js';
-import { throwIfCancelled } from './cancel.js';
+import { activeDeploymentWait, throwIfCancelled } from './cancel.js';
 import { runGate } from './test-gate.js';
 import { runEcsDeploy } from './deploy-ecs.js';
+import { followAndSavePhase } from './phase.js';
+import { imagesOf, revisionToDeploy } from './revision.js';
 import { DeregisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 
 /** What following a new deployment needs beyond Follow (the test gate reads the plan's group). */
@@ -102,26 +93,14 @@ export async function runDeploy(rt: AwsRuntime): Promise<void> {
 
   // First change in AWS: not once the run is being cancelled.
   throwIfCancelled(rt, 'anything was deployed');
-  let taskDefinitionArn: string;
-  if (plan.taskDefinition.kind === 'register') {
-    const registered = await registerTaskDefinition(
-      clients.ecs,
-      plan.taskDefinition.input,
-      plan.taskDefinition.file,
-    );
-    taskDefinitionArn = registered.taskDefinitionArn as string;
-    rt.info(`Registered ${taskDefinitionArn}`);
-  } else {
-    taskDefinitionArn = plan.taskDefinition.arn;
-    rt.info(`Deploying the registered revision ${taskDefinitionArn}`);
-    const running = runningTaskDefinitionArn(plan.service);
-    if (running === taskDefinitionArn) {
-      rt.warning(
-        `Service ${plan.clusterName}/${inputs.service} already runs ${taskDefinitionArn}: this deploys the same revision again (a full blue/green deployment, replacing every task).`,
-      );
-    }
-  }
-  rt.setOutput('task-definition-arn', taskDefinitionArn);
+  const taskDefinitionArn = await revisionToDeploy(
+    rt,
+    clients.ecs,
+    plan.taskDefinition,
+    runningTaskDefinitionArn(plan.service),
+    (arn) =>
+      `Service ${plan.clusterName}/${inputs.service} already runs ${arn}: this deploys the same revision again (a full blue/green deployment, replacing every task).`,
+  );
 
   // Before CreateDeployment is sent: a main step killed before its answer comes leaves the post step
   // what it needs to find the deployment by this run's mark (phase 'creating').
@@ -161,7 +140,6 @@ export async function runDeploy(rt: AwsRuntime): Promise<void> {
     `${created.adopted ? 'Found' : 'Created'} deployment ${deploymentId}: ${consoleUrl(inputs.aws.region, deploymentId)}`,
   );
 
-  const definition = plan.taskDefinition.definition;
   const record = newDeploymentRecord({
     deploymentId,
     region: inputs.aws.region,
@@ -171,10 +149,7 @@ export async function runDeploy(rt: AwsRuntime): Promise<void> {
     cluster: plan.clusterName,
     service: inputs.service,
     taskDefinitionArn,
-    images: (definition.containerDefinitions ?? []).map((c) => ({
-      container: c.name ?? '?',
-      image: c.image ?? '?',
-    })),
+    images: imagesOf(plan.taskDefinition),
     waitUntil: inputs.waitUntil,
     startedAt: rt.clock.now(),
     status: 'Created',
@@ -197,39 +172,18 @@ export async function runDeploy(rt: AwsRuntime): Promise<void> {
       healthCheckGracePeriodSeconds: plan.service.healthCheckGracePeriodSeconds,
     }),
   };
-  let failure: unknown;
-  try {
-    await followDeployment(ctx);
-  } catch (error) {
-    failure = error;
-    throw error;
-  } finally {
-    // The one place the phase after following is saved: the post step acts on it.
-    savePhase(rt, phaseAfterFollowing(record, failure, rt.signal.aborted, inputs.rollbackOnCancel));
-    await finishFollow(ctx);
-  }
+  // The one place the phase after following is saved (phase.ts): the post step acts on it.
+  await followAndSavePhase(
+    rt,
+    record,
+    inputs.rollbackOnCancel,
+    () => followDeployment(ctx),
+    () => finishFollow(ctx),
+  );
 }
 
-/**
- * What the post step has left to do, from the verdict: nothing once a verdict was reached (any rollback
- * it called for was done), except a cancel whose stop did not take effect; an error the action did not
- * expect leaves the deployment in flight for the post step's rollback-on-failure (or, when the run was
- * being cancelled, rollback-on-cancel).
- */
-export function phaseAfterFollowing(
-  record: DeploymentRecord,
-  error: unknown,
-  cancelled: boolean,
-  rollbackOnCancel: boolean,
-): Phase {
-  if (record.verdict === 'cancelled')
-    return rollbackOnCancel && record.status !== 'Stopped' && isDeploymentInFlight(record.status)
-      ? 'cancelled'
-      : 'done';
-  if (record.verdict) return 'done';
-  if (error === undefined) return 'done';
-  return cancelled ? 'cancelled' : 'failed';
-}
+/** Its home is phase.ts (both engines); exported here as before. */
+export { phaseAfterFollowing } from './phase.js';
 
 function logPlan(rt: AwsRuntime, plan: DeploymentPlan): void {
   for (const line of summarizeTaskDefinition(plan.taskDefinition.definition)) rt.info(line);
@@ -265,7 +219,7 @@ async function settleActiveDeployment(
       `Waiting for the deployment in flight ${activeId} to finish (on-active-deployment: wait): ${link}`,
     );
   }
-  const deadline = rt.clock.now() + (inputs.waitForMinutes + 120) * 60_000;
+  const checkWait = activeDeploymentWait(rt, inputs.waitForMinutes);
   for (;;) {
     const deployment = await getDeployment(clients.codedeploy, rt.clock, activeId);
     if (!isDeploymentInFlight(deployment.status)) {
@@ -291,12 +245,7 @@ async function settleActiveDeployment(
       }
       return;
     }
-    if (rt.signal.aborted)
-      throw new DeploymentError('Cancelled while waiting for the active deployment; nothing was deployed.');
-    if (rt.clock.now() > deadline)
-      throw new DeploymentError(
-        `Timed out waiting for the active deployment ${activeId} (${link}); nothing was deployed.`,
-      );
+    checkWait(activeId, link);
     await rt.clock.sleep(ACTIVE_DEPLOYMENT_POLL_MS, rt.signal);
   }
 }

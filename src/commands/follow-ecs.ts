@@ -28,6 +28,8 @@ import type { EcsWaitBudget } from '../ecs/wait-budget.js';
 import { EcsReporter, utcClock } from '../report/ecs-reporter.js';
 import { renderEcsJobSummary } from '../report/ecs-summary.js';
 import { addNote, setVerdict, type DeploymentRecord } from '../report/record.js';
+import { stopOnCancel } from './cancel.js';
+import { applyRollbackOnFailure, stopWithRollback } from './stop.js';
 
 /** How long a rollback is followed after the deployment turned to it (ECS moves weights back and scales down). */
 export const ROLLBACK_FOLLOW_MS = 30 * 60_000;
@@ -192,25 +194,9 @@ export async function reportEcsFailure(f: EcsFollow): Promise<void> {
  * seconds later), follows the rollback to its end. Returns whether the stop took effect.
  */
 export async function stopAndFollowEcsRollback(f: EcsFollow, why: string, followIt = true): Promise<boolean> {
-  const { rt, record } = f;
-  let stop;
-  try {
-    stop = await f.engine.stopWithRollback(record.deploymentId);
-  } catch (error) {
-    const text = `Could not stop ${record.deploymentId} ${why}: ${errorMessage(error)}. Stop it in the console: ${f.engine.consoleUrl(record.deploymentId)}`;
-    addNote(record, text);
-    rt.warning(text);
-    return false;
-  }
-  if (!stop.stopped) {
-    if (stop.status) record.status = stop.status;
-    addNote(record, stop.message);
-    return false;
-  }
-  const text = `Stopped ${record.deploymentId} with rollback ${why}.`;
-  rt.warning(text);
-  addNote(record, text);
-  record.status = stop.status ?? 'ROLLBACK_REQUESTED';
+  const stop = await stopWithRollback(f, why, { refusalStatus: true });
+  if (!stop) return false;
+  f.record.status = stop.status ?? 'ROLLBACK_REQUESTED';
   if (followIt) await followEcsRollback(f);
   return true;
 }
@@ -222,29 +208,12 @@ export async function rollbackOnGivingUpEcs(f: EcsFollow, reason: string): Promi
     if (isRollingBack(d) && isEcsDeploymentInFlight(d.status)) await followEcsRollback(f);
     return;
   }
-  if (!f.rollbackOnFailure) {
-    addNote(
-      f.record,
-      `rollback-on-failure is false: ${f.record.deploymentId} was left as it is after ${reason}.`,
-    );
-    return;
-  }
-  await stopAndFollowEcsRollback(f, `because ${reason} (rollback-on-failure)`);
+  await applyRollbackOnFailure(f, reason, (why) => stopAndFollowEcsRollback(f, why));
 }
 
-/** The run was cancelled while following: rollback-on-cancel. */
+/** The run was cancelled while following: rollback-on-cancel (cancel.ts). */
 export async function stopOnCancelEcs(f: EcsFollow, position: string): Promise<void> {
-  const { record } = f;
-  setVerdict(
-    record,
-    'cancelled',
-    `The run was cancelled while following ${record.deploymentId} (${position}).`,
-  );
-  if (!f.rollbackOnCancel) {
-    addNote(record, 'rollback-on-cancel is false: the deployment carries on.');
-    return;
-  }
-  await stopAndFollowEcsRollback(f, '(rollback-on-cancel)', false);
+  await stopOnCancel(f, position, () => stopAndFollowEcsRollback(f, '(rollback-on-cancel)', false));
 }
 
 /** Outputs deployment-status and writes the job summary; run in a finally. */

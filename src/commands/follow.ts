@@ -36,6 +36,7 @@ import {
 import { renderJobSummary } from '../report/job-summary.js';
 import { DeploymentError, errorMessage } from '../action/errors.js';
 import { stopOnCancel } from './cancel.js';
+import { applyRollbackOnFailure, stopWithRollback } from './stop.js';
 import type { StuckInstallDiagnostics } from './stuck-install.js';
 import { describeStuckPhase } from '../codedeploy/diagnostics.js';
 
@@ -250,7 +251,9 @@ export async function conclude(
       throw new DeploymentError(text, { reported: true });
     }
     case 'aborted': {
-      await stopOnCancel(f, describePosition(outcome));
+      await stopOnCancel(f, describePosition(outcome), () =>
+        stopAndFollowRollback(f, '(rollback-on-cancel)', false),
+      );
       throw new DeploymentError(
         record.verdictText ?? `The run was cancelled while following ${deploymentId}.`,
       );
@@ -344,29 +347,7 @@ export async function followRollback(f: Follow, rollbackId: string): Promise<voi
  */
 export async function stopAndFollowRollback(f: Follow, why: string, followIt = true): Promise<boolean> {
   const { rt, record } = f;
-  let stop;
-  try {
-    const state = await f.engine.read(record.deploymentId);
-    if (!state.inFlight) {
-      record.status = state.status;
-      addNote(record, `${record.deploymentId} had already ended (${state.status}); nothing to stop.`);
-      return false;
-    }
-    stop = await f.engine.stopWithRollback(record.deploymentId);
-  } catch (error) {
-    const text = `Could not stop ${record.deploymentId} ${why}: ${errorMessage(error)}. Stop it in the console: ${f.engine.consoleUrl(record.deploymentId)}`;
-    addNote(record, text);
-    rt.warning(text);
-    return false;
-  }
-  if (!stop.stopped) {
-    addNote(record, stop.message);
-    return false;
-  }
-  if (stop.readBack) rt.info(stop.message);
-  const text = `Stopped ${record.deploymentId} with rollback ${why}.`;
-  rt.warning(text);
-  addNote(record, text);
+  if (!(await stopWithRollback(f, why, { readFirst: true }))) return false;
   record.status = 'Stopped';
   if (!followIt) return true;
   const withinMs = rollbackSearchMs(f.deadline, rt.clock.now());
@@ -385,14 +366,7 @@ export async function stopAndFollowRollback(f: Follow, why: string, followIt = t
 
 /** rollback-on-failure: the action gives up with the deployment still in flight, so it stops it with rollback. */
 export async function rollbackOnGivingUp(f: Follow, reason: string): Promise<void> {
-  if (!f.rollbackOnFailure) {
-    addNote(
-      f.record,
-      `rollback-on-failure is false: ${f.record.deploymentId} was left as it is after ${reason}.`,
-    );
-    return;
-  }
-  await stopAndFollowRollback(f, `because ${reason} (rollback-on-failure)`);
+  await applyRollbackOnFailure(f, reason, (why) => stopAndFollowRollback(f, why));
 }
 
 /** Follows to `waitUntil` within the wait budget, then outputs the status and writes the summary, whatever the verdict. */

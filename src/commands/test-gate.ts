@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { DeploymentGroupInfo, DeploymentInfo, ECSTarget } from '@aws-sdk/client-codedeploy';
 import type { Clock } from '../action/clock.js';
+import type { Runtime } from '../action/runtime.js';
 import type { AwsClients } from '../aws/clients.js';
 import type { DeployInputs } from '../action/inputs.js';
 import { DeploymentError, errorMessage } from '../action/errors.js';
@@ -23,7 +24,7 @@ import {
   unfinishedTestTrafficEvents,
 } from '../codedeploy/ready-wait.js';
 import type { Observation } from '../codedeploy/progress.js';
-import { setVerdict } from '../report/record.js';
+import { setVerdict, type DeploymentRecord } from '../report/record.js';
 import { testCommandEnv, testCommandFiles } from './test-command-env.js';
 import {
   conclude,
@@ -209,27 +210,92 @@ export async function runGate(ctx: GateContext, command: string, observation: Ob
     throw new DeploymentError(text, { reported: true });
   }
   warnOnReadyWaitLeft(ctx, deployment, confirmed.target);
-  let testUrl: string | undefined;
   const listenerArn = testListenerArn(deployment) ?? testListenerArn(ctx.plan.group);
-  if (listenerArn) {
-    testUrl = await resolveTestListenerUrl(clients.elbv2(), listenerArn).catch((error: unknown) => {
-      rt.warning(
-        `Could not resolve the test listener URL (${errorMessage(error)}); TEST_LISTENER_URL is not set.`,
-      );
-      return undefined;
-    });
-  }
+  const testUrl = await testListenerUrl(rt, clients, listenerArn);
+  await runGateCommand(
+    rt,
+    record,
+    {
+      command,
+      env: { CODEDEPLOY_DEPLOYMENT_ID: record.deploymentId },
+      listenerArn,
+      testUrl,
+      timeoutMinutes: inputs.testTimeoutMinutes,
+    },
+    {
+      cancelled: () => conclude(ctx, { kind: 'aborted', observation }, 'ready', ''),
+      passed: async () => {
+        rt.info(`✔ test-command passed: rerouting production traffic (ContinueDeployment READY_WAIT).`);
+        await rerouteAfterTests(ctx);
+      },
+      failed: async (why) => {
+        const text = `Test-traffic gate failed (test-command ${why}); deployment ${record.deploymentId} stopped and rolled back.`;
+        setVerdict(record, 'failed', text);
+        await stopAndFollowRollback(ctx, `because test-command ${why}`);
+        return text;
+      },
+    },
+  );
+}
+
+/** The test listener's URL for TEST_LISTENER_URL; none, with a warning, when it cannot be resolved. */
+export async function testListenerUrl(
+  rt: Runtime,
+  clients: Pick<AwsClients, 'elbv2'>,
+  listenerArn: string | undefined,
+): Promise<string | undefined> {
+  if (!listenerArn) return undefined;
+  return resolveTestListenerUrl(clients.elbv2(), listenerArn).catch((error: unknown) => {
+    rt.warning(
+      `Could not resolve the test listener URL (${errorMessage(error)}); TEST_LISTENER_URL is not set.`,
+    );
+    return undefined;
+  });
+}
+
+/** The command the gate runs, and what it is given besides a `run:` step's environment. */
+export interface GateRun {
+  command: string;
+  /** the engine's names for the deployment (CODEDEPLOY_DEPLOYMENT_ID, ECS_SERVICE_DEPLOYMENT_ARN, …) */
+  env: Record<string, string>;
+  listenerArn?: string;
+  testUrl?: string;
+  timeoutMinutes: number;
+}
+
+/** What the engine does with the gate's result. */
+export interface GateSteps {
+  /** the run was cancelled: conclude as a cancel (rollback-on-cancel); production traffic must not move */
+  cancelled(): Promise<void>;
+  /** the tests passed: let the deployment go on to production traffic */
+  passed(): Promise<void>;
+  /** the tests failed or timed out (`why`): stop with rollback and set the verdict; returns its text */
+  failed(why: string): Promise<string>;
+}
+
+/**
+ * The gate for either engine, once the deployment waits with test traffic on the new revision: runs the
+ * command (in a log group), records it (record.testGate), and hands the result to the engine's steps.
+ * Throws DeploymentError when the tests failed or timed out.
+ */
+export async function runGateCommand(
+  rt: Runtime,
+  record: DeploymentRecord,
+  run: GateRun,
+  steps: GateSteps,
+): Promise<void> {
+  const { command, listenerArn, testUrl } = run;
   rt.startGroup(`Test-traffic gate: ${command}`);
   const result = await runTestCommand({
     command,
     env: {
-      CODEDEPLOY_DEPLOYMENT_ID: record.deploymentId,
+      ...run.env,
       TASK_DEFINITION_ARN: record.taskDefinitionArn,
       ...(testUrl ? { TEST_LISTENER_URL: testUrl } : {}),
       ...(listenerArn ? { TEST_LISTENER_ARN: listenerArn } : {}),
     },
     baseEnv: rt.env,
-    timeoutMs: inputs.testTimeoutMinutes * 60_000,
+    timeoutMs: run.timeoutMinutes * 60_000,
     clock: rt.clock,
     signal: rt.signal,
     write: (chunk) => rt.write(chunk),
@@ -247,26 +313,17 @@ export async function runGate(ctx: GateContext, command: string, observation: Ob
     outcome: result.outcome,
     testUrl,
   };
-  // A cancel that lands as the command ends must not reroute production traffic.
-  if (result.outcome === 'cancelled' || rt.signal.aborted) {
-    return conclude(ctx, { kind: 'aborted', observation }, 'ready', '');
-  }
-  if (result.outcome === 'passed') {
-    rt.info(`✔ test-command passed: rerouting production traffic (ContinueDeployment READY_WAIT).`);
-    await rerouteAfterTests(ctx);
-    return;
-  }
+  // A cancel that lands as the command ends must not let production traffic move.
+  if (result.outcome === 'cancelled' || rt.signal.aborted) return steps.cancelled();
+  if (result.outcome === 'passed') return steps.passed();
   const why =
     result.outcome === 'timeout'
-      ? `timed out after ${inputs.testTimeoutMinutes} min`
+      ? `timed out after ${run.timeoutMinutes} min`
       : `exited with ${result.exitCode}`;
   rt.info(
     `✖ test-command ${why}: stopping ${record.deploymentId} with rollback; production traffic never moved.`,
   );
-  const text = `Test-traffic gate failed (test-command ${why}); deployment ${record.deploymentId} stopped and rolled back.`;
-  setVerdict(record, 'failed', text);
-  await stopAndFollowRollback(ctx, `because test-command ${why}`);
-  throw new DeploymentError(text);
+  throw new DeploymentError(await steps.failed(why));
 }
 
 /**

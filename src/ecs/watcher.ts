@@ -6,6 +6,8 @@
  */
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { Clock } from '../action/clock.js';
+import type { WatchBase, WatchCounts, WatchEnd } from '../engine/watch.js';
+import { WatchFailure } from '../engine/watch.js';
 import { errorMessage } from '../action/errors.js';
 import { awsErrorName, isTransientAwsError } from '../aws/errors.js';
 import { faultBackoffMs } from '../codedeploy/pacing.js';
@@ -20,42 +22,22 @@ import {
 } from './progress.js';
 import { nextEcsPollDelay } from './pacing.js';
 
-export interface EcsWatchOptions {
+export interface EcsWatchOptions extends WatchBase<EcsChange, EcsObservation> {
   ecs: ECSClient;
   arn: string;
   goal: EcsGoal;
   /** the service's strategy: ROLLING has no stages on the wire */
   strategy: string;
-  /** deployment-clock ms after which the watch gives up */
-  deadline: number;
   clock: Clock;
-  signal?: AbortSignal;
-  onChange(change: EcsChange, observation: EcsObservation): void;
-  onTransientError?(operation: string, error: unknown, retryInMs: number): void;
-  /** what an earlier watch of this deployment last saw: only what changed since is told again */
-  previous?: EcsObservation;
 }
 
-export type EcsWatchOutcome =
-  | { kind: 'reached'; observation: EcsObservation }
-  | { kind: 'failed'; observation: EcsObservation }
-  | { kind: 'timeout'; observation?: EcsObservation }
-  | { kind: 'aborted'; observation?: EcsObservation };
+export type EcsWatchOutcome = WatchEnd<EcsObservation>;
 
-export class EcsWatchError extends Error {
-  constructor(
-    message: string,
-    readonly observation?: EcsObservation,
-  ) {
-    super(message);
-    this.name = 'EcsWatchError';
-  }
+export class EcsWatchError extends WatchFailure<EcsObservation> {
+  override name = 'EcsWatchError';
 }
 
-export interface EcsWatchStats {
-  calls: number;
-  transientErrors: number;
-}
+export type EcsWatchStats = WatchCounts;
 
 export async function watchEcsDeployment(
   options: EcsWatchOptions,

@@ -10,6 +10,13 @@ import { ecsConsoleUrl } from '../ecs/engine.js';
 import type { DeploymentRecord, EcsRecordPart, StageRecord } from './record.js';
 import { clockLabel, formatDuration } from './format.js';
 
+/** A lifecycle hook's icon by its status; any other (FAILED, TIMED_OUT, …): '✖'. */
+const HOOK_ICONS = new Map<string | undefined, string>([
+  ['AWAITING_ACTION', '⏸'],
+  ['SUCCEEDED', '✔'],
+  ['IN_PROGRESS', '…'],
+]);
+
 /** "14:05 UTC" of a deployment-clock time. */
 export function utcClock(ms: number): string {
   return `${new Date(ms).toISOString().slice(11, 16)} UTC`;
@@ -138,14 +145,7 @@ export class EcsReporter {
           change.status === 'AWAITING_ACTION' && change.expiresAt instanceof Date
             ? ` until ${utcClock(change.expiresAt.getTime())}${d.lifecycleHookDetails?.find((h) => h.hookId === change.hookId)?.timeoutAction ? ` (then ${d.lifecycleHookDetails.find((h) => h.hookId === change.hookId)?.timeoutAction})` : ''}`
             : '';
-        const icon =
-          change.status === 'AWAITING_ACTION'
-            ? '⏸'
-            : change.status === 'SUCCEEDED'
-              ? '✔'
-              : change.status === 'IN_PROGRESS'
-                ? '…'
-                : '✖';
+        const icon = HOOK_ICONS.get(change.status) ?? '✖';
         this.line(
           `  ${icon} ${what}${change.stage ? ` at ${change.stage}` : ''}: ${change.status}${expires}`,
         );

@@ -1,21 +1,9 @@
 /** The job summary of an ECS service deployment: verdict, what was deployed, the stages, traffic, and why it failed. */
-import { escapeMarkdown } from './job-summary.js';
+import { code, escapeMarkdown, VERDICT_ICONS } from './job-summary.js';
 import { formatDuration } from './format.js';
 import type { DeploymentRecord } from './record.js';
 import { describeEcsWeights, ecsPart } from './ecs-reporter.js';
 import { ecsConsoleUrl } from '../ecs/engine.js';
-
-const ICONS: Record<NonNullable<DeploymentRecord['verdict']>, string> = {
-  succeeded: '✅',
-  reached: '✅',
-  failed: '❌',
-  stopped: '🛑',
-  timeout: '⏱️',
-  cancelled: '🛑',
-  'not-followed': '🚀',
-};
-
-const code = (text: string): string => `\`${text.replace(/`/g, "'")}\``;
 
 const STRATEGY_NAMES: Record<string, string> = {
   BLUE_GREEN: 'blue/green',
@@ -29,7 +17,7 @@ export function renderEcsJobSummary(record: DeploymentRecord): string {
   const verdict = record.verdict ?? 'not-followed';
   const out: string[] = [];
   out.push(
-    `## ${ICONS[verdict]} ECS ${STRATEGY_NAMES[ecs.strategy] ?? escapeMarkdown(ecs.strategy)} deployment of ${code(`${record.cluster}/${record.service}`)}`,
+    `## ${VERDICT_ICONS[verdict]} ECS ${STRATEGY_NAMES[ecs.strategy] ?? escapeMarkdown(ecs.strategy)} deployment of ${code(`${record.cluster}/${record.service}`)}`,
     '',
   );
   if (record.verdictText) out.push(`**${escapeMarkdown(record.verdictText)}**`, '');

@@ -4,7 +4,8 @@ import { describeDiagnostics, describeRecordWeights, eventDurationMs, formatDura
 import { orderedEvents, type DeploymentRecord } from './record.js';
 import { describeCounts, describeReason } from '../codedeploy/diagnostics.js';
 
-const VERDICT_ICONS: Record<NonNullable<DeploymentRecord['verdict']>, string> = {
+/** The summary heading's icon for each verdict (the CodeDeploy and the ECS summary). */
+export const VERDICT_ICONS: Record<NonNullable<DeploymentRecord['verdict']>, string> = {
   succeeded: '✅',
   reached: '✅',
   failed: '❌',
@@ -14,11 +15,20 @@ const VERDICT_ICONS: Record<NonNullable<DeploymentRecord['verdict']>, string> = 
   'not-followed': '🚀',
 };
 
+/** A lifecycle event's icon by its status; any other status: '·'. */
+const EVENT_ICONS = new Map<string | undefined, string>([
+  ['Succeeded', '✅'],
+  ['Failed', '❌'],
+  ['InProgress', '⏳'],
+  ['Skipped', '↷'],
+]);
+
 export function escapeMarkdown(text: string): string {
   return text.replace(/[|\\`*_<>[\]]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
 }
 
-function code(text: string): string {
+/** Inline code in the summary, with no backtick that could end it. */
+export function code(text: string): string {
   return `\`${text.replace(/`/g, "'")}\``;
 }
 
@@ -67,16 +77,7 @@ export function renderJobSummary(record: DeploymentRecord): string {
     out.push('### Lifecycle events', '');
     out.push('| Event | Status | Started (UTC) | Duration |', '|---|---|---|---|');
     for (const event of orderedEvents(record)) {
-      const icon =
-        event.status === 'Succeeded'
-          ? '✅'
-          : event.status === 'Failed'
-            ? '❌'
-            : event.status === 'InProgress'
-              ? '⏳'
-              : event.status === 'Skipped'
-                ? '↷'
-                : '·';
+      const icon = EVENT_ICONS.get(event.status) ?? '·';
       out.push(
         `| ${event.name} | ${icon} ${event.status} | ${time(event.startTime)} | ${formatDuration(eventDurationMs(event))} |`,
       );
