@@ -34,6 +34,8 @@ export interface EcsWatchOptions {
   onTransientError?(operation: string, error: unknown, retryInMs: number): void;
   /** what an earlier watch of this deployment last saw: only what changed since is told again */
   previous?: EcsObservation;
+  /** ends the watch as 'reached' before the goal (promote: the deployment waits in another pause hook) */
+  stopAt?(observation: EcsObservation): boolean;
 }
 
 export type EcsWatchOutcome =
@@ -96,6 +98,7 @@ export async function watchEcsDeployment(
     const goal = evaluateEcsGoal(options.goal, next, options.strategy);
     if (goal === 'reached') return { kind: 'reached', observation: next };
     if (goal === 'failed') return { kind: 'failed', observation: next };
+    if (options.stopAt?.(next)) return { kind: 'reached', observation: next };
     if (lastLook) return { kind: 'timeout', observation: next };
     delayMs = nextEcsPollDelay(next, clock.now());
   }
