@@ -179,6 +179,6 @@ async function continueOrFollow(
   } catch (error) {
     const after = await readServiceDeployment(clients.ecs, rt.clock, arn).catch(() => undefined);
     if (!after || (isEcsDeploymentInFlight(after.status) && !isRollingBack(after))) throw error;
-    rt.warning(`${errorMessage(error)} — ${arn} is ${after.status}.`);
+    rt.info(`${errorMessage(error)} — ${arn} is ${after.status}.`);
   }
 }
