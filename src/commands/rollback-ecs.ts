@@ -190,8 +190,7 @@ async function redeployPrevious(
   if (!current)
     throw new InputError(
       `service '${cluster}/${serviceName}'`,
-      'runs no task definition.',
-      'Nothing to roll back.',
+      'runs no task definition: nothing to roll back.',
     );
   if (ended) {
     const deployed = await revisionTaskDefinition(rt, clients, ended.deployment.targetServiceRevision?.arn);
