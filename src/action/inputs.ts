@@ -440,13 +440,21 @@ export function ecsServiceInputWarnings(read: ReadInput = readActionInput): stri
 }
 
 export interface PromoteInputs {
-  deploymentId: string;
+  /** a CodeDeploy id (d-…) or an ECS service deployment ARN; undefined: the service's deployment in flight */
+  deploymentId?: string;
+  /** the ECS service whose deployment in flight is promoted (ECS deployment controller only) */
+  service?: string;
+  cluster: string;
   waitUntil: WaitUntil;
   waitForMinutes: number;
   rollbackOnCancel: boolean;
   rollbackOnFailure: boolean;
   aws: AwsInputs;
 }
+
+/** `arn:aws:ecs:<region>:<account>:service-deployment/<cluster>/<service>/<id>` (ECS deployment controller). */
+const SERVICE_DEPLOYMENT_ARN =
+  /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service-deployment\/[^/]+\/[^/]+\/[^/]+$/;
 
 function requireDeploymentId(read: ReadInput, required: boolean): string | undefined {
   const id = read('deployment-id');
@@ -455,15 +463,15 @@ function requireDeploymentId(read: ReadInput, required: boolean): string | undef
       throw new InputError(
         "input 'deployment-id'",
         'is required.',
-        'Pass the codedeploy-deployment-id output of the deploy step.',
+        "Pass the deploy step's deployment-id output (or codedeploy-deployment-id); for a service with the ECS deployment controller, 'service' (and 'cluster') names its deployment in flight instead.",
       );
     return undefined;
   }
-  if (!/^d-[A-Z0-9]{6,}$/.test(id)) {
+  if (!/^d-[A-Z0-9]{6,}$/.test(id) && !SERVICE_DEPLOYMENT_ARN.test(id)) {
     throw new InputError(
       "input 'deployment-id'",
-      `'${id}' is not a CodeDeploy deployment id.`,
-      'It looks like d-XXXXXXXXX.',
+      `'${id}' is not a CodeDeploy deployment id nor an ECS service deployment ARN.`,
+      "It looks like d-XXXXXXXXX (CodeDeploy) or arn:aws:ecs:<region>:<account>:service-deployment/<cluster>/<service>/<id> (the deploy step's deployment-id output).",
     );
   }
   return id;
@@ -494,8 +502,19 @@ export function getPromoteInputs(
   read: ReadInput = readActionInput,
   env: NodeJS.ProcessEnv = process.env,
 ): PromoteInputs {
+  const resolved = resolveServiceAndCluster(read('service'), read('cluster'));
+  const service = resolved.service || undefined;
+  const deploymentId = requireDeploymentId(read, !service);
+  if (deploymentId && service)
+    throw new InputError(
+      "inputs 'deployment-id' and 'service'",
+      'are both set.',
+      'Give the deployment to promote, or the service (and cluster) whose deployment in flight to promote, not both.',
+    );
   return {
-    deploymentId: requireDeploymentId(read, true) as string,
+    deploymentId,
+    service,
+    cluster: resolved.cluster,
     waitUntil: promoteWaitUntil(read),
     waitForMinutes: waitForMinutes(read),
     rollbackOnCancel: parseBoolean(read, 'rollback-on-cancel', true),
@@ -510,6 +529,8 @@ export interface RollbackInputs {
   cluster: string;
   application?: string;
   deploymentGroup?: string;
+  /** codedeploy-application or codedeploy-deployment-group was given: the service is rolled back through CodeDeploy */
+  codeDeployNamed: boolean;
   waitUntil: WaitUntil;
   waitForMinutes: number;
   deregisterRolledBackRevision: boolean;
@@ -538,6 +559,7 @@ export function getRollbackInputs(
     application: read('codedeploy-application') || (service ? `AppECS-${cluster}-${service}` : undefined),
     deploymentGroup:
       read('codedeploy-deployment-group') || (service ? `DgpECS-${cluster}-${service}` : undefined),
+    codeDeployNamed: read('codedeploy-application') !== '' || read('codedeploy-deployment-group') !== '',
     waitUntil: parseChoice(read, 'wait-until', WAIT_UNTIL_VALUES, 'traffic-shifted'),
     waitForMinutes: waitForMinutes(read),
     deregisterRolledBackRevision: parseBoolean(read, 'deregister-rolled-back-revision', false),

@@ -45,6 +45,8 @@ export interface EcsFollow {
   rollbackOnCancel: boolean;
   rollbackOnFailure: boolean;
   lastObservation?: EcsObservation;
+  /** ends a watch early, as reached (watcher.ts stopAt) */
+  stopAt?: (observation: EcsObservation) => boolean;
 }
 
 export function startEcsFollow(
@@ -75,6 +77,7 @@ export async function watchEcs(f: EcsFollow, goal: EcsGoal, deadline: number): P
       clock: f.rt.clock,
       signal: f.rt.signal,
       previous: f.lastObservation,
+      stopAt: f.stopAt,
       onChange: f.reporter.handle,
       onTransientError: (operation, error, retryInMs) =>
         f.rt.info(

@@ -2,7 +2,8 @@
  * The promote action: continue a deployment that CodeDeploy holds — in Ready (reroute production traffic
  * now: READY_WAIT) or in its termination wait (remove the original task set now: TERMINATION_WAIT) —
  * then follow it like the deploy action. This is the manual reroute of the CodeDeploy console, placed
- * behind whatever approval the job has (an environment with required reviewers).
+ * behind whatever approval the job has (an environment with required reviewers). A service deployment
+ * ARN, or a service with the ECS deployment controller, goes to promote-ecs.ts (continue its pause hook).
  */
 import type { DeploymentInfo, ECSTarget } from '@aws-sdk/client-codedeploy';
 import type { AwsClients, AwsRuntime } from '../aws/clients.js';
@@ -19,6 +20,9 @@ import { continueDeployment, SteeringRefused, type ContinueResult } from '../cod
 import { taskSetWeights } from '../codedeploy/progress.js';
 import { addNote, setVerdict } from '../report/record.js';
 import { InputError } from '../action/errors.js';
+import { describeService } from '../aws/ecs-reads.js';
+import { isServiceDeploymentArn } from '../ecs/reads.js';
+import { runEcsPromote } from './promote-ecs.js';
 import { describePosition, followAndFinish, recordOfDeployment, startFollow } from './follow.js';
 
 /** `already-ended`: Failed or Stopped before the promote; it is followed (and its failure reported), not continued. */
@@ -49,6 +53,21 @@ export async function runPromote(rt: AwsRuntime): Promise<void> {
   const credentials = await resolveCredentials(inputs.aws, rt);
   const clients: AwsClients = rt.makeClients({ region: inputs.aws.region, credentials });
   const { codedeploy } = clients;
+  // A service deployment ARN, or a service without deployment-id: the ECS deployment controller's path.
+  if (inputs.deploymentId && isServiceDeploymentArn(inputs.deploymentId))
+    return runEcsPromote(rt, inputs, clients, { arn: inputs.deploymentId });
+  if (!inputs.deploymentId) {
+    const service = await describeService(clients.ecs, inputs.cluster, inputs.service as string);
+    const controller = service.deploymentController?.type ?? 'ECS';
+    if (controller !== 'ECS')
+      throw new InputError(
+        `service '${inputs.cluster}/${inputs.service}'`,
+        `uses the ${controller} deployment controller; promote by service is for the ECS deployment controller.`,
+        "Pass the CodeDeploy deployment to promote as 'deployment-id' (the codedeploy-deployment-id output of the deploy step).",
+      );
+    return runEcsPromote(rt, inputs, clients, { cluster: inputs.cluster, service: inputs.service as string });
+  }
+  const deploymentId = inputs.deploymentId;
 
   const deployment = await getDeploymentOrExplain(codedeploy, rt.clock, inputs.deploymentId);
   const where = await deploymentService(codedeploy, deployment);
@@ -103,7 +122,7 @@ export async function runPromote(rt: AwsRuntime): Promise<void> {
         ? 'Promoted: production traffic rerouted on request.'
         : 'Promoted: termination wait ended on request.',
     );
-    await continueOrFollow(rt, () => continueDeployment(codedeploy, rt.clock, inputs.deploymentId, step));
+    await continueOrFollow(rt, () => continueDeployment(codedeploy, rt.clock, deploymentId, step));
   }
 
   const follow = startFollow(rt, codedeploy, record, {

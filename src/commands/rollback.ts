@@ -2,7 +2,8 @@
  * The rollback action. With a deployment in flight (given by id, or the active one of the service's
  * group): stop it with rollback and follow CodeDeploy's rollback deployment. With nothing in flight:
  * deploy the previous task definition revision through a new CodeDeploy deployment. Optionally
- * deregister the revision that was rolled back.
+ * deregister the revision that was rolled back. A service deployment ARN, or a service with the ECS
+ * deployment controller, goes to rollback-ecs.ts (StopServiceDeployment ROLLBACK, or UpdateService).
  */
 import {
   GetApplicationRevisionCommand,
@@ -34,6 +35,8 @@ import { appSpecTarget, generateAppSpec, parseAppSpec, type AppSpecDocument } fr
 import { addNote, newDeploymentRecord } from '../report/record.js';
 import { DeploymentError, InputError, errorMessage } from '../action/errors.js';
 import { followAndFinish, recordOfDeployment, reportEndedDeployment, startFollow } from './follow.js';
+import { isServiceDeploymentArn } from '../ecs/reads.js';
+import { runEcsRollback } from './rollback-ecs.js';
 
 /** The task definition ARN an AppSpecContent revision deployed, when CodeDeploy still has the content. */
 export async function revisionTaskDefinition(
@@ -58,6 +61,12 @@ export async function runRollback(rt: AwsRuntime): Promise<void> {
   const inputs = getRollbackInputs(rt.readInput, rt.env);
   const credentials = await resolveCredentials(inputs.aws, rt);
   const clients = rt.makeClients({ region: inputs.aws.region, credentials });
+  const ecsWhere = await ecsControlled(clients, inputs);
+  if (ecsWhere) {
+    const rolledBack = await runEcsRollback(rt, inputs, clients, ecsWhere);
+    if (rolledBack) await maybeDeregister(rt, clients.ecs, inputs, rolledBack);
+    return;
+  }
 
   let inFlight: DeploymentInfo | undefined;
   let ended: DeploymentInfo | undefined;
@@ -100,6 +109,23 @@ export async function runRollback(rt: AwsRuntime): Promise<void> {
     );
   }
   return redeployPrevious(rt, clients, inputs, ended);
+}
+
+/**
+ * The ECS deployment controller's path (rollback-ecs.ts): a service deployment ARN, or a service whose
+ * controller is ECS (unless a CodeDeploy application or group is named). Undefined: the CodeDeploy path.
+ */
+async function ecsControlled(
+  clients: AwsClients,
+  inputs: RollbackInputs,
+): Promise<{ arn: string } | { cluster: string; service: string } | undefined> {
+  if (inputs.deploymentId)
+    return isServiceDeploymentArn(inputs.deploymentId) ? { arn: inputs.deploymentId } : undefined;
+  if (!inputs.service || inputs.codeDeployNamed) return undefined;
+  const service = await describeService(clients.ecs, inputs.cluster, inputs.service);
+  return (service.deploymentController?.type ?? 'ECS') === 'ECS'
+    ? { cluster: inputs.cluster, service: inputs.service }
+    : undefined;
 }
 
 async function stopInFlight(

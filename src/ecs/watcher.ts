@@ -29,6 +29,8 @@ export interface EcsWatchOptions extends WatchBase<EcsChange, EcsObservation> {
   /** the service's strategy: ROLLING has no stages on the wire */
   strategy: string;
   clock: Clock;
+  /** ends the watch as 'reached' before the goal (promote: the deployment waits in another pause hook) */
+  stopAt?(observation: EcsObservation): boolean;
 }
 
 export type EcsWatchOutcome = WatchEnd<EcsObservation>;
@@ -78,6 +80,7 @@ export async function watchEcsDeployment(
     const goal = evaluateEcsGoal(options.goal, next, options.strategy);
     if (goal === 'reached') return { kind: 'reached', observation: next };
     if (goal === 'failed') return { kind: 'failed', observation: next };
+    if (options.stopAt?.(next)) return { kind: 'reached', observation: next };
     if (lastLook) return { kind: 'timeout', observation: next };
     delayMs = nextEcsPollDelay(next, clock.now());
   }
