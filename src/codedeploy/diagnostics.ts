@@ -9,7 +9,7 @@
  */
 import type { ECSTarget } from '@aws-sdk/client-codedeploy';
 import type { Service, Task, TaskSet } from '@aws-sdk/client-ecs';
-import { currentLifecycleEvent } from './progress.js';
+import { currentLifecycleEvent, type Observation } from './progress.js';
 
 /**
  * Install counts as stuck once it has run longer than 3 minutes plus the service's health check grace
@@ -150,6 +150,11 @@ export function oneLine(text: string): string {
 /** Is this task one of the replacement task set's? By `startedBy` (the task set id), else by its revision and age. */
 export function isTaskOf(task: Task, set: ReplacementTaskSet): boolean {
   if (task.startedBy) return task.startedBy === set.id;
+  return isTaskOfDefinition(task, set);
+}
+
+/** Does this task run the group's task definition, and was it created after the group (when both times are known)? */
+export function isTaskOfDefinition(task: Task, set: ReplacementTaskSet): boolean {
   if (!set.taskDefinition || task.taskDefinitionArn !== set.taskDefinition) return false;
   const created = task.createdAt instanceof Date ? task.createdAt.getTime() : undefined;
   return set.createdAt === undefined || created === undefined || created >= set.createdAt;
@@ -257,3 +262,44 @@ export function addReasons(
 export function describeReason(reason: Pick<StuckReason, 'kind' | 'text'>): string {
   return `${reason.kind === 'stopped-task' ? 'Stopped task' : 'Service event'}: ${reason.text}`;
 }
+
+/**
+ * Which tasks a stuck phase is about, per engine: the replacement task set of a CodeDeploy Install
+ * (installSubject, below), the target revision of an ECS scale-up (ecs/diagnostics.ts). The command that
+ * reads ECS (commands/stuck-install.ts) asks the subject when to read and which stopped tasks count.
+ */
+export interface StuckTasksSubject<O> {
+  /** the phase, for the log: "Install", "scale-up" */
+  phase: string;
+  /** what starts the tasks, for the log: "replacement task set", "target revision" */
+  group: string;
+  /** told when the group is not found */
+  notFound: string;
+  /** how long the phase has run, when longer than the threshold; else undefined */
+  stuckForMs(observation: O, now: number, thresholdMs: number): number | undefined;
+  /** at a failed or timed-out verdict: was it in the phase (`failedStep`: the step the record names as failed) */
+  inPhaseAtVerdict(observation: O, now: number, failedStep: string | undefined): boolean;
+  findGroup(
+    observation: O,
+    service: Service | undefined,
+    deploymentId: string,
+    taskDefinitionArn: string,
+  ): ReplacementTaskSet | undefined;
+  isTaskOf(task: Task, group: ReplacementTaskSet): boolean;
+  /** when the deployment was created (ms), for the service events since; undefined: the record's start */
+  createdAt(observation: O): number | undefined;
+}
+
+/** CodeDeploy: the Install lifecycle event and its replacement task set. */
+export const installSubject: StuckTasksSubject<Observation> = {
+  phase: 'Install',
+  group: 'replacement task set',
+  notFound: 'the replacement task set was not found (CodeDeploy names none, or ECS no longer lists it)',
+  stuckForMs: (observation, now, thresholdMs) => installStuckForMs(observation.target, now, thresholdMs),
+  inPhaseAtVerdict: (observation, now, failedStep) =>
+    failedStep === 'Install' || eventInProgress(observation.target, now)?.name === 'Install',
+  findGroup: (observation, service, deploymentId, taskDefinitionArn) =>
+    findReplacementTaskSet(observation.target, service, deploymentId, taskDefinitionArn),
+  isTaskOf,
+  createdAt: (observation) => observation.deployment.createTime?.getTime(),
+};

@@ -40,8 +40,6 @@ export interface WatchOptions extends WatchBase<ProgressChange, Observation> {
   terminationWaitMinutes: number;
   /** the group holds the replacement in Ready (STOP_DEPLOYMENT): 'ready' waits for the status Ready */
   holdsReplacement?: boolean;
-  /** after each look, with what it saw (the stuck-Install diagnostics read ECS here); must not throw */
-  onLook?(observation: Observation): Promise<void> | void;
   /**
    * The ECS target cannot be read (no codedeploy:GetDeploymentTarget permission, an endpoint without it):
    * the watch goes on with the deployment's status alone. Also told when the target id had to be found.

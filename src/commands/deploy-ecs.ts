@@ -135,6 +135,7 @@ export async function runEcsDeploy(
     strategy: plan.strategy,
     rollbackOnCancel: inputs.rollbackOnCancel,
     rollbackOnFailure: inputs.rollbackOnFailure,
+    stuckScaleUp: { healthCheckGracePeriodSeconds: service.healthCheckGracePeriodSeconds },
   });
   await followAndSavePhase(
     rt,

@@ -28,7 +28,9 @@ import type { EcsWaitBudget } from '../ecs/wait-budget.js';
 import { EcsReporter, utcClock } from '../report/ecs-reporter.js';
 import { renderEcsJobSummary } from '../report/ecs-summary.js';
 import { addNote, setVerdict, type DeploymentRecord } from '../report/record.js';
+import { scaleUpSubject } from '../ecs/diagnostics.js';
 import { stopOnCancel } from './cancel.js';
+import { StuckTasksDiagnostics } from './stuck-install.js';
 import { applyRollbackOnFailure, stopWithRollback } from './stop.js';
 
 /** How long a rollback is followed after the deployment turned to it (ECS moves weights back and scales down). */
@@ -47,16 +49,28 @@ export interface EcsFollow {
   lastObservation?: EcsObservation;
   /** ends a watch early, as reached (watcher.ts stopAt) */
   stopAt?: (observation: EcsObservation) => boolean;
+  /** reads ECS when the scale-up runs long and at a verdict in it (stuck-install.ts) */
+  diagnostics?: StuckTasksDiagnostics<EcsObservation>;
 }
 
 export function startEcsFollow(
   rt: AwsRuntime,
   ecs: ECSClient,
   record: DeploymentRecord,
-  settings: { strategy: string; rollbackOnCancel: boolean; rollbackOnFailure: boolean },
+  settings: {
+    strategy: string;
+    rollbackOnCancel: boolean;
+    rollbackOnFailure: boolean;
+    /** explain a stuck scale-up (the deploy command), with the service's health check grace period */
+    stuckScaleUp?: { healthCheckGracePeriodSeconds?: number };
+  },
 ): EcsFollow {
+  const { stuckScaleUp, ...rest } = settings;
   return {
-    ...settings,
+    ...rest,
+    diagnostics: stuckScaleUp
+      ? new StuckTasksDiagnostics(rt, record, { ecs, ...stuckScaleUp }, scaleUpSubject)
+      : undefined,
     rt,
     ecs,
     engine: ecsEngine(ecs, rt.clock),
@@ -79,6 +93,7 @@ export async function watchEcs(f: EcsFollow, goal: EcsGoal, deadline: number): P
       previous: f.lastObservation,
       stopAt: f.stopAt,
       onChange: f.reporter.handle,
+      onLook: f.diagnostics?.onLook,
       onTransientError: (operation, error, retryInMs) =>
         f.rt.info(
           `  (${operation}: ${errorMessage(error)} — passing AWS fault, next look in ${Math.round(retryInMs / 1000)}s)`,
@@ -141,6 +156,7 @@ export async function concludeEcs(
       return;
     }
     case 'failed': {
+      await f.diagnostics?.atVerdict(outcome.observation);
       await reportEcsFailure(f);
       throw new DeploymentError(record.verdictText ?? `Service deployment ${record.deploymentId} failed`, {
         reported: true,
@@ -150,6 +166,7 @@ export async function concludeEcs(
       const text = `Timed out waiting for ${goal}: ${describeEcsPosition(outcome.observation?.deployment)}`;
       setVerdict(record, 'timeout', text);
       addNote(record, budgetNote);
+      await f.diagnostics?.atVerdict(outcome.observation);
       rt.error(`${text}. ${budgetNote}`, { title: `Service deployment timed out` });
       await rollbackOnGivingUpEcs(f, 'the wait timed out');
       throw new DeploymentError(text, { reported: true });

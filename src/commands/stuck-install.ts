@@ -6,6 +6,10 @@
  * the log and in the record (the job summary shows it). Reads at most once a minute; the tasks already
  * described are not described again. A read that is denied is warned about once and never fails the
  * deployment. Everything ECS says is printed with `info` only.
+ *
+ * The same for an ECS service deployment's stuck scale-up (issue #11): StuckTasksDiagnostics takes the
+ * engine's subject (which phase, which tasks: codedeploy/diagnostics.ts installSubject, ecs/diagnostics.ts
+ * scaleUpSubject); the record's `installDiagnosis` holds what either found.
  */
 import type { ECSClient, Service, Task } from '@aws-sdk/client-ecs';
 import type { Runtime } from '../action/runtime.js';
@@ -17,16 +21,14 @@ import {
   addReasons,
   describeCounts,
   describeReason,
-  eventInProgress,
-  findReplacementTaskSet,
-  installStuckForMs,
-  isTaskOf,
+  installSubject,
   newDiagnosis,
   serviceEventReason,
   serviceEventsSince,
   stuckInstallThresholdMs,
   taskStopReason,
   type ReasonKind,
+  type StuckTasksSubject,
 } from '../codedeploy/diagnostics.js';
 import type { DeploymentRecord } from '../report/record.js';
 import { clockLabel, formatDuration } from '../report/format.js';
@@ -37,7 +39,7 @@ export interface StuckInstallSettings {
   healthCheckGracePeriodSeconds?: number;
 }
 
-export class StuckInstallDiagnostics {
+export class StuckTasksDiagnostics<O> {
   readonly thresholdMs: number;
   private lastReadAt = Number.NEGATIVE_INFINITY;
   private readonly seenTasks = new Set<string>();
@@ -50,34 +52,33 @@ export class StuckInstallDiagnostics {
     private readonly rt: Pick<Runtime, 'info' | 'warning' | 'clock' | 'signal'>,
     private readonly record: DeploymentRecord,
     private readonly settings: StuckInstallSettings,
+    private readonly subject: StuckTasksSubject<O>,
   ) {
     this.thresholdMs = stuckInstallThresholdMs(settings.healthCheckGracePeriodSeconds);
   }
 
-  /** After each look of the watcher: reads when Install has run past the threshold, at most once a minute. */
-  onLook = async (observation: Observation): Promise<void> => {
+  /** After each look of the watcher: reads when the phase has run past the threshold, at most once a minute. */
+  onLook = async (observation: O): Promise<void> => {
     const now = this.rt.clock.now();
-    const stuckFor = installStuckForMs(observation.target, now, this.thresholdMs);
+    const stuckFor = this.subject.stuckForMs(observation, now, this.thresholdMs);
     if (stuckFor === undefined || now - this.lastReadAt < DIAGNOSE_EVERY_MS) return;
     const grace = this.settings.healthCheckGracePeriodSeconds ?? 0;
     await this.diagnose(
       observation,
-      `Install has run ${formatDuration(stuckFor)}, longer than 3 min${grace > 0 ? ` plus the ${grace}s health check grace period` : ''}: what ECS says about the replacement task set`,
+      `${this.subject.phase.charAt(0).toUpperCase()}${this.subject.phase.slice(1)} has run ${formatDuration(stuckFor)}, longer than 3 min${grace > 0 ? ` plus the ${grace}s health check grace period` : ''}: what ECS says about the ${this.subject.group}`,
       false,
     );
   };
 
-  /** At the verdict of a deployment that failed or timed out: reads once more when it was in Install. */
-  async atVerdict(observation: Observation | undefined): Promise<void> {
+  /** At the verdict of a deployment that failed or timed out: reads once more when it was in the phase. */
+  async atVerdict(observation: O | undefined): Promise<void> {
     if (!observation) return;
-    const inInstall =
-      this.record.failedEvent?.name === 'Install' ||
-      eventInProgress(observation.target, this.rt.clock.now())?.name === 'Install';
-    if (!inInstall) return;
-    await this.diagnose(observation, 'At the verdict, what ECS says about the replacement task set', true);
+    const failedStep = this.record.failedEvent?.name ?? this.record.ecs?.rollbackStage;
+    if (!this.subject.inPhaseAtVerdict(observation, this.rt.clock.now(), failedStep)) return;
+    await this.diagnose(observation, `At the verdict, what ECS says about the ${this.subject.group}`, true);
   }
 
-  private async diagnose(observation: Observation, heading: string, verdict: boolean): Promise<void> {
+  private async diagnose(observation: O, heading: string, verdict: boolean): Promise<void> {
     const { record, settings } = this;
     this.lastReadAt = this.rt.clock.now();
     const diagnosis = (record.installDiagnosis ??= newDiagnosis());
@@ -89,8 +90,8 @@ export class StuckInstallDiagnostics {
         this.readFailed(error, 'service', 'ecs:DescribeServices on the service');
       }
     }
-    const replacement = findReplacementTaskSet(
-      observation.target,
+    const replacement = this.subject.findGroup(
+      observation,
       service,
       record.deploymentId,
       record.taskDefinitionArn,
@@ -112,10 +113,11 @@ export class StuckInstallDiagnostics {
         .sort((a, b) => (a.stoppedAt?.getTime() ?? 0) - (b.stoppedAt?.getTime() ?? 0));
       for (const task of stopped) {
         this.seenTasks.add(task.taskArn as string);
-        if (isTaskOf(task, replacement)) found.push({ kind: 'stopped-task', text: taskStopReason(task) });
+        if (this.subject.isTaskOf(task, replacement))
+          found.push({ kind: 'stopped-task', text: taskStopReason(task) });
       }
     }
-    const since = observation.deployment.createTime?.getTime() ?? record.startedAt;
+    const since = this.subject.createdAt(observation) ?? record.startedAt;
     for (const event of serviceEventsSince(service, since)) {
       if (this.seenEvents.has(event.id)) continue;
       this.seenEvents.add(event.id);
@@ -130,8 +132,8 @@ export class StuckInstallDiagnostics {
     this.rt.info(`[${at}] ${heading}:`);
     this.rt.info(
       replacement
-        ? `  replacement task set ${replacement.id}: ${describeCounts(replacement)}`
-        : '  the replacement task set was not found (CodeDeploy names none, or ECS no longer lists it)',
+        ? `  ${this.subject.group} ${replacement.id}: ${describeCounts(replacement)}`
+        : `  ${this.subject.notFound}`,
     );
     for (const reason of fresh) this.rt.info(`  ${describeReason(reason)}`);
     if (fresh.length === 0)
@@ -147,18 +149,29 @@ export class StuckInstallDiagnostics {
     if (this.rt.signal?.aborted) return;
     if (isTransientAwsError(error)) {
       this.rt.info(
-        `  (stuck-Install diagnostics: ${awsErrorName(error)}, a passing AWS fault; read again later)`,
+        `  (${this.subject.phase} diagnostics: ${awsErrorName(error)}, a passing AWS fault; read again later)`,
       );
       return;
     }
     if (what === 'service') this.serviceReadable = false;
     else this.tasksReadable = false;
     const reading =
-      what === 'service' ? "the service's events and task sets" : "the replacement's stopped tasks";
+      what === 'service' ? "the service's events and task sets" : `the ${this.subject.group}'s stopped tasks`;
     this.rt.warning(
       isUnsupportedOrDenied(error)
-        ? `Cannot read ${reading} to explain the long Install (${awsErrorName(error)}); the deployment goes on without them. Allow ${permission} to see why replacement tasks stop (docs/security.md).`
+        ? `Cannot read ${reading} to explain the long ${this.subject.phase} (${awsErrorName(error)}); the deployment goes on without them. Allow ${permission} to see why new tasks stop (docs/security.md).`
         : `Reading ${reading} failed (${awsErrorName(error)}); the deployment goes on without them.`,
     );
+  }
+}
+
+/** A stuck CodeDeploy Install (the deploy command's CodeDeploy path). */
+export class StuckInstallDiagnostics extends StuckTasksDiagnostics<Observation> {
+  constructor(
+    rt: Pick<Runtime, 'info' | 'warning' | 'clock' | 'signal'>,
+    record: DeploymentRecord,
+    settings: StuckInstallSettings,
+  ) {
+    super(rt, record, settings, installSubject);
   }
 }

@@ -77,6 +77,7 @@ export async function watchEcsDeployment(
     const changes = diffEcsObservations(observation, next);
     observation = next;
     for (const change of changes) options.onChange(change, next);
+    if (options.onLook) await options.onLook(next);
     const goal = evaluateEcsGoal(options.goal, next, options.strategy);
     if (goal === 'reached') return { kind: 'reached', observation: next };
     if (goal === 'failed') return { kind: 'failed', observation: next };

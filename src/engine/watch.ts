@@ -11,6 +11,8 @@ export interface WatchBase<C, O> {
   onChange(change: C, observation: O): void;
   /** a passing AWS fault (throttling, 5xx, dropped connection) and the retry it leads to */
   onTransientError?(operation: string, error: unknown, retryInMs: number): void;
+  /** after each look, with what it saw (the stuck-tasks diagnostics read ECS here); must not throw */
+  onLook?(observation: O): Promise<void> | void;
   /** what an earlier watch of this deployment last saw: only what changed since is told again */
   previous?: O;
 }

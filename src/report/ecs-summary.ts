@@ -1,5 +1,5 @@
 /** The job summary of an ECS service deployment: verdict, what was deployed, the stages, traffic, and why it failed. */
-import { code, escapeMarkdown, VERDICT_ICONS } from './job-summary.js';
+import { code, escapeMarkdown, installDiagnosisSection, VERDICT_ICONS } from './job-summary.js';
 import { formatDuration } from './format.js';
 import type { DeploymentRecord } from './record.js';
 import { describeEcsWeights, ecsPart } from './ecs-reporter.js';
@@ -72,6 +72,13 @@ export function renderEcsJobSummary(record: DeploymentRecord): string {
       );
     out.push('');
   }
+
+  out.push(
+    ...installDiagnosisSection(record, {
+      title: "Why the new revision's tasks do not start",
+      group: 'Target revision',
+    }),
+  );
 
   const failing =
     verdict === 'failed' || verdict === 'stopped' || verdict === 'timeout' || verdict === 'cancelled';

@@ -133,14 +133,20 @@ export function renderJobSummary(record: DeploymentRecord): string {
   return out.join('\n');
 }
 
-/** What ECS said about a replacement task set that did not become healthy: each distinct reason once. */
-function installDiagnosisSection(record: DeploymentRecord): string[] {
+/**
+ * What ECS said about new tasks that did not become healthy (a CodeDeploy replacement task set; with
+ * `labels`, an ECS target revision — ecs-summary.ts): each distinct reason once.
+ */
+export function installDiagnosisSection(
+  record: DeploymentRecord,
+  labels = { title: 'Why the replacement task set is not healthy', group: 'Replacement task set' },
+): string[] {
   const diagnosis = record.installDiagnosis;
   if (!diagnosis || (!diagnosis.replacement && diagnosis.reasons.length === 0)) return [];
-  const out = ['### Why the replacement task set is not healthy', ''];
+  const out = [`### ${labels.title}`, ''];
   if (diagnosis.replacement)
     out.push(
-      `Replacement task set ${code(diagnosis.replacement.id)}: ${escapeMarkdown(describeCounts(diagnosis.replacement))}.`,
+      `${labels.group} ${code(diagnosis.replacement.id)}: ${escapeMarkdown(describeCounts(diagnosis.replacement))}.`,
       '',
     );
   if (diagnosis.reasons.length > 0) {
