@@ -527,3 +527,29 @@ describe('rollback on an ECS-controlled service', () => {
     LONG,
   );
 });
+
+describe('a scale-up whose new tasks fail', () => {
+  it(
+    'the circuit breaker rolls back; the log and the summary tell the stopped reason and exit code once',
+    async () => {
+      const n = await nativeWorld({
+        strategy: 'ROLLING',
+        deploymentCircuitBreaker: { enable: true, rollback: true },
+        failTasks: { exitCode: 137, reason: 'OutOfMemoryError' },
+      });
+      const result = await n.deploy({ 'wait-until': 'succeeded' });
+      expect(result.exitCode).toBe(1);
+      expect(result.outputs['deployment-status']).toBe('ROLLBACK_SUCCESSFUL');
+      expect(result.stdout).toMatch(/At the verdict, what ECS says about the target revision:/);
+      const reason = `Stopped task: Essential container in task exited (EssentialContainerExited) — container ${n.s.containerName}: exit code 137, OutOfMemoryError`;
+      expect(result.stdout.split(reason).length - 1).toBe(1);
+      // untrusted text from ECS is never a workflow command
+      const lines = result.stdout.split('\n').filter((l) => l.includes('exit code 137'));
+      expect(lines.every((l) => !l.startsWith('::'))).toBe(true);
+      expect(result.summary).toMatch(/### Why the new revision's tasks do not start/);
+      expect(result.summary.split('exit code 137, OutOfMemoryError').length - 1).toBe(1);
+      expect(result.summary).toMatch(/Service event: .*deployment failed: tasks failed to start/);
+    },
+    LONG,
+  );
+});
