@@ -528,15 +528,18 @@ describe('rollback on an ECS-controlled service', () => {
   );
 });
 
+/** ROLLING with the circuit breaker on, and every new task stopping (emulator failTasks) */
+const TASKS_FAIL: NativeServiceOptions = {
+  strategy: 'ROLLING',
+  deploymentCircuitBreaker: { enable: true, rollback: true },
+  failTasks: { exitCode: 137, reason: 'OutOfMemoryError' },
+};
+
 describe('a scale-up whose new tasks fail', () => {
   it(
     'the circuit breaker rolls back; the log and the summary tell the stopped reason and exit code once',
     async () => {
-      const n = await nativeWorld({
-        strategy: 'ROLLING',
-        deploymentCircuitBreaker: { enable: true, rollback: true },
-        failTasks: { exitCode: 137, reason: 'OutOfMemoryError' },
-      });
+      const n = await nativeWorld(TASKS_FAIL);
       const result = await n.deploy({ 'wait-until': 'succeeded' });
       expect(result.exitCode).toBe(1);
       expect(result.outputs['deployment-status']).toBe('ROLLBACK_SUCCESSFUL');

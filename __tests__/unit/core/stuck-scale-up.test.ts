@@ -20,23 +20,23 @@ import {
   scaleUpSubject,
   targetRevisionGroup,
 } from '../../../src/ecs/diagnostics.js';
-import { stuckInstallThresholdMs } from '../../../src/codedeploy/diagnostics.js';
 import type { EcsObservation } from '../../../src/ecs/progress.js';
-import { StuckTasksDiagnostics } from '../../../src/commands/stuck-install.js';
-import { newDeploymentRecord } from '../../../src/report/record.js';
-import { renderEcsJobSummary } from '../../../src/report/ecs-summary.js';
+import { stuckInstallThresholdMs } from '../../../src/codedeploy/diagnostics.js';
 import { START_MS, fakeRuntime } from '../../helpers/fake-runtime.js';
-
-const ecs = mockClient(ECSClient);
-beforeEach(() => {
-  ecs.reset();
-});
+import { renderEcsJobSummary } from '../../../src/report/ecs-summary.js';
+import { newDeploymentRecord } from '../../../src/report/record.js';
+import { StuckTasksDiagnostics } from '../../../src/commands/stuck-install.js';
 
 const TD = 'arn:aws:ecs:us-east-1:111122223333:task-definition/web:8';
 const OLD_TD = 'arn:aws:ecs:us-east-1:111122223333:task-definition/web:7';
 const ARN = 'arn:aws:ecs:us-east-1:111122223333:service-deployment/prod/web/abc';
 const REVISION = 'arn:aws:ecs:us-east-1:111122223333:service-revision/prod/web/999';
 const THRESHOLD = stuckInstallThresholdMs(60);
+
+const ecs = mockClient(ECSClient);
+beforeEach(() => {
+  ecs.reset();
+});
 
 function deployment(over: Partial<ServiceDeployment> = {}): ServiceDeployment {
   return {
@@ -146,16 +146,16 @@ describe('StuckTasksDiagnostics with the ECS subject', () => {
   it('reads past the threshold, tells each reason once in the log and the ECS summary (escaped), ignores other tasks', async () => {
     const rt = fakeRuntime();
     const record = newDeploymentRecord({
+      startedAt: START_MS,
       deploymentId: ARN,
-      region: 'us-east-1',
-      application: '',
-      deploymentGroup: '',
       cluster: 'prod',
       service: 'web',
       taskDefinitionArn: TD,
-      images: [],
+      region: 'us-east-1',
       waitUntil: 'succeeded',
-      startedAt: START_MS,
+      images: [],
+      application: '',
+      deploymentGroup: '',
     });
     record.engine = 'ecs';
     record.ecs = { strategy: 'ROLLING', stages: [], traffic: [], hooks: [] };
