@@ -3,11 +3,13 @@
  * `migrate-code-deploy-to-ecs-blue-green`, "Both targetGroup and alternateTargetGroup must be associated with
  * the productionListenerRule or testListenerRule"), and target group ARNs by name (CodeDeploy deployment
  * groups name their target groups; ECS wants ARNs). Only Describe calls happen here. Shared by the plan's
- * ECS view and migration check; the ECS-native deploy preflight can reuse `describeRules`.
+ * ECS view and migration check, and by the ECS-native deploy preflight.
  */
 import {
+  DescribeListenersCommand,
   DescribeRulesCommand,
   DescribeTargetGroupsCommand,
+  type Action,
   type ElasticLoadBalancingV2Client,
   type Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -22,24 +24,25 @@ export interface ListenerRuleInfo {
   otherActions: string[];
 }
 
-function ruleInfo(rule: Rule): ListenerRuleInfo {
+/** Every target group the forward actions name (ForwardConfig or the single TargetGroupArn). */
+export function forwardTargetGroupArns(actions: Action[] | undefined): string[] {
   const groups = new Set<string>();
-  const other: string[] = [];
-  for (const action of rule.Actions ?? []) {
-    if (action.Type !== 'forward') {
-      if (action.Type) other.push(action.Type);
-      continue;
-    }
+  for (const action of actions ?? []) {
+    if (action.Type !== 'forward') continue;
     if (action.TargetGroupArn) groups.add(action.TargetGroupArn);
     for (const tg of action.ForwardConfig?.TargetGroups ?? [])
       if (tg.TargetGroupArn) groups.add(tg.TargetGroupArn);
   }
+  return [...groups];
+}
+
+function ruleInfo(rule: Rule): ListenerRuleInfo {
   return {
     ruleArn: rule.RuleArn ?? '',
     isDefault: rule.IsDefault ?? false,
     priority: rule.Priority,
-    targetGroupArns: [...groups],
-    otherActions: other,
+    targetGroupArns: forwardTargetGroupArns(rule.Actions),
+    otherActions: (rule.Actions ?? []).flatMap((a) => (a.Type && a.Type !== 'forward' ? [a.Type] : [])),
   };
 }
 
@@ -61,6 +64,15 @@ export async function describeRules(
     marker = page.NextMarker;
   } while (marker);
   return rules;
+}
+
+/** The target groups a listener's default actions forward to (an NLB listener stands where ALBs have a rule). */
+export async function listenerTargetGroupArns(
+  elbv2: ElasticLoadBalancingV2Client,
+  listenerArn: string,
+): Promise<string[]> {
+  const out = await elbv2.send(new DescribeListenersCommand({ ListenerArns: [listenerArn] }));
+  return forwardTargetGroupArns(out.Listeners?.[0]?.DefaultActions);
 }
 
 /** Target group ARNs by name; a name ELBv2 does not know is left out of the map. */

@@ -183,7 +183,6 @@ export async function runDeploy(rt: AwsRuntime): Promise<void> {
 }
 
 /** Its home is phase.ts (both engines); exported here as before. */
-export { phaseAfterFollowing } from './phase.js';
 
 function logPlan(rt: AwsRuntime, plan: DeploymentPlan): void {
   for (const line of summarizeTaskDefinition(plan.taskDefinition.definition)) rt.info(line);

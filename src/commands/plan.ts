@@ -8,7 +8,6 @@
  */
 import {
   DescribeTaskDefinitionCommand,
-  ListServiceDeploymentsCommand,
   type RegisterTaskDefinitionCommandInput,
   type Service,
   type TaskDefinition,
@@ -30,6 +29,7 @@ import { consoleUrl } from '../aws/console-url.js';
 import { trafficShiftMinutes } from '../aws/codedeploy-reads.js';
 import { awsErrorName } from '../aws/errors.js';
 import { describeRules } from '../aws/elbv2-reads.js';
+import { IN_FLIGHT_FILTER, listServiceDeployments } from '../ecs/reads.js';
 import { ecsStagePlan, listenerRuleProblems, renderEcsStagePlan } from '../prepare/ecs-plan.js';
 import { migrationCheck, readMigrationFacts, renderMigrationCheck } from '../prepare/ecs-migration.js';
 
@@ -181,14 +181,12 @@ async function planEcsService(
   }
   let inFlight: string[] = [];
   try {
-    const listed = await clients.ecs.send(
-      new ListServiceDeploymentsCommand({
-        cluster: inputs.cluster,
-        service: service.serviceName ?? inputs.service,
-        status: ['PENDING', 'IN_PROGRESS', 'ROLLBACK_REQUESTED', 'ROLLBACK_IN_PROGRESS', 'STOP_REQUESTED'],
-      }),
-    );
-    inFlight = (listed.serviceDeployments ?? []).map((d) => `${d.serviceDeploymentArn ?? '?'} (${d.status})`);
+    const listed = await listServiceDeployments(clients.ecs, rt.clock, {
+      cluster: inputs.cluster,
+      service: service.serviceName ?? inputs.service,
+      status: [...IN_FLIGHT_FILTER],
+    });
+    inFlight = listed.map((d) => `${d.serviceDeploymentArn ?? '?'} (${d.status})`);
   } catch (error) {
     warnings.push(`Could not list service deployments in flight (${awsErrorName(error)}).`);
   }

@@ -5,6 +5,7 @@
  */
 import type { ECSClient, ServiceDeployment } from '@aws-sdk/client-ecs';
 import type { Clock } from '../action/clock.js';
+import { consoleHost } from '../aws/console-url.js';
 import type { DeploymentEngine, EngineDeploymentState } from '../engine/engine.js';
 import { continueServiceDeployment, pausedHookId, stopServiceDeployment } from './control.js';
 import { isEcsDeploymentInFlight, isRollingBack } from './progress.js';
@@ -14,7 +15,7 @@ import { parseServiceDeploymentArn, readServiceDeployment } from './reads.js';
 export function ecsConsoleUrl(arn: string): string {
   const parts = parseServiceDeploymentArn(arn);
   if (!parts) return `https://console.aws.amazon.com/ecs/v2/home`;
-  return `https://${parts.region}.console.aws.amazon.com/ecs/v2/clusters/${encodeURIComponent(parts.cluster)}/services/${encodeURIComponent(parts.service)}/deployments/${encodeURIComponent(parts.id)}?region=${parts.region}`;
+  return `https://${consoleHost(parts.region)}/ecs/v2/clusters/${encodeURIComponent(parts.cluster)}/services/${encodeURIComponent(parts.service)}/deployments/${encodeURIComponent(parts.id)}?region=${parts.region}`;
 }
 
 export function ecsDeploymentState(d: ServiceDeployment, arn: string): EngineDeploymentState {

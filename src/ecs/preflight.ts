@@ -7,12 +7,12 @@
  * the test gate needs, and any deployment in flight. Only Describe/List calls happen here.
  */
 import type { Service } from '@aws-sdk/client-ecs';
-import { DescribeListenersCommand, DescribeRulesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsClients } from '../aws/clients.js';
 import type { DeployInputs } from '../action/inputs.js';
 import { InputError, errorMessage } from '../action/errors.js';
 import { awsErrorName } from '../aws/errors.js';
 import { clusterNameFromArn } from '../aws/ecs-reads.js';
+import { describeRules, listenerTargetGroupArns } from '../aws/elbv2-reads.js';
 import {
   describeExistingTaskDefinition,
   loadTaskDefinitionFile,
@@ -129,21 +129,10 @@ export async function checkListenerRules(
     const onRules = new Set<string>();
     try {
       for (const arn of ruleArns) {
-        if (arn.includes(':listener-rule/')) {
-          const out = await clients.elbv2().send(new DescribeRulesCommand({ RuleArns: [arn] }));
-          for (const action of out.Rules?.[0]?.Actions ?? []) {
-            if (action.TargetGroupArn) onRules.add(action.TargetGroupArn);
-            for (const tg of action.ForwardConfig?.TargetGroups ?? [])
-              if (tg.TargetGroupArn) onRules.add(tg.TargetGroupArn);
-          }
-        } else {
-          const out = await clients.elbv2().send(new DescribeListenersCommand({ ListenerArns: [arn] }));
-          for (const action of out.Listeners?.[0]?.DefaultActions ?? []) {
-            if (action.TargetGroupArn) onRules.add(action.TargetGroupArn);
-            for (const tg of action.ForwardConfig?.TargetGroups ?? [])
-              if (tg.TargetGroupArn) onRules.add(tg.TargetGroupArn);
-          }
-        }
+        const groups = arn.includes(':listener-rule/')
+          ? (await describeRules(clients.elbv2(), { ruleArns: [arn] })).flatMap((r) => r.targetGroupArns)
+          : await listenerTargetGroupArns(clients.elbv2(), arn);
+        for (const tg of groups) onRules.add(tg);
       }
     } catch (error) {
       warnings.push(

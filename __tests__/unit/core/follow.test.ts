@@ -19,7 +19,7 @@ import {
 } from '../../../src/commands/follow.js';
 import { newDeploymentRecord } from '../../../src/report/record.js';
 import { DeploymentError } from '../../../src/action/errors.js';
-import { phaseAfterFollowing } from '../../../src/commands/deploy.js';
+import { phaseAfterFollowing } from '../../../src/commands/phase.js';
 import {
   DEPLOYMENT_ID,
   TARGET_ID,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { phaseAfterFollowing } from '../../../src/commands/deploy.js';
+import { phaseAfterFollowing } from '../../../src/commands/phase.js';
 import { postStepRule } from '../../../src/commands/post.js';
 import { newDeploymentRecord, setVerdict, type DeploymentRecord } from '../../../src/report/record.js';
 import type { SavedDeployment } from '../../../src/action/state.js';
