@@ -11,7 +11,7 @@
  */
 import type { Runtime } from '../action/runtime.js';
 import { DeploymentError } from '../action/errors.js';
-import { addNote, setVerdict, type DeploymentRecord } from '../report/record.js';
+import { addNote, setVerdict, type DeploymentRecord } from '../record/record.js';
 
 /** Before a change in AWS: a run being cancelled changes nothing. */
 export function throwIfCancelled(rt: Runtime, what: string): void {

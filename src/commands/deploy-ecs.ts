@@ -13,24 +13,24 @@ import { DeploymentError, InputError, errorMessage } from '../action/errors.js';
 import { awsErrorName, isAwsError } from '../aws/errors.js';
 import { summarizeTaskDefinition } from '../prepare/task-definition.js';
 import type { TaskDefinitionSource } from '../prepare/preflight.js';
-import { planEcsDeployment, type EcsDeploymentPlan } from '../ecs/preflight.js';
-import { findStartedDeployment, updateServiceTaskDefinition } from '../ecs/start.js';
-import { ecsConsoleUrl } from '../ecs/engine.js';
-import { continueServiceDeployment, stopServiceDeployment } from '../ecs/control.js';
-import { readServiceDeployment } from '../ecs/reads.js';
-import { ECS_ACTIVE_DEPLOYMENT_POLL_MS } from '../ecs/pacing.js';
+import { planEcsDeployment, type EcsDeploymentPlan } from '../engines/ecs/preflight.js';
+import { findStartedDeployment, updateServiceTaskDefinition } from '../engines/ecs/start.js';
+import { ecsConsoleUrl } from '../engines/ecs/engine.js';
+import { continueServiceDeployment, stopServiceDeployment } from '../engines/ecs/control.js';
+import { readServiceDeployment } from '../engines/ecs/reads.js';
+import { ECS_ACTIVE_DEPLOYMENT_POLL_MS } from '../engines/ecs/pacing.js';
 import {
   awaitingPauseHook,
   isEcsDeploymentInFlight,
   isRollingBack,
   type EcsObservation,
-} from '../ecs/progress.js';
-import { ecsWaitBudget } from '../ecs/wait-budget.js';
-import { newDeploymentRecord, setVerdict } from '../report/record.js';
-import { utcClock } from '../report/ecs-reporter.js';
+} from '../engines/ecs/progress.js';
+import { ecsWaitBudget } from '../engines/ecs/wait-budget.js';
+import { newDeploymentRecord, setVerdict } from '../record/record.js';
+import { utcClock } from '../engines/ecs/reporter.js';
 import { activeDeploymentWait, throwIfCancelled } from './cancel.js';
 import { followAndSavePhase } from './phase.js';
-import { imagesOf, revisionToDeploy } from './revision.js';
+import { imagesOf, revisionToDeploy } from '../engine/revision.js';
 import { runGateCommand, testListenerUrl } from './test-gate.js';
 import {
   concludeEcs,

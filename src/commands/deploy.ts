@@ -13,26 +13,26 @@ import {
 import { resolveCredentials } from '../aws/credentials.js';
 import { loadTaskDefinitionFile, planDeployment, type DeploymentPlan } from '../prepare/preflight.js';
 import { summarizeTaskDefinition } from '../prepare/task-definition.js';
-import { appSpecTarget } from '../prepare/appspec.js';
+import { appSpecTarget } from '../engines/codedeploy/appspec.js';
 import { consoleUrl } from '../aws/console-url.js';
 import { findActiveDeployment, getDeployment, isDeploymentInFlight } from '../aws/codedeploy-reads.js';
 import { describeService, runningTaskDefinitionArn } from '../aws/ecs-reads.js';
-import { ActiveDeploymentError, createDeployment, type CreatedDeployment } from '../codedeploy/creator.js';
-import { stopDeployment } from '../codedeploy/control.js';
-import { ACTIVE_DEPLOYMENT_POLL_MS } from '../codedeploy/pacing.js';
-import { followsNothing, waitBudget, waitsForSomeoneToReroute } from '../codedeploy/wait-budget.js';
-import { newDeploymentRecord, setVerdict } from '../report/record.js';
+import { ActiveDeploymentError, createDeployment, type CreatedDeployment } from '../engines/codedeploy/creator.js';
+import { stopDeployment } from '../engines/codedeploy/control.js';
+import { ACTIVE_DEPLOYMENT_POLL_MS } from '../engines/codedeploy/pacing.js';
+import { followsNothing, waitBudget, waitsForSomeoneToReroute } from '../engines/codedeploy/wait-budget.js';
+import { newDeploymentRecord, setVerdict } from '../record/record.js';
 import { markMainStarted, saveCreatingState, saveDeploymentState, savePhase } from '../action/state.js';
 import { describeWithMarker, runMarker } from '../action/run-marker.js';
 import { DeploymentError, InputError, errorMessage } from '../action/errors.js';
 import { awsErrorName, isDefiniteRejection } from '../aws/errors.js';
 import { finishFollow, followTo, reportEndedDeployment, startFollow, type Follow } from './follow.js';
-import { StuckInstallDiagnostics } from './stuck-install.js';
+import { StuckInstallDiagnostics } from '../engine/stuck-tasks.js';
 import { activeDeploymentWait, throwIfCancelled } from './cancel.js';
 import { runGate } from './test-gate.js';
 import { runEcsDeploy } from './deploy-ecs.js';
 import { followAndSavePhase } from './phase.js';
-import { imagesOf, revisionToDeploy } from './revision.js';
+import { imagesOf, revisionToDeploy } from '../engine/revision.js';
 import { DeregisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 
 /** What following a new deployment needs beyond Follow (the test gate reads the plan's group). */

@@ -12,11 +12,11 @@ import {
   describeServiceRevision,
   findEcsDeploymentInFlight,
   parseServiceDeploymentArn,
-} from '../ecs/reads.js';
+} from '../engines/ecs/reads.js';
 import { withRetries } from '../aws/retry.js';
 import { awsErrorName, isAwsError } from '../aws/errors.js';
-import { carryOver, type EcsObservation } from '../ecs/progress.js';
-import { newDeploymentRecord, type DeploymentRecord } from '../report/record.js';
+import { carryOver, type EcsObservation } from '../engines/ecs/progress.js';
+import { newDeploymentRecord, type DeploymentRecord } from '../record/record.js';
 
 /** The deployment a promote or rollback acts on, as read before it acts. */
 export interface EcsTarget {

@@ -9,13 +9,13 @@ import type { AwsRuntime } from '../aws/clients.js';
 import type { WaitUntil } from '../action/inputs.js';
 import type { DeploymentEngine } from '../engine/engine.js';
 import { DeploymentError, errorMessage } from '../action/errors.js';
-import { ecsEngine } from '../ecs/engine.js';
+import { ecsEngine } from '../engines/ecs/engine.js';
 import {
   EcsWatchError,
   watchEcsDeployment,
   type EcsWatchOutcome,
   type EcsWatchStats,
-} from '../ecs/watcher.js';
+} from '../engines/ecs/watcher.js';
 import {
   awaitingPauseHook,
   describeEcsPosition,
@@ -23,14 +23,14 @@ import {
   isRollingBack,
   type EcsGoal,
   type EcsObservation,
-} from '../ecs/progress.js';
-import type { EcsWaitBudget } from '../ecs/wait-budget.js';
-import { EcsReporter, utcClock } from '../report/ecs-reporter.js';
-import { renderEcsJobSummary } from '../report/ecs-summary.js';
-import { addNote, setVerdict, type DeploymentRecord } from '../report/record.js';
-import { scaleUpSubject } from '../ecs/diagnostics.js';
+} from '../engines/ecs/progress.js';
+import type { EcsWaitBudget } from '../engines/ecs/wait-budget.js';
+import { EcsReporter, utcClock } from '../engines/ecs/reporter.js';
+import { renderEcsJobSummary } from '../engines/ecs/summary.js';
+import { addNote, setVerdict, type DeploymentRecord } from '../record/record.js';
+import { scaleUpSubject } from '../engines/ecs/diagnostics.js';
 import { stopOnCancel } from './cancel.js';
-import { StuckTasksDiagnostics } from './stuck-install.js';
+import { StuckTasksDiagnostics } from '../engine/stuck-tasks.js';
 import { applyRollbackOnFailure, stopWithRollback } from './stop.js';
 
 /** How long a rollback is followed after the deployment turned to it (ECS moves weights back and scales down). */

@@ -15,30 +15,30 @@ import {
   type TrafficRouting,
 } from '../aws/codedeploy-reads.js';
 import type { DeploymentEngine } from '../engine/engine.js';
-import { codeDeployEngine } from '../codedeploy/engine.js';
-import { watchDeployment, WatchError, type WatchOutcome, type WatchStats } from '../codedeploy/watcher.js';
-import { currentLifecycleEvent, describeWeightsOf, type Observation } from '../codedeploy/progress.js';
+import { codeDeployEngine } from '../engines/codedeploy/engine.js';
+import { watchDeployment, WatchError, type WatchOutcome, type WatchStats } from '../engines/codedeploy/watcher.js';
+import { currentLifecycleEvent, describeWeightsOf, type Observation } from '../engines/codedeploy/progress.js';
 import {
   rollbackSearchMs,
   waitBudget,
   type WaitBudget,
   type WaitBudgetParams,
-} from '../codedeploy/wait-budget.js';
-import { findRollbackDeployment } from '../codedeploy/control.js';
-import { DeploymentReporter } from '../report/reporter.js';
+} from '../engines/codedeploy/wait-budget.js';
+import { findRollbackDeployment } from '../engines/codedeploy/control.js';
+import { DeploymentReporter } from '../engines/codedeploy/reporter.js';
 import {
   addNote,
   newDeploymentRecord,
   setRollback,
   setVerdict,
   type DeploymentRecord,
-} from '../report/record.js';
-import { renderJobSummary } from '../report/job-summary.js';
+} from '../record/record.js';
+import { renderJobSummary } from '../engines/codedeploy/summary.js';
 import { DeploymentError, errorMessage } from '../action/errors.js';
 import { stopOnCancel } from './cancel.js';
 import { applyRollbackOnFailure, stopWithRollback } from './stop.js';
-import type { StuckInstallDiagnostics } from './stuck-install.js';
-import { describeStuckPhase } from '../codedeploy/diagnostics.js';
+import type { StuckInstallDiagnostics } from '../engine/stuck-tasks.js';
+import { describeStuckPhase } from '../engines/codedeploy/diagnostics.js';
 
 export interface FollowSettings {
   targetId: string;

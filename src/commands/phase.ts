@@ -5,8 +5,8 @@
 import type { Runtime } from '../action/runtime.js';
 import { savePhase, type Phase } from '../action/state.js';
 import { isDeploymentInFlight } from '../aws/codedeploy-reads.js';
-import { isEcsDeploymentInFlight } from '../ecs/progress.js';
-import type { DeploymentRecord } from '../report/record.js';
+import { isEcsDeploymentInFlight } from '../engines/ecs/progress.js';
+import type { DeploymentRecord } from '../record/record.js';
 
 /** Whether a cancelled deployment in this status still needs the stop rollback-on-cancel asks for. */
 function stillToStop(record: DeploymentRecord): boolean {

@@ -24,12 +24,12 @@ import {
 import { clusterNameFromArn, describeService, runningTaskDefinitionArn } from '../aws/ecs-reads.js';
 import { diffTaskDefinitions, renderDiffMarkdown } from '../prepare/diff.js';
 import { describeImage } from '../prepare/task-definition.js';
-import { appSpecTarget } from '../prepare/appspec.js';
+import { appSpecTarget } from '../engines/codedeploy/appspec.js';
 import { consoleUrl } from '../aws/console-url.js';
 import { trafficShiftMinutes } from '../aws/codedeploy-reads.js';
 import { awsErrorName } from '../aws/errors.js';
 import { describeRules } from '../aws/elbv2-reads.js';
-import { IN_FLIGHT_FILTER, listServiceDeployments } from '../ecs/reads.js';
+import { IN_FLIGHT_FILTER, listServiceDeployments } from '../engines/ecs/reads.js';
 import { ecsStagePlan, listenerRuleProblems, renderEcsStagePlan } from '../prepare/ecs-plan.js';
 import { migrationCheck, readMigrationFacts, renderMigrationCheck } from '../prepare/ecs-migration.js';
 

@@ -14,10 +14,10 @@ import { resolveCredentials } from '../aws/credentials.js';
 import { readDeploymentState, type PendingCreate, type SavedDeployment } from '../action/state.js';
 import { findMarkedDeployments, getDeployment, isDeploymentInFlight } from '../aws/codedeploy-reads.js';
 import type { CodeDeployClient, DeploymentInfo } from '@aws-sdk/client-codedeploy';
-import { stopDeployment } from '../codedeploy/control.js';
+import { stopDeployment } from '../engines/codedeploy/control.js';
 import { consoleUrl } from '../aws/console-url.js';
 import { errorMessage } from '../action/errors.js';
-import { ecsEngine } from '../ecs/engine.js';
+import { ecsEngine } from '../engines/ecs/engine.js';
 
 /** Which rule applies to what the main step left, and whether it says to roll back. */
 export function postStepRule(saved: SavedDeployment): { rule: string; rollback: boolean; why: string } {

@@ -10,9 +10,9 @@ import type { DeploymentLifecycleHookDetail, ServiceDeployment } from '@aws-sdk/
 import type { AwsClients, AwsRuntime } from '../aws/clients.js';
 import type { PromoteInputs } from '../action/inputs.js';
 import { InputError, errorMessage } from '../action/errors.js';
-import { ecsConsoleUrl } from '../ecs/engine.js';
-import { continueServiceDeployment } from '../ecs/control.js';
-import { readServiceDeployment } from '../ecs/reads.js';
+import { ecsConsoleUrl } from '../engines/ecs/engine.js';
+import { continueServiceDeployment } from '../engines/ecs/control.js';
+import { readServiceDeployment } from '../engines/ecs/reads.js';
 import {
   awaitingPauseHook,
   describeEcsPosition,
@@ -21,10 +21,10 @@ import {
   TERMINAL_STATUSES,
   UNDOING_STATUSES,
   type EcsObservation,
-} from '../ecs/progress.js';
-import { ecsWaitBudget } from '../ecs/wait-budget.js';
-import { utcClock } from '../report/ecs-reporter.js';
-import { addNote, setVerdict } from '../report/record.js';
+} from '../engines/ecs/progress.js';
+import { ecsWaitBudget } from '../engines/ecs/wait-budget.js';
+import { utcClock } from '../engines/ecs/reporter.js';
+import { addNote, setVerdict } from '../record/record.js';
 import { concludeEcs, finishEcsFollow, followEcsTo, startEcsFollow } from './follow-ecs.js';
 import {
   observationBefore,

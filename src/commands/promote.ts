@@ -16,12 +16,12 @@ import {
   readTrafficRouting,
 } from '../aws/codedeploy-reads.js';
 import { consoleUrl } from '../aws/console-url.js';
-import { continueDeployment, SteeringRefused, type ContinueResult } from '../codedeploy/control.js';
-import { taskSetWeights } from '../codedeploy/progress.js';
-import { addNote, setVerdict } from '../report/record.js';
+import { continueDeployment, SteeringRefused, type ContinueResult } from '../engines/codedeploy/control.js';
+import { taskSetWeights } from '../engines/codedeploy/progress.js';
+import { addNote, setVerdict } from '../record/record.js';
 import { InputError } from '../action/errors.js';
 import { describeService } from '../aws/ecs-reads.js';
-import { isServiceDeploymentArn } from '../ecs/reads.js';
+import { isServiceDeploymentArn } from '../engines/ecs/reads.js';
 import { runEcsPromote } from './promote-ecs.js';
 import { describePosition, followAndFinish, recordOfDeployment, startFollow } from './follow.js';
 

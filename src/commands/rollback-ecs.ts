@@ -13,13 +13,13 @@ import type { RollbackInputs } from '../action/inputs.js';
 import { DeploymentError, InputError, errorMessage } from '../action/errors.js';
 import { awsErrorName, isAwsError } from '../aws/errors.js';
 import { describeService, previousRevision } from '../aws/ecs-reads.js';
-import { ecsConsoleUrl } from '../ecs/engine.js';
-import { describeServiceDeployment, listServiceDeployments } from '../ecs/reads.js';
-import { findStartedDeployment, updateServiceTaskDefinition } from '../ecs/start.js';
-import { describeEcsPosition, isEcsDeploymentInFlight, isRollingBack } from '../ecs/progress.js';
-import { ecsWaitBudget } from '../ecs/wait-budget.js';
+import { ecsConsoleUrl } from '../engines/ecs/engine.js';
+import { describeServiceDeployment, listServiceDeployments } from '../engines/ecs/reads.js';
+import { findStartedDeployment, updateServiceTaskDefinition } from '../engines/ecs/start.js';
+import { describeEcsPosition, isEcsDeploymentInFlight, isRollingBack } from '../engines/ecs/progress.js';
+import { ecsWaitBudget } from '../engines/ecs/wait-budget.js';
 import { withRetries } from '../aws/retry.js';
-import { addNote, setVerdict } from '../report/record.js';
+import { addNote, setVerdict } from '../record/record.js';
 import { throwIfCancelled } from './cancel.js';
 import {
   finishEcsFollow,

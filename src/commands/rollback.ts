@@ -25,17 +25,17 @@ import {
   readDeploymentTarget,
   readTrafficRouting,
 } from '../aws/codedeploy-reads.js';
-import { trafficNeverMoved } from '../codedeploy/progress.js';
-import { rollbackSearchMs } from '../codedeploy/wait-budget.js';
+import { trafficNeverMoved } from '../engines/codedeploy/progress.js';
+import { rollbackSearchMs } from '../engines/codedeploy/wait-budget.js';
 import { describeService, previousRevision, runningTaskDefinitionArn } from '../aws/ecs-reads.js';
 import { consoleUrl } from '../aws/console-url.js';
-import { findRollbackDeployment, stopDeployment } from '../codedeploy/control.js';
-import { createDeployment } from '../codedeploy/creator.js';
-import { appSpecTarget, generateAppSpec, parseAppSpec, type AppSpecDocument } from '../prepare/appspec.js';
-import { addNote, newDeploymentRecord } from '../report/record.js';
+import { findRollbackDeployment, stopDeployment } from '../engines/codedeploy/control.js';
+import { createDeployment } from '../engines/codedeploy/creator.js';
+import { appSpecTarget, generateAppSpec, parseAppSpec, type AppSpecDocument } from '../engines/codedeploy/appspec.js';
+import { addNote, newDeploymentRecord } from '../record/record.js';
 import { DeploymentError, InputError, errorMessage } from '../action/errors.js';
 import { followAndFinish, recordOfDeployment, reportEndedDeployment, startFollow } from './follow.js';
-import { isServiceDeploymentArn } from '../ecs/reads.js';
+import { isServiceDeploymentArn } from '../engines/ecs/reads.js';
 import { runEcsRollback } from './rollback-ecs.js';
 
 /** The task definition ARN an AppSpecContent revision deployed, when CodeDeploy still has the content. */

@@ -7,7 +7,7 @@
 import type { Runtime } from '../action/runtime.js';
 import { errorMessage } from '../action/errors.js';
 import type { DeploymentEngine, StopResult } from '../engine/engine.js';
-import { addNote, type DeploymentRecord } from '../report/record.js';
+import { addNote, type DeploymentRecord } from '../record/record.js';
 
 /** What a stop needs of a follow (follow.ts's Follow, follow-ecs.ts's EcsFollow). */
 export interface Stoppable {

@@ -16,15 +16,15 @@ import type { AwsClients } from '../aws/clients.js';
 import type { DeployInputs } from '../action/inputs.js';
 import { DeploymentError, errorMessage } from '../action/errors.js';
 import { readDeploymentTarget } from '../aws/codedeploy-reads.js';
-import { continueDeployment, SteeringRefused } from '../codedeploy/control.js';
-import { ACTIVE_POLL_MS } from '../codedeploy/pacing.js';
+import { continueDeployment, SteeringRefused } from '../engines/codedeploy/control.js';
+import { ACTIVE_POLL_MS } from '../engines/codedeploy/pacing.js';
 import {
   readyWaitLeftMs,
   readyWaitMinutesOf,
   unfinishedTestTrafficEvents,
-} from '../codedeploy/ready-wait.js';
-import type { Observation } from '../codedeploy/progress.js';
-import { setVerdict, type DeploymentRecord } from '../report/record.js';
+} from '../engines/codedeploy/ready-wait.js';
+import type { Observation } from '../engines/codedeploy/progress.js';
+import { setVerdict, type DeploymentRecord } from '../record/record.js';
 import { testCommandEnv, testCommandFiles } from './test-command-env.js';
 import {
   conclude,

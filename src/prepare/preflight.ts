@@ -32,7 +32,7 @@ import {
   parseAppSpec,
   validateAppSpecAgainstTaskDefinition,
   type AppSpecDocument,
-} from './appspec.js';
+} from '../engines/codedeploy/appspec.js';
 import { clusterNameFromArn, describeService } from '../aws/ecs-reads.js';
 import { findActiveDeployment, readTrafficRouting, type TrafficRouting } from '../aws/codedeploy-reads.js';
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { DeploymentReporter } from '../../../src/report/reporter.js';
+import { DeploymentReporter } from '../../../src/engines/codedeploy/reporter.js';
 import { consoleUrl } from '../../../src/aws/console-url.js';
-import { describeDiagnostics, formatDuration, trafficBar } from '../../../src/report/format.js';
-import { newDeploymentRecord, orderedEvents } from '../../../src/report/record.js';
-import { renderJobSummary, escapeMarkdown } from '../../../src/report/job-summary.js';
-import { diffObservations, type Observation } from '../../../src/codedeploy/progress.js';
+import { describeDiagnostics, formatDuration, trafficBar } from '../../../src/record/format.js';
+import { newDeploymentRecord, orderedEvents } from '../../../src/record/record.js';
+import { renderJobSummary, escapeMarkdown } from '../../../src/engines/codedeploy/summary.js';
+import { diffObservations, type Observation } from '../../../src/engines/codedeploy/progress.js';
 import {
   DEPLOYMENT_ID,
   deployment,

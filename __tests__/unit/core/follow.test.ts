@@ -17,7 +17,7 @@ import {
   type Follow,
   type FollowSettings,
 } from '../../../src/commands/follow.js';
-import { newDeploymentRecord } from '../../../src/report/record.js';
+import { newDeploymentRecord } from '../../../src/record/record.js';
 import { DeploymentError } from '../../../src/action/errors.js';
 import { phaseAfterFollowing } from '../../../src/commands/phase.js';
 import {

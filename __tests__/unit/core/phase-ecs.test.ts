@@ -1,7 +1,7 @@
 /** The phase after following reads ECS's status names for an ECS record (commands/phase.ts, one owner for both engines). */
 import { describe, expect, it } from '@jest/globals';
 import { phaseAfterFollowing } from '../../../src/commands/phase.js';
-import { newDeploymentRecord, setVerdict, type DeploymentRecord } from '../../../src/report/record.js';
+import { newDeploymentRecord, setVerdict, type DeploymentRecord } from '../../../src/record/record.js';
 
 function ecsRecord(status: string, verdict?: DeploymentRecord['verdict']): DeploymentRecord {
   const r = newDeploymentRecord({

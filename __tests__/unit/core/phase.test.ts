@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { phaseAfterFollowing } from '../../../src/commands/phase.js';
 import { postStepRule } from '../../../src/commands/post.js';
-import { newDeploymentRecord, setVerdict, type DeploymentRecord } from '../../../src/report/record.js';
+import { newDeploymentRecord, setVerdict, type DeploymentRecord } from '../../../src/record/record.js';
 import type { SavedDeployment } from '../../../src/action/state.js';
 
 function record(status: string, verdict?: DeploymentRecord['verdict']): DeploymentRecord {

@@ -26,12 +26,12 @@ import {
   stuckInstallThresholdMs,
   taskStopReason,
   MAX_REASONS,
-} from '../../../src/codedeploy/diagnostics.js';
+} from '../../../src/engines/codedeploy/diagnostics.js';
 import { describeStoppedTasks } from '../../../src/aws/ecs-reads.js';
-import { StuckInstallDiagnostics } from '../../../src/commands/stuck-install.js';
-import { newDeploymentRecord } from '../../../src/report/record.js';
-import { renderJobSummary } from '../../../src/report/job-summary.js';
-import type { Observation } from '../../../src/codedeploy/progress.js';
+import { StuckInstallDiagnostics } from '../../../src/engine/stuck-tasks.js';
+import { newDeploymentRecord } from '../../../src/record/record.js';
+import { renderJobSummary } from '../../../src/engines/codedeploy/summary.js';
+import type { Observation } from '../../../src/engines/codedeploy/progress.js';
 import { DEPLOYMENT_ID, deployment, events, target, taskSet } from '../../helpers/codedeploy-fixtures.js';
 import { START_MS, awsError, fakeRuntime, type FakeRuntime } from '../../helpers/fake-runtime.js';
 

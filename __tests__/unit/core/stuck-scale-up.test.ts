@@ -19,13 +19,13 @@ import {
   scaleUpStuckForMs,
   scaleUpSubject,
   targetRevisionGroup,
-} from '../../../src/ecs/diagnostics.js';
-import type { EcsObservation } from '../../../src/ecs/progress.js';
-import { stuckInstallThresholdMs } from '../../../src/codedeploy/diagnostics.js';
+} from '../../../src/engines/ecs/diagnostics.js';
+import type { EcsObservation } from '../../../src/engines/ecs/progress.js';
+import { stuckInstallThresholdMs } from '../../../src/engines/codedeploy/diagnostics.js';
 import { START_MS, fakeRuntime } from '../../helpers/fake-runtime.js';
-import { renderEcsJobSummary } from '../../../src/report/ecs-summary.js';
-import { newDeploymentRecord } from '../../../src/report/record.js';
-import { StuckTasksDiagnostics } from '../../../src/commands/stuck-install.js';
+import { renderEcsJobSummary } from '../../../src/engines/ecs/summary.js';
+import { newDeploymentRecord } from '../../../src/record/record.js';
+import { StuckTasksDiagnostics } from '../../../src/engine/stuck-tasks.js';
 
 const TD = 'arn:aws:ecs:us-east-1:111122223333:task-definition/web:8';
 const OLD_TD = 'arn:aws:ecs:us-east-1:111122223333:task-definition/web:7';

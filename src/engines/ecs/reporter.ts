@@ -4,11 +4,11 @@
  * alarms, the rollback; the failure annotation; and the record the job summary is rendered from.
  */
 import type { ServiceDeployment } from '@aws-sdk/client-ecs';
-import type { Log } from '../action/runtime.js';
-import type { EcsChange, EcsObservation, RevisionCounts } from '../ecs/progress.js';
-import { ecsConsoleUrl } from '../ecs/engine.js';
-import type { DeploymentRecord, EcsRecordPart, StageRecord } from './record.js';
-import { clockLabel, formatDuration } from './format.js';
+import type { Log } from '../../action/runtime.js';
+import type { EcsChange, EcsObservation, RevisionCounts } from './progress.js';
+import { ecsConsoleUrl } from './engine.js';
+import type { DeploymentRecord, EcsRecordPart, StageRecord } from '../../record/record.js';
+import { clockLabel, formatDuration } from '../../record/format.js';
 
 /** A lifecycle hook's icon by its status; any other (FAILED, TIMED_OUT, …): '✖'. */
 const HOOK_ICONS = new Map<string | undefined, string>([

@@ -1,6 +1,6 @@
 /** Small formatters shared by the log and the job summary. */
 import type { LifecycleEvent } from '@aws-sdk/client-codedeploy';
-import { describeWeights, type TaskSetWeight } from '../codedeploy/progress.js';
+import { describeWeights, type TaskSetWeight } from '../engines/codedeploy/progress.js';
 import type { DeploymentRecord } from './record.js';
 
 /** The task sets' weights in words a reader of this record takes the right way. */

@@ -5,11 +5,11 @@
  * backoff for as long as the deadline allows.
  */
 import type { ECSClient } from '@aws-sdk/client-ecs';
-import type { Clock } from '../action/clock.js';
-import type { WatchBase, WatchCounts, WatchEnd } from '../engine/watch.js';
-import { WatchFailure } from '../engine/watch.js';
-import { errorMessage } from '../action/errors.js';
-import { awsErrorName, isTransientAwsError } from '../aws/errors.js';
+import type { Clock } from '../../action/clock.js';
+import type { WatchBase, WatchCounts, WatchEnd } from '../../engine/watch.js';
+import { WatchFailure } from '../../engine/watch.js';
+import { errorMessage } from '../../action/errors.js';
+import { awsErrorName, isTransientAwsError } from '../../aws/errors.js';
 import { faultBackoffMs } from '../codedeploy/pacing.js';
 import { describeServiceDeployment } from './reads.js';
 import {

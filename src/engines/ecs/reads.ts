@@ -12,8 +12,8 @@ import {
   type ServiceDeploymentBrief,
   type ServiceRevision,
 } from '@aws-sdk/client-ecs';
-import type { Clock } from '../action/clock.js';
-import { withRetries } from '../aws/retry.js';
+import type { Clock } from '../../action/clock.js';
+import { withRetries } from '../../aws/retry.js';
 
 /** The statuses of a deployment in flight (SDK `ServiceDeploymentStatus`). */
 export const IN_FLIGHT_FILTER = [

@@ -3,10 +3,10 @@
  * the failure diagnostics as an error annotation, and the record the job summary is rendered from.
  */
 import type { DeploymentInfo, LifecycleEvent } from '@aws-sdk/client-codedeploy';
-import type { Log } from '../action/runtime.js';
-import { consoleUrl } from '../aws/console-url.js';
-import type { Observation, ProgressChange } from '../codedeploy/progress.js';
-import type { DeploymentRecord, EventRecord } from './record.js';
+import type { Log } from '../../action/runtime.js';
+import { consoleUrl } from '../../aws/console-url.js';
+import type { Observation, ProgressChange } from './progress.js';
+import type { DeploymentRecord, EventRecord } from '../../record/record.js';
 import {
   clockLabel,
   describeDiagnostics,
@@ -14,7 +14,7 @@ import {
   eventDurationMs,
   formatDuration,
   trafficBar,
-} from './format.js';
+} from '../../record/format.js';
 
 /**
  * Turns watcher changes into log lines and keeps the record up to date.

@@ -7,19 +7,19 @@
  * the test gate needs, and any deployment in flight. Only Describe/List calls happen here.
  */
 import type { Service } from '@aws-sdk/client-ecs';
-import type { AwsClients } from '../aws/clients.js';
-import type { DeployInputs } from '../action/inputs.js';
-import { InputError, errorMessage } from '../action/errors.js';
-import { awsErrorName } from '../aws/errors.js';
-import { clusterNameFromArn } from '../aws/ecs-reads.js';
-import { describeRules, listenerTargetGroupArns } from '../aws/elbv2-reads.js';
+import type { AwsClients } from '../../aws/clients.js';
+import type { DeployInputs } from '../../action/inputs.js';
+import { InputError, errorMessage } from '../../action/errors.js';
+import { awsErrorName } from '../../aws/errors.js';
+import { clusterNameFromArn } from '../../aws/ecs-reads.js';
+import { describeRules, listenerTargetGroupArns } from '../../aws/elbv2-reads.js';
 import {
   describeExistingTaskDefinition,
   loadTaskDefinitionFile,
   type TaskDefinitionSource,
-} from '../prepare/preflight.js';
+} from '../../prepare/preflight.js';
 import { findEcsDeploymentInFlight } from './reads.js';
-import type { Clock } from '../action/clock.js';
+import type { Clock } from '../../action/clock.js';
 
 export const ECS_STRATEGIES = ['ROLLING', 'BLUE_GREEN', 'LINEAR', 'CANARY'] as const;
 export type EcsStrategy = (typeof ECS_STRATEGIES)[number];

@@ -4,7 +4,7 @@
  * SUCCESSFUL), with the sentence that explains a timeout. Pause hooks wait for someone: not counted.
  */
 import type { DeploymentConfiguration } from '@aws-sdk/client-ecs';
-import type { WaitUntil } from '../action/inputs.js';
+import type { WaitUntil } from '../../action/inputs.js';
 
 /** Minutes ECS waits on its own timers before production traffic is fully shifted (LINEAR/CANARY step bakes). */
 export function stepBakeMinutes(config: DeploymentConfiguration | undefined): number {

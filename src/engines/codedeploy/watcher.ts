@@ -11,14 +11,14 @@ import {
   type DeploymentInfo,
   type ECSTarget,
 } from '@aws-sdk/client-codedeploy';
-import type { Clock } from '../action/clock.js';
-import type { WatchBase, WatchCounts, WatchEnd } from '../engine/watch.js';
-import { WatchFailure } from '../engine/watch.js';
-import type { WaitUntil } from '../action/inputs.js';
-import { awsErrorName, isThrottlingError, isTransientAwsError } from '../aws/errors.js';
-import { pollingClient } from '../aws/clients.js';
-import { readDeploymentTarget, type TrafficRouting } from '../aws/codedeploy-reads.js';
-import { errorMessage } from '../action/errors.js';
+import type { Clock } from '../../action/clock.js';
+import type { WatchBase, WatchCounts, WatchEnd } from '../../engine/watch.js';
+import { WatchFailure } from '../../engine/watch.js';
+import type { WaitUntil } from '../../action/inputs.js';
+import { awsErrorName, isThrottlingError, isTransientAwsError } from '../../aws/errors.js';
+import { pollingClient } from '../../aws/clients.js';
+import { readDeploymentTarget, type TrafficRouting } from '../../aws/codedeploy-reads.js';
+import { errorMessage } from '../../action/errors.js';
 import { diffObservations, evaluateGoal, type Observation, type ProgressChange } from './progress.js';
 import {
   faultBackoffMs,

@@ -3,9 +3,9 @@
  * goes. Its verdict, notes and rollback change only through the functions below.
  */
 import type { ErrorInformation, LifecycleEvent } from '@aws-sdk/client-codedeploy';
-import type { TaskSetWeight } from '../codedeploy/progress.js';
-import { LIFECYCLE_EVENTS, lifecycleIndex } from '../codedeploy/progress.js';
-import type { InstallDiagnosis } from '../codedeploy/diagnostics.js';
+import type { TaskSetWeight } from '../engines/codedeploy/progress.js';
+import { LIFECYCLE_EVENTS, lifecycleIndex } from '../engines/codedeploy/progress.js';
+import type { InstallDiagnosis } from '../engines/codedeploy/diagnostics.js';
 
 export interface EventRecord {
   name: string;

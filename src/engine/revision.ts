@@ -5,8 +5,8 @@
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { AwsRuntime } from '../aws/clients.js';
 import type { TaskDefinitionSource } from '../prepare/preflight.js';
-import { registerTaskDefinition } from '../codedeploy/creator.js';
-import type { DeploymentRecord } from '../report/record.js';
+import { registerTaskDefinition } from '../engines/codedeploy/creator.js';
+import type { DeploymentRecord } from '../record/record.js';
 
 /**
  * Registers the revision (or takes the given one) and outputs its ARN. Given a registered revision the

@@ -1,9 +1,9 @@
 /** CodeDeploy as a DeploymentEngine (src/engine/engine.ts): the steering calls the commands make. */
 import type { CodeDeployClient, DeploymentInfo } from '@aws-sdk/client-codedeploy';
-import type { Clock } from '../action/clock.js';
-import { consoleUrl } from '../aws/console-url.js';
-import { getDeployment, isDeploymentInFlight } from '../aws/codedeploy-reads.js';
-import type { DeploymentEngine, EngineDeploymentState } from '../engine/engine.js';
+import type { Clock } from '../../action/clock.js';
+import { consoleUrl } from '../../aws/console-url.js';
+import { getDeployment, isDeploymentInFlight } from '../../aws/codedeploy-reads.js';
+import type { DeploymentEngine, EngineDeploymentState } from '../../engine/engine.js';
 import { continueDeployment, findRollbackDeployment, stopDeployment } from './control.js';
 
 export function deploymentState(deployment: DeploymentInfo): EngineDeploymentState {

@@ -1,8 +1,8 @@
 /** The job summary a reviewer reads at a glance: verdict, what was deployed, the lifecycle, traffic, and why it failed. */
-import { consoleUrl } from '../aws/console-url.js';
-import { describeDiagnostics, describeRecordWeights, eventDurationMs, formatDuration } from './format.js';
-import { orderedEvents, type DeploymentRecord } from './record.js';
-import { describeCounts, describeReason } from '../codedeploy/diagnostics.js';
+import { consoleUrl } from '../../aws/console-url.js';
+import { describeDiagnostics, describeRecordWeights, eventDurationMs, formatDuration } from '../../record/format.js';
+import { orderedEvents, type DeploymentRecord } from '../../record/record.js';
+import { describeCounts, describeReason } from './diagnostics.js';
 
 /** The summary heading's icon for each verdict (the CodeDeploy and the ECS summary). */
 export const VERDICT_ICONS: Record<NonNullable<DeploymentRecord['verdict']>, string> = {

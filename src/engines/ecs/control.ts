@@ -10,11 +10,11 @@ import {
   type ECSClient,
   type ServiceDeployment,
 } from '@aws-sdk/client-ecs';
-import type { Clock } from '../action/clock.js';
-import { errorMessage } from '../action/errors.js';
-import { awsErrorName } from '../aws/errors.js';
-import { withRetries } from '../aws/retry.js';
-import type { StopResult } from '../engine/engine.js';
+import type { Clock } from '../../action/clock.js';
+import { errorMessage } from '../../action/errors.js';
+import { awsErrorName } from '../../aws/errors.js';
+import { withRetries } from '../../aws/retry.js';
+import type { StopResult } from '../../engine/engine.js';
 import { isEcsDeploymentInFlight, isRollingBack, UNDOING_STATUSES } from './progress.js';
 import { readServiceDeployment } from './reads.js';
 

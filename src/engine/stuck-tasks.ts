@@ -15,7 +15,7 @@ import type { ECSClient, Service, Task } from '@aws-sdk/client-ecs';
 import type { Runtime } from '../action/runtime.js';
 import { awsErrorName, isTransientAwsError, isUnsupportedOrDenied } from '../aws/errors.js';
 import { describeStoppedTasks, readService } from '../aws/ecs-reads.js';
-import type { Observation } from '../codedeploy/progress.js';
+import type { Observation } from '../engines/codedeploy/progress.js';
 import {
   DIAGNOSE_EVERY_MS,
   addReasons,
@@ -29,9 +29,9 @@ import {
   taskStopReason,
   type ReasonKind,
   type StuckTasksSubject,
-} from '../codedeploy/diagnostics.js';
-import type { DeploymentRecord } from '../report/record.js';
-import { clockLabel, formatDuration } from '../report/format.js';
+} from '../engines/codedeploy/diagnostics.js';
+import type { DeploymentRecord } from '../record/record.js';
+import { clockLabel, formatDuration } from '../record/format.js';
 
 export interface StuckInstallSettings {
   ecs: ECSClient;

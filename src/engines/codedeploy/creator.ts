@@ -13,11 +13,11 @@ import {
   type CodeDeployClient,
 } from '@aws-sdk/client-codedeploy';
 import type { ECSClient } from '@aws-sdk/client-ecs';
-import type { AutoRollbackEvent } from '../action/inputs.js';
-import { serializeAppSpec, withTaskDefinitionArn, type AppSpecDocument } from '../prepare/appspec.js';
-import { isAwsError } from '../aws/errors.js';
-import { DeploymentError, InputError, errorMessage } from '../action/errors.js';
-import { consoleUrl } from '../aws/console-url.js';
+import type { AutoRollbackEvent } from '../../action/inputs.js';
+import { serializeAppSpec, withTaskDefinitionArn, type AppSpecDocument } from './appspec.js';
+import { isAwsError } from '../../aws/errors.js';
+import { DeploymentError, InputError, errorMessage } from '../../action/errors.js';
+import { consoleUrl } from '../../aws/console-url.js';
 
 /**
  * Registers the task definition from `file`. ECS refusing it (ClientException, InvalidParameterException:

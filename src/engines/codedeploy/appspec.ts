@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { RegisterTaskDefinitionCommandInput, Service, TaskDefinition } from '@aws-sdk/client-ecs';
-import { InputError } from '../action/errors.js';
-import { parseJsonOrYaml } from './files.js';
-import { closestName } from './task-definition.js';
+import { InputError } from '../../action/errors.js';
+import { parseJsonOrYaml } from '../../prepare/files.js';
+import { closestName } from '../../prepare/task-definition.js';
 
 /** An AppSpec document as the user wrote it (key casing preserved). */
 export type AppSpecDocument = Record<string, unknown>;

@@ -4,9 +4,9 @@
  * a new one (docs/ecs-native.md), so `findRollback` names the deployment itself once it is rolling back.
  */
 import type { ECSClient, ServiceDeployment } from '@aws-sdk/client-ecs';
-import type { Clock } from '../action/clock.js';
-import { consoleHost } from '../aws/console-url.js';
-import type { DeploymentEngine, EngineDeploymentState } from '../engine/engine.js';
+import type { Clock } from '../../action/clock.js';
+import { consoleHost } from '../../aws/console-url.js';
+import type { DeploymentEngine, EngineDeploymentState } from '../../engine/engine.js';
 import { continueServiceDeployment, pausedHookId, stopServiceDeployment } from './control.js';
 import { isEcsDeploymentInFlight, isRollingBack } from './progress.js';
 import { parseServiceDeploymentArn, readServiceDeployment } from './reads.js';

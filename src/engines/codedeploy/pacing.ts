@@ -3,7 +3,7 @@
  * slow through waits whose end is known), the backoff after a passing AWS fault, and the intervals of
  * the other loops that wait on CodeDeploy (an active deployment to end, a rollback to appear).
  */
-import { trafficShiftMinutes, type TrafficRouting } from '../aws/codedeploy-reads.js';
+import { trafficShiftMinutes, type TrafficRouting } from '../../aws/codedeploy-reads.js';
 import { taskSetWeights, type Observation } from './progress.js';
 
 /** While waiting for another deployment in the group to end (on-active-deployment: wait or stop). */

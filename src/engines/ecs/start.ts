@@ -6,7 +6,7 @@
  * definition it deployed (docs/ecs-native.md).
  */
 import { UpdateServiceCommand, type ECSClient, type ServiceDeploymentBrief } from '@aws-sdk/client-ecs';
-import type { Clock } from '../action/clock.js';
+import type { Clock } from '../../action/clock.js';
 import { describeServiceRevision, listServiceDeployments } from './reads.js';
 import { ECS_LOOKUP_POLL_MS, ECS_LOOKUP_WITHIN_MS } from './pacing.js';
 

@@ -11,13 +11,13 @@ import {
   type DeploymentInfo,
   type DeploymentWaitType,
 } from '@aws-sdk/client-codedeploy';
-import type { Clock } from '../action/clock.js';
-import { isAwsError, awsErrorName } from '../aws/errors.js';
-import { withRetries } from '../aws/retry.js';
-import { getDeployment, isDeploymentInFlight } from '../aws/codedeploy-reads.js';
-import { DeploymentError, errorMessage } from '../action/errors.js';
+import type { Clock } from '../../action/clock.js';
+import { isAwsError, awsErrorName } from '../../aws/errors.js';
+import { withRetries } from '../../aws/retry.js';
+import { getDeployment, isDeploymentInFlight } from '../../aws/codedeploy-reads.js';
+import { DeploymentError, errorMessage } from '../../action/errors.js';
 import { ROLLBACK_LOOKUP_POLL_MS } from './pacing.js';
-import type { ContinueResult, StopResult } from '../engine/engine.js';
+import type { ContinueResult, StopResult } from '../../engine/engine.js';
 
 export type { ContinueResult, StopResult };
 

@@ -6,7 +6,7 @@
  * Developer Guide "blue-green-deployment-how-it-works", "pause-lifecycle-hooks").
  */
 import type { DeploymentLifecycleHookDetail, ServiceDeployment } from '@aws-sdk/client-ecs';
-import type { WaitUntil } from '../action/inputs.js';
+import type { WaitUntil } from '../../action/inputs.js';
 
 /**
  * BLUE_GREEN, LINEAR and CANARY run these stages in this order (DG blue-green-deployment-how-it-works).

@@ -3,8 +3,8 @@
  * is computed, for deploy, promote and rollback, with the sentence that explains it when it runs out.
  * Also where "is there anything to wait for" is decided.
  */
-import type { WaitUntil } from '../action/inputs.js';
-import { trafficShiftMinutes, type TrafficRouting } from '../aws/codedeploy-reads.js';
+import type { WaitUntil } from '../../action/inputs.js';
+import { trafficShiftMinutes, type TrafficRouting } from '../../aws/codedeploy-reads.js';
 
 /** wait-until past the test-traffic phase: production traffic has to move. */
 export function isPastReady(waitUntil: WaitUntil): boolean {

@@ -4,7 +4,7 @@
  * The watcher (watcher.ts) does the asking, paced by pacing.ts; the reporter (report/reporter.ts) the telling.
  */
 import type { DeploymentInfo, ECSTarget, ECSTaskSet, LifecycleEvent } from '@aws-sdk/client-codedeploy';
-import type { WaitUntil } from '../action/inputs.js';
+import type { WaitUntil } from '../../action/inputs.js';
 
 /** The ECS blue/green lifecycle in order (hookable: BeforeInstall, AfterInstall, AfterAllowTestTraffic, BeforeAllowTraffic, AfterAllowTraffic). */
 export const LIFECYCLE_EVENTS = [

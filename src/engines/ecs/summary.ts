@@ -1,9 +1,9 @@
 /** The job summary of an ECS service deployment: verdict, what was deployed, the stages, traffic, and why it failed. */
-import { code, escapeMarkdown, installDiagnosisSection, VERDICT_ICONS } from './job-summary.js';
-import { formatDuration } from './format.js';
-import type { DeploymentRecord } from './record.js';
-import { describeEcsWeights, ecsPart } from './ecs-reporter.js';
-import { ecsConsoleUrl } from '../ecs/engine.js';
+import { code, escapeMarkdown, installDiagnosisSection, VERDICT_ICONS } from '../codedeploy/summary.js';
+import { formatDuration } from '../../record/format.js';
+import type { DeploymentRecord } from '../../record/record.js';
+import { describeEcsWeights, ecsPart } from './reporter.js';
+import { ecsConsoleUrl } from './engine.js';
 
 const STRATEGY_NAMES: Record<string, string> = {
   BLUE_GREEN: 'blue/green',
