@@ -1,39 +1,176 @@
 /**
- * A stuck Install, explained (issue #9 part 5): while CodeDeploy's Install runs past the threshold
- * (codedeploy/diagnostics.ts), and again at the verdict of a deployment that failed or timed out in
- * Install, read what ECS says about the replacement task set — its counts, its stopped tasks' reasons and
- * exit codes, the service's events since the deployment started — and tell each distinct reason once, in
- * the log and in the record (the job summary shows it). Reads at most once a minute; the tasks already
- * described are not described again. A read that is denied is warned about once and never fails the
- * deployment. Everything ECS says is printed with `info` only.
+ * New tasks that do not become healthy, explained, for every engine (issue #9 part 5, issue #11): while
+ * the phase that starts them runs past the threshold — CodeDeploy's Install, an ECS scale-up: the engine's
+ * subject says which phase and which tasks — and again at the verdict of a deployment that failed or timed
+ * out in it, read what ECS says about the new tasks — their counts, the stopped tasks' reasons and exit
+ * codes, the service's events since the deployment started — and tell each distinct reason once, in the log
+ * and in the record (the job summary shows it). Reads at most once a minute; tasks already described are
+ * not described again. A read that is denied is warned about once and never fails the deployment.
  *
- * The same for an ECS service deployment's stuck scale-up (issue #11): StuckTasksDiagnostics takes the
- * engine's subject (which phase, which tasks: codedeploy/diagnostics.ts installSubject, ecs/diagnostics.ts
- * scaleUpSubject); the record's `installDiagnosis` holds what either found.
+ * Every text taken from ECS here is untrusted: it is flattened to one line and capped, only ever printed
+ * with `info` (never as an annotation), and escaped in the job summary. Sources: docs/aws-behaviours.md.
  */
 import type { ECSClient, Service, Task } from '@aws-sdk/client-ecs';
 import type { Runtime } from '../action/runtime.js';
 import { awsErrorName, isTransientAwsError, isUnsupportedOrDenied } from '../aws/errors.js';
 import { describeStoppedTasks, readService } from '../aws/ecs-reads.js';
-import type { Observation } from '../engines/codedeploy/progress.js';
-import {
-  DIAGNOSE_EVERY_MS,
-  addReasons,
-  describeCounts,
-  describeReason,
-  installSubject,
-  newDiagnosis,
-  serviceEventReason,
-  serviceEventsSince,
-  stuckInstallThresholdMs,
-  taskStopReason,
-  type ReasonKind,
-  type StuckTasksSubject,
-} from '../engines/codedeploy/diagnostics.js';
-import type { DeploymentRecord } from '../record/record.js';
+import type {
+  DeploymentRecord,
+  ReasonKind,
+  StuckReason,
+  TaskGroup,
+  TasksDiagnosis,
+} from '../record/record.js';
 import { clockLabel, formatDuration } from '../record/format.js';
+import { describeCounts, describeReason } from '../record/summary.js';
 
-export interface StuckInstallSettings {
+/**
+ * A phase that starts new tasks (CodeDeploy's Install, an ECS scale-up) counts as stuck once it has run longer than 3 minutes plus the service's health check grace
+ * period. There is no history of the group's usual phase to compare with: healthy new tasks take
+ * a minute or two (tasks placed, images pulled, targets registered), and ELB health checks are not
+ * counted during the grace period, so past that point something keeps the tasks from becoming healthy.
+ */
+export const STUCK_TASKS_BASE_MS = 3 * 60_000;
+
+/** How often, at most, the diagnostics are read again while the phase goes on. */
+export const DIAGNOSE_EVERY_MS = 60_000;
+
+/** At most this many distinct reasons are kept (the rest are counted as not shown). */
+export const MAX_REASONS = 20;
+
+/** Untrusted text longer than this is cut. */
+const MAX_TEXT = 400;
+
+export function stuckTasksThresholdMs(healthCheckGracePeriodSeconds: number | undefined): number {
+  return STUCK_TASKS_BASE_MS + Math.max(0, healthCheckGracePeriodSeconds ?? 0) * 1000;
+}
+
+/** One line, no control characters, capped: untrusted text as the log and the summary may show it. */
+export function oneLine(text: string): string {
+  const flat = text
+    .replace(/\p{Cc}+/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return flat.length > MAX_TEXT ? `${flat.slice(0, MAX_TEXT - 1)}…` : flat;
+}
+
+/** Does this task run the group's task definition, and was it created after the group (when both times are known)? */
+export function isTaskOfDefinition(task: Task, set: TaskGroup): boolean {
+  if (!set.taskDefinition || task.taskDefinitionArn !== set.taskDefinition) return false;
+  const created = task.createdAt instanceof Date ? task.createdAt.getTime() : undefined;
+  return set.createdAt === undefined || created === undefined || created >= set.createdAt;
+}
+
+/** Why one task stopped, in words: its stoppedReason and stopCode, and each container's exit code and reason. */
+export function taskStopReason(task: Task): string {
+  const parts = [
+    `${oneLine(task.stoppedReason ?? 'no stoppedReason')}${task.stopCode ? ` (${oneLine(task.stopCode)})` : ''}`,
+  ];
+  for (const container of task.containers ?? []) {
+    const exit = container.exitCode !== undefined ? `exit code ${container.exitCode}` : undefined;
+    const reason = container.reason ? oneLine(container.reason) : undefined;
+    if (!exit && !reason) continue;
+    parts.push(`container ${oneLine(container.name ?? '?')}: ${[exit, reason].filter(Boolean).join(', ')}`);
+  }
+  return parts.join(' — ');
+}
+
+/**
+ * Service events that tell what ECS is doing, not what goes wrong: left out. ECS writes them for every
+ * deployment (ECS-DG service-event-messages).
+ */
+const ROUTINE_EVENTS = [
+  /has started \d+ tasks?/i,
+  /has reached a steady state/i,
+  /(?:de)?registered \d+ targets?/i,
+  /has begun draining connections/i,
+  /has stopped \d+ running tasks?/i,
+  /deployment completed/i,
+];
+
+/**
+ * A service event as a reason: task ids made generic (`(task …)`) so that the same failure of many tasks
+ * is one reason. Undefined for routine events and for events about another task set.
+ */
+export function serviceEventReason(message: string, replacementId: string | undefined): string | undefined {
+  if (ROUTINE_EVENTS.some((pattern) => pattern.test(message))) return undefined;
+  const taskSet = /taskSet ([^\s,)]+)/.exec(message)?.[1];
+  if (taskSet && replacementId && taskSet !== replacementId) return undefined;
+  return oneLine(message.replace(/\(task [0-9a-f]{32}\)/g, '(task …)').replace(/\b[0-9a-f]{32}\b/g, '…'));
+}
+
+/** The service events since `since` (ms), oldest first (ECS lists them newest first). */
+export function serviceEventsSince(
+  service: Service | undefined,
+  since: number,
+): Array<{ id: string; message: string }> {
+  return (service?.events ?? [])
+    .filter((e) => e.createdAt instanceof Date && e.createdAt.getTime() >= since && e.message)
+    .sort((a, b) => (a.createdAt as Date).getTime() - (b.createdAt as Date).getTime())
+    .map((e) => ({
+      id: e.id ?? `${(e.createdAt as Date).getTime()}:${e.message}`,
+      message: e.message as string,
+    }));
+}
+
+export function newDiagnosis(): TasksDiagnosis {
+  return { reasons: [], notShown: new Set() };
+}
+
+/**
+ * Adds what one read found to the diagnosis; returns the reasons seen for the first time, in order.
+ * The caller passes each stopped task and each service event once (by task ARN and event id).
+ */
+export function addReasons(
+  diagnosis: TasksDiagnosis,
+  found: Array<{ kind: ReasonKind; text: string }>,
+): StuckReason[] {
+  const fresh: StuckReason[] = [];
+  for (const { kind, text } of found) {
+    const known = diagnosis.reasons.find((r) => r.kind === kind && r.text === text);
+    if (known) {
+      known.count++;
+      continue;
+    }
+    if (diagnosis.reasons.length >= MAX_REASONS) {
+      diagnosis.notShown.add(`${kind}:${text}`);
+      continue;
+    }
+    const reason = { kind, text, count: 1 };
+    diagnosis.reasons.push(reason);
+    fresh.push(reason);
+  }
+  return fresh;
+}
+
+/**
+ * Which tasks a stuck phase is about, per engine: the replacement task set of a CodeDeploy Install
+ * (engines/codedeploy/diagnostics.ts), the target revision of an ECS scale-up (engines/ecs/diagnostics.ts).
+ * StuckTasksDiagnostics (below) asks the subject when to read and which stopped tasks count.
+ */
+export interface StuckTasksSubject<O> {
+  /** the phase, for the log: "Install", "scale-up" */
+  phase: string;
+  /** what starts the tasks, for the log: "replacement task set", "target revision" */
+  group: string;
+  /** told when the group is not found */
+  notFound: string;
+  /** how long the phase has run, when longer than the threshold; else undefined */
+  stuckForMs(observation: O, now: number, thresholdMs: number): number | undefined;
+  /** at a failed or timed-out verdict: was it in the phase (`failedStep`: the step the record names as failed) */
+  inPhaseAtVerdict(observation: O, now: number, failedStep: string | undefined): boolean;
+  findGroup(
+    observation: O,
+    service: Service | undefined,
+    deploymentId: string,
+    taskDefinitionArn: string,
+  ): TaskGroup | undefined;
+  isTaskOf(task: Task, group: TaskGroup): boolean;
+  /** when the deployment was created (ms), for the service events since; undefined: the record's start */
+  createdAt(observation: O): number | undefined;
+}
+
+export interface StuckTasksSettings {
   ecs: ECSClient;
   /** the service's health check grace period: Install counts as stuck only after it */
   healthCheckGracePeriodSeconds?: number;
@@ -51,10 +188,10 @@ export class StuckTasksDiagnostics<O> {
   constructor(
     private readonly rt: Pick<Runtime, 'info' | 'warning' | 'clock' | 'signal'>,
     private readonly record: DeploymentRecord,
-    private readonly settings: StuckInstallSettings,
+    private readonly settings: StuckTasksSettings,
     private readonly subject: StuckTasksSubject<O>,
   ) {
-    this.thresholdMs = stuckInstallThresholdMs(settings.healthCheckGracePeriodSeconds);
+    this.thresholdMs = stuckTasksThresholdMs(settings.healthCheckGracePeriodSeconds);
   }
 
   /** After each look of the watcher: reads when the phase has run past the threshold, at most once a minute. */
@@ -73,7 +210,7 @@ export class StuckTasksDiagnostics<O> {
   /** At the verdict of a deployment that failed or timed out: reads once more when it was in the phase. */
   async atVerdict(observation: O | undefined): Promise<void> {
     if (!observation) return;
-    const failedStep = this.record.failedEvent?.name ?? this.record.ecs?.rollbackStage;
+    const failedStep = this.record.failedStep;
     if (!this.subject.inPhaseAtVerdict(observation, this.rt.clock.now(), failedStep)) return;
     await this.diagnose(observation, `At the verdict, what ECS says about the ${this.subject.group}`, true);
   }
@@ -81,7 +218,7 @@ export class StuckTasksDiagnostics<O> {
   private async diagnose(observation: O, heading: string, verdict: boolean): Promise<void> {
     const { record, settings } = this;
     this.lastReadAt = this.rt.clock.now();
-    const diagnosis = (record.installDiagnosis ??= newDiagnosis());
+    const diagnosis = (record.tasksDiagnosis ??= newDiagnosis());
     let service: Service | undefined;
     if (this.serviceReadable) {
       try {
@@ -96,7 +233,7 @@ export class StuckTasksDiagnostics<O> {
       record.deploymentId,
       record.taskDefinitionArn,
     );
-    if (replacement) diagnosis.replacement = replacement;
+    if (replacement) diagnosis.group = replacement;
 
     const found: Array<{ kind: ReasonKind; text: string }> = [];
     if (replacement && service && this.tasksReadable) {
@@ -162,16 +299,5 @@ export class StuckTasksDiagnostics<O> {
         ? `Cannot read ${reading} to explain the long ${this.subject.phase} (${awsErrorName(error)}); the deployment goes on without them. Allow ${permission} to see why new tasks stop (docs/security.md).`
         : `Reading ${reading} failed (${awsErrorName(error)}); the deployment goes on without them.`,
     );
-  }
-}
-
-/** A stuck CodeDeploy Install (the deploy command's CodeDeploy path). */
-export class StuckInstallDiagnostics extends StuckTasksDiagnostics<Observation> {
-  constructor(
-    rt: Pick<Runtime, 'info' | 'warning' | 'clock' | 'signal'>,
-    record: DeploymentRecord,
-    settings: StuckInstallSettings,
-  ) {
-    super(rt, record, settings, installSubject);
   }
 }

@@ -8,8 +8,7 @@ function record(status: string, verdict?: DeploymentRecord['verdict']): Deployme
   const r = newDeploymentRecord({
     deploymentId: 'd-ABCDEF123',
     region: 'us-east-1',
-    application: 'app',
-    deploymentGroup: 'group',
+    engine: 'codedeploy',
     cluster: 'c',
     service: 's',
     taskDefinitionArn: 'arn:td:1',

@@ -1,6 +1,6 @@
 /**
  * How often the action asks AWS, in one place: the watcher's poll plan (fast while anything can change,
- * slow through waits whose end is known), the backoff after a passing AWS fault, and the intervals of
+ * slow through waits whose end is known), and the intervals of
  * the other loops that wait on CodeDeploy (an active deployment to end, a rollback to appear).
  */
 import { trafficShiftMinutes, type TrafficRouting } from '../../aws/codedeploy-reads.js';
@@ -10,11 +10,6 @@ import { taskSetWeights, type Observation } from './progress.js';
 export const ACTIVE_DEPLOYMENT_POLL_MS = 5000;
 /** While waiting for CodeDeploy to name the rollback deployment of a failed or stopped one. */
 export const ROLLBACK_LOOKUP_POLL_MS = 3000;
-
-/** Pause after the n-th passing AWS fault in a row while following: 2 s doubling to 30 s, ±25 % jitter. */
-export function faultBackoffMs(faultCount: number, random: () => number = Math.random): number {
-  return Math.min(30_000, 2000 * 2 ** Math.min(faultCount - 1, 4)) * (0.75 + random() / 2);
-}
 
 /** ±25 % jitter: parallel jobs that were slowed down at the same moment do not poll in step. */
 function jitter(ms: number, random: () => number): number {

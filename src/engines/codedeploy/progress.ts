@@ -3,6 +3,7 @@
  * the last look, and whether the state the user waits for is reached.
  * The watcher (watcher.ts) does the asking, paced by pacing.ts; the reporter (report/reporter.ts) the telling.
  */
+import type { TaskSetWeight } from '../../record/record.js';
 import type { DeploymentInfo, ECSTarget, ECSTaskSet, LifecycleEvent } from '@aws-sdk/client-codedeploy';
 import type { WaitUntil } from '../../action/inputs.js';
 
@@ -26,18 +27,7 @@ export interface Observation {
   target?: ECSTarget;
 }
 
-export interface TaskSetWeight {
-  /** Blue (the original task set) or Green (the one running the deployment's new revision) */
-  label: string;
-  /** the task set's id (`ecs-svc/…`) */
-  id?: string;
-  weight: number;
-  status?: string;
-  desired?: number;
-  running?: number;
-  pending?: number;
-  targetGroup?: string;
-}
+export type { TaskSetWeight };
 
 export type ProgressChange =
   | { type: 'deployment-status'; from?: string; to: string; deployment: DeploymentInfo }

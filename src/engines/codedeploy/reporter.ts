@@ -6,26 +6,26 @@ import type { DeploymentInfo, LifecycleEvent } from '@aws-sdk/client-codedeploy'
 import type { Log } from '../../action/runtime.js';
 import { consoleUrl } from '../../aws/console-url.js';
 import type { Observation, ProgressChange } from './progress.js';
-import type { DeploymentRecord, EventRecord } from '../../record/record.js';
-import {
-  clockLabel,
-  describeDiagnostics,
-  describeRecordWeights,
-  eventDurationMs,
-  formatDuration,
-  trafficBar,
-} from '../../record/format.js';
+import type { CodeDeployRecordPart, DeploymentRecord, EventRecord } from '../../record/record.js';
+import { clockLabel, formatDuration } from '../../record/format.js';
+import { describeDiagnostics, describeRecordWeights, eventDurationMs, trafficBar } from './format.js';
 
 /**
  * Turns watcher changes into log lines and keeps the record up to date.
  * `now` is the deployment clock; lines are stamped with the time since the record started.
  */
 export class DeploymentReporter {
+  /** the record's CodeDeploy part (created when missing) */
+  readonly part: CodeDeployRecordPart;
+
   constructor(
     readonly record: DeploymentRecord,
     private readonly log: Log,
     private readonly now: () => number,
-  ) {}
+  ) {
+    record.codedeploy ??= { application: '?', deploymentGroup: '?', events: new Map(), traffic: [] };
+    this.part = record.codedeploy;
+  }
 
   /**
    * A log line stamped with the time since the record started: when it happened, if CodeDeploy says
@@ -58,7 +58,7 @@ export class DeploymentReporter {
         }
         break;
       case 'target-status':
-        if (change.to === 'Succeeded' && record.isRollback) {
+        if (change.to === 'Succeeded' && this.part.isRollback) {
           this.line('Production traffic is back on the original task set.');
         } else if (change.to === 'Succeeded' && observation.deployment.status === 'InProgress') {
           this.line(
@@ -82,19 +82,22 @@ export class DeploymentReporter {
             `✖ ${change.name} ${change.status.toLowerCase()} (${took})${describeDiagnostics(change.event) ? `: ${describeDiagnostics(change.event)}` : ''}`,
             endedAt,
           );
-          record.failedEvent = rec;
+          this.part.failedEvent = rec;
+          record.failedStep = rec.name;
         }
         break;
       }
       case 'traffic':
-        record.traffic.push({ at: this.now(), weights: change.weights });
-        this.line(`⇄ traffic ${trafficBar(change.weights)} ${describeRecordWeights(record, change.weights)}`);
+        this.part.traffic.push({ at: this.now(), weights: change.weights });
+        this.line(
+          `⇄ traffic ${trafficBar(change.weights)} ${describeRecordWeights(this.part, change.weights)}`,
+        );
         break;
       case 'task-sets': {
         const green = change.weights.find((w) => w.label === 'Green');
         if (green && green.desired !== undefined) {
           this.line(
-            `  ${record.isRollback ? 'original' : 'replacement'} task set: ${green.running ?? 0}/${green.desired} running${green.pending ? `, ${green.pending} pending` : ''}`,
+            `  ${this.part.isRollback ? 'original' : 'replacement'} task set: ${green.running ?? 0}/${green.desired} running${green.pending ? `, ${green.pending} pending` : ''}`,
           );
         }
         break;
@@ -111,7 +114,7 @@ export class DeploymentReporter {
       endTime: event.endTime,
       diagnostics: event.diagnostics,
     };
-    this.record.events.set(name, rec);
+    this.part.events.set(name, rec);
     return rec;
   }
 
@@ -121,9 +124,12 @@ export class DeploymentReporter {
     this.record.status = observation.deployment.status ?? this.record.status;
     for (const event of observation.target?.lifecycleEvents ?? []) this.remember(event);
     if (observation.deployment.errorInformation)
-      this.record.errorInformation = observation.deployment.errorInformation;
+      this.part.errorInformation = observation.deployment.errorInformation;
     const failed = observation.target?.lifecycleEvents?.find((e) => e.status === 'Failed');
-    if (failed) this.record.failedEvent = this.record.events.get(failed.lifecycleEventName ?? '');
+    if (failed) {
+      this.part.failedEvent = this.part.events.get(failed.lifecycleEventName ?? '');
+      this.record.failedStep = this.part.failedEvent?.name;
+    }
   }
 
   /**
@@ -132,8 +138,8 @@ export class DeploymentReporter {
    */
   reportFailure(deployment: DeploymentInfo | undefined, level: 'error' | 'warning' = 'error'): void {
     const { record } = this;
-    const failed = record.failedEvent;
-    const info = deployment?.errorInformation ?? record.errorInformation;
+    const failed = this.part.failedEvent;
+    const info = deployment?.errorInformation ?? this.part.errorInformation;
     const lines: string[] = [];
     lines.push(`Deployment ${record.deploymentId} ${deployment?.status?.toLowerCase() ?? 'failed'}.`);
     if (failed) {

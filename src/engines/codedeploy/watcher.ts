@@ -11,6 +11,7 @@ import {
   type DeploymentInfo,
   type ECSTarget,
 } from '@aws-sdk/client-codedeploy';
+import { faultBackoffMs } from '../../aws/retry.js';
 import type { Clock } from '../../action/clock.js';
 import type { WatchBase, WatchCounts, WatchEnd } from '../../engine/watch.js';
 import { WatchFailure } from '../../engine/watch.js';
@@ -21,7 +22,6 @@ import { readDeploymentTarget, type TrafficRouting } from '../../aws/codedeploy-
 import { errorMessage } from '../../action/errors.js';
 import { diffObservations, evaluateGoal, type Observation, type ProgressChange } from './progress.js';
 import {
-  faultBackoffMs,
   pacedDelayMs,
   planNextPoll,
   slowdownAfterPass,

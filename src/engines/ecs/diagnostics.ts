@@ -1,15 +1,15 @@
 /**
  * Why an ECS service deployment's new tasks do not start (issue #11), as pure functions: when a scale-up
  * counts as stuck, and which stopped tasks are the target revision's. The same threshold, reads and
- * reasons as a stuck CodeDeploy Install (codedeploy/diagnostics.ts; commands/stuck-install.ts reads).
+ * reasons as a stuck CodeDeploy Install (src/engine/stuck-tasks.ts reads).
  *
  * A scale-up is the stage SCALE_UP; ROLLING reports no stage (ECS-DG deployment-type-ecs [U]), so there
  * it is the time the target revision runs fewer tasks than requested. Tasks are the target revision's
  * when they run the deployed task definition and were created after the deployment: ECS starts a
  * service's tasks with `startedBy` `ecs-svc/…` (the deployment's, not the revision's), so it cannot tell.
  */
-import type { StuckTasksSubject, ReplacementTaskSet } from '../codedeploy/diagnostics.js';
-import { isTaskOfDefinition } from '../codedeploy/diagnostics.js';
+import type { TaskGroup } from '../../record/record.js';
+import { isTaskOfDefinition, type StuckTasksSubject } from '../../engine/stuck-tasks.js';
 import { isEcsDeploymentInFlight, isRollingBack, type EcsObservation } from './progress.js';
 
 /** Is the target revision being scaled up: the stage SCALE_UP, or (no stage) fewer running than requested. */
@@ -51,7 +51,7 @@ export function failedInScaleUp(observation: EcsObservation, failedStep: string 
 export function targetRevisionGroup(
   observation: EcsObservation,
   taskDefinitionArn: string,
-): ReplacementTaskSet | undefined {
+): TaskGroup | undefined {
   const d = observation.deployment;
   const t = d.targetServiceRevision;
   if (!t?.arn) return undefined;

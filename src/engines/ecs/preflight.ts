@@ -17,7 +17,7 @@ import {
   describeExistingTaskDefinition,
   loadTaskDefinitionFile,
   type TaskDefinitionSource,
-} from '../../prepare/preflight.js';
+} from '../../prepare/task-source.js';
 import { findEcsDeploymentInFlight } from './reads.js';
 import type { Clock } from '../../action/clock.js';
 

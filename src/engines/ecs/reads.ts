@@ -3,6 +3,7 @@
  * `DescribeServiceRevisions`): one deployment, the deployments of a service, one revision. Only
  * Describe/List calls happen here; passing faults are retried through aws/retry.ts.
  */
+import { consoleHost } from '../../aws/console-url.js';
 import {
   DescribeServiceDeploymentsCommand,
   DescribeServiceRevisionsCommand,
@@ -108,4 +109,11 @@ export function parseServiceDeploymentArn(
 
 export function isServiceDeploymentArn(id: string): boolean {
   return parseServiceDeploymentArn(id) !== undefined;
+}
+
+/** Where a person looks at the deployment: the service's Deployments tab in the ECS console. */
+export function ecsConsoleUrl(arn: string): string {
+  const parts = parseServiceDeploymentArn(arn);
+  if (!parts) return `https://console.aws.amazon.com/ecs/v2/home`;
+  return `https://${consoleHost(parts.region)}/ecs/v2/clusters/${encodeURIComponent(parts.cluster)}/services/${encodeURIComponent(parts.service)}/deployments/${encodeURIComponent(parts.id)}?region=${parts.region}`;
 }

@@ -6,9 +6,9 @@
 import type { ServiceDeployment } from '@aws-sdk/client-ecs';
 import type { Log } from '../../action/runtime.js';
 import type { EcsChange, EcsObservation, RevisionCounts } from './progress.js';
-import { ecsConsoleUrl } from './engine.js';
+import { ecsConsoleUrl } from './reads.js';
 import type { DeploymentRecord, EcsRecordPart, StageRecord } from '../../record/record.js';
-import { clockLabel, formatDuration } from '../../record/format.js';
+import { clockLabel, formatDuration, shareBar, utcClock } from '../../record/format.js';
 
 /** A lifecycle hook's icon by its status; any other (FAILED, TIMED_OUT, …): '✖'. */
 const HOOK_ICONS = new Map<string | undefined, string>([
@@ -16,17 +16,6 @@ const HOOK_ICONS = new Map<string | undefined, string>([
   ['SUCCEEDED', '✔'],
   ['IN_PROGRESS', '…'],
 ]);
-
-/** "14:05 UTC" of a deployment-clock time. */
-export function utcClock(ms: number): string {
-  return `${new Date(ms).toISOString().slice(11, 16)} UTC`;
-}
-
-/** `[██░░…]` for the new revision's production share. */
-export function shareBar(percent: number | undefined, width = 20): string {
-  const filled = Math.round(((percent ?? 0) / 100) * width);
-  return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}]`;
-}
 
 function pct(value: number): string {
   return `${Number.isInteger(value) ? value : value.toFixed(1)}%`;
@@ -172,8 +161,8 @@ export class EcsReporter {
       ecsPart(this.record).statusReason = observation.deployment.statusReason;
   }
 
-  /** The failure, as an error annotation. */
-  reportFailure(d: ServiceDeployment | undefined): void {
+  /** The failure, as an error annotation (a warning with `level` warning: someone else's deployment). */
+  reportFailure(d: ServiceDeployment | undefined, level: 'error' | 'warning' = 'error'): void {
     const { record } = this;
     const ecs = ecsPart(record);
     const status = d?.status ?? record.status ?? 'failed';
@@ -195,6 +184,8 @@ export class EcsReporter {
     if (d?.alarms?.status === 'TRIGGERED')
       lines.push(`Alarms: ${(d.alarms.triggeredAlarmNames ?? []).join(', ')}.`);
     lines.push(ecsConsoleUrl(record.deploymentId));
-    this.log.error(lines.join('\n'), { title: `ECS service deployment ${status}` });
+    const title = `ECS service deployment ${status}`;
+    if (level === 'error') this.log.error(lines.join('\n'), { title });
+    else this.log.warning(`${title}: ${lines.join('\n')}`);
   }
 }

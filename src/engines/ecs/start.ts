@@ -7,6 +7,8 @@
  */
 import { UpdateServiceCommand, type ECSClient, type ServiceDeploymentBrief } from '@aws-sdk/client-ecs';
 import type { Clock } from '../../action/clock.js';
+import { DeploymentError, InputError, errorMessage } from '../../action/errors.js';
+import { awsErrorName, isAwsError } from '../../aws/errors.js';
 import { describeServiceRevision, listServiceDeployments } from './reads.js';
 import { ECS_LOOKUP_POLL_MS, ECS_LOOKUP_WITHIN_MS } from './pacing.js';
 
@@ -57,4 +59,45 @@ export async function findStartedDeployment(
     if (clock.now() >= until || signal?.aborted) return undefined;
     await clock.sleep(ECS_LOOKUP_POLL_MS, signal);
   }
+}
+
+/**
+ * UpdateService with the task definition, then the service deployment it started. ECS refusing the update
+ * is an input error (nothing was deployed); a deployment that is not listed within a minute is an error
+ * that says so (the action did not follow it). Returns the service deployment ARN.
+ */
+export async function startServiceDeployment(
+  ecs: ECSClient,
+  clock: Clock,
+  params: { cluster: string; service: string; taskDefinitionArn: string },
+  log: (message: string) => void,
+  signal?: AbortSignal,
+): Promise<{ arn: string; status?: string; since: number }> {
+  const { cluster, service, taskDefinitionArn } = params;
+  const since = clock.now();
+  try {
+    await updateServiceTaskDefinition(ecs, cluster, service, taskDefinitionArn);
+  } catch (error) {
+    if (isAwsError(error, 'InvalidParameterException', 'ClientException'))
+      throw new InputError(
+        `ECS refused UpdateService on ${cluster}/${service}`,
+        errorMessage(error),
+        'Fix the service or the task definition; nothing was deployed.',
+      );
+    throw new DeploymentError(`UpdateService failed: ${awsErrorName(error)}: ${errorMessage(error)}`, {
+      cause: error,
+    });
+  }
+  log(`UpdateService: ${service} → ${taskDefinitionArn}; looking for the service deployment it started`);
+  const brief = await findStartedDeployment(
+    ecs,
+    clock,
+    { cluster, service, taskDefinitionArn, since },
+    signal,
+  );
+  if (!brief?.serviceDeploymentArn)
+    throw new DeploymentError(
+      `UpdateService was accepted, but no service deployment of ${cluster}/${service} deploying ${taskDefinitionArn} was listed within a minute (ListServiceDeployments). Look at the service's Deployments tab; the action did not follow it.`,
+    );
+  return { arn: brief.serviceDeploymentArn, status: brief.status, since };
 }

@@ -10,7 +10,7 @@ import type { WatchBase, WatchCounts, WatchEnd } from '../../engine/watch.js';
 import { WatchFailure } from '../../engine/watch.js';
 import { errorMessage } from '../../action/errors.js';
 import { awsErrorName, isTransientAwsError } from '../../aws/errors.js';
-import { faultBackoffMs } from '../codedeploy/pacing.js';
+import { faultBackoffMs } from '../../aws/retry.js';
 import { describeServiceDeployment } from './reads.js';
 import {
   carryOver,

@@ -1,18 +1,18 @@
 /**
- * Stopping a followed deployment with rollback through the engine seam (src/engine/engine.ts), for both
- * engines: the one call, and the notes and warnings that say what happened. What follows a stop that took
- * effect (CodeDeploy: find and follow the rollback deployment; ECS: follow the same deployment back) stays
- * in follow.ts and follow-ecs.ts.
+ * Stopping a followed deployment with rollback through an engine's steering calls, for every engine's
+ * follower: the one call, and the notes and warnings that say what happened. What follows a stop that
+ * took effect (CodeDeploy: find and follow the rollback deployment; ECS: follow the same deployment back)
+ * is each follower's own `stopAndFollowBack`.
  */
 import type { Runtime } from '../action/runtime.js';
 import { errorMessage } from '../action/errors.js';
-import type { DeploymentEngine, StopResult } from '../engine/engine.js';
+import type { Steering, StopResult } from './engine.js';
 import { addNote, type DeploymentRecord } from '../record/record.js';
 
-/** What a stop needs of a follow (follow.ts's Follow, follow-ecs.ts's EcsFollow). */
+/** What a stop needs of a follower. */
 export interface Stoppable {
   rt: Runtime;
-  engine: DeploymentEngine;
+  steering: Steering;
   record: DeploymentRecord;
 }
 
@@ -27,7 +27,7 @@ export async function stopWithRollback(
   why: string,
   options: { readFirst?: boolean; refusalStatus?: boolean } = {},
 ): Promise<StopResult | undefined> {
-  const { rt, record, engine } = f;
+  const { rt, record, steering: engine } = f;
   const id = record.deploymentId;
   let stop: StopResult;
   try {
@@ -56,24 +56,4 @@ export async function stopWithRollback(
   rt.warning(text);
   addNote(record, text);
   return stop;
-}
-
-/**
- * rollback-on-failure (either engine): the action gives up on `reason` with the deployment in flight, so
- * `stop` stops it with rollback and follows the rollback; with rollback-on-failure false, a note says it
- * was left as it is.
- */
-export async function applyRollbackOnFailure(
-  f: { record: DeploymentRecord; rollbackOnFailure: boolean },
-  reason: string,
-  stop: (why: string) => Promise<unknown>,
-): Promise<void> {
-  if (!f.rollbackOnFailure) {
-    addNote(
-      f.record,
-      `rollback-on-failure is false: ${f.record.deploymentId} was left as it is after ${reason}.`,
-    );
-    return;
-  }
-  await stop(`because ${reason} (rollback-on-failure)`);
 }

@@ -1,22 +1,14 @@
 /**
- * ECS's own service deployments as a DeploymentEngine (src/engine/engine.ts): the steering calls the
+ * ECS's own service deployments as a Steering (src/engine/engine.ts): the steering calls the
  * commands make. The id is the service deployment ARN. A rollback is a status of the same deployment, never
  * a new one (docs/ecs-native.md), so `findRollback` names the deployment itself once it is rolling back.
  */
 import type { ECSClient, ServiceDeployment } from '@aws-sdk/client-ecs';
 import type { Clock } from '../../action/clock.js';
-import { consoleHost } from '../../aws/console-url.js';
-import type { DeploymentEngine, EngineDeploymentState } from '../../engine/engine.js';
+import type { Steering, EngineDeploymentState } from '../../engine/engine.js';
 import { continueServiceDeployment, pausedHookId, stopServiceDeployment } from './control.js';
 import { isEcsDeploymentInFlight, isRollingBack } from './progress.js';
-import { parseServiceDeploymentArn, readServiceDeployment } from './reads.js';
-
-/** Where a person looks at the deployment: the service's Deployments tab in the ECS console. */
-export function ecsConsoleUrl(arn: string): string {
-  const parts = parseServiceDeploymentArn(arn);
-  if (!parts) return `https://console.aws.amazon.com/ecs/v2/home`;
-  return `https://${consoleHost(parts.region)}/ecs/v2/clusters/${encodeURIComponent(parts.cluster)}/services/${encodeURIComponent(parts.service)}/deployments/${encodeURIComponent(parts.id)}?region=${parts.region}`;
-}
+import { ecsConsoleUrl, readServiceDeployment } from './reads.js';
 
 export function ecsDeploymentState(d: ServiceDeployment, arn: string): EngineDeploymentState {
   return {
@@ -27,9 +19,8 @@ export function ecsDeploymentState(d: ServiceDeployment, arn: string): EngineDep
   };
 }
 
-export function ecsEngine(ecs: ECSClient, clock: Clock): DeploymentEngine {
+export function ecsSteering(ecs: ECSClient, clock: Clock): Steering {
   return {
-    name: 'ECS',
     read: async (arn) => ecsDeploymentState(await readServiceDeployment(ecs, clock, arn), arn),
     // Both waits a CodeDeploy continue ends are pause hooks here: continue the one waiting now.
     continue: async (arn) => {

@@ -1,9 +1,9 @@
-/** CodeDeploy as a DeploymentEngine (src/engine/engine.ts): the steering calls the commands make. */
+/** CodeDeploy as a Steering (src/engine/engine.ts): the steering calls the commands make. */
 import type { CodeDeployClient, DeploymentInfo } from '@aws-sdk/client-codedeploy';
 import type { Clock } from '../../action/clock.js';
 import { consoleUrl } from '../../aws/console-url.js';
 import { getDeployment, isDeploymentInFlight } from '../../aws/codedeploy-reads.js';
-import type { DeploymentEngine, EngineDeploymentState } from '../../engine/engine.js';
+import type { Steering, EngineDeploymentState } from '../../engine/engine.js';
 import { continueDeployment, findRollbackDeployment, stopDeployment } from './control.js';
 
 export function deploymentState(deployment: DeploymentInfo): EngineDeploymentState {
@@ -15,13 +15,8 @@ export function deploymentState(deployment: DeploymentInfo): EngineDeploymentSta
   };
 }
 
-export function codeDeployEngine(
-  codedeploy: CodeDeployClient,
-  clock: Clock,
-  region: string,
-): DeploymentEngine {
+export function codeDeploySteering(codedeploy: CodeDeployClient, clock: Clock, region: string): Steering {
   return {
-    name: 'CodeDeploy',
     read: async (id) => deploymentState(await getDeployment(codedeploy, clock, id)),
     continue: (id, step) =>
       continueDeployment(codedeploy, clock, id, step === 'reroute' ? 'READY_WAIT' : 'TERMINATION_WAIT'),

@@ -1,52 +1,17 @@
 /**
- * The two changes the action makes: register the task definition revision, and create the CodeDeploy
- * deployment whose AppSpec points at it.
+ * The change the CodeDeploy engine makes: create the deployment whose AppSpec points at the task
+ * definition revision (registered before: src/engine/revision.ts).
  */
-import {
-  RegisterTaskDefinitionCommand,
-  type RegisterTaskDefinitionCommandInput,
-  type TaskDefinition,
-} from '@aws-sdk/client-ecs';
 import {
   CreateDeploymentCommand,
   GetDeploymentCommand,
   type CodeDeployClient,
 } from '@aws-sdk/client-codedeploy';
-import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { AutoRollbackEvent } from '../../action/inputs.js';
 import { serializeAppSpec, withTaskDefinitionArn, type AppSpecDocument } from './appspec.js';
 import { isAwsError } from '../../aws/errors.js';
-import { DeploymentError, InputError, errorMessage } from '../../action/errors.js';
+import { DeploymentError, errorMessage } from '../../action/errors.js';
 import { consoleUrl } from '../../aws/console-url.js';
-
-/**
- * Registers the task definition from `file`. ECS refusing it (ClientException, InvalidParameterException:
- * ECS API model, RegisterTaskDefinition errors) is an InputError carrying ECS's message: nothing was
- * registered, and the fix is in the file.
- */
-export async function registerTaskDefinition(
-  ecs: ECSClient,
-  input: RegisterTaskDefinitionCommandInput,
-  file?: string,
-): Promise<TaskDefinition> {
-  try {
-    const response = await ecs.send(new RegisterTaskDefinitionCommand(input));
-    if (!response.taskDefinition?.taskDefinitionArn)
-      throw new Error('RegisterTaskDefinition returned no ARN');
-    return response.taskDefinition;
-  } catch (error) {
-    if (isAwsError(error, 'ClientException', 'InvalidParameterException')) {
-      throw new InputError(
-        `ECS refused the task definition from ${file ?? `family '${input.family}'`}`,
-        errorMessage(error),
-        'Fix the task definition and run again; nothing was registered or deployed.',
-      );
-    }
-    throw new Error(`Registering task definition family '${input.family}' failed: ${errorMessage(error)}`, {
-      cause: error,
-    });
-  }
-}
 
 /** A deployment is already running in the group (CodeDeploy allows one at a time). */
 export class ActiveDeploymentError extends DeploymentError {

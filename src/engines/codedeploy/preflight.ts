@@ -1,57 +1,40 @@
 /**
- * Everything the deployment needs, read and checked before the first change in AWS: the task definition
- * (file or registered revision), the service and its controller, the CodeDeploy application, group and
- * config, the AppSpec, and any deployment already in flight. Only Describe/Get/List calls happen here.
+ * Everything a CodeDeploy deployment needs, read and checked before the first change in AWS: the task
+ * definition (prepare/task-source.ts), the CodeDeploy application, group and config, the AppSpec, and any
+ * deployment already in flight. Only Describe/Get/List calls happen here.
  */
 import { existsSync } from 'node:fs';
-import {
-  DescribeTaskDefinitionCommand,
-  type RegisterTaskDefinitionCommandInput,
-  type Service,
-  type TaskDefinition,
-} from '@aws-sdk/client-ecs';
+import type { RegisterTaskDefinitionCommandInput, Service, TaskDefinition } from '@aws-sdk/client-ecs';
 import {
   GetApplicationCommand,
   GetDeploymentGroupCommand,
   type DeploymentGroupInfo,
 } from '@aws-sdk/client-codedeploy';
-import type { AwsClients } from '../aws/clients.js';
-import type { DeployInputs } from '../action/inputs.js';
-import { InputError, errorMessage } from '../action/errors.js';
-import { awsErrorName, isAwsError, isTransientAwsError } from '../aws/errors.js';
-import { readUserFile, parseJsonOrYaml, resolveWorkspacePath } from './files.js';
+import type { AwsClients } from '../../aws/clients.js';
+import type { DeployInputs } from '../../action/inputs.js';
+import { InputError } from '../../action/errors.js';
+import { awsErrorName, isAwsError, isTransientAwsError } from '../../aws/errors.js';
+import { readUserFile, resolveWorkspacePath } from '../../prepare/files.js';
+import { validateContainerPort } from '../../prepare/task-definition.js';
 import {
-  checkReadyToRegister,
-  cleanTaskDefinition,
-  renderImage,
-  validateContainerPort,
-} from './task-definition.js';
+  describeExistingTaskDefinition,
+  loadTaskDefinitionFile,
+  type TaskDefinitionSource,
+} from '../../prepare/task-source.js';
 import {
   appSpecTarget,
   generateAppSpec,
   parseAppSpec,
   validateAppSpecAgainstTaskDefinition,
   type AppSpecDocument,
-} from '../engines/codedeploy/appspec.js';
-import { clusterNameFromArn, describeService } from '../aws/ecs-reads.js';
-import { findActiveDeployment, readTrafficRouting, type TrafficRouting } from '../aws/codedeploy-reads.js';
+} from './appspec.js';
+import { clusterNameFromArn, describeService } from '../../aws/ecs-reads.js';
+import { findActiveDeployment, readTrafficRouting, type TrafficRouting } from '../../aws/codedeploy-reads.js';
 
 /** The AppSpec files looked for in the workspace when codedeploy-appspec is not given, in order. */
 export const DEFAULT_APPSPEC_FILES = ['appspec.yaml', 'appspec.yml', 'appspec.json'];
 /** Stands in for the ARN until the revision is registered. */
 export const PENDING_TASK_DEFINITION_ARN = '<registered at deploy time>';
-
-export type TaskDefinitionSource =
-  | {
-      kind: 'register';
-      file: string;
-      input: RegisterTaskDefinitionCommandInput;
-      /** the same as input: what is deployed, for both kinds */
-      definition: RegisterTaskDefinitionCommandInput;
-      removedFields: string[];
-      warnings: string[];
-    }
-  | { kind: 'existing'; arn: string; definition: TaskDefinition };
 
 export interface DeploymentPlan {
   taskDefinition: TaskDefinitionSource;
@@ -70,76 +53,6 @@ export interface DeploymentPlan {
   terminationWaitMinutes: number;
   activeDeploymentId?: string;
   warnings: string[];
-}
-
-export async function loadTaskDefinitionFile(inputs: DeployInputs): Promise<TaskDefinitionSource> {
-  const file = inputs.taskDefinitionFile as string;
-  const { path, text } = await readUserFile('task-definition', file);
-  const { input, removedFields, warnings } = cleanTaskDefinition(parseJsonOrYaml(text, file), file);
-  let rendered = input;
-  if (inputs.image) {
-    let containerName = inputs.containerName;
-    if (!containerName) {
-      const names = (input.containerDefinitions ?? []).map((c) => c.name ?? '?');
-      if (names.length !== 1) {
-        throw new InputError(
-          "input 'container-name'",
-          `is required with 'image' because ${file} has ${names.length} containers (${names.join(', ')}).`,
-          'Name the container whose image to replace.',
-        );
-      }
-      containerName = names[0] as string;
-    }
-    rendered = renderImage(input, containerName, inputs.image);
-  }
-  checkReadyToRegister(rendered, file);
-  return { kind: 'register', file: path, input: rendered, definition: rendered, removedFields, warnings };
-}
-
-async function describeCodeDeployService(clients: AwsClients, inputs: DeployInputs): Promise<Service> {
-  const service = await describeService(clients.ecs, inputs.cluster, inputs.service);
-  const controller = service.deploymentController?.type ?? 'ECS';
-  if (controller !== 'CODE_DEPLOY') {
-    const what =
-      controller === 'ECS'
-        ? 'the ECS deployment controller (rolling update or ECS-native blue/green)'
-        : `the ${controller} deployment controller`;
-    throw new InputError(
-      `service '${inputs.cluster}/${inputs.service}'`,
-      `uses ${what}, not CODE_DEPLOY, so CodeDeploy cannot deploy it.`,
-      'This action deploys services created with deploymentController type CODE_DEPLOY; for an ECS-controlled service use UpdateService (e.g. aws-actions/amazon-ecs-deploy-task-definition without codedeploy inputs).',
-    );
-  }
-  return service;
-}
-
-export async function describeExistingTaskDefinition(
-  clients: AwsClients,
-  arn: string,
-): Promise<TaskDefinitionSource> {
-  try {
-    const response = await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }));
-    const definition = response.taskDefinition;
-    if (!definition?.taskDefinitionArn) throw new Error('no task definition returned');
-    if (definition.status && definition.status !== 'ACTIVE') {
-      throw new InputError(
-        `input 'task-definition-arn'`,
-        `${arn} is ${definition.status}.`,
-        'Deploy an ACTIVE revision.',
-      );
-    }
-    return { kind: 'existing', arn: definition.taskDefinitionArn, definition };
-  } catch (error) {
-    if (error instanceof InputError) throw error;
-    if (isAwsError(error, 'ClientException', 'InvalidParameterException')) {
-      throw new InputError(
-        `input 'task-definition-arn'`,
-        `${arn} does not exist: ${errorMessage(error)}`,
-        'Check the revision and region.',
-      );
-    }
-    throw error;
-  }
 }
 
 function missingApplication(application: string): InputError {
@@ -284,7 +197,7 @@ export async function planDeployment(
     preloaded ?? (inputs.taskDefinitionFile ? await loadTaskDefinitionFile(inputs) : undefined);
   if (taskDefinition?.kind === 'register') warnings.push(...taskDefinition.warnings);
 
-  const service = described ?? (await describeCodeDeployService(clients, inputs));
+  const service = described ?? (await describeService(clients.ecs, inputs.cluster, inputs.service));
   const clusterName = clusterNameFromArn(service.clusterArn, inputs.cluster);
   if (!taskDefinition)
     taskDefinition = await describeExistingTaskDefinition(clients, inputs.taskDefinitionArn as string);
