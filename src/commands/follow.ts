@@ -31,6 +31,11 @@ export function startFollow(
   return { rt, follower, ...rules };
 }
 
+/** What a goal is called in a sentence: the test gate's point, or the wait-until value. */
+export function goalWords(goal: Goal): string {
+  return goal === 'gate' ? 'the hold where test-command runs' : goal;
+}
+
 /** "Deployment d-…", "Service deployment arn:…": the deployment as sentences name it. */
 export function named(f: Follow): string {
   return `${f.follower.engine.noun} ${f.follower.record.deploymentId}`;
@@ -85,8 +90,8 @@ export async function conclude(
           record,
           'reached',
           held
-            ? `${named(f)} reached ${goal}: it ${held}. Promote it (the promote action) or roll it back.`
-            : `${named(f)} reached ${goal} (${follower.position(o)}); ${engine.label} carries on without this job.`,
+            ? `${named(f)} reached ${goalWords(goal)}: it ${held}. Promote it (the promote action) or roll it back.`
+            : `${named(f)} reached ${goalWords(goal)} (${follower.position(o)}); ${engine.label} carries on without this job.`,
         );
       }
       rt.info(record.verdictText ?? '');
@@ -100,7 +105,7 @@ export async function conclude(
     case 'timeout': {
       await follower.atVerdict(outcome.observation);
       const stuck = follower.stuck(outcome.observation);
-      const text = `Timed out waiting for ${goal}: ${stuck ? `${stuck}; ` : ''}${follower.position(outcome.observation)}`;
+      const text = `Timed out waiting for ${goalWords(goal)}: ${stuck ? `${stuck}; ` : ''}${follower.position(outcome.observation)}`;
       setVerdict(record, 'timeout', text);
       addNote(record, budgetNote);
       rt.error(`${text}. ${budgetNote}`, { title: `${named(f)} timed out` });

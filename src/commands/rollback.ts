@@ -76,11 +76,12 @@ async function rollBackInFlight(
   if (undo.note) addNote(undo.follower.record, undo.note);
   try {
     await followToWaitUntil(f, inputs.waitUntil, inputs.waitForMinutes, 'rollback', 'is being rolled back');
-    if (undo.follower.record.verdict === 'succeeded')
+    const undoing = undo.follower.record;
+    if (undoing.verdict === 'succeeded')
       setVerdict(
-        undo.follower.record,
+        undoing,
         'succeeded',
-        `${engine.noun} ${target.id} rolled back${undo.follower.record.failedStep ? ` from ${undo.follower.record.failedStep}` : ''}: the service runs its previous revision.`,
+        `${engine.noun} ${target.id} rolled back (${undoing.deploymentId === target.id ? '' : `rollback ${undoing.deploymentId} `}${undoing.status ?? '?'}${undoing.failedStep ? `, from ${undoing.failedStep}` : ''}): the service runs its previous revision.`,
       );
   } finally {
     const verdict = undo.follower.record.verdict;

@@ -17,7 +17,6 @@ import {
 } from '../../../src/commands/follow.js';
 import { newCodeDeployPart, newDeploymentRecord, type DeploymentRecord } from '../../../src/record/record.js';
 import { CodeDeployFollower } from '../../../src/engines/codedeploy/follower.js';
-import { codeDeploySteering } from '../../../src/engines/codedeploy/steering.js';
 import { codeDeployEngine } from '../../../src/engines/codedeploy/index.js';
 import { DeploymentError } from '../../../src/action/errors.js';
 import { phaseAfterFollowing } from '../../../src/commands/phase.js';
@@ -58,15 +57,11 @@ function makeFollow(
     startedAt: rt.clock.now(),
     status: 'Created',
   });
-  const codedeploy = rt.makeClients({ region: 'us-east-1' }).codedeploy;
-  const follower = new CodeDeployFollower(
-    codeDeployEngine,
-    rt,
-    codedeploy,
-    codeDeploySteering(codedeploy, rt.clock, 'us-east-1'),
-    record,
-    { targetId: TARGET_ID, terminationWaitMinutes: 0 },
-  );
+  const ctx = { rt, clients: rt.makeClients({ region: 'us-east-1' }), region: 'us-east-1' };
+  const follower = new CodeDeployFollower(codeDeployEngine, ctx, record, {
+    targetId: TARGET_ID,
+    terminationWaitMinutes: 0,
+  });
   const follow = startFollow(rt, follower, { rollbackOnCancel: true, rollbackOnFailure: true, ...rules });
   return { ...follow, follower, record };
 }

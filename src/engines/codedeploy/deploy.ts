@@ -43,7 +43,6 @@ import { planDeployment, type DeploymentPlan } from './preflight.js';
 import type { Observation } from './progress.js';
 import { readyWaitLeftMs, readyWaitMinutesOf, unfinishedTestTrafficEvents } from './ready-wait.js';
 import { reportEndedDeployment } from './ended.js';
-import { codeDeploySteering } from './steering.js';
 import { waitsForSomeoneToReroute } from './wait-budget.js';
 import { activeDeploymentWait } from '../../engine/active-wait.js';
 
@@ -97,21 +96,13 @@ export async function prepareCodeDeploy(
           deploymentConfig: plan.deploymentConfigName,
         }),
       });
-      const follower = new CodeDeployFollower(
-        engine,
-        rt,
-        clients.codedeploy,
-        codeDeploySteering(clients.codedeploy, rt.clock, inputs.aws.region),
-        record,
-        {
-          targetId: plan.targetId,
-          routing: plan.routing,
-          terminationWaitMinutes: plan.terminationWaitMinutes,
-          readyWaitMinutes: plan.readyWaitMinutes,
-          stuckTasks: { healthCheckGracePeriodSeconds: plan.service.healthCheckGracePeriodSeconds },
-        },
-        clients.ecs,
-      );
+      const follower = new CodeDeployFollower(engine, ctx, record, {
+        targetId: plan.targetId,
+        routing: plan.routing,
+        terminationWaitMinutes: plan.terminationWaitMinutes,
+        readyWaitMinutes: plan.readyWaitMinutes,
+        stuckTasks: { healthCheckGracePeriodSeconds: plan.service.healthCheckGracePeriodSeconds },
+      });
       return {
         follower,
         how: created.adopted ? 'Found' : 'Created',

@@ -5,11 +5,18 @@
  * the stop with rollback, and the summary's CodeDeploy parts. The verdicts are the commands' (follow.ts).
  */
 import type { CodeDeployClient } from '@aws-sdk/client-codedeploy';
-import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { AwsRuntime } from '../../aws/clients.js';
 import { isDeploymentInFlight, type TrafficRouting } from '../../aws/codedeploy-reads.js';
 import { errorMessage } from '../../action/errors.js';
-import type { BudgetFrom, Engine, Follower, Goal, Steering, SummaryParts } from '../../engine/engine.js';
+import type {
+  BudgetFrom,
+  Engine,
+  EngineContext,
+  Follower,
+  Goal,
+  Steering,
+  SummaryParts,
+} from '../../engine/engine.js';
 import type { WatchCounts, WatchEnd } from '../../engine/watch.js';
 import { stopWithRollback } from '../../engine/stop.js';
 import { StuckTasksDiagnostics } from '../../engine/stuck-tasks.js';
@@ -24,6 +31,7 @@ import { findRollbackDeployment } from './control.js';
 import { describeStuckPhase, installSubject } from './diagnostics.js';
 import { currentLifecycleEvent, describeWeightsOf, type Observation } from './progress.js';
 import { DeploymentReporter } from './reporter.js';
+import { codeDeploySteering } from './steering.js';
 import { codeDeploySummary } from './summary.js';
 import { rollbackSearchMs, waitBudget } from './wait-budget.js';
 import { watchDeployment } from './watcher.js';
@@ -58,22 +66,27 @@ export class CodeDeployFollower implements Follower {
   /** the wait budget's deadline while following: bounds the search for a late rollback */
   private deadline?: number;
 
+  readonly steering: Steering;
+  private readonly rt: AwsRuntime;
+  private readonly codedeploy: CodeDeployClient;
+
   constructor(
     readonly engine: Engine,
-    private readonly rt: AwsRuntime,
-    private readonly codedeploy: CodeDeployClient,
-    readonly steering: Steering,
+    ctx: EngineContext,
     readonly record: DeploymentRecord,
     private readonly settings: CodeDeployFollowSettings,
-    ecs?: ECSClient,
   ) {
+    const { rt, clients } = ctx;
+    this.rt = rt;
+    this.codedeploy = clients.codedeploy;
+    this.steering = codeDeploySteering(clients.codedeploy, rt.clock, record.region);
     codeDeployPart(record);
     this.reporter = new DeploymentReporter(record, rt, () => rt.clock.now());
-    if (settings.stuckTasks && ecs)
+    if (settings.stuckTasks)
       this.diagnostics = new StuckTasksDiagnostics(
         rt,
         record,
-        { ecs, ...settings.stuckTasks },
+        { ecs: clients.ecs, ...settings.stuckTasks },
         installSubject,
       );
   }

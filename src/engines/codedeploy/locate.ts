@@ -113,7 +113,7 @@ export async function locateForPromote(
     status: deployment.status,
   });
   const steering = codeDeploySteering(codedeploy, rt.clock, inputs.aws.region);
-  const follower = new CodeDeployFollower(engine, rt, codedeploy, steering, record, {
+  const follower = new CodeDeployFollower(engine, ctx, record, {
     targetId: where.targetId,
     routing,
     terminationWaitMinutes: step === 'TERMINATION_WAIT' ? 0 : terminationWaitOf(deployment),
@@ -289,7 +289,7 @@ async function stopInFlight(
     },
     true,
   );
-  const follower = new CodeDeployFollower(engine, rt, clients.codedeploy, steering, record, {
+  const follower = new CodeDeployFollower(engine, ctx, record, {
     targetId: where.targetId,
     terminationWaitMinutes: 0,
   });
@@ -393,20 +393,13 @@ async function settled(
         deploymentConfig: groupInfo?.deploymentConfigName,
       }),
     });
-    const follower = new CodeDeployFollower(
-      engine,
-      rt,
-      clients.codedeploy,
-      codeDeploySteering(clients.codedeploy, rt.clock, inputs.aws.region),
-      record,
-      {
-        targetId: `${cluster}:${serviceName}`,
-        routing,
-        terminationWaitMinutes:
-          groupInfo?.blueGreenDeploymentConfiguration?.terminateBlueInstancesOnDeploymentSuccess
-            ?.terminationWaitTimeInMinutes ?? 0,
-      },
-    );
+    const follower = new CodeDeployFollower(engine, ctx, record, {
+      targetId: `${cluster}:${serviceName}`,
+      routing,
+      terminationWaitMinutes:
+        groupInfo?.blueGreenDeploymentConfiguration?.terminateBlueInstancesOnDeploymentSuccess
+          ?.terminationWaitTimeInMinutes ?? 0,
+    });
     return { follower, how: 'Created' };
   };
   return { kind: 'settled', ended: endedInfo, cluster, service: serviceName, current, previous, redeploy };

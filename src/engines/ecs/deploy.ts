@@ -37,7 +37,6 @@ import {
 } from './progress.js';
 import { ecsConsoleUrl, readServiceDeployment } from './reads.js';
 import { startServiceDeployment } from './start.js';
-import { ecsSteering } from './steering.js';
 
 export async function prepareEcs(
   engine: Engine,
@@ -100,7 +99,7 @@ export async function prepareEcs(
         status: started.status ?? 'PENDING',
         ecs: newEcsPart(plan.strategy),
       });
-      const follower = new EcsFollower(engine, rt, clients.ecs, ecsSteering(clients.ecs, rt.clock), record, {
+      const follower = new EcsFollower(engine, ctx, record, {
         strategy: plan.strategy,
         config: service.deploymentConfiguration,
         stuckTasks: { healthCheckGracePeriodSeconds: service.healthCheckGracePeriodSeconds },

@@ -11,7 +11,15 @@
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { AwsRuntime } from '../../aws/clients.js';
 import { errorMessage } from '../../action/errors.js';
-import type { BudgetFrom, Engine, Follower, Goal, Steering, SummaryParts } from '../../engine/engine.js';
+import type {
+  BudgetFrom,
+  Engine,
+  EngineContext,
+  Follower,
+  Goal,
+  Steering,
+  SummaryParts,
+} from '../../engine/engine.js';
 import type { WatchCounts, WatchEnd } from '../../engine/watch.js';
 import { stopWithRollback } from '../../engine/stop.js';
 import { StuckTasksDiagnostics } from '../../engine/stuck-tasks.js';
@@ -26,6 +34,7 @@ import {
   type EcsObservation,
 } from './progress.js';
 import { EcsReporter, ecsPart } from './reporter.js';
+import { ecsSteering } from './steering.js';
 import { ecsSummary } from './summary.js';
 import { ecsWaitBudget } from './wait-budget.js';
 import { watchEcsDeployment } from './watcher.js';
@@ -52,21 +61,27 @@ export class EcsFollower implements Follower {
   stopAt?: (observation: EcsObservation) => boolean;
   private readonly diagnostics?: StuckTasksDiagnostics<EcsObservation>;
 
+  readonly steering: Steering;
+  private readonly rt: AwsRuntime;
+  private readonly ecs: ECSClient;
+
   constructor(
     readonly engine: Engine,
-    private readonly rt: AwsRuntime,
-    private readonly ecs: ECSClient,
-    readonly steering: Steering,
+    ctx: EngineContext,
     readonly record: DeploymentRecord,
     private readonly settings: EcsFollowSettings,
   ) {
+    const { rt, clients } = ctx;
+    this.rt = rt;
+    this.ecs = clients.ecs;
+    this.steering = ecsSteering(clients.ecs, rt.clock);
     ecsPart(record).strategy = settings.strategy;
     this.reporter = new EcsReporter(record, rt, () => rt.clock.now());
     if (settings.stuckTasks)
       this.diagnostics = new StuckTasksDiagnostics(
         rt,
         record,
-        { ecs, ...settings.stuckTasks },
+        { ecs: clients.ecs, ...settings.stuckTasks },
         scaleUpSubject,
       );
   }

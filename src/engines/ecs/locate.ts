@@ -41,7 +41,6 @@ import {
   readServiceDeployment,
 } from './reads.js';
 import { startServiceDeployment } from './start.js';
-import { ecsSteering } from './steering.js';
 
 /** The deployment a promote or rollback acts on, as read before it acts. */
 export interface EcsTarget {
@@ -164,10 +163,10 @@ async function followerOf(
   waitUntil: WaitUntil,
   undo = false,
 ): Promise<{ follower: EcsFollower; before: EcsObservation }> {
-  const { rt, clients, region } = ctx;
+  const { rt, region } = ctx;
   const strategy = strategyOf(target.deployment);
   const record = await recordOf(ctx, target, { region, waitUntil, strategy });
-  const follower = new EcsFollower(engine, rt, clients.ecs, ecsSteering(clients.ecs, rt.clock), record, {
+  const follower = new EcsFollower(engine, ctx, record, {
     strategy,
     config: target.deployment.deploymentConfiguration,
     undo,
@@ -397,7 +396,7 @@ async function settled(
       strategy,
     });
     record.startedAt = started.since;
-    const follower = new EcsFollower(engine, rt, clients.ecs, ecsSteering(clients.ecs, rt.clock), record, {
+    const follower = new EcsFollower(engine, ctx, record, {
       strategy,
       config: service.deploymentConfiguration,
     });
