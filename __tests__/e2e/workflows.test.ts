@@ -105,7 +105,7 @@ const PAUSE_HOOK = {
 
 async function pipelineWorld(
   engine: Engine,
-  o: { prodHolds?: boolean; devHolds?: boolean } = {},
+  o: { prodHolds?: boolean; devHolds?: boolean; prodConfig?: string } = {},
 ): Promise<PipelineWorld> {
   const emulator = await startEmulator({ clockScale: 60, requireKnownCredentials: true });
   const policies = loadTrustPolicies({ githubOrg: 'acme', githubRepo: 'web', accountId: emulator.accountId });
@@ -124,8 +124,9 @@ async function pipelineWorld(
           service: 'web',
           family: 'web',
           containerName: 'web',
-          deploymentConfig: 'CodeDeployDefault.ECSAllAtOnce',
-          terminationWaitMinutes: 1,
+          deploymentConfig:
+            cluster === 'prod' && o.prodConfig ? o.prodConfig : 'CodeDeployDefault.ECSAllAtOnce',
+          terminationWaitMinutes: cluster === 'prod' && o.prodConfig ? 30 : 1,
           readyOption: holds
             ? { actionOnTimeout: 'STOP_DEPLOYMENT', waitTimeInMinutes: 120 }
             : { actionOnTimeout: 'CONTINUE_DEPLOYMENT', waitTimeInMinutes: 0 },
@@ -247,6 +248,20 @@ async function endState(w: PipelineWorld, s: Service, deploymentId: string) {
       ...(w.emulator.ecsNative.deployment(deploymentId)?.weightHistory ?? []).map((h) => h.production ?? 0),
     ),
   };
+}
+
+/** The value once it is terminal (Succeeded/SUCCESSFUL or another end), within a minute of real time. */
+async function eventually(read: () => Promise<string | undefined>): Promise<string | undefined> {
+  const until = Date.now() + 60_000;
+  for (;;) {
+    const value = await read();
+    if (
+      !['InProgress', 'IN_PROGRESS', 'Created', 'Ready', 'PENDING'].includes(value ?? '') ||
+      Date.now() > until
+    )
+      return value;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 /** The role (by name) whose credentials made each call of this action. */
@@ -499,9 +514,9 @@ describe.each(['codedeploy', 'ecs'] as const)('%s: production held for the secon
       expect(deploy['deployment-state']).toBe('held');
       const held = await endState(w, w.prod, id);
       expect(held.status).toBe(HELD[engine]);
-      expect(held.running).toBe(w.prodBefore);
-      if (engine === 'ecs')
-        expect(held).toMatchObject({ stage: 'POST_TEST_TRAFFIC_SHIFT', productionWeight: 0 });
+      // (an ECS service names its new task definition as soon as UpdateService is called: the weights tell)
+      if (engine === 'codedeploy') expect(held.running).toBe(w.prodBefore);
+      else expect(held).toMatchObject({ stage: 'POST_TEST_TRAFFIC_SHIFT', productionWeight: 0 });
       expect(w.emulator.calls.map((c) => c.action)).not.toContain(CONTINUE[engine]);
 
       // Later, by hand: the operate template, in production-reroute (the promote role)
@@ -517,14 +532,17 @@ describe.each(['codedeploy', 'ecs'] as const)('%s: production held for the secon
         { 'production-reroute': 'approve' },
       );
       expectRun(o, { 'operate/operate': 'success', operate: 'success' });
+      // operate.yml follows to traffic-shifted by default: production is on the new revision, the
+      // termination wait (CodeDeploy) or the bake (ECS) goes on without the job
       expect(o.job('operate').outputs).toMatchObject({
         'deployment-id': id,
-        'deployment-state': 'succeeded',
+        'deployment-state': 'in-progress',
       });
-      const end = await endState(w, w.prod, id);
-      expect(end.status).toBe(SUCCEEDED[engine]);
-      expect(end.running).toBe(deploy['task-definition-arn']);
+      const shifted = await endState(w, w.prod, id);
+      if (engine === 'codedeploy') expect(shifted.running).toBe(deploy['task-definition-arn']);
+      else expect(shifted.productionWeight).toBe(100);
       expect(callersOf(w, CONTINUE[engine])).toEqual(['github-promote-web-production']);
+      expect(await eventually(async () => (await endState(w, w.prod, id)).status)).toBe(SUCCEEDED[engine]);
     },
     LONG,
   );
@@ -675,7 +693,11 @@ describe('production refusals', () => {
   it(
     'a second approval asked for a group that does not hold: the deploy job fails and rolls back what moved on its own',
     async () => {
-      world = await pipelineWorld('codedeploy', { prodHolds: false });
+      // a canary with a long termination wait: still moving when the rollback step starts
+      world = await pipelineWorld('codedeploy', {
+        prodHolds: false,
+        prodConfig: 'CodeDeployDefault.ECSCanary10Percent5Minutes',
+      });
       const w = world;
       w.files['.github/workflows/prod.yml'] = prodCaller(prodInputs(w));
       const r = await w.run(

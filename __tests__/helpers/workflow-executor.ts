@@ -36,6 +36,8 @@
  * - Job outputs are strings; one that contains a masked value (::add-mask::, a secret) is dropped, as the
  *   runner does ("Skip output '…' since it may contain secret"; docs "Passing information between jobs":
  *   outputs containing secrets are redacted and not sent to GitHub Actions).
+ * - A step's timeout-minutes is applied in real minutes (the emulator's clock runs faster; only run:
+ *   steps and the actions' own processes take real time).
  * - Not modelled: matrices, concurrency queues (jobs run one at a time anyway), run cancellation, job
  *   timeouts, containers, services, deployment branch policies.
  */
@@ -848,7 +850,12 @@ class RunContext {
       outputs: {},
       stdout: '',
     };
-    const timeoutMs = this.x.opts.stepTimeoutMs ?? 180_000;
+    // timeout-minutes of the step (real minutes here), within the executor's own limit
+    const stepMinutes = raw ? evaluateToken(child(raw, 'timeout-minutes'), jobCtx()) : null;
+    const timeoutMs = Math.min(
+      this.x.opts.stepTimeoutMs ?? 180_000,
+      typeof stepMinutes === 'number' ? stepMinutes * 60_000 : Number.POSITIVE_INFINITY,
+    );
     if ('run' in step) {
       const script = asString(
         evaluateToken(step.run, jobCtx({ env: { ...state.env, ...state.exported, ...stepEnv } })),
@@ -1004,11 +1011,19 @@ async function runBash(
     cwd: state.workspace,
     env: { ...env, ...files },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // its own process group, so a timeout ends what the script started too
+    detached: true,
   });
   let stdout = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stdout += c.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const timer = setTimeout(() => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL');
+    }
+  }, timeoutMs);
   const exitCode = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   clearTimeout(timer);
   Object.assign(state.exported, parseFileCommands(readFileSync(files.GITHUB_ENV, 'utf8')));
