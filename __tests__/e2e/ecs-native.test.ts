@@ -13,7 +13,7 @@ import {
   RegisterTaskDefinitionCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
-import type { NativeServiceOptions, SeededNativeService } from '../../emulator/ecs-native.js';
+import type { NativeServiceOptions, SeededNativeService } from '../../emulator/ecs-native/index.js';
 import { taskDefinitionFile } from '../../emulator/scenario.js';
 import { annotations, inspect, SECRET_ENV_VALUE, startWorld, type World } from './harness.js';
 import type { ActionRunOptions, ActionRunResult } from '../../scripts/action-runner.js';

@@ -13,8 +13,8 @@ import {
   type ServiceDeployment,
 } from '@aws-sdk/client-ecs';
 import { startEmulator, type Emulator, type SeededNativeService } from '../../../emulator/index.js';
-import type { NativeServiceOptions } from '../../../emulator/ecs-native.js';
-import { STAGE_ORDER } from '../../../emulator/ecs-native-stages.js';
+import type { NativeServiceOptions } from '../../../emulator/ecs-native/index.js';
+import { STAGE_ORDER } from '../../../emulator/ecs-native/index.js';
 import { clients, rejection, waitFor, type Clients } from './helpers.js';
 
 let emu: Emulator;
