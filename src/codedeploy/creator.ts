@@ -13,7 +13,7 @@ import {
   type CodeDeployClient,
 } from '@aws-sdk/client-codedeploy';
 import type { ECSClient } from '@aws-sdk/client-ecs';
-import type { AutoRollbackEvent } from '../action/inputs.js';
+import { cutDescription, type AutoRollbackEvent } from '../action/inputs.js';
 import { serializeAppSpec, withTaskDefinitionArn, type AppSpecDocument } from '../prepare/appspec.js';
 import { isAwsError } from '../aws/errors.js';
 import { DeploymentError, InputError, errorMessage } from '../action/errors.js';
@@ -106,7 +106,8 @@ export async function createDeployment(
         applicationName: params.application,
         deploymentGroupName: params.deploymentGroup,
         deploymentConfigName: params.deploymentConfigName,
-        description: params.description,
+        // within CodeDeploy's 256 characters (the deploy command's text already fits, its run mark last)
+        description: params.description === undefined ? undefined : cutDescription(params.description),
         revision: { revisionType: 'AppSpecContent', appSpecContent: { content, sha256 } },
         autoRollbackConfiguration: autoRollbackConfiguration(params.autoRollbackEvents),
       }),
