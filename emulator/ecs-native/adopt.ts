@@ -4,7 +4,7 @@ import { isActive } from '../timeline.js';
 import { defaultConfig } from './config.js';
 import { DEFAULT_NATIVE_TIMING } from './stages.js';
 import { newRevision } from './machine.js';
-import { type NativeService, nativeState, invalid, keyOf, ecsSvcId } from './model.js';
+import { DEFAULT_READINGS, type NativeService, nativeState, invalid, keyOf, ecsSvcId } from './model.js';
 import { launchTasks } from './tasks.js';
 
 // ───────────────────────────── the controller switch ─────────────────────────────
@@ -29,6 +29,7 @@ export function adopt(state: EmulatorState, svc: Service, at: number): NativeSer
     staleCurrentDeploymentMs: 0,
     listLagMs: 0,
     timing: { ...DEFAULT_NATIVE_TIMING },
+    readings: { ...DEFAULT_READINGS },
   };
   ns.services.set(n.key, n);
   const rev = newRevision(state, ns, svc, n, primary?.taskDefinition ?? svc.taskDefinition, at);

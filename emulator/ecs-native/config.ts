@@ -5,7 +5,13 @@ import {
   type LifecycleStage,
   type NativeStrategy,
 } from './stages.js';
-import { type NativeLoadBalancer, type NativeHook, type NativeConfig, invalid } from './model.js';
+import {
+  type NativeLoadBalancer,
+  type NativeHook,
+  type NativeConfig,
+  type NativeReadings,
+  invalid,
+} from './model.js';
 
 // ───────────────────────────── configuration ─────────────────────────────
 
@@ -139,6 +145,27 @@ function parseHooks(raw: unknown): NativeHook[] {
   if (hooks.filter((h) => h.targetType === 'AWS_LAMBDA').length > 10)
     throw invalid('A service can have at most 10 AWS_LAMBDA lifecycle hooks.');
   return hooks;
+}
+
+/** The bake ECS takes when none is given, by the CloudFormation reference's reading: 36 hours. */
+export const CLOUDFORMATION_DEFAULT_BAKE_MINUTES = 2160;
+
+/**
+ * A deploymentConfiguration without bakeTimeInMinutes, as the chosen reading of AWS's pages has it
+ * (NativeReadings.missingBakeTime): rejected for BLUE_GREEN, or 2160 minutes for every strategy but ROLLING.
+ */
+export function applyMissingBakeTime(
+  config: NativeConfig,
+  reading: NativeReadings['missingBakeTime'],
+): NativeConfig {
+  if (config.strategy === 'ROLLING' || config.bakeTimeInMinutes !== undefined) return config;
+  if (reading === 'cloudformation')
+    return { ...config, bakeTimeInMinutes: CLOUDFORMATION_DEFAULT_BAKE_MINUTES };
+  if (config.strategy === 'BLUE_GREEN')
+    throw invalid(
+      'deploymentConfiguration.bakeTimeInMinutes: You must provide this parameter when you use the BLUE_GREEN deployment strategy.',
+    );
+  return config;
 }
 
 export function defaultConfig(): NativeConfig {

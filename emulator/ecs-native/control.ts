@@ -7,6 +7,7 @@ import {
   type FailTasks,
   type NativeDeployment,
   type ListenerRule,
+  type NativeReadings,
   type NativeState,
   nativeState,
 } from './model.js';
@@ -35,6 +36,8 @@ export interface EcsNativeControl {
   setAlarm(cluster: string, service: string, alarmName: string, inAlarm: boolean): void;
   setTiming(cluster: string, service: string, timing: Partial<NativeTiming>): void;
   setStaleCurrentDeployment(cluster: string, service: string, ms: number): void;
+  /** which of AWS's contradicting pages the emulator follows for this service (NativeReadings) */
+  setReadings(cluster: string, service: string, readings: Partial<NativeReadings>): void;
   deployment(arn: string): NativeDeployment | undefined;
   rule(arn: string): ListenerRule | undefined;
   state(): NativeState;
@@ -73,6 +76,11 @@ export function ecsNativeControl(state: EmulatorState, now: () => number): EcsNa
     },
     setStaleCurrentDeployment: (c, s, ms) => {
       svc(c, s).staleCurrentDeploymentMs = ms;
+    },
+    setReadings: (c, s, readings) => {
+      advanceNative(state, now());
+      const n = svc(c, s);
+      n.readings = { ...n.readings, ...readings };
     },
     deployment: (arn) => {
       advanceNative(state, now());

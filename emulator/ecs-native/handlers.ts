@@ -3,7 +3,7 @@ import { ApiError, type JsonHandler } from '../protocol.js';
 import { findTaskDefinition, type EmulatorState } from '../state.js';
 import { SERVICE_DEPLOYMENT_STATUSES, type ServiceDeploymentStatus } from './stages.js';
 import { adopt, switchController } from './adopt.js';
-import { mergeConfig, defaultConfig, parseLoadBalancers } from './config.js';
+import { applyMissingBakeTime, mergeConfig, defaultConfig, parseLoadBalancers } from './config.js';
 import {
   type NativeContext,
   resolveHook,
@@ -13,6 +13,7 @@ import {
   createDeployment,
 } from './machine.js';
 import {
+  DEFAULT_READINGS,
   nativeState,
   invalid,
   clusterOf,
@@ -52,6 +53,9 @@ const UPDATE_MEMBERS = [
   'gatewayConnectors',
   'monitoring',
 ];
+
+/** What UpdateService cannot change on a CODE_DEPLOY service (API reference UpdateService; the wording is [U]). */
+const CODE_DEPLOY_ONLY = ['networkConfiguration', 'platformVersion', 'loadBalancers'];
 
 function arnList(input: Record<string, unknown>, key: string): string[] {
   const v = input[key];
@@ -97,10 +101,18 @@ export function ecsNativeHandlers(
       const at = rctx.now;
       const controller = (input.deploymentController as { type?: unknown } | undefined)?.type;
       // validate everything before changing anything
-      const probe = mergeConfig(
-        ns.services.get(keyOf(svc))?.config ?? defaultConfig(),
+      let probe = mergeConfig(
+        ns.services.get(keyOf(svc))?.config ?? ns.codeDeployConfigs.get(keyOf(svc)) ?? defaultConfig(),
         input.deploymentConfiguration,
       );
+      if (
+        input.deploymentConfiguration !== undefined &&
+        (svc.deploymentController === 'ECS' || controller === 'ECS')
+      )
+        probe = applyMissingBakeTime(
+          probe,
+          ns.services.get(keyOf(svc))?.readings.missingBakeTime ?? DEFAULT_READINGS.missingBakeTime,
+        );
       const lbs = input.loadBalancers !== undefined ? parseLoadBalancers(input.loadBalancers) : undefined;
       let td: string | undefined;
       if (input.taskDefinition !== undefined) {
@@ -117,16 +129,21 @@ export function ecsNativeHandlers(
       if (svc.deploymentController === 'CODE_DEPLOY' && controller !== 'ECS') {
         if (controller !== undefined && controller !== 'CODE_DEPLOY')
           switchController(state, svc, String(controller), at);
-        if (
-          td !== undefined ||
-          input.forceNewDeployment === true ||
-          input.deploymentConfiguration !== undefined
-        )
+        // UpdateService on a CODE_DEPLOY service changes "only the desired count, deployment configuration,
+        // health check grace period, task placement constraints and strategies, enable ECS managed tags
+        // option, and propagate tags"; the rest needs a CodeDeploy deployment (API reference UpdateService)
+        if (td !== undefined || input.forceNewDeployment === true)
           throw invalid(
             'Unable to update task definition on services with a CODE_DEPLOY deployment controller. Use AWS CodeDeploy to trigger a new deployment.',
           );
+        const viaCodeDeploy = CODE_DEPLOY_ONLY.filter((k) => input[k] !== undefined);
+        if (viaCodeDeploy.length)
+          throw invalid(
+            `Unable to update ${viaCodeDeploy.join(', ')} on services with a CODE_DEPLOY deployment controller. Use AWS CodeDeploy to trigger a new deployment.`,
+          );
+        if (input.deploymentConfiguration !== undefined) ns.codeDeployConfigs.set(keyOf(svc), probe);
         if (typeof input.desiredCount === 'number') svc.desiredCount = input.desiredCount;
-        return { service: serviceWire(state, svc) };
+        return { service: decorate(state, serviceWire(state, svc), svc, at) };
       }
       if (controller !== undefined) switchController(state, svc, String(controller), at);
       if (svc.deploymentController !== 'ECS')
@@ -286,6 +303,12 @@ export function ecsNativeHandlers(
     },
     ListTasks: (input, rctx) => {
       const cluster = clusterOf(state, input.cluster);
+      const others = ['serviceName', 'family', 'containerInstance', 'desiredStatus', 'launchType'].filter(
+        (k) => input[k] !== undefined,
+      );
+      // "When you specify startedBy as the filter, it must be the only filter that you use." (ListTasks)
+      if (typeof input.startedBy === 'string' && others.length > 0)
+        throw invalid(`startedBy must be the only filter of ListTasks; also given: ${others.join(', ')}.`);
       const name =
         typeof input.serviceName === 'string' ? (input.serviceName.split('/').pop() ?? '') : undefined;
       const n = name !== undefined ? ns.services.get(`${cluster}/${name}`) : undefined;

@@ -33,6 +33,7 @@ export type {
   NativeDeployment,
   NativeHook,
   NativeLoadBalancer,
+  NativeReadings,
   NativeRevision,
   NativeService,
   NativeState,

@@ -185,7 +185,7 @@ function finishWork(ctx: NativeContext, d: NativeDeployment, at: number): void {
         },
       );
       const cb = d.circuitBreaker;
-      if (d.config.deploymentCircuitBreaker.enable) {
+      if (breakerOn(n, d)) {
         cb.failureCount += pending.length;
         if (cb.failureCount >= cb.threshold) {
           cb.status = 'TRIGGERED';
@@ -377,7 +377,7 @@ function begin(ctx: NativeContext, d: NativeDeployment, at: number): void {
   setStatus(d, 'IN_PROGRESS', at);
   d.startedAt = at;
   d.updatedAt = at;
-  d.circuitBreaker.status = d.config.deploymentCircuitBreaker.enable ? 'MONITORING' : 'DISABLED';
+  d.circuitBreaker.status = breakerOn(n, d) ? 'MONITORING' : 'DISABLED';
   d.alarms.status = d.config.alarms.enable ? 'MONITORING' : 'DISABLED';
   const lb = n.loadBalancers[0];
   const source = d.sourceRevisionArns[0];
@@ -445,6 +445,12 @@ function stopDeployment(ctx: NativeContext, d: NativeDeployment, at: number, rea
   d.phase = { kind: 'done' };
   d.currentHookIds = [];
   addEvent(n, at, `(deployment ${d.ecsId}) deployment stopped: ${reason}`);
+}
+
+/** Whether the circuit breaker watches this deployment's tasks (NativeReadings.circuitBreakerBlueGreen). */
+function breakerOn(n: NativeService, d: NativeDeployment): boolean {
+  if (!d.config.deploymentCircuitBreaker.enable) return false;
+  return d.config.strategy === 'ROLLING' || n.readings.circuitBreakerBlueGreen === 'developer-guide';
 }
 
 /** Roll back within the same service deployment (its status becomes ROLLBACK_*). */

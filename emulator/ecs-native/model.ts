@@ -69,6 +69,31 @@ export interface ServiceEvent {
   message: string;
 }
 
+/**
+ * Where AWS's own pages contradict each other, which one the emulator follows (docs/aws-behaviours.md,
+ * "Match AWS where its documentation says otherwise"). Both are modelled; neither is confirmed.
+ */
+export interface NativeReadings {
+  /**
+   * UpdateService setting BLUE_GREEN without bakeTimeInMinutes: `api-reference` (default) rejects it ("You
+   * must provide this parameter when you use the BLUE_GREEN deployment strategy", SDK DeploymentConfiguration);
+   * `cloudformation` takes 2160 minutes for every strategy but ROLLING (AWS::ECS::Service DeploymentConfiguration).
+   */
+  missingBakeTime: 'api-reference' | 'cloudformation';
+  /**
+   * The circuit breaker of a BLUE_GREEN, LINEAR or CANARY deployment: `developer-guide` (default) counts failed
+   * tasks as for ROLLING ("Both methods only support rolling update deployment and blue/green deployment
+   * types", DG deployment-failure-detection); `api-reference` ignores it ("can only be used for services using
+   * the rolling update (ECS) deployment type", SDK DeploymentConfiguration).
+   */
+  circuitBreakerBlueGreen: 'developer-guide' | 'api-reference';
+}
+
+export const DEFAULT_READINGS: NativeReadings = {
+  missingBakeTime: 'api-reference',
+  circuitBreakerBlueGreen: 'developer-guide',
+};
+
 export interface NativeService {
   key: string;
   cluster: string;
@@ -89,6 +114,7 @@ export interface NativeService {
   /** virtual ms after a deployment's creation during which ListServiceDeployments does not list it */
   listLagMs: number;
   timing: NativeTiming;
+  readings: NativeReadings;
 }
 
 export interface NativeRevision {
@@ -218,6 +244,8 @@ export interface NativeState {
   deployments: Map<string, NativeDeployment>;
   tasks: Map<string, NativeTask>;
   rules: Map<string, ListenerRule>;
+  /** the deploymentConfiguration UpdateService set on a CODE_DEPLOY service (it has no native state) */
+  codeDeployConfigs: Map<string, NativeConfig>;
 }
 
 const STORE = new WeakMap<EmulatorState, NativeState>();
@@ -231,6 +259,7 @@ export function nativeState(state: EmulatorState): NativeState {
       deployments: new Map(),
       tasks: new Map(),
       rules: new Map(),
+      codeDeployConfigs: new Map(),
     };
     STORE.set(state, s);
   }

@@ -14,14 +14,16 @@ import {
   type NativeStrategy,
   type NativeTiming,
 } from './stages.js';
-import { mergeConfig, defaultConfig } from './config.js';
+import { applyMissingBakeTime, mergeConfig, defaultConfig } from './config.js';
 import { newRevision, createDeployment } from './machine.js';
 import {
   type AdvancedConfiguration,
   type NativeLoadBalancer,
   type HookOutcome,
   type FailTasks,
+  type NativeReadings,
   type NativeService,
+  DEFAULT_READINGS,
   nativeState,
   addEvent,
 } from './model.js';
@@ -40,7 +42,8 @@ export interface NativeServiceOptions {
   containerPort?: number;
   desiredCount?: number;
   strategy?: NativeStrategy;
-  bakeTimeInMinutes?: number;
+  /** default 5 (none for ROLLING); null seeds a service without one, as AWS's pages disagree on (NativeReadings) */
+  bakeTimeInMinutes?: number | null;
   linearConfiguration?: { stepPercent?: number; stepBakeTimeInMinutes?: number };
   canaryConfiguration?: { canaryPercent?: number; canaryBakeTimeInMinutes?: number };
   /** as the API takes them; Lambda functions named by hookTargetArn are seeded to succeed unless seeded already */
@@ -66,6 +69,8 @@ export interface NativeServiceOptions {
   staleCurrentDeploymentMs?: number;
   listLagMs?: number;
   timing?: Partial<NativeTiming>;
+  /** which of AWS's contradicting pages the emulator follows for this service */
+  readings?: Partial<NativeReadings>;
 }
 
 export interface SeededNativeService {
@@ -236,19 +241,25 @@ export function seedEcsNativeService(
     targetType: h.targetType ?? 'AWS_LAMBDA',
     ...(h.targetType === 'PAUSE' ? {} : { roleArn: h.roleArn ?? hookRoleArn }),
   }));
-  const config = mergeConfig(defaultConfig(), {
+  const readings: NativeReadings = { ...DEFAULT_READINGS, ...(o.readings ?? {}) };
+  const merged = mergeConfig(defaultConfig(), {
     strategy,
-    ...(o.bakeTimeInMinutes !== undefined
-      ? { bakeTimeInMinutes: o.bakeTimeInMinutes }
-      : strategy === 'ROLLING'
-        ? {}
-        : { bakeTimeInMinutes: 5 }),
+    ...(o.bakeTimeInMinutes === null
+      ? {}
+      : o.bakeTimeInMinutes !== undefined
+        ? { bakeTimeInMinutes: o.bakeTimeInMinutes }
+        : strategy === 'ROLLING'
+          ? {}
+          : { bakeTimeInMinutes: 5 }),
     ...(o.linearConfiguration ? { linearConfiguration: o.linearConfiguration } : {}),
     ...(o.canaryConfiguration ? { canaryConfiguration: o.canaryConfiguration } : {}),
     lifecycleHooks: hooks,
     ...(o.deploymentCircuitBreaker ? { deploymentCircuitBreaker: o.deploymentCircuitBreaker } : {}),
     ...(o.alarms ? { alarms: o.alarms } : {}),
   });
+  // a seeded service is what AWS already holds: only the CloudFormation reading changes a missing bake
+  const config =
+    readings.missingBakeTime === 'cloudformation' ? applyMissingBakeTime(merged, 'cloudformation') : merged;
   for (const h of hooks)
     if (h.hookTargetArn) {
       const fn = h.hookTargetArn.split(':').pop() ?? '';
@@ -269,6 +280,7 @@ export function seedEcsNativeService(
     staleCurrentDeploymentMs: o.staleCurrentDeploymentMs ?? 0,
     listLagMs: o.listLagMs ?? 0,
     timing: { ...DEFAULT_NATIVE_TIMING, ...(o.timing ?? {}) },
+    readings,
   };
   ns.services.set(n.key, n);
   const created = now - 600_000;

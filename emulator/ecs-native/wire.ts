@@ -137,6 +137,9 @@ export function decorate(
 ): Record<string, unknown> {
   const ns = nativeState(state);
   const n = ns.services.get(keyOf(svc));
+  const codeDeployConfig = ns.codeDeployConfigs.get(keyOf(svc));
+  if (svc.deploymentController === 'CODE_DEPLOY' && codeDeployConfig)
+    return { ...wire, deploymentConfiguration: configWire(codeDeployConfig) };
   if (!n || svc.deploymentController !== 'ECS') return wire;
   const all = deploymentsOf(ns, n.key);
   // the switch: a new deployment stays invisible here for staleCurrentDeploymentMs ([U], kayac/ecspresso#945)

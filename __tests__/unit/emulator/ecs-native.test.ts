@@ -460,6 +460,95 @@ describe('ECS-native deployments', () => {
   });
 
   it.each([
+    ['developer-guide', 'ROLLBACK_SUCCESSFUL', 'TRIGGERED'],
+    ['api-reference', 'IN_PROGRESS', 'DISABLED'],
+  ] as const)(
+    'circuit breaker with BLUE_GREEN, as the %s reads it: %s, breaker %s',
+    async (reading, status, breaker) => {
+      const s = seed({
+        strategy: 'BLUE_GREEN',
+        deploymentCircuitBreaker: { enable: true, rollback: true },
+        failTasks: { exitCode: 1 },
+        readings: { circuitBreakerBlueGreen: reading },
+      });
+      const arn = await deploy(s);
+      // long enough for the breaker (threshold 3) to trip twice over: 4 failed tasks every 15 s
+      await waitFor(
+        () => describe1(arn),
+        (d) => d.status !== 'PENDING' && emu.clock.now() - d.createdAt!.getTime() > 120_000,
+      );
+      const d = await describe1(arn);
+      expect(d.status).toBe(status);
+      expect(d.deploymentCircuitBreaker?.status).toBe(breaker);
+      if (reading === 'api-reference') {
+        // ECS keeps replacing the failing tasks at SCALE_UP; only a timeout or a stop ends it
+        expect(d.lifecycleStage).toBe('SCALE_UP');
+        const stopped = await c.ecs.send(
+          new ListTasksCommand({ cluster: s.cluster, serviceName: s.service, desiredStatus: 'STOPPED' }),
+        );
+        expect(stopped.taskArns!.length).toBeGreaterThan(4);
+        // end it, so that the next tests' snapshots hold still
+        await c.ecs.send(
+          new StopServiceDeploymentCommand({ serviceDeploymentArn: arn, stopType: 'ROLLBACK' }),
+        );
+        expect((await follow(arn)).last.status).toBe('ROLLBACK_SUCCESSFUL');
+      }
+    },
+  );
+
+  it('BLUE_GREEN without bakeTimeInMinutes: the API reference reading rejects it, the CloudFormation one bakes 2160 min', async () => {
+    const s = seed({ strategy: 'ROLLING', bakeTimeInMinutes: null });
+    const before = emu.snapshot();
+    const refused = await rejection(
+      c.ecs.send(
+        new UpdateServiceCommand({
+          cluster: s.cluster,
+          service: s.service,
+          deploymentConfiguration: { strategy: 'BLUE_GREEN' },
+        }),
+      ),
+    );
+    expect(refused.name).toBe('InvalidParameterException');
+    expect(refused.message).toMatch(
+      /You must provide this parameter when you use the BLUE_GREEN deployment strategy/,
+    );
+    expect(emu.snapshot()).toBe(before);
+    // LINEAR is not BLUE_GREEN: the API reference does not require it there
+    await c.ecs.send(
+      new UpdateServiceCommand({
+        cluster: s.cluster,
+        service: s.service,
+        deploymentConfiguration: { strategy: 'LINEAR' },
+      }),
+    );
+    const t = seed({
+      strategy: 'ROLLING',
+      bakeTimeInMinutes: null,
+      readings: { missingBakeTime: 'cloudformation' },
+    });
+    const upd = await c.ecs.send(
+      new UpdateServiceCommand({
+        cluster: t.cluster,
+        service: t.service,
+        deploymentConfiguration: { strategy: 'BLUE_GREEN' },
+      }),
+    );
+    expect(upd.service?.deploymentConfiguration?.bakeTimeInMinutes).toBe(2160);
+    const given = seed({ strategy: 'ROLLING', bakeTimeInMinutes: null });
+    const ok = await c.ecs.send(
+      new UpdateServiceCommand({
+        cluster: given.cluster,
+        service: given.service,
+        deploymentConfiguration: { strategy: 'BLUE_GREEN', bakeTimeInMinutes: 0 },
+      }),
+    );
+    expect(ok.service?.deploymentConfiguration).toMatchObject({
+      strategy: 'BLUE_GREEN',
+      bakeTimeInMinutes: 0,
+    });
+  });
+
+  it.each([
     ['target-groups-not-on-rules', /Both targetGroup and alternateTargetGroup must be associated/],
     ['missing-role', /roleArn is missing/],
     ['missing-advanced-configuration', /has no advancedConfiguration/],
@@ -612,6 +701,43 @@ describe('the controller switch CODE_DEPLOY → ECS', () => {
       ),
     );
     expect(back.name).toBe('InvalidParameterException');
+  });
+
+  it('takes a deploymentConfiguration-only UpdateService on a CODE_DEPLOY service (API reference UpdateService)', async () => {
+    emu.seed.blueGreenService({ cluster: 'cdcfg', service: 'web' });
+    const upd = await c.ecs.send(
+      new UpdateServiceCommand({
+        cluster: 'cdcfg',
+        service: 'web',
+        deploymentConfiguration: { maximumPercent: 150, minimumHealthyPercent: 50 },
+        desiredCount: 3,
+        healthCheckGracePeriodSeconds: 30,
+      }),
+    );
+    expect(upd.service?.deploymentController?.type).toBe('CODE_DEPLOY');
+    expect(upd.service?.deploymentConfiguration).toMatchObject({
+      maximumPercent: 150,
+      minimumHealthyPercent: 50,
+    });
+    expect(upd.service?.desiredCount).toBe(3);
+    const described = await c.ecs.send(new DescribeServicesCommand({ cluster: 'cdcfg', services: ['web'] }));
+    expect(described.services?.[0]?.deploymentConfiguration?.maximumPercent).toBe(150);
+    // no deployment started, no task set added: CodeDeploy still owns the deployments
+    expect(described.services?.[0]?.taskSets).toHaveLength(1);
+    // what only a CodeDeploy deployment may change is still refused
+    const network = await rejection(
+      c.ecs.send(
+        new UpdateServiceCommand({
+          cluster: 'cdcfg',
+          service: 'web',
+          networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-1'] } },
+        }),
+      ),
+    );
+    expect(network.name).toBe('InvalidParameterException');
+    expect(network.message).toMatch(
+      /networkConfiguration on services with a CODE_DEPLOY deployment controller/,
+    );
   });
 
   it('refuses the switch while the service has more than one task set', async () => {
