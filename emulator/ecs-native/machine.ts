@@ -374,6 +374,9 @@ function alarmCheck(ctx: NativeContext, d: NativeDeployment, at: number): boolea
 
 function begin(ctx: NativeContext, d: NativeDeployment, at: number): void {
   const { ns, n } = serviceOfDeployment(ctx, d);
+  // what runs now (a replaced deployment's new tasks too) is what this one replaces and cleans up
+  d.sourceRevisionArns = sourcesOf(ns, n, d.targetRevisionArn);
+  d.plan = planFor(d.config, d.sourceRevisionArns.length > 1);
   setStatus(d, 'IN_PROGRESS', at);
   d.startedAt = at;
   d.updatedAt = at;
@@ -491,7 +494,35 @@ export function startRollback(
   enterStep(ctx, d, 0, at);
 }
 
+/** The text ECS gives a deployment a newer one replaced (list-service-deployments in kayac/ecspresso#929, #899). */
+export const REPLACED_REASON = 'Replaced by a new service deployment.';
+
+/**
+ * A second deployment of a service does not queue: when it starts, the one in flight (PENDING or
+ * IN_PROGRESS) ends STOPPED with REPLACED_REASON, about 10 ms later (kayac/ecspresso#929, #899: ROLLING
+ * services; BLUE_GREEN, LINEAR and CANARY are modelled the same way, [U]). A deployment being undone
+ * (ROLLBACK_*, STOP_REQUESTED) is not replaced: the newer one starts when it ends ([U]).
+ */
 export function advanceDeployment(ctx: NativeContext, d: NativeDeployment, now: number): void {
+  const ns = nativeState(ctx.state);
+  const mine = deploymentsOf(ns, d.serviceKey);
+  const newer = mine[mine.indexOf(d) + 1];
+  if (newer && !isTerminal(d.status)) {
+    const { n } = serviceOfDeployment(ctx, d);
+    const startsAt = newer.createdAt + n.timing.startDelayMs;
+    if (now >= startsAt) {
+      run(ctx, d, startsAt);
+      if (d.status === 'PENDING' || d.status === 'IN_PROGRESS') {
+        stopDeployment(ctx, d, startsAt + n.timing.replacedAfterMs, REPLACED_REASON);
+        d.replacedBy = newer.arn;
+        return;
+      }
+    }
+  }
+  run(ctx, d, now);
+}
+
+function run(ctx: NativeContext, d: NativeDeployment, now: number): void {
   const ns = nativeState(ctx.state);
   for (let guard = 0; guard < 10_000; guard++) {
     const p = d.phase;
@@ -499,14 +530,17 @@ export function advanceDeployment(ctx: NativeContext, d: NativeDeployment, now: 
       case 'done':
         return;
       case 'pending': {
-        // one deployment at a time per service: a later one waits for the earlier to end ([U])
         const mine = deploymentsOf(ns, d.serviceKey);
-        if (mine.slice(0, mine.indexOf(d)).some((o) => !isTerminal(o.status))) return;
+        const earlier = mine.slice(0, mine.indexOf(d));
+        // the older ones first: one in flight when this one starts is replaced by it
+        for (const o of earlier) advanceDeployment(ctx, o, now);
+        // one being undone goes on to its end first ([U])
+        if (earlier.some((o) => !isTerminal(o.status))) return;
         const { n } = serviceOfDeployment(ctx, d);
-        const prevEnd = [...ns.deployments.values()]
-          .filter((o) => o !== d && o.serviceKey === d.serviceKey)
+        const undoneEnd = earlier
+          .filter((o) => o.replacedBy === undefined)
           .reduce((m, o) => Math.max(m, o.finishedAt ?? 0), 0);
-        const at = Math.max(d.createdAt + n.timing.startDelayMs, prevEnd);
+        const at = Math.max(d.createdAt + n.timing.startDelayMs, undoneEnd);
         if (now < at) return;
         begin(ctx, d, at);
         continue;
@@ -570,6 +604,18 @@ export function newRevision(
   return rev;
 }
 
+/** The revisions a deployment to `target` replaces: the current one first, then any other with live tasks. */
+function sourcesOf(ns: NativeState, n: NativeService, target: string): string[] {
+  const active = new Set(
+    [...ns.tasks.values()]
+      .filter((t) => t.serviceKey === n.key && t.lastStatus !== 'STOPPED')
+      .map((t) => t.revisionArn),
+  );
+  active.add(n.currentRevisionArn);
+  active.delete(target);
+  return [n.currentRevisionArn, ...[...active].filter((a) => a !== n.currentRevisionArn)];
+}
+
 export function createDeployment(
   state: EmulatorState,
   ns: NativeState,
@@ -580,14 +626,7 @@ export function createDeployment(
 ): NativeDeployment {
   const ecsId = ecsSvcId();
   n.ecsIds[rev.arn] = ecsId;
-  const active = new Set(
-    [...ns.tasks.values()]
-      .filter((t) => t.serviceKey === n.key && t.lastStatus !== 'STOPPED')
-      .map((t) => t.revisionArn),
-  );
-  active.add(n.currentRevisionArn);
-  active.delete(rev.arn);
-  const sources = [n.currentRevisionArn, ...[...active].filter((a) => a !== n.currentRevisionArn)];
+  const sources = sourcesOf(ns, n, rev.arn);
   const d: NativeDeployment = {
     arn: deploymentArn(state, svc),
     ecsId,

@@ -208,6 +208,8 @@ export interface NativeDeployment {
   /** target group serving the source (blue) and the one the target (green) comes up on */
   blueTargetGroupArn?: string;
   greenTargetGroupArn?: string;
+  /** emulator-only record: the newer deployment that replaced this one (it ended STOPPED) */
+  replacedBy?: string;
   /** emulator-only record: each status taken, in order (a poller can miss short ones) */
   statusHistory: { status: ServiceDeploymentStatus; at: number }[];
   /** emulator-only record: each stage entered, in order */

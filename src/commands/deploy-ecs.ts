@@ -17,7 +17,7 @@ import { planEcsDeployment, type EcsDeploymentPlan } from '../ecs/preflight.js';
 import { findStartedDeployment, updateServiceTaskDefinition } from '../ecs/start.js';
 import { ecsConsoleUrl } from '../ecs/engine.js';
 import { continueServiceDeployment, stopServiceDeployment } from '../ecs/control.js';
-import { readServiceDeployment } from '../ecs/reads.js';
+import { findEcsDeploymentInFlight, readServiceDeployment } from '../ecs/reads.js';
 import { ECS_ACTIVE_DEPLOYMENT_POLL_MS } from '../ecs/pacing.js';
 import {
   awaitingPauseHook,
@@ -83,6 +83,15 @@ export async function runEcsDeploy(
     (arn) =>
       `Service ${plan.clusterName}/${plan.serviceName} already runs ${arn}: UpdateService with the same task definition starts no deployment, so nothing would happen. Register a new revision, or force a new deployment outside this action.`,
   );
+
+  // ECS replaces a deployment in flight instead of queueing this one: look again right before UpdateService
+  // (a list it may not read was warned about in the plan)
+  const inFlight = () =>
+    findEcsDeploymentInFlight(clients.ecs, rt.clock, plan.clusterName, plan.serviceName).catch(
+      () => undefined,
+    );
+  for (let active = await inFlight(); active?.serviceDeploymentArn; active = await inFlight())
+    await settleActiveEcsDeployment(rt, inputs, clients, active.serviceDeploymentArn);
 
   const since = rt.clock.now();
   try {

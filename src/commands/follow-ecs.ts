@@ -16,10 +16,13 @@ import {
   type EcsWatchOutcome,
   type EcsWatchStats,
 } from '../ecs/watcher.js';
+import { findReplacingDeployment } from '../ecs/reads.js';
 import {
   awaitingPauseHook,
   describeEcsPosition,
+  describeReplacement,
   isEcsDeploymentInFlight,
+  isReplacedDeployment,
   isRollingBack,
   type EcsGoal,
   type EcsObservation,
@@ -199,6 +202,14 @@ export async function followEcsRollback(f: EcsFollow): Promise<void> {
 export async function reportEcsFailure(f: EcsFollow): Promise<void> {
   const { record } = f;
   if (isEcsDeploymentInFlight(record.status)) await followEcsRollback(f);
+  const last = f.lastObservation?.deployment;
+  if (last && isReplacedDeployment(last)) {
+    // someone else's deployment replaced this one: say which and when; leave it alone (no stop, no rollback)
+    const text = describeReplacement(last, await findReplacingDeployment(f.ecs, f.rt.clock, last));
+    setVerdict(record, 'failed', text);
+    f.rt.error(text, { title: `ECS service deployment replaced` });
+    return;
+  }
   const status = record.status ?? 'STOPPED';
   const stage = record.ecs?.rollbackStage;
   setVerdict(

@@ -565,6 +565,61 @@ describe('ECS-native deployments', () => {
     },
   );
 
+  it.each(['ROLLING', 'BLUE_GREEN'] as const)(
+    '%s: a second UpdateService replaces the deployment in flight (STOPPED, "Replaced by a new service deployment.")',
+    async (strategy) => {
+      const s = seed({ strategy, bakeTimeInMinutes: 10 });
+      const first = await deploy(s);
+      await waitFor(
+        () => describe1(first),
+        (d) => d.status === 'IN_PROGRESS' && (strategy === 'ROLLING' || d.lifecycleStage === 'BAKE_TIME'),
+      );
+      const second = await deploy(s);
+      const { last: replaced } = await follow(first);
+      expect(replaced.status).toBe('STOPPED');
+      expect(replaced.statusReason).toBe('Replaced by a new service deployment.');
+      expect(emu.ecsNative.deployment(first)!.replacedBy).toBe(second);
+      const { last: newer } = await follow(second);
+      expect(newer.status).toBe('SUCCESSFUL');
+      // the older one ends about 10 ms after the newer one starts (kayac/ecspresso#929)
+      expect(replaced.finishedAt!.getTime() - newer.startedAt!.getTime()).toBe(10);
+      // the newer one took over the replaced one's new tasks and stopped them at CLEAN_UP
+      const firstTarget = emu.ecsNative.deployment(first)!.targetRevisionArn;
+      expect(newer.sourceServiceRevisions?.map((r) => r.arn)).toContain(firstTarget);
+      const running = await c.ecs.send(new ListTasksCommand({ cluster: s.cluster, serviceName: s.service }));
+      const described = await c.ecs.send(
+        new DescribeTasksCommand({ cluster: s.cluster, tasks: running.taskArns! }),
+      );
+      expect(new Set(described.tasks!.map((t) => t.taskDefinitionArn))).toEqual(
+        new Set([emu.ecsNative.state().revisions.get(newer.targetServiceRevision!.arn!)!.taskDefinition]),
+      );
+      // ListServiceDeployments shows both, the older one STOPPED with its reason
+      const listed = await c.ecs.send(
+        new ListServiceDeploymentsCommand({ cluster: s.cluster, service: s.service }),
+      );
+      expect(listed.serviceDeployments?.find((b) => b.serviceDeploymentArn === first)).toMatchObject({
+        status: 'STOPPED',
+        statusReason: 'Replaced by a new service deployment.',
+      });
+    },
+  );
+
+  it('a deployment being rolled back is not replaced: the newer one starts when the rollback ends', async () => {
+    const s = seed({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 10 });
+    const first = await deploy(s);
+    await waitFor(
+      () => describe1(first),
+      (d) => d.lifecycleStage === 'BAKE_TIME',
+    );
+    await c.ecs.send(new StopServiceDeploymentCommand({ serviceDeploymentArn: first, stopType: 'ROLLBACK' }));
+    const second = await deploy(s);
+    const { last: rolledBack } = await follow(first);
+    expect(rolledBack.status).toBe('ROLLBACK_SUCCESSFUL');
+    const { last: newer } = await follow(second);
+    expect(newer.status).toBe('SUCCESSFUL');
+    expect(newer.startedAt!.getTime()).toBeGreaterThanOrEqual(rolledBack.finishedAt!.getTime());
+  });
+
   it('ListServiceDeployments filters by createdAt and status, newest first', async () => {
     const s = seed({ strategy: 'ROLLING' });
     const first = await deploy(s);
