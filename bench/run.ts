@@ -31,7 +31,7 @@ import {
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { runAction, REPO_ROOT } from '../scripts/action-runner.js';
 import { appSpecYaml, githubTrustPolicy, taskDefinitionFile } from '../emulator/scenario.js';
-import type { NativeServiceOptions } from '../emulator/ecs-native.js';
+import type { NativeServiceOptions } from '../emulator/ecs-native/index.js';
 
 const { values } = parseArgs({
   options: {

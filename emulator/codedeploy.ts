@@ -22,6 +22,9 @@ import {
   type TimelineContext,
 } from './timeline.js';
 
+/** CodeDeploy User Guide, limits: "Maximum number of characters in a deployment description | 256". */
+export const MAX_DESCRIPTION_CHARACTERS = 256;
+
 const STATUSES: DeploymentStatus[] = [
   'Created',
   'Queued',
@@ -373,7 +376,9 @@ export function codedeployHandlers(state: EmulatorState, ctx: TimelineContext): 
           'InvalidRevisionException',
           'The sha256 of the AppSpec content does not match the content.',
         );
-      if (typeof input.description === 'string' && input.description.length > 512)
+      // "Maximum number of characters in a deployment description: 256" (UG limits); the message is the
+      // exception's documented text, the wire message itself is unconfirmed (docs/aws-behaviours.md)
+      if (typeof input.description === 'string' && input.description.length > MAX_DESCRIPTION_CHARACTERS)
         throw err('DescriptionTooLongException', 'The description is too long.');
       const arc = input.autoRollbackConfiguration as { enabled?: unknown; events?: unknown } | undefined;
       if (arc !== undefined) {

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { startEmulator } from './index.js';
 import { runAction, REPO_ROOT, terminalEcho } from '../scripts/action-runner.js';
 import { githubTrustPolicy, taskDefinitionFile } from './scenario.js';
-import type { NativeServiceOptions } from './ecs-native.js';
-import { NATIVE_STRATEGIES, type NativeStrategy } from './ecs-native-stages.js';
+import type { NativeServiceOptions } from './ecs-native/index.js';
+import { NATIVE_STRATEGIES, type NativeStrategy } from './ecs-native/index.js';
 
 /** The service each strategy flag seeds: short bakes so that the demo ends in seconds at the default scale. */
 export function nativeDemoOptions(strategy: NativeStrategy): NativeServiceOptions {

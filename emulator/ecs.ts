@@ -35,6 +35,9 @@ const REGISTER_MEMBERS = [
   'enableFaultInjection',
 ];
 
+/** The largest RegisterTaskDefinition ECS takes, in bytes (service quotas: 64 KiB, not adjustable). */
+export const MAX_TASK_DEFINITION_BYTES = 65_536;
+
 function clientError(message: string): ApiError {
   return new ApiError('ClientException', message);
 }
@@ -70,6 +73,14 @@ export function registerTaskDefinition(
         `Unknown parameter in input: "${key}", must be one of: ${REGISTER_MEMBERS.join(', ')}`,
       );
   }
+  // "Task definition size: 64 KiB" (ECS service quotas); ECS's answer to a larger one, from a CloudTrail
+  // event quoted in awsdocs/amazon-ecs-developer-guide#149 (2021). How ECS measures it is [U]: here the
+  // compact JSON of the request, UTF-8.
+  const size = Buffer.byteLength(JSON.stringify(input), 'utf8');
+  if (size > MAX_TASK_DEFINITION_BYTES)
+    throw clientError(
+      `Actual length: '${size}'. Max allowed length is '${MAX_TASK_DEFINITION_BYTES}' bytes.`,
+    );
   const family = input.family;
   if (typeof family !== 'string' || family.trim() === '') throw clientError('Family can not be blank.');
   if (!/^[A-Za-z0-9_-]{1,255}$/.test(family))

@@ -3,7 +3,7 @@ import { ApiError, queryList } from './protocol.js';
 import type { QueryHandler } from './sts.js';
 import type { EmulatorState, Listener, LoadBalancer } from './state.js';
 import { isoTime } from './protocol.js';
-import { nativeState } from './ecs-native.js';
+import { nativeState } from './ecs-native/index.js';
 
 export const ELB_NAMESPACE = 'http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/';
 

@@ -1,9 +1,50 @@
 /** Injected faults: throttling, server errors, latency, dropped connections, failing hooks. */
 import { ApiError } from './protocol.js';
 import type { HookEventName } from './state.js';
-import type { LoseAnswer, LoseAnswerOperation, RateLimit, StuckInstall } from './unkind.js';
 
 export type FaultService = 'ecs' | 'codedeploy' | 'sts' | 'elbv2';
+
+// The switches of AWS's unkindness (docs/aws-behaviours.md); the state they need between requests: unkind.ts.
+
+/** Operations whose answer can be lost after the change was applied. */
+export type LoseAnswerOperation =
+  'ContinueDeployment' | 'StopDeployment' | 'CreateDeployment' | 'RegisterTaskDefinition';
+
+export const LOSE_ANSWER_OPERATIONS: LoseAnswerOperation[] = [
+  'ContinueDeployment',
+  'StopDeployment',
+  'CreateDeployment',
+  'RegisterTaskDefinition',
+];
+
+export interface LoseAnswer {
+  /** how many answers to lose (each one after the change was applied); counts down */
+  times: number;
+  /** `drop`: the socket is destroyed without a response; `5xx`: HTTP 500 InternalFailure */
+  as: 'drop' | '5xx';
+}
+
+export interface RateLimit {
+  /** sustained rate: tokens added per virtual minute */
+  perMinute: number;
+  /** bucket size: calls that may pass at once after a quiet spell (default: perMinute) */
+  burst?: number;
+  /** `reads` (default): CodeDeploy Get*, List*, BatchGet*; `all`: every CodeDeploy call */
+  scope?: 'reads' | 'all';
+}
+
+export interface StuckInstall {
+  /**
+   * why the replacement tasks never become healthy: `health-checks` (tasks start, fail ELB health checks
+   * and are stopped), `container-exits` (the essential container exits with code 1) or `placement` (no
+   * task can be placed; no task ever starts)
+   */
+  cause?: 'health-checks' | 'container-exits' | 'placement';
+  /** virtual seconds between two attempts of ECS to start the replacement tasks (default 60) */
+  cycleSeconds?: number;
+  /** virtual minutes CodeDeploy waits in Install before failing the deployment (default 60) */
+  timeoutMinutes?: number;
+}
 
 export interface Faults {
   /** probability (0..1) that a request gets ThrottlingException "Rate exceeded" (HTTP 400) */

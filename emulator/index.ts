@@ -16,7 +16,7 @@ import {
   type EcsNativeControl,
   type NativeServiceOptions,
   type SeededNativeService,
-} from './ecs-native.js';
+} from './ecs-native/index.js';
 import { elbv2Handlers } from './elbv2.js';
 import { NO_FAULTS, type Faults } from './faults.js';
 import { OidcIssuer, type OidcClaims } from './oidc.js';
@@ -36,10 +36,11 @@ import { advanceAll, type TimelineContext } from './timeline.js';
 
 export type { Faults } from './faults.js';
 export type { BlueGreenServiceOptions, SeededService } from './seed.js';
-export type { EcsNativeControl, NativeServiceOptions, SeededNativeService } from './ecs-native.js';
+export type { EcsNativeControl, NativeServiceOptions, SeededNativeService } from './ecs-native/index.js';
 export type { EmulatorState, LambdaBehavior } from './state.js';
 export type { CallRecord } from './server.js';
-export type { LoseAnswer, RateLimit, RateLimitStats, StuckInstall } from './unkind.js';
+export type { LoseAnswer, RateLimit, StuckInstall } from './faults.js';
+export type { RateLimitStats } from './unkind.js';
 export type { OidcClaims } from './oidc.js';
 export { GITHUB_ISSUER } from './oidc.js';
 
@@ -66,7 +67,7 @@ export interface Emulator {
     blueGreenService(o?: BlueGreenServiceOptions): SeededService;
     role(o: { name: string; trustPolicy: object }): { arn: string };
     lambda(name: string, behavior?: LambdaBehavior): void;
-    /** an ECS-controller service with a ROLLING, BLUE_GREEN, LINEAR or CANARY strategy (emulator/ecs-native.ts) */
+    /** an ECS-controller service with a ROLLING, BLUE_GREEN, LINEAR or CANARY strategy (emulator/ecs-native/) */
     ecsNativeService(o?: NativeServiceOptions): SeededNativeService;
   };
   /** switches and records of ECS-native deployments */

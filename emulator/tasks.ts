@@ -257,7 +257,8 @@ export function taskHandlers(state: EmulatorState): Record<string, JsonHandler> 
       const family = typeof input.family === 'string' ? input.family : undefined;
       const tasks = allTasks(state, cluster, ctx.now).filter(
         (t) =>
-          (startedBy !== undefined || t.desiredStatus === desired) &&
+          // desiredStatus "The default status filter is RUNNING" applies with startedBy too (ListTasks)
+          t.desiredStatus === desired &&
           (startedBy === undefined || t.taskSet.id === startedBy) &&
           (serviceName === undefined || t.service.serviceName === serviceName) &&
           (family === undefined || t.taskSet.taskDefinition.split('/').pop()?.split(':')[0] === family),

@@ -211,6 +211,16 @@ function installProblem(ctx: TimelineContext, d: Deployment): string | undefined
   return undefined;
 }
 
+/**
+ * CodeDeploy's own wording of a deployment's errorInformation.message, from the CodeDeploy User Guide's
+ * "Troubleshoot Amazon ECS deployment issues" (troubleshooting-ecs.html): what users read in the console
+ * and GetDeployment. The lifecycle event's diagnostics carry the hook's own message (docs/aws-behaviours.md).
+ */
+export const HOOK_FAILED_MESSAGE =
+  'The deployment failed because one or more of the lifecycle event validation functions failed.';
+export const HOOK_TIMED_OUT_MESSAGE =
+  'The deployment timed out while waiting for a status callback. CodeDeploy expects a status callback within one hour after a deployment hook is invoked.';
+
 function hookPlan(
   ctx: TimelineContext,
   d: Deployment,
@@ -229,7 +239,7 @@ function hookPlan(
         message,
         logTail: injected.logTail ?? '',
         deploymentErrorCode: 'HOOK_EXECUTION_FAILURE',
-        deploymentMessage: `The deployment failed because a lifecycle event hook failed. Lambda function ${scriptName} failed during ${event}: ${message}`,
+        deploymentMessage: HOOK_FAILED_MESSAGE,
       },
     };
   }
@@ -260,7 +270,7 @@ function hookPlan(
           message: `Lambda function ${fn} did not report a status for ${event} within 3600 seconds`,
           logTail: '',
           deploymentErrorCode: 'TIMEOUT',
-          deploymentMessage: `The deployment timed out waiting for the ${event} hook ${fn} to report a status.`,
+          deploymentMessage: HOOK_TIMED_OUT_MESSAGE,
         },
       };
     return { durationMs: behavior.delayMs };
@@ -273,7 +283,7 @@ function hookPlan(
       message: behavior.fail.message,
       logTail: behavior.fail.logTail ?? '',
       deploymentErrorCode: 'HOOK_EXECUTION_FAILURE',
-      deploymentMessage: `The deployment failed because a lifecycle event hook failed. Lambda function ${fn} failed during ${event}: ${behavior.fail.message}`,
+      deploymentMessage: HOOK_FAILED_MESSAGE,
     },
   };
 }
@@ -635,7 +645,7 @@ export function advance(ctx: TimelineContext, d: Deployment, now: number): void 
         'Stopped',
         {
           code: 'TIMEOUT',
-          message: `The deployment timed out while waiting for traffic to be rerouted: no ContinueDeployment within ${d.readyOption.waitTimeInMinutes} minutes.`,
+          message: `The deployment timed out while waiting for a notification to continue. This time out period is ${d.readyOption.waitTimeInMinutes} minutes.`,
         },
         'FORCE',
       );

@@ -392,6 +392,26 @@ describe("the main step's boundaries (issue #10)", () => {
   );
 
   it(
+    "a long description is cut so that it and the run mark fit CodeDeploy's 256 characters",
+    async () => {
+      const w = (world = await startWorld({
+        service: { deploymentConfig: 'CodeDeployDefault.ECSAllAtOnce' },
+      }));
+      const given = `${'release notes '.repeat(40)}END`;
+      const result = await w.deploy({ 'wait-until': 'none', 'codedeploy-deployment-description': given });
+      expect(result.exitCode).toBe(0);
+      const id = result.outputs['codedeploy-deployment-id'] as string;
+      const description = (await inspect(w).deployment(id)).description ?? '';
+      // CodeDeploy would have refused 257 (the emulator does, as the User Guide's limits page says)
+      expect(description).toHaveLength(256);
+      expect(description.endsWith(`… ${result.state.runMarker}`)).toBe(true);
+      expect(description.startsWith('release notes release notes')).toBe(true);
+      expect(description).not.toContain('END');
+    },
+    LONG,
+  );
+
+  it(
     "the test command gets a run: step's environment, without the runtime token or the inputs; its writes change nothing of the action's",
     async () => {
       const w = (world = await startWorld({

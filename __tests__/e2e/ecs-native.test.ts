@@ -13,7 +13,7 @@ import {
   RegisterTaskDefinitionCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
-import type { NativeServiceOptions, SeededNativeService } from '../../emulator/ecs-native.js';
+import type { NativeServiceOptions, SeededNativeService } from '../../emulator/ecs-native/index.js';
 import { taskDefinitionFile } from '../../emulator/scenario.js';
 import { annotations, inspect, SECRET_ENV_VALUE, startWorld, type World } from './harness.js';
 import type { ActionRunOptions, ActionRunResult } from '../../scripts/action-runner.js';
@@ -353,6 +353,69 @@ describe('ECS-native deployments: failures, the gate, cancel, waits', () => {
   );
 
   it(
+    "replaced by someone else's deployment: failed, naming the newer one and when; the newer one is left alone",
+    async () => {
+      const n = await nativeWorld({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 10 });
+      const running = n.deploy({ 'wait-until': 'succeeded' });
+      // while the action follows its deployment through the bake, someone else deploys the service
+      const ours = await until(() =>
+        [...n.world.emulator.ecsNative.state().deployments.values()].find(
+          (d) => d.serviceKey === `${n.s.cluster}/${n.s.service}` && d.lifecycleStage === 'BAKE_TIME',
+        ),
+      );
+      const theirs = await someoneElseDeploys(n, 'web:theirs');
+      const result = await running;
+
+      expect(result.exitCode).toBe(1);
+      expect(result.outputs['deployment-id']).toBe(ours.arn);
+      expect(result.outputs['deployment-status']).toBe('STOPPED');
+      const errors = annotations(result.stdout).join('\n');
+      expect(errors).toContain(`Service deployment ${ours.arn} was replaced by service deployment ${theirs}`);
+      expect(errors).toMatch(
+        /ECS stopped it at \d{4}-\d\d-\d\dT[\d:.]+Z \("Replaced by a new service deployment\."\)/,
+      );
+      expect(errors).toContain('the newer deployment was left alone (not stopped, not rolled back)');
+      // (the summary escapes Markdown: unescape before looking)
+      expect(result.summary.replace(/\\(.)/g, '$1')).toContain(
+        `was replaced by service deployment ${theirs}`,
+      );
+      // the action stopped nothing: the newer deployment goes on to its end
+      expect(n.world.emulator.calls.map((c) => c.action)).not.toContain('StopServiceDeployment');
+      expect((await deploymentOf(n, ours.arn)).statusReason).toBe('Replaced by a new service deployment.');
+      const after = await until(async () => {
+        const d = await deploymentOf(n, theirs);
+        return ['SUCCESSFUL', 'STOPPED', 'ROLLBACK_SUCCESSFUL', 'ROLLBACK_FAILED'].includes(d.status ?? '')
+          ? d
+          : undefined;
+      }, 90_000);
+      expect(after.status).toBe('SUCCESSFUL');
+    },
+    LONG,
+  );
+
+  it(
+    'on-active-deployment wait: a deployment that starts while it waits is waited for too, not replaced',
+    async () => {
+      const n = await nativeWorld({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 10 });
+      const first = await someoneElseDeploys(n, 'web:first');
+      const running = n.deploy({ 'wait-until': 'succeeded', 'on-active-deployment': 'wait' });
+      // once the action waits on the first one, a second one (someone else's) replaces it
+      await until(() => n.world.emulator.calls.some((c) => c.action === 'DescribeServiceDeployments'));
+      const second = await someoneElseDeploys(n, 'web:second');
+      const result = await running;
+
+      expect(result.exitCode).toBe(0);
+      expect(result.stdout).toContain(`Waiting for the deployment in flight ${first}`);
+      expect(result.stdout).toContain(`Waiting for the deployment in flight ${second}`);
+      expect((await deploymentOf(n, first)).statusReason).toBe('Replaced by a new service deployment.');
+      // the action deployed only once the second one had ended: it replaced neither
+      expect((await deploymentOf(n, second)).status).toBe('SUCCESSFUL');
+      expect(result.outputs['deployment-status']).toBe('SUCCESSFUL');
+    },
+    LONG,
+  );
+
+  it(
     'the post step rolls back a deployment the main step was killed while following',
     async () => {
       const n = await nativeWorld({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 30 });
@@ -391,6 +454,44 @@ describe('ECS-native deployments: failures, the gate, cancel, waits', () => {
     LONG,
   );
 });
+
+/** Polls (real time) until `probe` gives a value. */
+async function until<T>(probe: () => T | undefined | Promise<T | undefined>, ms = 60_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > end) throw new Error('until: timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Someone else registers a revision and calls UpdateService; returns the service deployment it started. */
+async function someoneElseDeploys(n: NativeWorld, image: string): Promise<string> {
+  const ecs = inspect(n.world).ecs;
+  const td = await ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family: n.s.family,
+      containerDefinitions: [
+        { name: n.s.containerName, image, portMappings: [{ containerPort: n.s.containerPort }] },
+      ],
+      requiresCompatibilities: ['FARGATE'],
+      networkMode: 'awsvpc',
+      cpu: '256',
+      memory: '512',
+    }),
+  );
+  const arn = td.taskDefinition!.taskDefinitionArn!;
+  await ecs.send(
+    new UpdateServiceCommand({ cluster: n.s.cluster, service: n.s.service, taskDefinition: arn }),
+  );
+  const state = n.world.emulator.ecsNative.state();
+  return until(() =>
+    [...state.deployments.values()].find(
+      (d) => state.revisions.get(d.targetRevisionArn)?.taskDefinition === arn,
+    ),
+  ).then((d) => d.arn);
+}
 
 /** Runs the promote or rollback bundle with the world's region and role. */
 function steer(
@@ -552,6 +653,31 @@ describe('a scale-up whose new tasks fail', () => {
       expect(result.summary).toMatch(/### Why the new revision's tasks do not start/);
       expect(result.summary.split('exit code 137, OutOfMemoryError').length - 1).toBe(1);
       expect(result.summary).toMatch(/Service event: .*deployment failed: tasks failed to start/);
+    },
+    LONG,
+  );
+
+  it.each([
+    ['developer-guide', /ended ROLLBACK_SUCCESSFUL\.[\s\S]*Circuit breaker triggered/],
+    ['api-reference', /Timed out waiting for succeeded: status IN_PROGRESS, stage SCALE_UP/],
+  ] as const)(
+    'BLUE_GREEN with the circuit breaker, as the %s reads it: the action fails either way and leaves the old revision serving',
+    async (reading, verdict) => {
+      const n = await nativeWorld({
+        ...TASKS_FAIL,
+        strategy: 'BLUE_GREEN',
+        readings: { circuitBreakerBlueGreen: reading },
+      });
+      const result = await n.deploy({ 'wait-until': 'succeeded', 'wait-for-minutes': '3' });
+      expect(result.exitCode).toBe(1);
+      expect(annotations(result.stdout).join('\n')).toMatch(verdict);
+      expect(result.outputs['deployment-status']).toBe('ROLLBACK_SUCCESSFUL');
+      expect(result.stdout).toContain('exit code 137, OutOfMemoryError');
+      // the breaker stopped it, or the action did (rollback-on-failure) once its wait was over
+      expect(n.world.emulator.calls.some((c) => c.action === 'StopServiceDeployment')).toBe(
+        reading === 'api-reference',
+      );
+      expect(await runningTaskDefinition(n)).toBe(n.s.taskDefinitionArn);
     },
     LONG,
   );

@@ -69,6 +69,26 @@ describe('plan bundle', () => {
     readOnlyRun(before, callsBefore);
   });
 
+  it('says what AWS says of a BLUE_GREEN service without bakeTimeInMinutes', async () => {
+    const s = world.emulator.seed.ecsNativeService({
+      strategy: 'BLUE_GREEN',
+      service: 'no-bake',
+      bakeTimeInMinutes: null,
+    });
+    const result = await world.run('dist/plan/index.js', {
+      ...world.baseInputs,
+      cluster: s.cluster,
+      service: s.service,
+      'container-name': s.containerName,
+      'codedeploy-appspec': undefined,
+    });
+    expect(result.exitCode).toBe(0);
+    expect(result.summary).toContain(
+      'bakeTimeInMinutes is not set on the service. The ECS API reference says you must provide it for BLUE_GREEN; the CloudFormation reference says ECS then bakes 36 hours (2160 minutes)',
+    );
+    expect(result.summary).not.toContain('ECS applies its default');
+  });
+
   it('check-migration on the CodeDeploy service lists what it lacks and the switch, and changes nothing', async () => {
     const before = world.emulator.snapshot();
     const callsBefore = world.emulator.calls.length;
@@ -84,6 +104,9 @@ describe('plan bundle', () => {
     expect(summary).toContain(`--cluster ${world.seeded.cluster} --service ${world.seeded.service}`);
     expect(summary).toContain('<ROLE_ARN: an IAM role ECS assumes to manage the load balancer>');
     expect(summary).toContain('DeploymentController:\n  Type: ECS');
+    expect(summary).toContain(
+      `✅ bakeTimeInMinutes, which ECS requires for BLUE_GREEN, is the group's termination wait:`,
+    );
     expect(result.stdout).toContain('aws ecs update-service');
     readOnlyRun(before, callsBefore);
   });

@@ -23,8 +23,21 @@ export const AUTO_ROLLBACK_EVENTS = [
 ] as const;
 export type AutoRollbackEvent = (typeof AUTO_ROLLBACK_EVENTS)[number];
 
-/** The official action cuts descriptions to 512 characters; CodeDeploy rejects longer ones. */
-export const MAX_DESCRIPTION_LENGTH = 512;
+/**
+ * CodeDeploy's limit on a deployment description: "Maximum number of characters in a deployment
+ * description: 256" (CodeDeploy User Guide, limits.html; an older guide said 100, and only a comment in the
+ * official action says 512). Longer ones get DescriptionTooLongException (docs/aws-behaviours.md).
+ */
+export const MAX_DESCRIPTION_LENGTH = 256;
+
+/** `text` cut to `max` characters, ending with …, never between the two halves of a surrogate pair. */
+export function cutDescription(text: string, max: number = MAX_DESCRIPTION_LENGTH): string {
+  if (text.length <= max) return text;
+  let end = max - 1;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}…`;
+}
 /** Like the official action: the extra wait is capped at six hours. */
 export const MAX_WAIT_FOR_MINUTES = 360;
 
@@ -200,7 +213,7 @@ export function deploymentDescription(given: string, env: NodeJS.ProcessEnv = pr
     if (env.GITHUB_RUN_ID) parts.push(`run ${env.GITHUB_RUN_ID}`);
     text = parts.join(' · ');
   }
-  return text.length <= MAX_DESCRIPTION_LENGTH ? text : `${text.slice(0, MAX_DESCRIPTION_LENGTH - 1)}…`;
+  return cutDescription(text);
 }
 
 /**

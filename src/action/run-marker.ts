@@ -9,7 +9,7 @@
  * there is no mark.
  */
 import { randomBytes } from 'node:crypto';
-import { MAX_DESCRIPTION_LENGTH } from './inputs.js';
+import { cutDescription, MAX_DESCRIPTION_LENGTH } from './inputs.js';
 
 const MARKER = /\[github-run (\d+)\/(\d+) ([0-9a-f]{8})\]$/;
 
@@ -28,7 +28,7 @@ export function runMarker(
 export function describeWithMarker(description: string, marker: string | undefined): string {
   if (!marker) return description;
   const room = MAX_DESCRIPTION_LENGTH - marker.length - 1;
-  const text = description.length <= room ? description : `${description.slice(0, room - 1)}…`;
+  const text = cutDescription(description, room);
   return text === '' ? marker : `${text} ${marker}`;
 }
 

@@ -123,10 +123,18 @@ export async function conclude(
 
 /**
  * The deployment failed or was stopped: what undoes it is followed to its end (CodeDeploy's rollback
- * deployment, ECS's rollback of the same deployment), then the verdict and the failure annotation.
+ * deployment, ECS's rollback of the same deployment), then the verdict and the failure annotation. A
+ * deployment another one replaced is said to be, and nothing is undone.
  */
 export async function reportFailure(f: Follow, level: 'error' | 'warning' = 'error'): Promise<void> {
   const { follower } = f;
+  // Replaced by someone else's deployment: say which and when; that one is left alone (no stop, no rollback).
+  const replaced = await follower.replaced();
+  if (replaced) {
+    setVerdict(follower.record, 'failed', replaced);
+    f.rt.error(replaced, { title: `${named(f)} was replaced` });
+    return;
+  }
   await follower.followUndoing();
   const stopped = follower.endedStopped();
   const step = follower.record.failedStep;

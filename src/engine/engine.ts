@@ -198,6 +198,11 @@ export interface Follower {
   stuck(observation?: unknown): string | undefined;
   /** the stuck-tasks diagnostics, at a failed or timed-out verdict */
   atVerdict(observation?: unknown): Promise<void>;
+  /**
+   * When another deployment replaced this one (ECS stops the deployment in flight when a newer one of its
+   * service starts): the sentence that says which and when; undefined otherwise.
+   */
+  replaced(): Promise<string | undefined>;
   /** after a failure or stop: follow what undoes it to its end (or note why nothing does) */
   followUndoing(): Promise<void>;
   /** its status says it was stopped, not failed */

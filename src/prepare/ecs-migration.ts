@@ -22,6 +22,9 @@ import {
   type ListenerRuleInfo,
 } from '../aws/elbv2-reads.js';
 
+/** ECS's bakeTimeInMinutes range is 0–1440 (SDK `DeploymentConfiguration`). */
+const MAX_BAKE_MINUTES = 1440;
+
 export const ROLE_PLACEHOLDER = '<ROLE_ARN: an IAM role ECS assumes to manage the load balancer>';
 
 export interface MigrationFacts {
@@ -234,8 +237,23 @@ export function migrationCheck(facts: MigrationFacts): MigrationCheck {
       canaryBakeTimeInMinutes: routing.intervalMinutes ?? 10,
     };
   } else config.strategy = 'BLUE_GREEN';
-  // CodeDeploy's termination wait is ECS's bake time (ref §1: "Termination wait → bakeTimeInMinutes").
-  config.bakeTimeInMinutes = facts.terminationWaitMinutes;
+  // CodeDeploy's termination wait is ECS's bake time (ref §1: "Termination wait → bakeTimeInMinutes"). The
+  // ECS API reference: "You must provide this parameter when you use the BLUE_GREEN deployment strategy",
+  // within 0–1440 minutes; CodeDeploy's termination wait goes up to 2880 (SDK DeploymentConfiguration).
+  config.bakeTimeInMinutes = Math.min(MAX_BAKE_MINUTES, facts.terminationWaitMinutes);
+  items.push(
+    facts.terminationWaitMinutes > MAX_BAKE_MINUTES
+      ? {
+          state: 'missing',
+          text: `bakeTimeInMinutes, which ECS requires for BLUE_GREEN, is at most ${MAX_BAKE_MINUTES} minutes; the group's termination wait is ${facts.terminationWaitMinutes}: the switch below sets ${MAX_BAKE_MINUTES}. Choose a value you want.`,
+          source: 'SDK DeploymentConfiguration',
+        }
+      : {
+          state: 'ok',
+          text: `bakeTimeInMinutes, which ECS requires for BLUE_GREEN, is the group's termination wait: ${facts.terminationWaitMinutes} min.`,
+          source: 'SDK DeploymentConfiguration, ref §1',
+        },
+  );
   if (facts.readyWaitMinutes !== undefined) {
     // CodeDeploy's "Ready" wait → a PAUSE hook after test traffic moves (ref §1, §6; DG-PAUSE, since 2026-05-19).
     config.lifecycleHooks = [

@@ -116,6 +116,16 @@ export function strategyOf(service: Service): EcsStrategy {
   return (ECS_STRATEGIES as readonly string[]).includes(raw ?? '') ? (raw as EcsStrategy) : 'ROLLING';
 }
 
+/**
+ * What AWS says of a service without bakeTimeInMinutes. Its pages disagree, and which holds is [U]: the ECS
+ * API reference (SDK `DeploymentConfiguration`) says "You must provide this parameter when you use the
+ * BLUE_GREEN deployment strategy"; the CloudFormation reference (AWS::ECS::Service DeploymentConfiguration)
+ * says that without a value it is 36 hours (2160 minutes) for anything but rolling, EXTERNAL and CODE_DEPLOY.
+ */
+export function missingBakeTimeNote(strategy: string): string {
+  return `bakeTimeInMinutes is not set on the service. ${strategy === 'BLUE_GREEN' ? 'The ECS API reference says you must provide it for BLUE_GREEN; the' : 'The ECS API reference requires it only for BLUE_GREEN; the'} CloudFormation reference says ECS then bakes 36 hours (2160 minutes) [U: AWS's pages disagree]. Set it (0–1440 minutes) with UpdateService deploymentConfiguration.bakeTimeInMinutes.`;
+}
+
 /** The stages, hooks, steps and bakes an ECS-native deployment of this service will go through. */
 export function ecsStagePlan(service: Service): EcsStagePlan {
   const config = service.deploymentConfiguration;
@@ -169,8 +179,7 @@ export function ecsStagePlan(service: Service): EcsStagePlan {
   const bakeMinutes = config?.bakeTimeInMinutes;
   const reconcile = (service.currentServiceRevisions?.length ?? 0) > 1;
   if (!reconcile) notes.push('RECONCILE_SERVICE is skipped: only one revision is active now.');
-  if (bakeMinutes === undefined)
-    notes.push('bakeTimeInMinutes is not set on the service; ECS applies its default [U].');
+  if (bakeMinutes === undefined) notes.push(missingBakeTimeNote(strategy));
 
   const stages: PlannedStage[] = [];
   for (const s of BLUE_GREEN_STAGES) {

@@ -278,9 +278,12 @@ function validateTags(tags: unknown, file: string): void {
 /**
  * The largest task definition ECS registers: "Task definition size: 64 (KiB), not adjustable" in the
  * Amazon ECS service quotas (Amazon ECS Developer Guide, service-quotas.md in
- * awsdocs/amazon-ecs-developer-guide; it was 32 KiB before September 2022). The guide does not say how
- * the size is measured: this action measures the compact JSON of the RegisterTaskDefinition request
- * (UTF-8), the smallest form it can take, so it refuses nothing ECS would accept (unconfirmed).
+ * awsdocs/amazon-ecs-developer-guide). Older guides said 32 KiB, but ECS enforced 64 KiB well before the
+ * guide was corrected: a larger one got ClientException "Actual length: '66420'. Max allowed length is
+ * '65536' bytes." in January 2021 (awsdocs/amazon-ecs-developer-guide#149; 65536 bytes already in
+ * vote/turnout#330, July 2020). The guide does not say how the size is measured: this action measures the
+ * compact JSON of the RegisterTaskDefinition request (UTF-8), the smallest form it can take, so it refuses
+ * nothing ECS would accept (unconfirmed).
  */
 export const MAX_TASK_DEFINITION_BYTES = 64 * 1024;
 

@@ -2,8 +2,10 @@ import { describe, expect, it } from '@jest/globals';
 import type { ServiceDeployment } from '@aws-sdk/client-ecs';
 import {
   carryOver,
+  describeReplacement,
   diffEcsObservations,
   evaluateEcsGoal,
+  isReplacedDeployment,
   stagePosition,
   type EcsObservation,
 } from '../../../src/engines/ecs/progress.js';
@@ -178,6 +180,39 @@ describe('ECS goals per wait-until and strategy', () => {
     expect(evaluateEcsGoal('none', at({ status: 'STOPPED' }), 'BLUE_GREEN')).toBe('failed');
     expect(evaluateEcsGoal('end', rolling, 'BLUE_GREEN')).toBe('pending');
     expect(evaluateEcsGoal('end', at({ status: 'ROLLBACK_SUCCESSFUL' }), 'BLUE_GREEN')).toBe('reached');
+  });
+});
+
+describe('a deployment a newer one replaced', () => {
+  const replaced = {
+    serviceDeploymentArn: 'arn:aws:ecs:us-east-1:111122223333:service-deployment/c/s/old',
+    status: 'STOPPED',
+    statusReason: 'Replaced by a new service deployment.',
+    finishedAt: new Date('2026-02-26T01:26:37.591Z'),
+  } as ServiceDeployment;
+
+  it("is told by STOPPED with ECS's reason, not by any stop", () => {
+    expect(isReplacedDeployment(replaced)).toBe(true);
+    expect(isReplacedDeployment({ ...replaced, status: 'ROLLBACK_SUCCESSFUL' })).toBe(false);
+    expect(
+      isReplacedDeployment({ ...replaced, statusReason: 'Stopped by StopServiceDeployment (ABORT).' }),
+    ).toBe(false);
+  });
+
+  it('names the newer deployment and when, or says it could not', () => {
+    const text = describeReplacement(replaced, {
+      serviceDeploymentArn: 'arn:aws:ecs:us-east-1:111122223333:service-deployment/c/s/new',
+      status: 'IN_PROGRESS',
+      createdAt: new Date('2026-02-26T01:26:37.472Z'),
+      startedAt: new Date('2026-02-26T01:26:37.581Z'),
+    });
+    expect(text).toContain(
+      'was replaced by service deployment arn:aws:ecs:us-east-1:111122223333:service-deployment/c/s/new (created 2026-02-26T01:26:37.472Z, started 2026-02-26T01:26:37.581Z, now IN_PROGRESS)',
+    );
+    expect(text).toContain('ECS stopped it at 2026-02-26T01:26:37.591Z');
+    expect(describeReplacement(replaced, undefined)).toContain(
+      'a newer service deployment (ListServiceDeployments did not show which)',
+    );
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   MAX_DESCRIPTION_LENGTH,
+  cutDescription,
   MAX_WAIT_FOR_MINUTES,
   deploymentDescription,
   getAwsInputs,
@@ -136,6 +137,12 @@ describe('small parsers', () => {
     expect(long).toHaveLength(MAX_DESCRIPTION_LENGTH);
     expect(long.endsWith('…')).toBe(true);
     expect(deploymentDescription('short', {})).toBe('short');
+    // CodeDeploy's limit (User Guide, limits): 256 characters
+    expect(MAX_DESCRIPTION_LENGTH).toBe(256);
+    // a cut never leaves half of a surrogate pair
+    const emoji = cutDescription(`${'a'.repeat(254)}😀😀`);
+    expect(emoji).toBe(`${'a'.repeat(254)}…`);
+    expect(cutDescription(`${'a'.repeat(253)}😀😀`)).toBe(`${'a'.repeat(253)}😀…`);
   });
 });
 

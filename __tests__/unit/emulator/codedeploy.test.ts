@@ -167,7 +167,14 @@ describe('CodeDeploy reads', () => {
     expect(badSha.name).toBe('InvalidRevisionException');
     const badYaml = await rejection(deploy(c, s, 'version: 0.0\nResources: {{{'));
     expect(badYaml.name).toBe('InvalidRevisionException');
+    // the User Guide's limit: 256 characters (not the 512 of the official action's comment)
+    const long = await rejection(
+      deploy(c, s, appSpec(s.taskDefinitionArn), { description: 'x'.repeat(257) }),
+    );
+    expect(long.name).toBe('DescriptionTooLongException');
     expect(emu!.snapshot()).toBe(before);
+    const id = await deploy(c, s, appSpec(s.taskDefinitionArn), { description: 'é'.repeat(256) });
+    expect((await info(c, id)).description).toBe('é'.repeat(256));
   });
 });
 
@@ -321,6 +328,9 @@ describe('CodeDeploy blue/green lifecycle', () => {
       (d) => d.status === 'Stopped',
     );
     expect(stopped.errorInformation?.code).toBe('TIMEOUT');
+    expect(stopped.errorInformation?.message).toBe(
+      'The deployment timed out while waiting for a notification to continue. This time out period is 2 minutes.',
+    );
     expect(stopped.rollbackInfo?.rollbackDeploymentId).toMatch(/^d-/);
   });
 
@@ -359,7 +369,10 @@ describe('CodeDeploy blue/green lifecycle', () => {
       (d) => d.status === 'Failed',
     );
     expect(failed.errorInformation?.code).toBe('HOOK_EXECUTION_FAILURE');
-    expect(failed.errorInformation?.message).toMatch(/check/);
+    // CodeDeploy's wording (UG troubleshooting-ecs); the hook's own message is in the event's diagnostics
+    expect(failed.errorInformation?.message).toBe(
+      'The deployment failed because one or more of the lifecycle event validation functions failed.',
+    );
     const t = await target(c, s, id);
     expect(t.status).toBe('Failed');
     expect(event(t, 'AfterInstall')).toMatchObject({
@@ -381,6 +394,23 @@ describe('CodeDeploy blue/green lifecycle', () => {
       .services![0]!;
     expect(svc.taskSets).toHaveLength(1);
     expect(svc.taskSets?.[0]?.taskDefinition).toBe(s.taskDefinitionArn);
+  });
+
+  it("fails a hook that reports no status within an hour with CodeDeploy's timeout wording", async () => {
+    const { c, s, v2 } = await setup({ terminationWaitMinutes: 0, autoRollback: false }, 6000);
+    emu!.seed.lambda('slow', { delayMs: 2 * 3_600_000 });
+    const id = await deploy(c, s, appSpec(v2, { AfterInstall: 'slow' }));
+    const failed = await waitFor(
+      () => info(c, id),
+      (d) => d.status === 'Failed',
+    );
+    expect(failed.errorInformation).toEqual({
+      code: 'TIMEOUT',
+      message:
+        'The deployment timed out while waiting for a status callback. CodeDeploy expects a status callback within one hour after a deployment hook is invoked.',
+    });
+    const t = await target(c, s, id);
+    expect(event(t, 'AfterInstall')?.diagnostics?.errorCode).toBe('ScriptTimedOut');
   });
 
   it('fails the hook named by faults.failHook, and fails Install for a wrong container port', async () => {

@@ -13,8 +13,8 @@ import {
   type ServiceDeployment,
 } from '@aws-sdk/client-ecs';
 import { startEmulator, type Emulator, type SeededNativeService } from '../../../emulator/index.js';
-import type { NativeServiceOptions } from '../../../emulator/ecs-native.js';
-import { STAGE_ORDER } from '../../../emulator/ecs-native-stages.js';
+import type { NativeServiceOptions } from '../../../emulator/ecs-native/index.js';
+import { STAGE_ORDER } from '../../../emulator/ecs-native/index.js';
 import { clients, rejection, waitFor, type Clients } from './helpers.js';
 
 let emu: Emulator;
@@ -460,6 +460,95 @@ describe('ECS-native deployments', () => {
   });
 
   it.each([
+    ['developer-guide', 'ROLLBACK_SUCCESSFUL', 'TRIGGERED'],
+    ['api-reference', 'IN_PROGRESS', 'DISABLED'],
+  ] as const)(
+    'circuit breaker with BLUE_GREEN, as the %s reads it: %s, breaker %s',
+    async (reading, status, breaker) => {
+      const s = seed({
+        strategy: 'BLUE_GREEN',
+        deploymentCircuitBreaker: { enable: true, rollback: true },
+        failTasks: { exitCode: 1 },
+        readings: { circuitBreakerBlueGreen: reading },
+      });
+      const arn = await deploy(s);
+      // long enough for the breaker (threshold 3) to trip twice over: 4 failed tasks every 15 s
+      await waitFor(
+        () => describe1(arn),
+        (d) => d.status !== 'PENDING' && emu.clock.now() - d.createdAt!.getTime() > 120_000,
+      );
+      const d = await describe1(arn);
+      expect(d.status).toBe(status);
+      expect(d.deploymentCircuitBreaker?.status).toBe(breaker);
+      if (reading === 'api-reference') {
+        // ECS keeps replacing the failing tasks at SCALE_UP; only a timeout or a stop ends it
+        expect(d.lifecycleStage).toBe('SCALE_UP');
+        const stopped = await c.ecs.send(
+          new ListTasksCommand({ cluster: s.cluster, serviceName: s.service, desiredStatus: 'STOPPED' }),
+        );
+        expect(stopped.taskArns!.length).toBeGreaterThan(4);
+        // end it, so that the next tests' snapshots hold still
+        await c.ecs.send(
+          new StopServiceDeploymentCommand({ serviceDeploymentArn: arn, stopType: 'ROLLBACK' }),
+        );
+        expect((await follow(arn)).last.status).toBe('ROLLBACK_SUCCESSFUL');
+      }
+    },
+  );
+
+  it('BLUE_GREEN without bakeTimeInMinutes: the API reference reading rejects it, the CloudFormation one bakes 2160 min', async () => {
+    const s = seed({ strategy: 'ROLLING', bakeTimeInMinutes: null });
+    const before = emu.snapshot();
+    const refused = await rejection(
+      c.ecs.send(
+        new UpdateServiceCommand({
+          cluster: s.cluster,
+          service: s.service,
+          deploymentConfiguration: { strategy: 'BLUE_GREEN' },
+        }),
+      ),
+    );
+    expect(refused.name).toBe('InvalidParameterException');
+    expect(refused.message).toMatch(
+      /You must provide this parameter when you use the BLUE_GREEN deployment strategy/,
+    );
+    expect(emu.snapshot()).toBe(before);
+    // LINEAR is not BLUE_GREEN: the API reference does not require it there
+    await c.ecs.send(
+      new UpdateServiceCommand({
+        cluster: s.cluster,
+        service: s.service,
+        deploymentConfiguration: { strategy: 'LINEAR' },
+      }),
+    );
+    const t = seed({
+      strategy: 'ROLLING',
+      bakeTimeInMinutes: null,
+      readings: { missingBakeTime: 'cloudformation' },
+    });
+    const upd = await c.ecs.send(
+      new UpdateServiceCommand({
+        cluster: t.cluster,
+        service: t.service,
+        deploymentConfiguration: { strategy: 'BLUE_GREEN' },
+      }),
+    );
+    expect(upd.service?.deploymentConfiguration?.bakeTimeInMinutes).toBe(2160);
+    const given = seed({ strategy: 'ROLLING', bakeTimeInMinutes: null });
+    const ok = await c.ecs.send(
+      new UpdateServiceCommand({
+        cluster: given.cluster,
+        service: given.service,
+        deploymentConfiguration: { strategy: 'BLUE_GREEN', bakeTimeInMinutes: 0 },
+      }),
+    );
+    expect(ok.service?.deploymentConfiguration).toMatchObject({
+      strategy: 'BLUE_GREEN',
+      bakeTimeInMinutes: 0,
+    });
+  });
+
+  it.each([
     ['target-groups-not-on-rules', /Both targetGroup and alternateTargetGroup must be associated/],
     ['missing-role', /roleArn is missing/],
     ['missing-advanced-configuration', /has no advancedConfiguration/],
@@ -475,6 +564,66 @@ describe('ECS-native deployments', () => {
       expect(stagesOf(arn).slice(0, 3)).toEqual(['PRE_SCALE_UP', 'SCALE_UP', 'POST_SCALE_UP']);
     },
   );
+
+  it.each(['ROLLING', 'BLUE_GREEN'] as const)(
+    '%s: a second UpdateService replaces the deployment in flight (STOPPED, "Replaced by a new service deployment.")',
+    async (strategy) => {
+      // ROLLING has no bake: a longer scale-up keeps the first one in flight on a loaded machine
+      const s = seed({
+        strategy,
+        bakeTimeInMinutes: 10,
+        ...(strategy === 'ROLLING' ? { timing: { scaleUpMs: 120_000 } } : {}),
+      });
+      const first = await deploy(s);
+      await waitFor(
+        () => describe1(first),
+        (d) => d.status === 'IN_PROGRESS' && (strategy === 'ROLLING' || d.lifecycleStage === 'BAKE_TIME'),
+      );
+      const second = await deploy(s);
+      const { last: replaced } = await follow(first);
+      expect(replaced.status).toBe('STOPPED');
+      expect(replaced.statusReason).toBe('Replaced by a new service deployment.');
+      expect(emu.ecsNative.deployment(first)!.replacedBy).toBe(second);
+      const { last: newer } = await follow(second);
+      expect(newer.status).toBe('SUCCESSFUL');
+      // the older one ends about 10 ms after the newer one starts (kayac/ecspresso#929)
+      expect(replaced.finishedAt!.getTime() - newer.startedAt!.getTime()).toBe(10);
+      // the newer one took over the replaced one's new tasks and stopped them at CLEAN_UP
+      const firstTarget = emu.ecsNative.deployment(first)!.targetRevisionArn;
+      expect(newer.sourceServiceRevisions?.map((r) => r.arn)).toContain(firstTarget);
+      const running = await c.ecs.send(new ListTasksCommand({ cluster: s.cluster, serviceName: s.service }));
+      const described = await c.ecs.send(
+        new DescribeTasksCommand({ cluster: s.cluster, tasks: running.taskArns! }),
+      );
+      expect(new Set(described.tasks!.map((t) => t.taskDefinitionArn))).toEqual(
+        new Set([emu.ecsNative.state().revisions.get(newer.targetServiceRevision!.arn!)!.taskDefinition]),
+      );
+      // ListServiceDeployments shows both, the older one STOPPED with its reason
+      const listed = await c.ecs.send(
+        new ListServiceDeploymentsCommand({ cluster: s.cluster, service: s.service }),
+      );
+      expect(listed.serviceDeployments?.find((b) => b.serviceDeploymentArn === first)).toMatchObject({
+        status: 'STOPPED',
+        statusReason: 'Replaced by a new service deployment.',
+      });
+    },
+  );
+
+  it('a deployment being rolled back is not replaced: the newer one starts when the rollback ends', async () => {
+    const s = seed({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 10 });
+    const first = await deploy(s);
+    await waitFor(
+      () => describe1(first),
+      (d) => d.lifecycleStage === 'BAKE_TIME',
+    );
+    await c.ecs.send(new StopServiceDeploymentCommand({ serviceDeploymentArn: first, stopType: 'ROLLBACK' }));
+    const second = await deploy(s);
+    const { last: rolledBack } = await follow(first);
+    expect(rolledBack.status).toBe('ROLLBACK_SUCCESSFUL');
+    const { last: newer } = await follow(second);
+    expect(newer.status).toBe('SUCCESSFUL');
+    expect(newer.startedAt!.getTime()).toBeGreaterThanOrEqual(rolledBack.finishedAt!.getTime());
+  });
 
   it('ListServiceDeployments filters by createdAt and status, newest first', async () => {
     const s = seed({ strategy: 'ROLLING' });
@@ -612,6 +761,43 @@ describe('the controller switch CODE_DEPLOY → ECS', () => {
       ),
     );
     expect(back.name).toBe('InvalidParameterException');
+  });
+
+  it('takes a deploymentConfiguration-only UpdateService on a CODE_DEPLOY service (API reference UpdateService)', async () => {
+    emu.seed.blueGreenService({ cluster: 'cdcfg', service: 'web' });
+    const upd = await c.ecs.send(
+      new UpdateServiceCommand({
+        cluster: 'cdcfg',
+        service: 'web',
+        deploymentConfiguration: { maximumPercent: 150, minimumHealthyPercent: 50 },
+        desiredCount: 3,
+        healthCheckGracePeriodSeconds: 30,
+      }),
+    );
+    expect(upd.service?.deploymentController?.type).toBe('CODE_DEPLOY');
+    expect(upd.service?.deploymentConfiguration).toMatchObject({
+      maximumPercent: 150,
+      minimumHealthyPercent: 50,
+    });
+    expect(upd.service?.desiredCount).toBe(3);
+    const described = await c.ecs.send(new DescribeServicesCommand({ cluster: 'cdcfg', services: ['web'] }));
+    expect(described.services?.[0]?.deploymentConfiguration?.maximumPercent).toBe(150);
+    // no deployment started, no task set added: CodeDeploy still owns the deployments
+    expect(described.services?.[0]?.taskSets).toHaveLength(1);
+    // what only a CodeDeploy deployment may change is still refused
+    const network = await rejection(
+      c.ecs.send(
+        new UpdateServiceCommand({
+          cluster: 'cdcfg',
+          service: 'web',
+          networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-1'] } },
+        }),
+      ),
+    );
+    expect(network.name).toBe('InvalidParameterException');
+    expect(network.message).toMatch(
+      /networkConfiguration on services with a CODE_DEPLOY deployment controller/,
+    );
   });
 
   it('refuses the switch while the service has more than one task set', async () => {

@@ -134,6 +134,32 @@ describe('ECS', () => {
     expect(fargate.message).toMatch(/awsvpc/);
   });
 
+  it('refuses a task definition over 64 KiB with the ClientException AWS answers', async () => {
+    const before = emu.snapshot();
+    const input = {
+      family: 'big',
+      containerDefinitions: [
+        { name: 'a', image: 'b', environment: [{ name: 'BLOB', value: 'x'.repeat(66_000) }] },
+      ],
+    };
+    const big = await rejection(c.ecs.send(new RegisterTaskDefinitionCommand(input)));
+    const size = Buffer.byteLength(JSON.stringify(input), 'utf8');
+    expect(big.name).toBe('ClientException');
+    expect(big.message).toBe(`Actual length: '${size}'. Max allowed length is '65536' bytes.`);
+    expect(emu.snapshot()).toBe(before);
+    // just within the quota: registered
+    const fits = {
+      ...input,
+      containerDefinitions: [
+        { ...input.containerDefinitions[0]!, environment: [{ name: 'BLOB', value: '' }] },
+      ],
+    };
+    const room = 65_536 - Buffer.byteLength(JSON.stringify(fits), 'utf8');
+    fits.containerDefinitions[0]!.environment[0]!.value = 'x'.repeat(room);
+    const ok = await c.ecs.send(new RegisterTaskDefinitionCommand(fits));
+    expect(ok.taskDefinition?.family).toBe('big');
+  });
+
   it('rejects read-only fields sent on the wire with an Unknown parameter ClientException', async () => {
     const before = emu.snapshot();
     const res = await rawEcs('RegisterTaskDefinition', {

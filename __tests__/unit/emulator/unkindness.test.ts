@@ -297,9 +297,17 @@ describe('an Install that never finishes', () => {
     expect(task.containers?.[0]?.lastStatus).toBe('STOPPED');
     expect(task.containers?.[0]?.exitCode).toBe(137);
 
-    // startedBy (the task set ID) finds the set's tasks, and must be the only filter
-    const bySet = await c.ecs.send(new ListTasksCommand({ cluster: s.cluster, startedBy: green!.identifer }));
-    expect(bySet.taskArns).toEqual(expect.arrayContaining(stopped.taskArns!));
+    // startedBy (the task set ID) finds the set's tasks, with the default desiredStatus RUNNING still
+    // applied (ListTasks: "The default status filter is RUNNING"); it must be the only filter
+    const bySet = await waitFor(
+      () => c.ecs.send(new ListTasksCommand({ cluster: s.cluster, startedBy: green!.identifer })),
+      (o) => (o.taskArns?.length ?? 0) > 0,
+    );
+    expect(bySet.taskArns!.filter((arn) => stopped.taskArns!.includes(arn))).toEqual([]);
+    const current = await c.ecs.send(
+      new DescribeTasksCommand({ cluster: s.cluster, tasks: bySet.taskArns! }),
+    );
+    expect(new Set(current.tasks!.map((x) => x.startedBy))).toEqual(new Set([green!.identifer]));
     const both = await rejection(
       c.ecs.send(
         new ListTasksCommand({ cluster: s.cluster, startedBy: green!.identifer, desiredStatus: 'STOPPED' }),

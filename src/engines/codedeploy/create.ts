@@ -7,7 +7,7 @@ import {
   GetDeploymentCommand,
   type CodeDeployClient,
 } from '@aws-sdk/client-codedeploy';
-import type { AutoRollbackEvent } from '../../action/inputs.js';
+import { cutDescription, type AutoRollbackEvent } from '../../action/inputs.js';
 import { serializeAppSpec, withTaskDefinitionArn, type AppSpecDocument } from './appspec.js';
 import { isAwsError } from '../../aws/errors.js';
 import { DeploymentError, errorMessage } from '../../action/errors.js';
@@ -71,7 +71,8 @@ export async function createDeployment(
         applicationName: params.application,
         deploymentGroupName: params.deploymentGroup,
         deploymentConfigName: params.deploymentConfigName,
-        description: params.description,
+        // within CodeDeploy's 256 characters (the deploy command's text already fits, its run mark last)
+        description: params.description === undefined ? undefined : cutDescription(params.description),
         revision: { revisionType: 'AppSpecContent', appSpecContent: { content, sha256 } },
         autoRollbackConfiguration: autoRollbackConfiguration(params.autoRollbackEvents),
       }),

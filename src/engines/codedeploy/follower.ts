@@ -186,6 +186,11 @@ export class CodeDeployFollower implements Follower {
     await this.diagnostics?.atVerdict(observation as Observation | undefined);
   }
 
+  /** CodeDeploy refuses a second deployment in the group (on-active-deployment): none replaces another. */
+  async replaced(): Promise<string | undefined> {
+    return undefined;
+  }
+
   endedStopped(): boolean {
     return this.record.status === 'Stopped';
   }

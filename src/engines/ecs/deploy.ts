@@ -35,7 +35,7 @@ import {
   isRollingBack,
   type EcsObservation,
 } from './progress.js';
-import { ecsConsoleUrl, readServiceDeployment } from './reads.js';
+import { ecsConsoleUrl, findEcsDeploymentInFlight, readServiceDeployment } from './reads.js';
 import { startServiceDeployment } from './start.js';
 
 export async function prepareEcs(
@@ -70,6 +70,23 @@ export async function prepareEcs(
     activeId: plan.activeDeploymentArn,
     settleActive: (arn) => settleActiveEcsDeployment(ctx, inputs, arn),
     start: async (taskDefinitionArn, registered): Promise<Started> => {
+      const withdraw = async (error: unknown): Promise<void> => {
+        if (registered)
+          await withdrawRegisteredRevision(rt, clients.ecs, taskDefinitionArn, true, error, 'ECS');
+      };
+      // ECS replaces a deployment in flight instead of queueing this one: look again right before
+      // UpdateService (a list it may not read was warned about in the plan), and settle each one found.
+      try {
+        const inFlight = () =>
+          findEcsDeploymentInFlight(clients.ecs, rt.clock, plan.clusterName, plan.serviceName).catch(
+            () => undefined,
+          );
+        for (let active = await inFlight(); active?.serviceDeploymentArn; active = await inFlight())
+          await settleActiveEcsDeployment(ctx, inputs, active.serviceDeploymentArn);
+      } catch (error) {
+        await withdraw(error);
+        throw error;
+      }
       let started: Awaited<ReturnType<typeof startServiceDeployment>>;
       try {
         started = await startServiceDeployment(
@@ -80,9 +97,9 @@ export async function prepareEcs(
           rt.signal,
         );
       } catch (error) {
-        // ECS refused the update: nothing uses the revision this run registered.
-        if (registered && error instanceof InputError)
-          await withdrawRegisteredRevision(rt, clients.ecs, taskDefinitionArn, true, error, 'ECS');
+        // ECS refused the update: nothing uses the revision this run registered. (Any other failure may
+        // have started a deployment that uses it.)
+        if (error instanceof InputError) await withdraw(error);
         throw error;
       }
       saveDeploymentState(rt, started.arn, inputs, 'ecs');

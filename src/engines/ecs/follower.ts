@@ -29,10 +29,13 @@ import { scaleUpSubject } from './diagnostics.js';
 import {
   awaitingPauseHook,
   describeEcsPosition,
+  describeReplacement,
   isEcsDeploymentInFlight,
+  isReplacedDeployment,
   isRollingBack,
   type EcsObservation,
 } from './progress.js';
+import { findReplacingDeployment } from './reads.js';
 import { EcsReporter, ecsPart } from './reporter.js';
 import { ecsSteering } from './steering.js';
 import { ecsSummary } from './summary.js';
@@ -165,6 +168,15 @@ export class EcsFollower implements Follower {
 
   async atVerdict(observation?: unknown): Promise<void> {
     await this.diagnostics?.atVerdict(observation as EcsObservation | undefined);
+  }
+
+  /** ECS stopped it for a newer deployment of the service: which one and when (never stopped or rolled back by us). */
+  async replaced(): Promise<string | undefined> {
+    const last = this.lastObservation?.deployment;
+    if (!last || !isReplacedDeployment(last)) return undefined;
+    const by = await findReplacingDeployment(this.ecs, this.rt.clock, last);
+    if (by?.serviceDeploymentArn) ecsPart(this.record).replacedBy = by.serviceDeploymentArn;
+    return describeReplacement(last, by);
   }
 
   endedStopped(): boolean {

@@ -18,6 +18,7 @@ import {
   loadTaskDefinitionFile,
   type TaskDefinitionSource,
 } from '../../prepare/task-source.js';
+import { missingBakeTimeNote } from '../../prepare/ecs-plan.js';
 import { findEcsDeploymentInFlight } from './reads.js';
 import type { Clock } from '../../action/clock.js';
 
@@ -181,6 +182,10 @@ export async function planEcsDeployment(
     );
   }
   const { strategy, steps } = checkStrategy(service, inputs);
+  if (strategy !== 'ROLLING' && service.deploymentConfiguration?.bakeTimeInMinutes === undefined)
+    warnings.push(
+      `${missingBakeTimeNote(strategy)} The wait for wait-until succeeded counts no bake time for it.`,
+    );
   const gateHook = hasGateHook(service);
   if (strategy !== 'ROLLING') {
     checkAdvancedConfiguration(service, inputs, strategy);

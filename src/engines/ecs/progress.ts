@@ -36,6 +36,35 @@ export const TERMINAL_STATUSES = ['SUCCESSFUL', 'STOPPED', 'ROLLBACK_SUCCESSFUL'
 /** The deployment is being undone: a rollback or a stop is under way (DG service-deployment). */
 export const UNDOING_STATUSES = ['STOP_REQUESTED', 'ROLLBACK_REQUESTED', 'ROLLBACK_IN_PROGRESS'];
 
+/**
+ * ECS does not queue a second deployment of a service: when it starts, the one in flight ends STOPPED with
+ * this statusReason, milliseconds later (list-service-deployments output in kayac/ecspresso#929 and #899;
+ * ROLLING services there, BLUE_GREEN in another user's report; docs/aws-behaviours.md).
+ */
+export const REPLACED_STATUS_REASON = 'Replaced by a new service deployment.';
+
+/** Whether ECS stopped this deployment because a newer one of its service started. */
+export function isReplacedDeployment(d: { status?: string; statusReason?: string } | undefined): boolean {
+  return d?.status === 'STOPPED' && /replaced by a new service deployment/i.test(d.statusReason ?? '');
+}
+
+/**
+ * The verdict's words for a deployment a newer one replaced: which one, when, and that this action left it
+ * alone. `by` is the replacing deployment when ListServiceDeployments showed it.
+ */
+export function describeReplacement(
+  replaced: ServiceDeployment,
+  by: { serviceDeploymentArn?: string; status?: string; createdAt?: Date; startedAt?: Date } | undefined,
+): string {
+  const arn = replaced.serviceDeploymentArn ?? 'the service deployment';
+  const ended = replaced.finishedAt ?? replaced.stoppedAt;
+  const when = (d: Date | undefined) => (d instanceof Date ? d.toISOString() : 'an unknown time');
+  const who = by?.serviceDeploymentArn
+    ? `service deployment ${by.serviceDeploymentArn} (created ${when(by.createdAt)}${by.startedAt ? `, started ${when(by.startedAt)}` : ''}${by.status ? `, now ${by.status}` : ''})`
+    : 'a newer service deployment (ListServiceDeployments did not show which)';
+  return `Service deployment ${arn} was replaced by ${who}: ECS stopped it at ${when(ended)} ("${replaced.statusReason ?? REPLACED_STATUS_REASON}"). ECS runs one deployment per service; someone (or another run) called UpdateService while this one was in flight. This run's revision is not what ECS now deploys; the newer deployment was left alone (not stopped, not rolled back).`;
+}
+
 export function isEcsDeploymentInFlight(status: string | undefined): boolean {
   return !TERMINAL_STATUSES.includes(status ?? 'PENDING');
 }

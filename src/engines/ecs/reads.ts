@@ -80,6 +80,29 @@ export async function findEcsDeploymentInFlight(
   return [...listed].sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0))[0];
 }
 
+/**
+ * The deployment that replaced `replaced` (progress.ts isReplacedDeployment): the first deployment of its
+ * service created after it. Undefined when ListServiceDeployments does not show one, or cannot be read.
+ */
+export async function findReplacingDeployment(
+  ecs: ECSClient,
+  clock: Clock,
+  replaced: ServiceDeployment,
+): Promise<ServiceDeploymentBrief | undefined> {
+  const arn = replaced.serviceDeploymentArn;
+  const where = arn ? parseServiceDeploymentArn(arn) : undefined;
+  const since = replaced.createdAt;
+  if (!where || !(since instanceof Date)) return undefined;
+  const listed = await listServiceDeployments(ecs, clock, {
+    cluster: where.cluster,
+    service: where.service,
+    createdAfter: since,
+  }).catch(() => [] as ServiceDeploymentBrief[]);
+  return listed
+    .filter((b) => b.serviceDeploymentArn !== arn && (b.createdAt?.getTime() ?? 0) >= since.getTime())
+    .sort((a, b) => (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0))[0];
+}
+
 export async function describeServiceRevision(
   ecs: ECSClient,
   clock: Clock,

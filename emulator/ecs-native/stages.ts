@@ -112,6 +112,8 @@ export interface NativeTiming {
   requestMs: number;
   /** each step of a rollback (weights back, scale down) */
   rollbackStepMs: number;
+  /** a deployment in flight ends STOPPED this long after a newer one of its service starts (kayac/ecspresso#929) */
+  replacedAfterMs: number;
   /** a Lambda hook still IN_PROGRESS after this long fails the stage (24 h per stage, DG blue-green-deployment-how-it-works) */
   lambdaStageLimitMs: number;
 }
@@ -126,6 +128,7 @@ export const DEFAULT_NATIVE_TIMING: NativeTiming = {
   cleanUpMs: 10_000,
   requestMs: 1_000,
   rollbackStepMs: 2_000,
+  replacedAfterMs: 10,
   lambdaStageLimitMs: 24 * 3_600_000,
 };
 
