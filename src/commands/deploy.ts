@@ -15,7 +15,7 @@ import { engineForService } from '../engines/index.js';
 import { loadTaskDefinitionFile } from '../prepare/task-source.js';
 import { setVerdict } from '../record/record.js';
 import { throwIfCancelled } from './cancel.js';
-import { finishFollow, followTo, named, startFollow, type Follow } from './follow.js';
+import { finishFollow, followTo, namedInSentence, notFollowed, startFollow, type Follow } from './follow.js';
 import { outputDeploymentId } from './outputs.js';
 import { followAndSavePhase } from './phase.js';
 import { runGate } from './test-gate.js';
@@ -78,10 +78,7 @@ export async function runDeploy(rt: AwsRuntime): Promise<void> {
 async function followDeployment(f: Follow, inputs: DeployInputs, started: Started): Promise<void> {
   const { follower } = f;
   const { waitUntil, waitForMinutes, testCommand } = inputs;
-  if (waitUntil === 'none' && !testCommand) {
-    setVerdict(follower.record, 'not-followed', `${named(f)} started; not followed (wait-until: none).`);
-    return;
-  }
+  if (waitUntil === 'none' && !testCommand) return notFollowed(f, 'started');
   if (testCommand) {
     const at = await followTo(f, 'gate', follower.budget('gate', waitForMinutes, 'start', testCommand), true);
     if (at !== undefined) await runGate(f, started.gate, inputs, at);
@@ -92,6 +89,6 @@ async function followDeployment(f: Follow, inputs: DeployInputs, started: Starte
     setVerdict(
       follower.record,
       'reached',
-      `Test gate passed; ${named(f).charAt(0).toLowerCase()}${named(f).slice(1)} goes on without this job.`,
+      `Test gate passed; ${namedInSentence(f)} goes on without this job.`,
     );
 }
