@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import type { NativeServiceOptions, SeededNativeService } from '../../emulator/ecs-native.js';
 import { taskDefinitionFile } from '../../emulator/scenario.js';
-import { annotations, inspect, SECRET_ENV_VALUE, startWorld, type World } from './harness.js';
+import { annotations, inspect, SECRET_ENV_VALUE, startWorld, type JobName, type World } from './harness.js';
 import type { ActionRunOptions, ActionRunResult } from '../../scripts/action-runner.js';
 
 const LONG = 120_000;
@@ -36,6 +36,7 @@ async function nativeWorld(o: NativeServiceOptions, clockScale = 60): Promise<Na
   world = await startWorld({ clockScale });
   const w = world;
   const s = w.emulator.seed.ecsNativeService({ bakeTimeInMinutes: 2, ...o });
+  w.useService(s);
   const file = JSON.stringify(
     taskDefinitionFile({
       family: s.family,
@@ -377,6 +378,7 @@ describe('ECS-native deployments: failures, the gate, cancel, waits', () => {
       world = await startWorld();
       const w = world;
       const s = w.emulator.seed.ecsNativeService({ strategy: 'ROLLING', service: 'ext' });
+      w.useService(s);
       // the emulator has no EXTERNAL services: flip the controller in its state
       w.emulator.state.services.get(`${s.cluster}/${s.service}`)!.deploymentController = 'EXTERNAL';
       const result = await w.deploy({
@@ -392,17 +394,18 @@ describe('ECS-native deployments: failures, the gate, cancel, waits', () => {
   );
 });
 
-/** Runs the promote or rollback bundle with the world's region and role. */
+/** Runs the promote or rollback bundle with the world's region and the role of its job (harness JOBS). */
 function steer(
   n: NativeWorld,
   entry: 'promote' | 'rollback',
   inputs: Record<string, string>,
+  job?: JobName,
 ): Promise<ActionRunResult> {
-  return n.world.run(`dist/${entry}/index.js`, {
-    'aws-region': n.world.emulator.region,
-    'role-to-assume': n.world.roleArn,
-    ...inputs,
-  });
+  return n.world.run(
+    `dist/${entry}/index.js`,
+    { 'aws-region': n.world.emulator.region, 'role-to-assume': n.world.roleArn, ...inputs },
+    job ? { job } : {},
+  );
 }
 
 async function deploymentOf(n: NativeWorld, arn: string) {
@@ -507,12 +510,18 @@ describe('rollback on an ECS-controlled service', () => {
       const deployedTd = deployed.outputs['task-definition-arn'] as string;
       expect(await runningTaskDefinition(n)).toBe(deployedTd);
 
-      const rolled = await steer(n, 'rollback', {
-        service: n.s.service,
-        cluster: n.s.cluster,
-        'wait-until': 'succeeded',
-        'deregister-rolled-back-revision': 'true',
-      });
+      const rolled = await steer(
+        n,
+        'rollback',
+        {
+          service: n.s.service,
+          cluster: n.s.cluster,
+          'wait-until': 'succeeded',
+          'deregister-rolled-back-revision': 'true',
+        },
+        // operate.yml in production: redeploying is a new deployment, which only the deploy role may start
+        'operateProd',
+      );
       if (rolled.exitCode !== 0) console.log(rolled.stdout);
       expect(rolled.exitCode).toBe(0);
       expect(rolled.outputs['task-definition-arn']).toBe(before);
