@@ -16,59 +16,32 @@
  *   npm run demo -- --ecs-native --strategy linear   the action deploys an ECS-native service (blue-green|linear|canary|rolling)
  *   npm run demo -- --ecs-native --gate [--gate-fails]   … with a pause hook at POST_TEST_TRAFFIC_SHIFT and a test-command
  *   npm run demo -- --ecs-native --fail-hook POST_TEST_TRAFFIC_SHIFT   … whose hook fails: ECS rolls back
+ *   npm run demo -- --help                         every option (emulator/demo-args.ts)
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { startEmulator } from './index.js';
 import { runNativeScenario } from './ecs-native-demo.js';
-import { runAction, REPO_ROOT } from '../scripts/action-runner.js';
+import { parseDemoArgs } from './demo-args.js';
+import { runAction, REPO_ROOT, terminalEcho } from '../scripts/action-runner.js';
 import { appSpecYaml, taskDefinitionFile } from './scenario.js';
 import { jobClaims, JOBS, stackParameters } from './jobs.js';
 
-const HOOK_EVENTS = [
-  'BeforeInstall',
-  'AfterInstall',
-  'AfterAllowTestTraffic',
-  'BeforeAllowTraffic',
-  'AfterAllowTraffic',
-];
-
-const { values } = parseArgs({
-  options: {
-    'fail-hook': { type: 'string' },
-    gate: { type: 'boolean', default: false },
-    'gate-fails': { type: 'boolean', default: false },
-    config: { type: 'string', default: 'CodeDeployDefault.ECSCanary10Percent5Minutes' },
-    scale: { type: 'string', default: '30' },
-    'wait-until': { type: 'string', default: 'succeeded' },
-    'stuck-install': { type: 'boolean', default: false },
-    'ecs-native': { type: 'boolean', default: false },
-    strategy: { type: 'string', default: 'blue-green' },
-  },
-});
-
-const failHook = values['fail-hook'];
-if (
-  failHook &&
-  !HOOK_EVENTS.includes(failHook) &&
-  !(values['ecs-native'] && failHook === 'POST_TEST_TRAFFIC_SHIFT')
-) {
-  console.error(`--fail-hook must be one of ${HOOK_EVENTS.join(', ')}; got '${failHook}'.`);
-  process.exit(2);
+const args = parseDemoArgs(process.argv.slice(2));
+if (args.kind === 'exit') {
+  (args.code === 0 ? console.log : console.error)(args.text);
+  process.exit(args.code);
 }
-const scale = Number(values.scale);
-if (!Number.isFinite(scale) || scale <= 0) {
-  console.error(`--scale must be a positive number; got '${values.scale}'.`);
-  process.exit(2);
-}
-if (values['ecs-native']) {
+const options = args.options;
+const failHook = options.failHook;
+const scale = options.scale;
+if (options.ecsNative) {
   runNativeScenario({
-    strategy: values.strategy,
+    strategy: options.strategy,
     scale,
-    waitUntil: values['wait-until'],
-    gate: values.gate,
-    gateFails: values['gate-fails'],
+    waitUntil: options.waitUntil,
+    gate: options.gate,
+    gateFails: options.gateFails,
     failHook: failHook !== undefined,
   }).then(
     (code) => process.exit(code),
@@ -124,16 +97,16 @@ async function main(): Promise<number> {
     const seeded = emulator.seed.blueGreenService({
       cluster: 'demo',
       service: 'web',
-      deploymentConfig: values.config,
+      deploymentConfig: options.config,
       terminationWaitMinutes: 5,
       autoRollback: true,
-      readyOption: values.gate
+      readyOption: options.gate
         ? { actionOnTimeout: 'STOP_DEPLOYMENT', waitTimeInMinutes: 30 }
         : { actionOnTimeout: 'CONTINUE_DEPLOYMENT', waitTimeInMinutes: 0 },
     });
     emulator.seed.lambda('web-smoke-test');
     emulator.seed.lambda('web-check-errors');
-    if (values['stuck-install']) {
+    if (options.stuckInstall) {
       // CodeDeploy sits in Install for 60 minutes while ECS starts the replacement tasks again and again
       emulator.faults.set({ stuckInstall: { cause: 'health-checks', cycleSeconds: 90 } });
     }
@@ -166,7 +139,7 @@ async function main(): Promise<number> {
 
     console.log(bold(`Emulator on ${emulator.url}, its clock ${scale}× real time.`));
     console.log(
-      `Seeded cluster ${seeded.cluster}, service ${seeded.service} (CODE_DEPLOY controller), CodeDeploy ${seeded.application} / ${seeded.deploymentGroup} (${values.config}${values.gate ? ', holds the replacement for testing' : ''}, 5 min termination wait), role ${role.arn}.`,
+      `Seeded cluster ${seeded.cluster}, service ${seeded.service} (CODE_DEPLOY controller), CodeDeploy ${seeded.application} / ${seeded.deploymentGroup} (${options.config}${options.gate ? ', holds the replacement for testing' : ''}, 5 min termination wait), role ${role.arn}.`,
     );
     console.log(
       dim('Running dist/index.js as the GitHub runner would. Times in the log are deployment time.\n'),
@@ -181,10 +154,10 @@ async function main(): Promise<number> {
       'container-name': seeded.containerName,
       image,
       'codedeploy-appspec': 'appspec.yaml',
-      'wait-until': values['wait-until'],
+      'wait-until': options.waitUntil,
     };
-    if (values.gate) {
-      inputs['test-command'] = values['gate-fails']
+    if (options.gate) {
+      inputs['test-command'] = options.gateFails
         ? 'echo "Testing $TEST_LISTENER_URL for $CODEDEPLOY_DEPLOYMENT_ID"; echo "checkout flow: 2 of 5 checks failed"; exit 1'
         : 'echo "Testing $TEST_LISTENER_URL for $CODEDEPLOY_DEPLOYMENT_ID"; echo "checkout flow: 5 of 5 checks passed"';
       inputs['test-timeout-minutes'] = '10';
@@ -196,7 +169,8 @@ async function main(): Promise<number> {
         'task-definition.json': JSON.stringify(taskDefinition, null, 2),
         'appspec.yaml': appspec,
       },
-      echo: true,
+      // what the runner would show: its ::add-mask:: commands acted on, not printed
+      echo: terminalEcho(),
       timeoutMs: 10 * 60_000,
     });
 
@@ -204,7 +178,7 @@ async function main(): Promise<number> {
     console.log(renderMarkdownForTerminal(result.summary));
     console.log(bold('── Outputs (GITHUB_OUTPUT) ──'));
     for (const [name, value] of Object.entries(result.outputs)) console.log(`${name}=${value}`);
-    const expectFailure = Boolean(failHook) || values['gate-fails'] || values['stuck-install'];
+    const expectFailure = Boolean(failHook) || options.gateFails || options.stuckInstall;
     console.log(
       '\n' +
         (result.exitCode === 0
@@ -217,7 +191,7 @@ async function main(): Promise<number> {
   }
 }
 
-if (!values['ecs-native'])
+if (!options.ecsNative)
   main().then(
     (code) => process.exit(code),
     (error: unknown) => {

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { startEmulator } from './index.js';
-import { runAction, REPO_ROOT } from '../scripts/action-runner.js';
+import { runAction, REPO_ROOT, terminalEcho } from '../scripts/action-runner.js';
 import { taskDefinitionFile } from './scenario.js';
 import type { NativeServiceOptions } from './ecs-native.js';
 import { NATIVE_STRATEGIES, type NativeStrategy } from './ecs-native-stages.js';
@@ -110,7 +110,7 @@ export async function runNativeScenario(o: {
           2,
         ),
       },
-      echo: true,
+      echo: terminalEcho(),
       timeoutMs: 10 * 60_000,
     });
     console.log('\n── Job summary (GITHUB_STEP_SUMMARY) ──');

@@ -75,6 +75,32 @@ export function parseFileCommands(text: string): Record<string, string> {
   return result;
 }
 
+/**
+ * An `echo` for runAction that shows the log the way the runner does: an `::add-mask::<value>` line is a
+ * command the runner acts on (it hides the value from then on) and never prints, so it is dropped and
+ * the value is replaced by *** in what follows. Lines are completed across chunks before they are judged.
+ */
+export function terminalEcho(
+  write: (text: string) => void = (t) => process.stdout.write(t),
+): (chunk: string) => void {
+  const masks: string[] = [];
+  let partial = '';
+  return (chunk: string) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    const shown: string[] = [];
+    for (const line of lines) {
+      const mask = /^\s*::add-mask::(.*?)\r?$/.exec(line);
+      if (mask) {
+        if (mask[1]) masks.push(mask[1]);
+        continue;
+      }
+      shown.push(masks.reduce((text, m) => text.split(m).join('***'), line));
+    }
+    if (shown.length > 0) write(shown.map((l) => `${l}\n`).join(''));
+  };
+}
+
 export function inputEnvName(name: string): string {
   return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
 }

@@ -1,7 +1,8 @@
 /**
  * Issue #9 part 6: one account, many deployments. Several jobs deploy at once against one emulator whose
  * account-wide token bucket throttles CodeDeploy reads; every deployment must end with its true verdict
- * (no spurious failure), and each job's reads must stay bounded.
+ * (no spurious failure), and each job's reads must stay bounded. How soon each verdict comes is a
+ * benchmark row (bench/run.ts), not a timed test.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { CodeDeployClient, GetDeploymentCommand } from '@aws-sdk/client-codedeploy';
@@ -103,8 +104,9 @@ describe('one account, many deployments, CodeDeploy throttling reads', () => {
           c.at >= completedAt,
       );
       expect(seen).toBeDefined();
-      // the verdict still comes promptly: the slowest throttled pace is 30 s ± 25 %
-      expect(((seen?.at as number) - completedAt) / 1000).toBeLessThanOrEqual(80);
+      // How soon the verdict comes after Succeeded is a speed, measured by `npm run bench` (its rows for
+      // deployments sharing a throttled account; docs/benchmarks.md), not here: on a loaded machine the
+      // emulator's scaled clock runs on while the job waits for a core.
       // reads per minute over the deployment's life, throttled ones included
       const reads = own.filter(
         (c) =>

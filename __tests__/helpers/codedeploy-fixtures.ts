@@ -8,7 +8,7 @@ import type {
   LifecycleEventStatus,
   TargetStatus,
 } from '@aws-sdk/client-codedeploy';
-import { LIFECYCLE_EVENTS } from '../../src/codedeploy/progress.js';
+import { LIFECYCLE_EVENTS } from '../../src/engines/codedeploy/progress.js';
 import { START_MS } from './fake-runtime.js';
 
 export const DEPLOYMENT_ID = 'd-ABCDEF123';

@@ -373,11 +373,11 @@ export const UNNEEDED_INPUTS: readonly { name: string; why: string }[] = [
 ];
 
 /**
- * Warnings for inputs of the official action that do nothing here. `run-task: true` is an error: the
- * official action runs that task (often a migration) before deploying, and skipping it silently is worse
- * than stopping before any change.
+ * Inputs of the official action this action refuses on every path, before any AWS call. `run-task: true`:
+ * the official action runs that task (often a migration) before deploying, and skipping it silently is
+ * worse than stopping before any change.
  */
-export function ecsOnlyInputWarnings(read: ReadInput = readActionInput): string[] {
+export function refuseUnsupportedInputs(read: ReadInput = readActionInput): void {
   if (parseBoolean(read, 'run-task', false)) {
     throw new InputError(
       "input 'run-task'",
@@ -385,6 +385,11 @@ export function ecsOnlyInputWarnings(read: ReadInput = readActionInput): string[
       'Run the task in a step before this one (e.g. aws ecs run-task … followed by aws ecs wait tasks-stopped), and remove run-task.',
     );
   }
+}
+
+/** Warnings for inputs of the official action that do nothing on the CodeDeploy path. */
+export function ecsOnlyInputWarnings(read: ReadInput = readActionInput): string[] {
+  refuseUnsupportedInputs(read);
   const warnings: string[] = [];
   for (const input of ECS_ONLY_INPUTS) {
     const raw = read(input.name);

@@ -2,17 +2,20 @@
  * ELBv2 reads for ECS-native blue/green: the listener rules that must hold both target groups (DG
  * `migrate-code-deploy-to-ecs-blue-green`, "Both targetGroup and alternateTargetGroup must be associated with
  * the productionListenerRule or testListenerRule"), and target group ARNs by name (CodeDeploy deployment
- * groups name their target groups; ECS wants ARNs). Only Describe calls happen here. Shared by the plan's
- * ECS view and migration check, and by the ECS-native deploy preflight.
+ * groups name their target groups; ECS wants ARNs), and the test listener's URL for the test gate. Only
+ * Describe calls happen here.
  */
 import {
   DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
   DescribeRulesCommand,
   DescribeTargetGroupsCommand,
   type Action,
   type ElasticLoadBalancingV2Client,
   type Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { Runtime } from '../action/runtime.js';
+import { errorMessage } from '../action/errors.js';
 
 export interface ListenerRuleInfo {
   ruleArn: string;
@@ -97,4 +100,37 @@ export function targetGroupName(arn: string | undefined): string | undefined {
 export function listenerKind(arn: string | undefined): 'alb' | 'nlb' | undefined {
   const m = arn ? /:listener(?:-rule)?\/(app|net)\//.exec(arn) : null;
   return m ? (m[1] === 'net' ? 'nlb' : 'alb') : undefined;
+}
+
+/** `protocol://dns-name:port` of the test listener, or undefined when it cannot be resolved (no listener, no permission). */
+export async function resolveTestListenerUrl(
+  elbv2: ElasticLoadBalancingV2Client,
+  listenerArn: string,
+): Promise<string | undefined> {
+  const listeners = await elbv2.send(new DescribeListenersCommand({ ListenerArns: [listenerArn] }));
+  const listener = listeners.Listeners?.[0];
+  if (!listener?.LoadBalancerArn || !listener.Port) return undefined;
+  const lbs = await elbv2.send(
+    new DescribeLoadBalancersCommand({ LoadBalancerArns: [listener.LoadBalancerArn] }),
+  );
+  const dns = lbs.LoadBalancers?.[0]?.DNSName;
+  if (!dns) return undefined;
+  const scheme = listener.Protocol === 'HTTPS' || listener.Protocol === 'TLS' ? 'https' : 'http';
+  const defaultPort = scheme === 'https' ? 443 : 80;
+  return listener.Port === defaultPort ? `${scheme}://${dns}` : `${scheme}://${dns}:${listener.Port}`;
+}
+
+/** The test listener's URL for TEST_LISTENER_URL; none, with a warning, when it cannot be resolved. */
+export async function testListenerUrl(
+  rt: Pick<Runtime, 'warning'>,
+  clients: { elbv2(): ElasticLoadBalancingV2Client },
+  listenerArn: string | undefined,
+): Promise<string | undefined> {
+  if (!listenerArn) return undefined;
+  return resolveTestListenerUrl(clients.elbv2(), listenerArn).catch((error: unknown) => {
+    rt.warning(
+      `Could not resolve the test listener URL (${errorMessage(error)}); TEST_LISTENER_URL is not set.`,
+    );
+    return undefined;
+  });
 }

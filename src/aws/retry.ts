@@ -5,6 +5,14 @@ import { isTransientAwsError, type AwsErrorLike } from './errors.js';
 /** Requests one withRetries call may make in all, the SDK's own retries included. */
 export const MAX_AWS_REQUESTS = 10;
 
+/**
+ * Pause after the n-th passing AWS fault in a row while following, for every engine's watcher: 2 s
+ * doubling to 30 s, ±25 % jitter.
+ */
+export function faultBackoffMs(faultCount: number, random: () => number = Math.random): number {
+  return Math.min(30_000, 2000 * 2 ** Math.min(faultCount - 1, 4)) * (0.75 + random() / 2);
+}
+
 /** Pause before the next round of a retried call: 1 s, 2 s, 4 s … up to 20 s. */
 export function retryBackoffMs(attempt: number): number {
   return Math.min(20_000, 1000 * 2 ** (attempt - 1));

@@ -1,28 +1,23 @@
 /**
- * The phase saved for the post step after following, for both engines: deploy.ts and deploy-ecs.ts follow
- * through `followAndSavePhase`, the one place that phase is saved.
+ * The phase saved for the post step after following, for every engine: deploy follows through
+ * `followAndSavePhase`, the one place that phase is saved.
  */
 import type { Runtime } from '../action/runtime.js';
 import { savePhase, type Phase } from '../action/state.js';
-import { isDeploymentInFlight } from '../aws/codedeploy-reads.js';
-import { isEcsDeploymentInFlight } from '../ecs/progress.js';
-import type { DeploymentRecord } from '../report/record.js';
+import { engineNamed } from '../engines/index.js';
+import type { DeploymentRecord } from '../record/record.js';
 
 /** Whether a cancelled deployment in this status still needs the stop rollback-on-cancel asks for. */
 function stillToStop(record: DeploymentRecord): boolean {
-  const status = record.status;
-  if (record.engine === 'ecs') {
-    const undoing = status !== undefined && (status.startsWith('ROLLBACK_') || status === 'STOP_REQUESTED');
-    return !undoing && isEcsDeploymentInFlight(status);
-  }
-  return status !== 'Stopped' && isDeploymentInFlight(status);
+  const engine = engineNamed(record.engine);
+  return engine.inFlight(record.status) && !engine.undoing(record.status);
 }
 
 /**
  * What the post step has left to do, from the verdict: nothing once a verdict was reached (any rollback
  * it called for was done), except a cancel whose stop did not take effect; an error the action did not
  * expect leaves the deployment in flight for the post step's rollback-on-failure (or, when the run was
- * being cancelled, rollback-on-cancel). The record's engine names the statuses (CodeDeploy's or ECS's).
+ * being cancelled, rollback-on-cancel). The record's engine names the statuses.
  */
 export function phaseAfterFollowing(
   record: DeploymentRecord,

@@ -1,112 +1,19 @@
 /**
- * The test-traffic gate: while CodeDeploy holds the replacement task set in Ready behind the test
- * listener, run the user's command against it; its exit code decides between rerouting production
- * traffic and rolling back.
+ * The test-traffic gate, for every engine: while the deployment waits with test traffic on the new revision
+ * and production traffic untouched (CodeDeploy: the replacement held in Ready; ECS: a pause hook at
+ * POST_TEST_TRAFFIC_SHIFT — the engine's GatePoint says where and what passing does), run the user's
+ * command against it; its exit code decides between letting production traffic move and rolling back.
+ * The command ends when it exits; its process group is ended with it, on a timeout and on a cancel.
  */
 import { spawn } from 'node:child_process';
-import {
-  DescribeListenersCommand,
-  DescribeLoadBalancersCommand,
-  type ElasticLoadBalancingV2Client,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
-import type { DeploymentGroupInfo, DeploymentInfo, ECSTarget } from '@aws-sdk/client-codedeploy';
 import type { Clock } from '../action/clock.js';
 import type { Runtime } from '../action/runtime.js';
-import type { AwsClients } from '../aws/clients.js';
 import type { DeployInputs } from '../action/inputs.js';
-import { DeploymentError, errorMessage } from '../action/errors.js';
-import { readDeploymentTarget } from '../aws/codedeploy-reads.js';
-import { continueDeployment, SteeringRefused } from '../codedeploy/control.js';
-import { ACTIVE_POLL_MS } from '../codedeploy/pacing.js';
-import {
-  readyWaitLeftMs,
-  readyWaitMinutesOf,
-  unfinishedTestTrafficEvents,
-} from '../codedeploy/ready-wait.js';
-import type { Observation } from '../codedeploy/progress.js';
-import { setVerdict, type DeploymentRecord } from '../report/record.js';
+import { DeploymentError } from '../action/errors.js';
+import type { GatePoint } from '../engine/engine.js';
+import { setVerdict, type DeploymentRecord } from '../record/record.js';
 import { testCommandEnv, testCommandFiles } from './test-command-env.js';
-import {
-  conclude,
-  findAndFollowRollback,
-  rollbackOnGivingUp,
-  stopAndFollowRollback,
-  type Follow,
-} from './follow.js';
-
-/** What the gate needs: the follow in progress, the inputs, and the group (for the test listener). */
-export interface GateContext extends Follow {
-  inputs: Pick<DeployInputs, 'testTimeoutMinutes'>;
-  clients: AwsClients;
-  plan: { group: Pick<DeploymentGroupInfo, 'loadBalancerInfo'>; readyWaitMinutes?: number };
-}
-
-/** How long the gate waits for the test-traffic events to be reported finished once the deployment is Ready. */
-export const TEST_TRAFFIC_CONFIRM_MS = 60_000;
-
-/**
- * Reads the target until its test-traffic events are finished (Succeeded or Skipped; a group without a
- * test listener may list none) and returns it; the names of those still unfinished when the bound runs out.
- */
-async function confirmTestTrafficDone(
-  ctx: GateContext,
-  observation: Observation,
-): Promise<{ target: ECSTarget | undefined; unfinished: string[] }> {
-  const { rt, record } = ctx;
-  let target = observation.target;
-  const until = rt.clock.now() + TEST_TRAFFIC_CONFIRM_MS;
-  for (;;) {
-    const read = await readDeploymentTarget(ctx.codedeploy, record.deploymentId, ctx.targetId).catch(
-      () => undefined,
-    );
-    if (read?.kind === 'target' && read.target) target = read.target;
-    const unfinished = unfinishedTestTrafficEvents(target);
-    if (unfinished.length === 0 || rt.clock.now() >= until) return { target, unfinished };
-    await rt.clock.sleep(ACTIVE_POLL_MS, rt.signal);
-    if (rt.signal.aborted) return { target, unfinished };
-  }
-}
-
-/** Warns when test-timeout-minutes is longer than what is left of the ready wait, by CodeDeploy's own timestamps. */
-function warnOnReadyWaitLeft(
-  ctx: GateContext,
-  deployment: DeploymentInfo,
-  target: ECSTarget | undefined,
-): void {
-  const { rt, inputs } = ctx;
-  const minutes = readyWaitMinutesOf(deployment, ctx.plan.readyWaitMinutes);
-  const leftMs = readyWaitLeftMs(target, minutes, rt.clock.now());
-  if (leftMs === undefined || inputs.testTimeoutMinutes * 60_000 <= leftMs) return;
-  const left = Math.max(0, Math.floor(leftMs / 60_000));
-  rt.warning(
-    `test-timeout-minutes is ${inputs.testTimeoutMinutes} but about ${left} min of the ${minutes}-minute ready wait are left (counted from CodeDeploy's own timestamps): if test-command runs that long, CodeDeploy stops the deployment first and rolls it back. Shorten test-timeout-minutes or lengthen the group's ready wait.`,
-  );
-}
-
-/** The test listener's ARN from the deployment (or its group). */
-export function testListenerArn(
-  source: Pick<DeploymentInfo | DeploymentGroupInfo, 'loadBalancerInfo'>,
-): string | undefined {
-  return source.loadBalancerInfo?.targetGroupPairInfoList?.[0]?.testTrafficRoute?.listenerArns?.[0];
-}
-
-/** `protocol://dns-name:port` of the test listener, or undefined when it cannot be resolved (no listener, no permission). */
-export async function resolveTestListenerUrl(
-  elbv2: ElasticLoadBalancingV2Client,
-  listenerArn: string,
-): Promise<string | undefined> {
-  const listeners = await elbv2.send(new DescribeListenersCommand({ ListenerArns: [listenerArn] }));
-  const listener = listeners.Listeners?.[0];
-  if (!listener?.LoadBalancerArn || !listener.Port) return undefined;
-  const lbs = await elbv2.send(
-    new DescribeLoadBalancersCommand({ LoadBalancerArns: [listener.LoadBalancerArn] }),
-  );
-  const dns = lbs.LoadBalancers?.[0]?.DNSName;
-  if (!dns) return undefined;
-  const scheme = listener.Protocol === 'HTTPS' || listener.Protocol === 'TLS' ? 'https' : 'http';
-  const defaultPort = scheme === 'https' ? 443 : 80;
-  return listener.Port === defaultPort ? `${scheme}://${dns}` : `${scheme}://${dns}:${listener.Port}`;
-}
+import { cancelled, rollbackOnGivingUp, named, type Follow } from './follow.js';
 
 export interface TestRunResult {
   outcome: 'passed' | 'failed' | 'timeout' | 'cancelled';
@@ -186,71 +93,65 @@ export function runTestCommand(options: TestRunOptions): Promise<TestRunResult> 
 }
 
 /**
- * The gate itself: runs test-command while the replacement is held in Ready, then reroutes production
- * traffic (pass) or stops the deployment with rollback (fail, timeout). Throws DeploymentError unless
- * traffic may go on to production.
+ * The gate itself: checks that the deployment really waits where the gate runs (else the gate fails and
+ * rollback-on-failure applies), runs test-command, then lets the deployment go on (pass) or stops it with
+ * rollback (fail, timeout). Throws DeploymentError unless traffic may go on to production.
  */
-export async function runGate(ctx: GateContext, command: string, observation: Observation): Promise<void> {
-  const { rt, inputs, clients, record } = ctx;
-  const deployment = observation.deployment;
-  if (deployment.status !== 'Ready') {
+export async function runGate(
+  f: Follow,
+  gate: GatePoint | undefined,
+  inputs: Pick<DeployInputs, 'testCommand' | 'testTimeoutMinutes'>,
+  observation: unknown,
+): Promise<void> {
+  const { follower } = f;
+  const { rt } = f;
+  const { record } = follower;
+  const check = gate
+    ? await gate.check(observation)
+    : {
+        ok: false as const,
+        text: `${named(f)} has no point where test-command can gate it.`,
+        reason: 'test-command could not gate it',
+      };
+  if (!check.ok) {
     // Production traffic is moving without the tests having run: that is the gate failing.
-    const text = `Deployment ${record.deploymentId} moved on to ${deployment.status} without waiting in Ready, so test-command could not gate it. Check the deployment group's ready option (STOP_DEPLOYMENT with a wait time).`;
-    setVerdict(record, 'failed', text);
-    rt.error(text, { title: 'Test-traffic gate could not run' });
-    await rollbackOnGivingUp(ctx, 'test-command could not gate it');
-    throw new DeploymentError(text, { reported: true });
+    setVerdict(record, 'failed', check.text);
+    rt.error(check.text, { title: 'Test-traffic gate could not run' });
+    await rollbackOnGivingUp(f, check.reason);
+    throw new DeploymentError(check.text, { reported: true });
   }
-  const confirmed = await confirmTestTrafficDone(ctx, observation);
-  if (confirmed.unfinished.length > 0 && !rt.signal.aborted) {
-    const text = `Deployment ${record.deploymentId} is Ready but CodeDeploy still shows ${confirmed.unfinished.join(', ')} after ${TEST_TRAFFIC_CONFIRM_MS / 1000}s: test-command was not run against a test listener that may not point at the replacement yet.`;
-    setVerdict(record, 'failed', text);
-    rt.error(text, { title: 'Test-traffic gate could not run' });
-    await rollbackOnGivingUp(ctx, 'the test-traffic events did not finish');
-    throw new DeploymentError(text, { reported: true });
-  }
-  warnOnReadyWaitLeft(ctx, deployment, confirmed.target);
-  const listenerArn = testListenerArn(deployment) ?? testListenerArn(ctx.plan.group);
-  const testUrl = await testListenerUrl(rt, clients, listenerArn);
+  if (check.warning) rt.warning(check.warning);
   await runGateCommand(
     rt,
     record,
     {
-      command,
-      env: { CODEDEPLOY_DEPLOYMENT_ID: record.deploymentId },
-      listenerArn,
-      testUrl,
+      command: inputs.testCommand as string,
+      env: check.env,
+      listenerArn: check.listenerArn,
+      testUrl: check.testUrl,
       timeoutMinutes: inputs.testTimeoutMinutes,
     },
     {
-      cancelled: () => conclude(ctx, { kind: 'aborted', observation }, 'ready', ''),
+      cancelled: () => cancelled(f, observation),
       passed: async () => {
-        rt.info(`✔ test-command passed: rerouting production traffic (ContinueDeployment READY_WAIT).`);
-        await rerouteAfterTests(ctx);
+        const passed = await (gate as GatePoint).pass();
+        if (passed.ok) return;
+        setVerdict(record, passed.verdict, passed.text);
+        rt.error(`${passed.text}${passed.then === 'follow-undoing' ? ` ${passed.reason}` : ''}`, {
+          title: passed.title,
+        });
+        if (passed.then === 'follow-undoing') await follower.followUndoing();
+        else await rollbackOnGivingUp(f, passed.reason);
+        throw new DeploymentError(record.verdictText ?? passed.text, { reported: true });
       },
       failed: async (why) => {
-        const text = `Test-traffic gate failed (test-command ${why}); deployment ${record.deploymentId} stopped and rolled back.`;
+        const stopped = await follower.stopAndFollowBack(`because test-command ${why}`, true);
+        const text = `Test-traffic gate failed (test-command ${why}); ${named(f).charAt(0).toLowerCase()}${named(f).slice(1)} ${stopped ? 'stopped and rolled back' : 'could not be stopped'}.`;
         setVerdict(record, 'failed', text);
-        await stopAndFollowRollback(ctx, `because test-command ${why}`);
         return text;
       },
     },
   );
-}
-
-/** The test listener's URL for TEST_LISTENER_URL; none, with a warning, when it cannot be resolved. */
-export async function testListenerUrl(
-  rt: Runtime,
-  clients: Pick<AwsClients, 'elbv2'>,
-  listenerArn: string | undefined,
-): Promise<string | undefined> {
-  if (!listenerArn) return undefined;
-  return resolveTestListenerUrl(clients.elbv2(), listenerArn).catch((error: unknown) => {
-    rt.warning(
-      `Could not resolve the test listener URL (${errorMessage(error)}); TEST_LISTENER_URL is not set.`,
-    );
-    return undefined;
-  });
 }
 
 /** The command the gate runs, and what it is given besides a `run:` step's environment. */
@@ -324,36 +225,4 @@ export async function runGateCommand(
     `✖ test-command ${why}: stopping ${record.deploymentId} with rollback; production traffic never moved.`,
   );
   throw new DeploymentError(await steps.failed(why));
-}
-
-/**
- * ContinueDeployment(READY_WAIT) after the tests passed. A lost answer whose retry is refused is judged by
- * reading the deployment back (control.ts): traffic moving is success. The ready wait running out while
- * the tests ran gets its own verdict and the rollback CodeDeploy started is followed; another final state
- * is left for following to report (its failed event and diagnostics); a deployment still in Ready fails
- * the gate with what CodeDeploy shows.
- */
-async function rerouteAfterTests(ctx: GateContext): Promise<void> {
-  const { rt, clients, record } = ctx;
-  try {
-    const result = await continueDeployment(clients.codedeploy, rt.clock, record.deploymentId, 'READY_WAIT');
-    if (result.note) rt.info(result.note);
-  } catch (error) {
-    if (!(error instanceof SteeringRefused)) throw error;
-    if (error.readyWaitExpired) {
-      const text = `The ready wait expired while the tests ran; CodeDeploy stopped deployment ${record.deploymentId}.`;
-      setVerdict(record, 'stopped', text);
-      rt.error(`${text} ${error.message}`, { title: 'Test-traffic gate: the ready wait expired' });
-      await findAndFollowRollback(ctx);
-      throw new DeploymentError(text, { reported: true });
-    }
-    if (error.final) {
-      rt.warning(error.message);
-      return;
-    }
-    setVerdict(record, 'failed', `Test-traffic gate passed but traffic was not rerouted: ${error.message}`);
-    rt.error(record.verdictText ?? error.message, { title: 'ContinueDeployment failed' });
-    await rollbackOnGivingUp(ctx, 'production traffic could not be rerouted');
-    throw new DeploymentError(record.verdictText ?? error.message, { reported: true });
-  }
 }

@@ -24,8 +24,8 @@ import {
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { runDeploy } from '../../../src/commands/deploy.js';
-import { createDeployment, ActiveDeploymentError } from '../../../src/codedeploy/creator.js';
-import { serializeAppSpec, withTaskDefinitionArn } from '../../../src/prepare/appspec.js';
+import { createDeployment, ActiveDeploymentError } from '../../../src/engines/codedeploy/create.js';
+import { serializeAppSpec, withTaskDefinitionArn } from '../../../src/engines/codedeploy/appspec.js';
 import { DeploymentError, InputError } from '../../../src/action/errors.js';
 import { STATE_KEYS } from '../../../src/action/state.js';
 import { consoleUrl } from '../../../src/aws/console-url.js';
@@ -469,7 +469,7 @@ describe('createDeployment', () => {
   });
 
   it('an ECS ClientException on RegisterTaskDefinition is an InputError naming the file and ECS message', async () => {
-    const { registerTaskDefinition } = await import('../../../src/codedeploy/creator.js');
+    const { registerTaskDefinition } = await import('../../../src/engine/revision.js');
     ecs
       .on(RegisterTaskDefinitionCommand)
       .rejects(awsError('ClientException', "Invalid 'cpu' setting for task."));
@@ -486,7 +486,7 @@ describe('createDeployment', () => {
   });
 
   it('registerTaskDefinition failures name the family', async () => {
-    const { registerTaskDefinition } = await import('../../../src/codedeploy/creator.js');
+    const { registerTaskDefinition } = await import('../../../src/engine/revision.js');
     ecs.on(RegisterTaskDefinitionCommand).rejects(awsError('ServerException', 'Invalid cpu'));
     const ecsClient = fakeRuntime().makeClients({ region: 'us-east-1' }).ecs;
     await expect(

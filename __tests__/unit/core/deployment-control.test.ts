@@ -13,10 +13,10 @@ import {
   continueTookEffect,
   findRollbackDeployment,
   stopDeployment,
-} from '../../../src/codedeploy/control.js';
+} from '../../../src/engines/codedeploy/control.js';
 import { MAX_AWS_REQUESTS, withRetries } from '../../../src/aws/retry.js';
 import { getDeployment, isDeploymentInFlight } from '../../../src/aws/codedeploy-reads.js';
-import { MIN_ROLLBACK_SEARCH_MS, rollbackSearchMs } from '../../../src/codedeploy/wait-budget.js';
+import { MIN_ROLLBACK_SEARCH_MS, rollbackSearchMs } from '../../../src/engines/codedeploy/wait-budget.js';
 import { DEPLOYMENT_ID, deployment } from '../../helpers/codedeploy-fixtures.js';
 import { START_MS, awsError, throttling, virtualClock } from '../../helpers/fake-runtime.js';
 

@@ -7,7 +7,7 @@ import {
   evaluateGoal,
   failedLifecycleEvent,
   type Observation,
-} from '../../../src/codedeploy/progress.js';
+} from '../../../src/engines/codedeploy/progress.js';
 import {
   ACTIVE_POLL_MS,
   DEPLOYMENT_REFRESH_MS,
@@ -18,7 +18,7 @@ import {
   nextShiftDueAt,
   planNextPoll,
   terminationDueAt,
-} from '../../../src/codedeploy/pacing.js';
+} from '../../../src/engines/codedeploy/pacing.js';
 import { trafficShiftMinutes } from '../../../src/aws/codedeploy-reads.js';
 import { deployment, event, events, target, taskSet } from '../../helpers/codedeploy-fixtures.js';
 import { START_MS } from '../../helpers/fake-runtime.js';

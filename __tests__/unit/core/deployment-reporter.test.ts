@@ -1,10 +1,17 @@
 import { describe, expect, it } from '@jest/globals';
-import { DeploymentReporter } from '../../../src/report/reporter.js';
+import { DeploymentReporter } from '../../../src/engines/codedeploy/reporter.js';
 import { consoleUrl } from '../../../src/aws/console-url.js';
-import { describeDiagnostics, formatDuration, trafficBar } from '../../../src/report/format.js';
-import { newDeploymentRecord, orderedEvents } from '../../../src/report/record.js';
-import { renderJobSummary, escapeMarkdown } from '../../../src/report/job-summary.js';
-import { diffObservations, type Observation } from '../../../src/codedeploy/progress.js';
+import { formatDuration } from '../../../src/record/format.js';
+import { describeDiagnostics, trafficBar } from '../../../src/engines/codedeploy/format.js';
+import {
+  newCodeDeployPart,
+  newDeploymentRecord,
+  type CodeDeployRecordPart,
+  type DeploymentRecord,
+} from '../../../src/record/record.js';
+import { codeDeploySummary, orderedEvents } from '../../../src/engines/codedeploy/summary.js';
+import { escapeMarkdown, renderJobSummary as renderFrame } from '../../../src/record/summary.js';
+import { diffObservations, type Observation } from '../../../src/engines/codedeploy/progress.js';
 import {
   DEPLOYMENT_ID,
   deployment,
@@ -15,12 +22,20 @@ import {
 } from '../../helpers/codedeploy-fixtures.js';
 import { START_MS, fakeRuntime } from '../../helpers/fake-runtime.js';
 
+const renderJobSummary = (record: DeploymentRecord): string => renderFrame(record, codeDeploySummary(record));
+
+/** The record's CodeDeploy part. */
+function cd(record: DeploymentRecord): CodeDeployRecordPart {
+  if (!record.codedeploy) throw new Error('no CodeDeploy part');
+  return record.codedeploy;
+}
+
 function newRecord() {
   return newDeploymentRecord({
+    engine: 'codedeploy',
     deploymentId: DEPLOYMENT_ID,
     region: 'us-east-1',
-    application: 'AppECS-prod-web',
-    deploymentGroup: 'DgpECS-prod-web',
+    codedeploy: newCodeDeployPart({ application: 'AppECS-prod-web', deploymentGroup: 'DgpECS-prod-web' }),
     cluster: 'prod',
     service: 'web',
     taskDefinitionArn: 'arn:aws:ecs:us-east-1:111122223333:task-definition/web:42',
@@ -94,9 +109,9 @@ describe('DeploymentReporter', () => {
     expect(log).toContain('[00:20] ▶ AfterInstall');
     expect(log).toContain('[01:05] ⇄ traffic [██░░░░░░░░░░░░░░░░░░] Blue 90% · Green 10%');
     expect(record.status).toBe('InProgress');
-    expect(record.events.get('AfterAllowTraffic')?.status).toBe('InProgress');
-    expect(record.events.get('AllowTraffic')?.status).toBe('Succeeded');
-    expect(record.traffic).toHaveLength(1);
+    expect(cd(record).events.get('AfterAllowTraffic')?.status).toBe('InProgress');
+    expect(cd(record).events.get('AllowTraffic')?.status).toBe('Succeeded');
+    expect(cd(record).traffic).toHaveLength(1);
   });
 
   it('records the failed event and reports it as an error annotation with the log tail', () => {
@@ -113,7 +128,7 @@ describe('DeploymentReporter', () => {
     };
     feed(reporter, undefined, failed);
     reporter.absorb(failed);
-    expect(record.failedEvent?.name).toBe('AfterAllowTestTraffic');
+    expect(cd(record).failedEvent?.name).toBe('AfterAllowTestTraffic');
     reporter.reportFailure(failed.deployment);
     const error = rt.lines.find((l) => l.level === 'error');
     expect(error?.title).toBe(`CodeDeploy deployment ${DEPLOYMENT_ID} Failed`);
@@ -129,8 +144,8 @@ describe('DeploymentReporter', () => {
 
   it('orders the events of the record and marks those never reached', () => {
     const record = newRecord();
-    record.events.set('Install', { name: 'Install', status: 'Succeeded' });
-    const ordered = orderedEvents(record);
+    cd(record).events.set('Install', { name: 'Install', status: 'Succeeded' });
+    const ordered = orderedEvents(cd(record).events);
     expect(ordered.map((e) => e.name).slice(0, 3)).toEqual(['BeforeInstall', 'Install', 'AfterInstall']);
     expect(ordered[0]?.status).toBe('Not reached');
     expect(ordered[1]?.status).toBe('Succeeded');
@@ -143,13 +158,13 @@ describe('renderJobSummary', () => {
     record.verdict = 'succeeded';
     record.status = 'Succeeded';
     record.finishedAt = START_MS + 300_000;
-    record.events.set('Install', {
+    cd(record).events.set('Install', {
       name: 'Install',
       status: 'Succeeded',
       startTime: new Date(START_MS),
       endTime: new Date(START_MS + 61_000),
     });
-    record.traffic.push({
+    cd(record).traffic.push({
       at: START_MS + 120_000,
       weights: [
         { label: 'Blue', weight: 0 },
@@ -171,12 +186,12 @@ describe('renderJobSummary', () => {
   it('explains a failure: the event, CodeDeploy error, notes and the hook log tail', () => {
     const record = newRecord();
     record.verdict = 'failed';
-    record.failedEvent = {
+    cd(record).failedEvent = {
       name: 'AfterAllowTestTraffic',
       status: 'Failed',
       diagnostics: failedHook.diagnostics,
     };
-    record.errorInformation = { code: 'HOOK_EXECUTION_FAILURE', message: 'a | b' };
+    cd(record).errorInformation = { code: 'HOOK_EXECUTION_FAILURE', message: 'a | b' };
     record.notes.push('rollback-on-failure is false');
     const md = renderJobSummary(record);
     expect(md).toContain('## ❌');
@@ -198,7 +213,7 @@ describe('a rollback deployment', () => {
   it('tells traffic going back to the original task set, not to "Green"', () => {
     const rt = fakeRuntime();
     const record = newRecord();
-    record.isRollback = true;
+    cd(record).isRollback = true;
     const reporter = new DeploymentReporter(record, rt, () => START_MS + 5000);
     const shifting: Observation = {
       at: START_MS,

@@ -8,9 +8,9 @@ import {
   type DeploymentInfo,
   type ECSTarget,
 } from '@aws-sdk/client-codedeploy';
-import { watchDeployment, WatchError, type WatchOptions } from '../../../src/codedeploy/watcher.js';
-import type { ProgressChange } from '../../../src/codedeploy/progress.js';
-import { ACTIVE_POLL_MS, MAX_THROTTLED_POLL_MS } from '../../../src/codedeploy/pacing.js';
+import { watchDeployment, WatchError, type WatchOptions } from '../../../src/engines/codedeploy/watcher.js';
+import type { ProgressChange } from '../../../src/engines/codedeploy/progress.js';
+import { ACTIVE_POLL_MS, MAX_THROTTLED_POLL_MS } from '../../../src/engines/codedeploy/pacing.js';
 import { DEPLOYMENT_ID, TARGET_ID, deployment, events, target } from '../../helpers/codedeploy-fixtures.js';
 import {
   START_MS,

@@ -6,14 +6,14 @@ import {
   evaluateEcsGoal,
   stagePosition,
   type EcsObservation,
-} from '../../../src/ecs/progress.js';
+} from '../../../src/engines/ecs/progress.js';
 import {
   bakeEndsAt,
   nextEcsPollDelay,
   ECS_ACTIVE_POLL_MS,
   ECS_PAUSED_POLL_MS,
-} from '../../../src/ecs/pacing.js';
-import { ecsWaitBudget, stepBakeMinutes } from '../../../src/ecs/wait-budget.js';
+} from '../../../src/engines/ecs/pacing.js';
+import { ecsWaitBudget, stepBakeMinutes } from '../../../src/engines/ecs/wait-budget.js';
 
 function obs(at: number, d: Partial<ServiceDeployment>, previous?: EcsObservation): EcsObservation {
   return carryOver(previous, { at, deployment: { status: 'IN_PROGRESS', ...d } as ServiceDeployment });

@@ -17,7 +17,7 @@ import {
 import { ListDeploymentsCommand } from '@aws-sdk/client-codedeploy';
 import { runPromote } from '../../../src/commands/promote.js';
 import { runRollback } from '../../../src/commands/rollback.js';
-import { ecsPromoteStep, pausedElsewhere } from '../../../src/commands/promote-ecs.js';
+import { ecsPromoteStep, pausedElsewhere } from '../../../src/engines/ecs/locate.js';
 import { DeploymentError, InputError } from '../../../src/action/errors.js';
 import { fakeRuntime, type FakeRuntime, errorOf } from '../../helpers/fake-runtime.js';
 import { cd, ecs, service, setUpWorld, restoreWorkspaceAfterAll } from '../../helpers/aws-world.js';

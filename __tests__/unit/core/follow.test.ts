@@ -10,14 +10,14 @@ import {
 import {
   conclude,
   finishFollow,
-  followRollback,
   followTo,
   rollbackOnGivingUp,
   startFollow,
   type Follow,
-  type FollowSettings,
 } from '../../../src/commands/follow.js';
-import { newDeploymentRecord } from '../../../src/report/record.js';
+import { newCodeDeployPart, newDeploymentRecord, type DeploymentRecord } from '../../../src/record/record.js';
+import { CodeDeployFollower } from '../../../src/engines/codedeploy/follower.js';
+import { codeDeployEngine } from '../../../src/engines/codedeploy/index.js';
 import { DeploymentError } from '../../../src/action/errors.js';
 import { phaseAfterFollowing } from '../../../src/commands/phase.js';
 import {
@@ -37,12 +37,18 @@ beforeEach(() => {
   cd.reset();
 });
 
-function makeFollow(rt: FakeRuntime, settings: Partial<FollowSettings> = {}): Follow {
+/** A follow of DEPLOYMENT_ID through the CodeDeploy engine's follower, with its record at hand. */
+type TestFollow = Follow & { record: DeploymentRecord; follower: CodeDeployFollower };
+
+function makeFollow(
+  rt: FakeRuntime,
+  rules: Partial<{ rollbackOnCancel: boolean; rollbackOnFailure: boolean }> = {},
+): TestFollow {
   const record = newDeploymentRecord({
+    engine: 'codedeploy',
     deploymentId: DEPLOYMENT_ID,
     region: 'us-east-1',
-    application: 'AppECS-prod-web',
-    deploymentGroup: 'DgpECS-prod-web',
+    codedeploy: newCodeDeployPart({ application: 'AppECS-prod-web', deploymentGroup: 'DgpECS-prod-web' }),
     cluster: 'prod',
     service: 'web',
     taskDefinitionArn: 'arn:aws:ecs:us-east-1:111122223333:task-definition/web:43',
@@ -51,13 +57,13 @@ function makeFollow(rt: FakeRuntime, settings: Partial<FollowSettings> = {}): Fo
     startedAt: rt.clock.now(),
     status: 'Created',
   });
-  return startFollow(rt, rt.makeClients({ region: 'us-east-1' }).codedeploy, record, {
+  const ctx = { rt, clients: rt.makeClients({ region: 'us-east-1' }), region: 'us-east-1' };
+  const follower = new CodeDeployFollower(codeDeployEngine, ctx, record, {
     targetId: TARGET_ID,
     terminationWaitMinutes: 0,
-    rollbackOnCancel: true,
-    rollbackOnFailure: true,
-    ...settings,
   });
+  const follow = startFollow(rt, follower, { rollbackOnCancel: true, rollbackOnFailure: true, ...rules });
+  return { ...follow, follower, record };
 }
 
 /**
@@ -92,9 +98,8 @@ function stuckUntilStopped(rt: FakeRuntime, rollback = true): void {
   });
 }
 
-async function follow(f: Follow, deadlineMs = 60_000): Promise<Error | undefined> {
+async function follow(f: TestFollow, deadlineMs = 60_000): Promise<Error | undefined> {
   const budget = {
-    minutes: 1,
     deadline: f.rt.clock.now() + deadlineMs,
     note: 'The wait budget was 1 minutes.',
   };
@@ -193,7 +198,7 @@ describe('followRollback', () => {
     cd.on(GetDeploymentTargetCommand).resolves({
       deploymentTarget: { ecsTarget: target('Failed', events(1, 'Failed')) },
     });
-    await followRollback(f, ROLLBACK_ID);
+    await f.follower.followRollback(ROLLBACK_ID);
     expect(f.record.rollback).toEqual({ deploymentId: ROLLBACK_ID, status: 'Failed' });
     expect(rt.lines.some((l) => l.level === 'info' && l.message.startsWith('  rollback '))).toBe(true);
     expect(f.record.deploymentId).toBe(DEPLOYMENT_ID);
@@ -203,7 +208,7 @@ describe('followRollback', () => {
     const rt = fakeRuntime();
     const f = makeFollow(rt);
     cd.on(GetDeploymentCommand).rejects(awsError('AccessDeniedException', 'no read'));
-    await followRollback(f, ROLLBACK_ID);
+    await f.follower.followRollback(ROLLBACK_ID);
     expect(f.record.rollback?.deploymentId).toBe(ROLLBACK_ID);
     expect(f.record.rollback?.status).toMatch(/^not followed \(.*no read.*\)$/);
   });
@@ -258,7 +263,10 @@ describe('conclude', () => {
     expect(error).toBeInstanceOf(DeploymentError);
     expect(f.record.verdict).toBe('failed');
     expect(f.record.verdictText).toBe(`Deployment ${DEPLOYMENT_ID} failed in AfterInstall.`);
-    expect(f.record.errorInformation).toEqual({ code: 'HEALTH_CONSTRAINTS', message: 'unhealthy' });
+    expect(f.record.codedeploy?.errorInformation).toEqual({
+      code: 'HEALTH_CONSTRAINTS',
+      message: 'unhealthy',
+    });
     expect(f.record.notes.join('\n')).toMatch(
       /CodeDeploy started no rollback: automatic rollback is not enabled/,
     );
@@ -327,7 +335,7 @@ describe('finishFollow', () => {
     });
     const f = makeFollow(rt);
     try {
-      await followTo(f, 'succeeded', { minutes: 1, deadline: rt.clock.now() + 60_000, note: '' });
+      await followTo(f, 'succeeded', { deadline: rt.clock.now() + 60_000, note: '' });
     } finally {
       await finishFollow(f);
     }

@@ -14,8 +14,8 @@ import {
   slowdownAfterPass,
   slowdownAfterThrottle,
   throttleBackoffMs,
-} from '../../../src/codedeploy/pacing.js';
-import type { Observation } from '../../../src/codedeploy/progress.js';
+} from '../../../src/engines/codedeploy/pacing.js';
+import type { Observation } from '../../../src/engines/codedeploy/progress.js';
 import { POLLING_ATTEMPTS, createAwsClients, pollingClient } from '../../../src/aws/clients.js';
 import { deployment, event, events, target, taskSet } from '../../helpers/codedeploy-fixtures.js';
 import { START_MS } from '../../helpers/fake-runtime.js';

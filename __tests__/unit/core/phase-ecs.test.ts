@@ -1,14 +1,13 @@
 /** The phase after following reads ECS's status names for an ECS record (commands/phase.ts, one owner for both engines). */
 import { describe, expect, it } from '@jest/globals';
 import { phaseAfterFollowing } from '../../../src/commands/phase.js';
-import { newDeploymentRecord, setVerdict, type DeploymentRecord } from '../../../src/report/record.js';
+import { newDeploymentRecord, setVerdict, type DeploymentRecord } from '../../../src/record/record.js';
 
 function ecsRecord(status: string, verdict?: DeploymentRecord['verdict']): DeploymentRecord {
   const r = newDeploymentRecord({
     deploymentId: 'arn:aws:ecs:us-east-1:111122223333:service-deployment/c/s/abc',
     region: 'us-east-1',
-    application: '',
-    deploymentGroup: '',
+    engine: 'ecs',
     cluster: 'c',
     service: 's',
     taskDefinitionArn: 'arn:td:1',
@@ -17,7 +16,6 @@ function ecsRecord(status: string, verdict?: DeploymentRecord['verdict']): Deplo
     startedAt: 0,
     status,
   });
-  r.engine = 'ecs';
   if (verdict) setVerdict(r, verdict, verdict);
   return r;
 }
@@ -41,7 +39,7 @@ describe('the phase after following an ECS service deployment', () => {
   });
   it("chooses the status names by the record's engine: ECS's rollback status leaves no stop to do", () => {
     const ecs = ecsRecord('ROLLBACK_IN_PROGRESS', 'cancelled');
-    const codedeploy = { ...ecs, engine: undefined };
+    const codedeploy: DeploymentRecord = { ...ecs, engine: 'codedeploy' };
     expect(phaseAfterFollowing(ecs, new Error('x'), true, true)).toBe('done');
     expect(phaseAfterFollowing(codedeploy, new Error('x'), true, true)).toBe('cancelled');
   });

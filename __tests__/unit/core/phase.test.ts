@@ -1,15 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import { phaseAfterFollowing } from '../../../src/commands/phase.js';
 import { postStepRule } from '../../../src/commands/post.js';
-import { newDeploymentRecord, setVerdict, type DeploymentRecord } from '../../../src/report/record.js';
+import { newDeploymentRecord, setVerdict, type DeploymentRecord } from '../../../src/record/record.js';
 import type { SavedDeployment } from '../../../src/action/state.js';
 
 function record(status: string, verdict?: DeploymentRecord['verdict']): DeploymentRecord {
   const r = newDeploymentRecord({
     deploymentId: 'd-ABCDEF123',
     region: 'us-east-1',
-    application: 'app',
-    deploymentGroup: 'group',
+    engine: 'codedeploy',
     cluster: 'c',
     service: 's',
     taskDefinitionArn: 'arn:td:1',

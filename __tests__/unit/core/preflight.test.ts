@@ -7,7 +7,7 @@ import {
   ListDeploymentsCommand,
 } from '@aws-sdk/client-codedeploy';
 import { runDeploy } from '../../../src/commands/deploy.js';
-import { planDeployment } from '../../../src/prepare/preflight.js';
+import { planDeployment } from '../../../src/engines/codedeploy/preflight.js';
 import { readTrafficRouting } from '../../../src/aws/codedeploy-reads.js';
 import { clusterNameFromArn } from '../../../src/aws/ecs-reads.js';
 import { getDeployInputs } from '../../../src/action/inputs.js';

@@ -4,8 +4,8 @@ import {
   readyWaitMinutesOf,
   readyWaitStartedAt,
   unfinishedTestTrafficEvents,
-} from '../../../src/codedeploy/ready-wait.js';
-import { taskSetRole, taskSetWeights, trafficNeverMoved } from '../../../src/codedeploy/progress.js';
+} from '../../../src/engines/codedeploy/ready-wait.js';
+import { taskSetRole, taskSetWeights, trafficNeverMoved } from '../../../src/engines/codedeploy/progress.js';
 import { START_MS } from '../../helpers/fake-runtime.js';
 import { deployment, event, events, target, taskSet } from '../../helpers/codedeploy-fixtures.js';
 

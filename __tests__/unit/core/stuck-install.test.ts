@@ -13,27 +13,33 @@ import {
   type Task,
 } from '@aws-sdk/client-ecs';
 import {
-  STUCK_INSTALL_BASE_MS,
-  addReasons,
   describeStuckPhase,
   findReplacementTaskSet,
   installStuckForMs,
+  installSubject,
   isTaskOf,
+} from '../../../src/engines/codedeploy/diagnostics.js';
+import {
+  STUCK_TASKS_BASE_MS as STUCK_INSTALL_BASE_MS,
+  StuckTasksDiagnostics,
+  addReasons,
   newDiagnosis,
   oneLine,
   serviceEventReason,
   serviceEventsSince,
-  stuckInstallThresholdMs,
+  stuckTasksThresholdMs as stuckInstallThresholdMs,
   taskStopReason,
   MAX_REASONS,
-} from '../../../src/codedeploy/diagnostics.js';
+} from '../../../src/engine/stuck-tasks.js';
 import { describeStoppedTasks } from '../../../src/aws/ecs-reads.js';
-import { StuckInstallDiagnostics } from '../../../src/commands/stuck-install.js';
-import { newDeploymentRecord } from '../../../src/report/record.js';
-import { renderJobSummary } from '../../../src/report/job-summary.js';
-import type { Observation } from '../../../src/codedeploy/progress.js';
+import { newCodeDeployPart, newDeploymentRecord, type DeploymentRecord } from '../../../src/record/record.js';
+import { codeDeploySummary } from '../../../src/engines/codedeploy/summary.js';
+import { renderJobSummary as renderFrame } from '../../../src/record/summary.js';
+import type { Observation } from '../../../src/engines/codedeploy/progress.js';
 import { DEPLOYMENT_ID, deployment, events, target, taskSet } from '../../helpers/codedeploy-fixtures.js';
 import { START_MS, awsError, fakeRuntime, type FakeRuntime } from '../../helpers/fake-runtime.js';
+
+const renderJobSummary = (record: DeploymentRecord): string => renderFrame(record, codeDeploySummary(record));
 
 const ecs = mockClient(ECSClient);
 beforeEach(() => {
@@ -264,15 +270,15 @@ describe('StuckInstallDiagnostics', () => {
 
   function setup(): {
     rt: FakeRuntime;
-    diagnostics: StuckInstallDiagnostics;
+    diagnostics: StuckTasksDiagnostics<Observation>;
     record: ReturnType<typeof newDeploymentRecord>;
   } {
     const rt = fakeRuntime();
     const record = newDeploymentRecord({
+      engine: 'codedeploy',
       deploymentId: DEPLOYMENT_ID,
       region: 'us-east-1',
-      application: 'app',
-      deploymentGroup: 'dg',
+      codedeploy: newCodeDeployPart({ application: 'app', deploymentGroup: 'dg' }),
       cluster: CLUSTER,
       service: 'web',
       taskDefinitionArn: TD,
@@ -280,10 +286,12 @@ describe('StuckInstallDiagnostics', () => {
       waitUntil: 'succeeded',
       startedAt: START_MS,
     });
-    const diagnostics = new StuckInstallDiagnostics(rt, record, {
-      ecs: rt.makeClients({ region: 'us-east-1' }).ecs,
-      healthCheckGracePeriodSeconds: 60,
-    });
+    const diagnostics = new StuckTasksDiagnostics(
+      rt,
+      record,
+      { ecs: rt.makeClients({ region: 'us-east-1' }).ecs, healthCheckGracePeriodSeconds: 60 },
+      installSubject,
+    );
     return { rt, diagnostics, record };
   }
 
@@ -334,7 +342,7 @@ describe('StuckInstallDiagnostics', () => {
     expect(second).not.toContain('Essential container');
     // only the two new tasks were described
     expect(ecs.commandCalls(DescribeTasksCommand).at(-1)?.args[0].input.tasks).toHaveLength(2);
-    expect(record.installDiagnosis?.reasons.map((r) => [r.kind, r.count])).toEqual([
+    expect(record.tasksDiagnosis?.reasons.map((r) => [r.kind, r.count])).toEqual([
       ['stopped-task', 3],
       ['service-event', 2],
       ['stopped-task', 1],
@@ -357,7 +365,7 @@ describe('StuckInstallDiagnostics', () => {
     expect(warnings[0]).toContain('AccessDeniedException');
     expect(warnings[0]).toContain('ecs:ListTasks and ecs:DescribeTasks');
     expect(ecs.commandCalls(ListTasksCommand)).toHaveLength(1);
-    expect(record.installDiagnosis?.reasons.map((r) => r.kind)).toEqual(['service-event']);
+    expect(record.tasksDiagnosis?.reasons.map((r) => r.kind)).toEqual(['service-event']);
   });
 
   it('a passing fault is tried again at the next read', async () => {

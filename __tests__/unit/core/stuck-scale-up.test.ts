@@ -19,13 +19,16 @@ import {
   scaleUpStuckForMs,
   scaleUpSubject,
   targetRevisionGroup,
-} from '../../../src/ecs/diagnostics.js';
-import type { EcsObservation } from '../../../src/ecs/progress.js';
-import { stuckInstallThresholdMs } from '../../../src/codedeploy/diagnostics.js';
+} from '../../../src/engines/ecs/diagnostics.js';
+import type { EcsObservation } from '../../../src/engines/ecs/progress.js';
 import { START_MS, fakeRuntime } from '../../helpers/fake-runtime.js';
-import { renderEcsJobSummary } from '../../../src/report/ecs-summary.js';
-import { newDeploymentRecord } from '../../../src/report/record.js';
-import { StuckTasksDiagnostics } from '../../../src/commands/stuck-install.js';
+import { ecsSummary } from '../../../src/engines/ecs/summary.js';
+import { renderJobSummary } from '../../../src/record/summary.js';
+import { newDeploymentRecord } from '../../../src/record/record.js';
+import {
+  StuckTasksDiagnostics,
+  stuckTasksThresholdMs as stuckInstallThresholdMs,
+} from '../../../src/engine/stuck-tasks.js';
 
 const TD = 'arn:aws:ecs:us-east-1:111122223333:task-definition/web:8';
 const OLD_TD = 'arn:aws:ecs:us-east-1:111122223333:task-definition/web:7';
@@ -154,11 +157,9 @@ describe('StuckTasksDiagnostics with the ECS subject', () => {
       region: 'us-east-1',
       waitUntil: 'succeeded',
       images: [],
-      application: '',
-      deploymentGroup: '',
+      engine: 'ecs',
+      ecs: { strategy: 'ROLLING', stages: [], traffic: [], hooks: [] },
     });
-    record.engine = 'ecs';
-    record.ecs = { strategy: 'ROLLING', stages: [], traffic: [], hooks: [] };
     const diagnostics = new StuckTasksDiagnostics(
       rt,
       record,
@@ -210,14 +211,14 @@ describe('StuckTasksDiagnostics with the ECS subject', () => {
     expect(log.split(reason).length - 1).toBe(1);
     expect(log).toContain('Service event: (service web) deployment failed');
     expect(log).not.toContain('has started');
-    expect(record.installDiagnosis?.reasons.map((r) => [r.kind, r.count])).toEqual([
+    expect(record.tasksDiagnosis?.reasons.map((r) => [r.kind, r.count])).toEqual([
       ['stopped-task', 2],
       ['service-event', 1],
     ]);
     expect(rt.lines.filter((l) => l.level !== 'info')).toEqual([]);
 
     record.verdict = 'failed';
-    const summary = renderEcsJobSummary(record);
+    const summary = renderJobSummary(record, ecsSummary(record));
     expect(summary).toContain("### Why the new revision's tasks do not start");
     expect(summary).toContain('Target revision `999`: 0/2 running, 2 pending.');
     expect(summary).toContain('exit code 137, OutOfMemoryError | 2 tasks |');

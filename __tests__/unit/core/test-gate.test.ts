@@ -8,7 +8,9 @@ import {
   DescribeLoadBalancersCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { resolveTestListenerUrl, runTestCommand, testListenerArn } from '../../../src/commands/test-gate.js';
+import { runTestCommand } from '../../../src/commands/test-gate.js';
+import { resolveTestListenerUrl } from '../../../src/aws/elbv2-reads.js';
+import { testListenerArn } from '../../../src/engines/codedeploy/deploy.js';
 import { ACTION_ONLY_VARIABLES, testCommandEnv } from '../../../src/commands/test-command-env.js';
 import { virtualClock } from '../../helpers/fake-runtime.js';
 

@@ -4,7 +4,7 @@ import {
   isPastReady,
   waitBudget,
   waitsForSomeoneToReroute,
-} from '../../../src/codedeploy/wait-budget.js';
+} from '../../../src/engines/codedeploy/wait-budget.js';
 
 describe('waitBudget', () => {
   const group = {

@@ -11,7 +11,7 @@ import {
   serializeAppSpec,
   validateAppSpecAgainstTaskDefinition,
   withTaskDefinitionArn,
-} from '../../../src/prepare/appspec.js';
+} from '../../../src/engines/codedeploy/appspec.js';
 import { catchInputError } from '../../helpers/input-error.js';
 
 const fixtures = fileURLToPath(new URL('../../fixtures/', import.meta.url));

@@ -26,4 +26,25 @@ describe('internal references use the major of package.json', () => {
     expect(text).toMatch(/vX\.Y\.Z/);
     expect(text).toContain(`\`${major}\``);
   });
+
+  it('LICENSE is the license package.json names, and CHANGELOG.md keeps an Unreleased section above the versions', () => {
+    const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      license: string;
+      version: string;
+      private?: boolean;
+    };
+    expect(pkg.license).toBe('MIT');
+    expect(readFileSync(path.join(REPO_ROOT, 'LICENSE'), 'utf8')).toMatch(
+      /^MIT License\n\nCopyright \(c\) \d{4} /,
+    );
+    const changelog = readFileSync(path.join(REPO_ROOT, 'CHANGELOG.md'), 'utf8');
+    const versions = [...changelog.matchAll(/^## \[([^\]]+)\]/gm)].map((m) => m[1]);
+    expect(versions[0]).toBe('Unreleased');
+    expect(versions).toContain(pkg.version);
+    // the action ships as a git tag, never as an npm package (docs/releasing.md, "npm")
+    expect(pkg.private).toBe(true);
+    expect(readFileSync(path.join(REPO_ROOT, 'docs/releasing.md'), 'utf8')).toContain(
+      'npm run release:check -- vX.Y.Z',
+    );
+  });
 });

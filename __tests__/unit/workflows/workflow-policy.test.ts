@@ -98,6 +98,7 @@ describe('workflow policy', () => {
     expect(deployJobs.map(({ file, id }) => `${file}#${id}`).sort()).toEqual([
       '.github/workflows/_deploy.yml#deploy',
       '.github/workflows/deploy-prod.yml#promote',
+      '.github/workflows/deploy-prod.yml#rollback',
       '.github/workflows/operate.yml#operate',
     ]);
   });
@@ -229,16 +230,33 @@ describe('workflow policy', () => {
     for (const u of config.updates) expect(u.directory ?? u.directories).toBeDefined();
   });
 
-  it('the promote job assumes only the promote role, and says so when it is missing', () => {
-    const promote = load('.github/workflows/deploy-prod.yml').jobs.promote;
-    const steps = promote?.steps ?? [];
-    const step = steps.find((s) => ownAction(s.uses) === 'promote');
-    expect(step?.with?.['role-to-assume']).toBe('${{ inputs.promote-role-to-assume }}');
-    const check = steps[0];
+  it('the promote and rollback jobs assume only the promote role; a missing one is named before anything is deployed', () => {
+    const prod = load('.github/workflows/deploy-prod.yml');
+    for (const [id, sub] of [
+      ['promote', 'promote'],
+      ['rollback', 'rollback'],
+    ] as const) {
+      const step = (prod.jobs[id]?.steps ?? []).find((s) => ownAction(s.uses) === sub);
+      expect(step?.with?.['role-to-assume']).toBe('${{ inputs.promote-role-to-assume }}');
+    }
+    // the plan job checks the inputs first: it runs before the deploy job
+    const check = prod.jobs.plan?.steps?.[0];
     expect(check?.env?.PROMOTE_ROLE).toBe('${{ inputs.promote-role-to-assume }}');
     expect(check?.run).toMatch(/::error title=deploy-prod\.yml::promote-role-to-assume is empty/);
-    const template = load('workflows-templates/ecs-blue-green-pipeline.yml').jobs.production;
-    expect(template?.with?.['promote-role-to-assume']).toBe('${{ vars.PROD_PROMOTE_ROLE_ARN }}');
+    expect(check?.run).toMatch(/::error title=deploy-prod\.yml::test-command needs promote-environment/);
+    expect(read('workflows-templates/ecs-blue-green-pipeline.yml')).toContain(
+      '# promote-role-to-assume: ${{ vars.PROD_PROMOTE_ROLE_ARN }}',
+    );
+  });
+
+  it('the production tests run in a job of their own that cannot assume any role', () => {
+    const test = load('.github/workflows/deploy-prod.yml').jobs.test;
+    expect(test?.permissions).toEqual({ contents: 'read' });
+    expect(test?.environment).toBeUndefined();
+    expect(assumesRole(test as Job)).toBe(false);
+    expect(test?.steps?.some((s) => s.env?.TEST_COMMAND === '${{ inputs.test-command }}')).toBe(true);
+    // the deploy step in production never runs the test command itself
+    expect(load('.github/workflows/deploy-prod.yml').jobs.deploy?.with?.['test-command']).toBeUndefined();
   });
 
   it('no ${{ }} expression is expanded inside a run: script (values go through env)', () => {
@@ -268,10 +286,13 @@ describe('workflow policy', () => {
     },
   );
 
-  it('the deploy and promote jobs of production share one group; operate uses its own (a rollback must not wait for the deploy)', () => {
+  it('the deploy, promote and rollback jobs of production share one group; operate uses its own (a rollback must not wait for the deploy)', () => {
     const group = (file: string, id: string): string =>
       ((load(file).jobs[id]?.concurrency ?? {}) as { group: string }).group;
     expect(group('.github/workflows/deploy-prod.yml', 'promote')).toBe(
+      group('.github/workflows/_deploy.yml', 'deploy'),
+    );
+    expect(group('.github/workflows/deploy-prod.yml', 'rollback')).toBe(
       group('.github/workflows/_deploy.yml', 'deploy'),
     );
     expect(group('.github/workflows/operate.yml', 'operate')).not.toBe(
@@ -300,7 +321,7 @@ describe('workflow policy', () => {
     );
     // The second approval: deploy holds in Ready, promote runs in its own environment.
     expect(deploy?.with?.['wait-until']).toMatch(/'ready'/);
-    expect(prod.jobs.promote?.needs).toBe('deploy');
+    expect(prod.jobs.promote?.needs).toEqual(['deploy', 'test']);
     expect(prod.jobs.promote?.environment).toMatchObject({ name: '${{ inputs.promote-environment }}' });
   });
 

@@ -1,0 +1,236 @@
+/**
+ * Follows one CodeDeploy deployment until the state the user waits for, a failure, a timeout or an abort.
+ * It only reads (GetDeployment, GetDeploymentTarget) and hands every change to `onChange`; it never
+ * prints and never changes the deployment. Passing AWS faults are retried with backoff for as long as
+ * the deadline allows: a throttling storm never fails a deployment that is succeeding.
+ */
+import {
+  GetDeploymentCommand,
+  ListDeploymentTargetsCommand,
+  type CodeDeployClient,
+  type DeploymentInfo,
+  type ECSTarget,
+} from '@aws-sdk/client-codedeploy';
+import { faultBackoffMs } from '../../aws/retry.js';
+import type { Clock } from '../../action/clock.js';
+import type { WatchBase, WatchCounts, WatchEnd } from '../../engine/watch.js';
+import { WatchFailure } from '../../engine/watch.js';
+import type { WaitUntil } from '../../action/inputs.js';
+import { awsErrorName, isThrottlingError, isTransientAwsError } from '../../aws/errors.js';
+import { pollingClient } from '../../aws/clients.js';
+import { readDeploymentTarget, type TrafficRouting } from '../../aws/codedeploy-reads.js';
+import { errorMessage } from '../../action/errors.js';
+import { diffObservations, evaluateGoal, type Observation, type ProgressChange } from './progress.js';
+import {
+  pacedDelayMs,
+  planNextPoll,
+  slowdownAfterPass,
+  slowdownAfterThrottle,
+  throttleBackoffMs,
+} from './pacing.js';
+
+export interface WatchOptions extends WatchBase<ProgressChange, Observation> {
+  codedeploy: CodeDeployClient;
+  deploymentId: string;
+  /** `<cluster name>:<service name>`, the ECS target id */
+  targetId: string;
+  waitUntil: WaitUntil;
+  clock: Clock;
+  routing?: TrafficRouting;
+  terminationWaitMinutes: number;
+  /** the group holds the replacement in Ready (STOP_DEPLOYMENT): 'ready' waits for the status Ready */
+  holdsReplacement?: boolean;
+  /**
+   * The ECS target cannot be read (no codedeploy:GetDeploymentTarget permission, an endpoint without it):
+   * the watch goes on with the deployment's status alone. Also told when the target id had to be found.
+   */
+  onTargetNotice?(message: string): void;
+  /**
+   * How long passing faults may go on back to back before the watch gives up. Default: for as long as
+   * the wait lasts — a deployment that succeeds behind an AWS outage is still told as succeeded.
+   */
+  maxFaultStreakMs?: number;
+}
+
+export type WatchOutcome = WatchEnd<Observation>;
+
+export class WatchError extends WatchFailure<Observation> {
+  override name = 'WatchError';
+}
+
+/** Statistics for the benchmark and the closing log line. */
+export type WatchStats = WatchCounts;
+
+export async function watchDeployment(
+  options: WatchOptions,
+  stats: WatchStats = { calls: 0, transientErrors: 0 },
+): Promise<WatchOutcome> {
+  const { clock } = options;
+  // The watch owns the pace of its reads: its client does not retry throttling on its own (aws/clients.ts).
+  const codedeploy = pollingClient(options.codedeploy);
+  const maxFaultStreakMs = options.maxFaultStreakMs ?? Number.POSITIVE_INFINITY;
+  let observation: Observation | undefined = options.previous;
+  let deploymentReadAt = Number.NEGATIVE_INFINITY;
+  let faultStreakStartedAt: number | undefined;
+  let faultCount = 0;
+  // > 1 after CodeDeploy throttled a read: every planned interval is that much longer (pacing.ts)
+  let slowdown = 1;
+  let delayMs = 0;
+  // A watch that picks up from an earlier one reads the deployment first: it may have moved on since.
+  let forceDeploymentRead = options.previous !== undefined;
+  // The ECS target: read while it can be; its id looked up once if CodeDeploy does not know it.
+  let targetId = options.targetId;
+  let targetReadable = true;
+  let targetMissingRounds = 0;
+  let targetIdLookedUp = false;
+  // A deployment seen final without its target read in the same round (first seen after the fact, or
+  // final between two reads): the target is read once more, for the failed event and its diagnostics.
+  let forceTargetRead = false;
+
+  for (;;) {
+    if (delayMs > 0)
+      await clock.sleep(Math.min(delayMs, Math.max(0, options.deadline - clock.now())), options.signal);
+    if (options.signal?.aborted) return { kind: 'aborted', observation };
+    // At the deadline: one last look, then timeout (never a loop of zero-length sleeps).
+    const lastLook = clock.now() >= options.deadline;
+
+    const plan = planNextPoll(observation, {
+      now: clock.now(),
+      deploymentReadAt,
+      routing: options.routing,
+      terminationWaitMinutes: options.terminationWaitMinutes,
+    });
+    const readDeployment = plan.readDeployment || forceDeploymentRead || !observation || !targetReadable;
+    let deployment: DeploymentInfo | undefined = observation?.deployment;
+    let target: ECSTarget | undefined = observation?.target;
+    let operation = 'GetDeployment';
+    const readTarget = plan.readTarget || forceTargetRead;
+    let targetRead = false;
+    try {
+      if (readDeployment) {
+        operation = 'GetDeployment';
+        stats.calls++;
+        const response = await codedeploy.send(
+          new GetDeploymentCommand({ deploymentId: options.deploymentId }),
+          {
+            abortSignal: options.signal,
+          },
+        );
+        deployment = response.deploymentInfo;
+        if (!deployment)
+          throw new WatchError(`GetDeployment returned no deployment for ${options.deploymentId}`);
+        deploymentReadAt = clock.now();
+      }
+      if (
+        targetReadable &&
+        readTarget &&
+        deployment &&
+        !['Created', 'Queued'].includes(deployment.status ?? '')
+      ) {
+        operation = 'GetDeploymentTarget';
+        stats.calls++;
+        const read = await readDeploymentTarget(codedeploy, options.deploymentId, targetId, options.signal);
+        if (read.kind === 'target') {
+          // A target that cannot be read for a moment keeps its last known state (no re-logged lifecycle).
+          target = read.target ?? target;
+          targetRead = true;
+          targetMissingRounds = 0;
+        } else if (read.kind === 'unavailable') {
+          targetReadable = false;
+          options.onTargetNotice?.(
+            `Cannot read the ECS deployment target (${read.reason}); following the deployment's status alone, without lifecycle events and traffic weights. Allow codedeploy:GetDeploymentTarget to see them.`,
+          );
+        } else if (++targetMissingRounds >= 3 && !targetIdLookedUp && deployment.status === 'InProgress') {
+          targetIdLookedUp = true;
+          operation = 'ListDeploymentTargets';
+          stats.calls++;
+          const ids = await codedeploy
+            .send(new ListDeploymentTargetsCommand({ deploymentId: options.deploymentId }), {
+              abortSignal: options.signal,
+            })
+            .then(
+              (listed) => listed.targetIds ?? [],
+              (error: unknown) => {
+                if (isTransientAwsError(error) || options.signal?.aborted) throw error;
+                return [];
+              },
+            );
+          if (ids.length === 1 && ids[0] !== targetId) {
+            options.onTargetNotice?.(`CodeDeploy names the ECS target '${ids[0]}' (expected '${targetId}').`);
+            targetId = ids[0] as string;
+          }
+        }
+      }
+    } catch (error) {
+      if (options.signal?.aborted) return { kind: 'aborted', observation };
+      if (!isTransientAwsError(error)) {
+        if (error instanceof WatchError) throw error;
+        throw new WatchError(
+          `${operation} for ${options.deploymentId} failed: ${awsErrorName(error)}: ${errorMessage(error)}`,
+          observation,
+        );
+      }
+      stats.transientErrors++;
+      if (lastLook) return { kind: 'timeout', observation };
+      faultCount++;
+      faultStreakStartedAt ??= clock.now();
+      if (clock.now() - faultStreakStartedAt > maxFaultStreakMs) {
+        throw new WatchError(
+          `AWS kept failing for ${Math.round((clock.now() - faultStreakStartedAt) / 60_000)} minutes (${operation}: ${awsErrorName(error)}: ${errorMessage(error)})`,
+          observation,
+        );
+      }
+      if (isThrottlingError(error)) {
+        stats.throttled = (stats.throttled ?? 0) + 1;
+        slowdown = slowdownAfterThrottle(slowdown);
+        delayMs = throttleBackoffMs(slowdown);
+      } else delayMs = faultBackoffMs(faultCount);
+      options.onTransientError?.(operation, error, delayMs);
+      continue;
+    }
+    faultStreakStartedAt = undefined;
+    faultCount = 0;
+    slowdown = slowdownAfterPass(slowdown);
+    if (!deployment) continue;
+
+    const next: Observation = { at: clock.now(), deployment, target };
+    const changes = diffObservations(observation, next);
+    observation = next;
+    for (const change of changes) options.onChange(change, next);
+    if (options.onLook) await options.onLook(next);
+
+    // A change of the target's status is the cue to re-read the deployment right away.
+    const targetChanged = changes.some((c) => c.type === 'target-status');
+    if (targetChanged && !readDeployment) {
+      forceDeploymentRead = true;
+      delayMs = 0;
+      continue;
+    }
+    forceDeploymentRead = false;
+
+    const goal = evaluateGoal(options.waitUntil, next, options.holdsReplacement);
+    // Conclude only on a deployment status read in this round: re-read a stale one first.
+    if (goal !== 'pending' && !readDeployment) {
+      forceDeploymentRead = true;
+      delayMs = 0;
+      continue;
+    }
+    if (goal === 'reached') return { kind: 'reached', observation: next };
+    if (goal === 'failed' && !targetRead && !forceTargetRead && targetReadable) {
+      forceTargetRead = true;
+      delayMs = 0;
+      continue;
+    }
+    if (goal === 'failed') return { kind: 'failed', observation: next };
+    if (lastLook) return { kind: 'timeout', observation: next };
+    delayMs = pacedDelayMs(
+      planNextPoll(next, {
+        now: clock.now(),
+        deploymentReadAt,
+        routing: options.routing,
+        terminationWaitMinutes: options.terminationWaitMinutes,
+      }).delayMs,
+      slowdown,
+    );
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Starting an ECS service deployment: UpdateService with the new task definition and nothing else, then
+ * finding the deployment it started. UpdateService returns no deployment id (aws/containers-roadmap#2709)
+ * and `currentServiceDeployment` can be stale (kayac/ecspresso#945): the action lists the service's
+ * deployments created since just before its call and takes the one whose target revision runs the task
+ * definition it deployed (docs/ecs-native.md).
+ */
+import { UpdateServiceCommand, type ECSClient, type ServiceDeploymentBrief } from '@aws-sdk/client-ecs';
+import type { Clock } from '../../action/clock.js';
+import { DeploymentError, InputError, errorMessage } from '../../action/errors.js';
+import { awsErrorName, isAwsError } from '../../aws/errors.js';
+import { describeServiceRevision, listServiceDeployments } from './reads.js';
+import { ECS_LOOKUP_POLL_MS, ECS_LOOKUP_WITHIN_MS } from './pacing.js';
+
+/** Clock skew allowed between the runner and ECS when listing what was created after the call. */
+export const CREATED_AFTER_SKEW_MS = 60_000;
+
+/** UpdateService with `taskDefinition` only: the service's other settings stay as they are. */
+export async function updateServiceTaskDefinition(
+  ecs: ECSClient,
+  cluster: string,
+  service: string,
+  taskDefinitionArn: string,
+): Promise<void> {
+  await ecs.send(new UpdateServiceCommand({ cluster, service, taskDefinition: taskDefinitionArn }));
+}
+
+/**
+ * The deployment that deploys `taskDefinitionArn`, created after `since` (minus the skew), newest first:
+ * retried until ListServiceDeployments shows it (a new deployment may not be listed at once), up to `withinMs`.
+ */
+export async function findStartedDeployment(
+  ecs: ECSClient,
+  clock: Clock,
+  params: { cluster: string; service: string; taskDefinitionArn: string; since: number; withinMs?: number },
+  signal?: AbortSignal,
+): Promise<ServiceDeploymentBrief | undefined> {
+  const until = clock.now() + (params.withinMs ?? ECS_LOOKUP_WITHIN_MS);
+  const revisionTaskDefinitions = new Map<string, string | undefined>();
+  for (;;) {
+    const listed = await listServiceDeployments(ecs, clock, {
+      cluster: params.cluster,
+      service: params.service,
+      createdAfter: new Date(params.since - CREATED_AFTER_SKEW_MS),
+    });
+    const newestFirst = [...listed].sort(
+      (a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0),
+    );
+    for (const brief of newestFirst) {
+      const revisionArn = brief.targetServiceRevisionArn;
+      if (!revisionArn || !brief.serviceDeploymentArn) continue;
+      if (!revisionTaskDefinitions.has(revisionArn))
+        revisionTaskDefinitions.set(
+          revisionArn,
+          (await describeServiceRevision(ecs, clock, revisionArn))?.taskDefinition,
+        );
+      if (revisionTaskDefinitions.get(revisionArn) === params.taskDefinitionArn) return brief;
+    }
+    if (clock.now() >= until || signal?.aborted) return undefined;
+    await clock.sleep(ECS_LOOKUP_POLL_MS, signal);
+  }
+}
+
+/**
+ * UpdateService with the task definition, then the service deployment it started. ECS refusing the update
+ * is an input error (nothing was deployed); a deployment that is not listed within a minute is an error
+ * that says so (the action did not follow it). Returns the service deployment ARN.
+ */
+export async function startServiceDeployment(
+  ecs: ECSClient,
+  clock: Clock,
+  params: { cluster: string; service: string; taskDefinitionArn: string },
+  log: (message: string) => void,
+  signal?: AbortSignal,
+): Promise<{ arn: string; status?: string; since: number }> {
+  const { cluster, service, taskDefinitionArn } = params;
+  const since = clock.now();
+  try {
+    await updateServiceTaskDefinition(ecs, cluster, service, taskDefinitionArn);
+  } catch (error) {
+    if (isAwsError(error, 'InvalidParameterException', 'ClientException'))
+      throw new InputError(
+        `ECS refused UpdateService on ${cluster}/${service}`,
+        errorMessage(error),
+        'Fix the service or the task definition; nothing was deployed.',
+      );
+    throw new DeploymentError(`UpdateService failed: ${awsErrorName(error)}: ${errorMessage(error)}`, {
+      cause: error,
+    });
+  }
+  log(`UpdateService: ${service} → ${taskDefinitionArn}; looking for the service deployment it started`);
+  const brief = await findStartedDeployment(
+    ecs,
+    clock,
+    { cluster, service, taskDefinitionArn, since },
+    signal,
+  );
+  if (!brief?.serviceDeploymentArn)
+    throw new DeploymentError(
+      `UpdateService was accepted, but no service deployment of ${cluster}/${service} deploying ${taskDefinitionArn} was listed within a minute (ListServiceDeployments). Look at the service's Deployments tab; the action did not follow it.`,
+    );
+  return { arn: brief.serviceDeploymentArn, status: brief.status, since };
+}
