@@ -175,8 +175,14 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     }),
     seed: {
       blueGreenService: (o) => seedBlueGreenService(state, clock.now(), o),
-      role: (o) => seedRole(state, o),
-      templateRoles: (parameters) => seedTemplateRoles(state, parameters),
+      role: (o) => {
+        if (o.policies) void iam.warmUp();
+        return seedRole(state, o);
+      },
+      templateRoles: (parameters) => {
+        void iam.warmUp();
+        return seedTemplateRoles(state, parameters);
+      },
       lambda: (name, behavior) => seedLambda(state, name, behavior),
       ecsNativeService: (o) => ecsNative.service(o),
     },
