@@ -102,6 +102,52 @@ export function elbv2Handlers(state: EmulatorState): Record<string, QueryHandler
       });
       return { Rules: rules };
     },
+    /** By Names or TargetGroupArns; LoadBalancerArns: the load balancers whose listeners or rules forward to it. */
+    DescribeTargetGroups: (params) => {
+      const arns = queryList(params, 'TargetGroupArns');
+      const names = queryList(params, 'Names');
+      let groups = [...state.targetGroups.values()];
+      if (arns.length > 0)
+        groups = arns.map((arn) => {
+          const g = state.targetGroups.get(arn);
+          if (!g) throw new ApiError('TargetGroupNotFound', 'One or more target groups not found');
+          return g;
+        });
+      else if (names.length > 0)
+        groups = names.map((n) => {
+          const g = groups.find((x) => x.name === n);
+          if (!g) throw new ApiError('TargetGroupNotFound', `Target groups '[${n}]' not found`);
+          return g;
+        });
+      const ns = nativeState(state);
+      const lbsOf = (arn: string) => {
+        const out = new Set<string>();
+        for (const l of state.listeners.values())
+          if (l.forward.some((f) => f.targetGroupArn === arn)) out.add(l.loadBalancerArn);
+        for (const r of ns.rules.values()) {
+          const l = state.listeners.get(r.listenerArn);
+          if (l && r.forward.some((f) => f.targetGroupArn === arn)) out.add(l.loadBalancerArn);
+        }
+        // a target group named by a CodeDeploy group serves that group's load balancer even at weight 0
+        for (const g of state.deploymentGroups.values()) {
+          const prod = state.listeners.get(g.prodListenerArn);
+          const tg = state.targetGroups.get(arn);
+          if (prod && tg && g.targetGroupNames.includes(tg.name)) out.add(prod.loadBalancerArn);
+        }
+        return [...out];
+      };
+      return {
+        TargetGroups: groups.map((g) => ({
+          TargetGroupArn: g.arn,
+          TargetGroupName: g.name,
+          Protocol: 'HTTP',
+          Port: g.port,
+          VpcId: 'vpc-0emulator',
+          TargetType: 'ip',
+          LoadBalancerArns: lbsOf(g.arn),
+        })),
+      };
+    },
     DescribeLoadBalancers: (params) => {
       const arns = queryList(params, 'LoadBalancerArns');
       const names = queryList(params, 'Names');

@@ -18,6 +18,7 @@ import {
   type SeededNativeService,
 } from './ecs-native/index.js';
 import { elbv2Handlers } from './elbv2.js';
+import { cloudwatchHandlers, MetricsModel, type BadRelease, type TrafficModel } from './cloudwatch.js';
 import { NO_FAULTS, type Faults } from './faults.js';
 import { OidcIssuer, type OidcClaims } from './oidc.js';
 import { createEmulatorServer, listen, type CallRecord } from './server.js';
@@ -41,6 +42,7 @@ export type { EmulatorState, LambdaBehavior } from './state.js';
 export type { CallRecord } from './server.js';
 export type { LoseAnswer, RateLimit, StuckInstall } from './faults.js';
 export type { RateLimitStats } from './unkind.js';
+export type { BadRelease, TrafficModel } from './cloudwatch.js';
 export type { OidcClaims } from './oidc.js';
 export { GITHUB_ISSUER } from './oidc.js';
 
@@ -72,6 +74,15 @@ export interface Emulator {
   };
   /** switches and records of ECS-native deployments */
   ecsNative: EcsNativeControl;
+  /** the load balancer traffic behind CloudWatch's GetMetricData (cloudwatch.ts) */
+  metrics: {
+    /** request rates, a good revision's error rate and latency, the publication delay */
+    set(t: Partial<TrafficModel>): void;
+    /** task definitions registered from now on answer worse */
+    badRelease(b: BadRelease): void;
+    /** GetMetricData requests answered */
+    reads(): number;
+  };
   faults: { set(f: Partial<Faults>): void; clear(): void };
   /** what the account-wide rate limit (faults.rateLimit) let through and throttled, by client and deployment */
   rateLimit: { stats(): RateLimitStats; resetStats(): void };
@@ -111,6 +122,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     advanceNative(state, now);
   };
   const unkind = new Unkindness(() => faults);
+  const metrics = new MetricsModel(state);
   const baseEcs = { ...ecsHandlers(state), ...taskHandlers(state) };
   const ecsNative = ecsNativeControl(state, () => clock.now());
   const server: Server = createEmulatorServer({
@@ -124,6 +136,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     codedeploy: codedeployHandlers(state, timeline),
     sts: stsHandlers(state, oidc, STATIC_ACCESS_KEY_ID),
     elbv2: elbv2Handlers(state),
+    cloudwatch: cloudwatchHandlers(state, metrics),
+    afterRequest: (now) => metrics.sample(now),
     staticAccessKeyId: STATIC_ACCESS_KEY_ID,
     requireKnownCredentials: opts.requireKnownCredentials ?? false,
     unkind,
@@ -152,12 +166,25 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       ...extra,
     }),
     seed: {
-      blueGreenService: (o) => seedBlueGreenService(state, clock.now(), o),
+      blueGreenService: (o) => {
+        const seeded = seedBlueGreenService(state, clock.now(), o);
+        metrics.sample(clock.now());
+        return seeded;
+      },
       role: (o) => seedRole(state, o),
       lambda: (name, behavior) => seedLambda(state, name, behavior),
-      ecsNativeService: (o) => ecsNative.service(o),
+      ecsNativeService: (o) => {
+        const seeded = ecsNative.service(o);
+        metrics.sample(clock.now());
+        return seeded;
+      },
     },
     ecsNative,
+    metrics: {
+      set: (t) => metrics.set(t),
+      badRelease: (b) => metrics.badRelease(b, clock.now()),
+      reads: () => metrics.reads,
+    },
     faults: {
       set: (f) => {
         faults = { ...faults, ...f };
@@ -173,7 +200,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       setClaims: (c) => oidc.setClaims(c),
       issueToken: (c) => oidc.issueToken(c),
     },
-    tick: () => advance(clock.now()),
+    tick: () => {
+      advance(clock.now());
+      metrics.sample(clock.now());
+    },
     snapshot: () => {
       advance(clock.now());
       const families = Object.fromEntries(
