@@ -89,7 +89,11 @@ export class MetricsModel {
   sample(now: number): void {
     const s = this.read(now);
     const last = this.samples.at(-1);
-    if (last && JSON.stringify(last.routes) === JSON.stringify(s.routes) && JSON.stringify(last.revisionOf) === JSON.stringify(s.revisionOf))
+    if (
+      last &&
+      JSON.stringify(last.routes) === JSON.stringify(s.routes) &&
+      JSON.stringify(last.revisionOf) === JSON.stringify(s.revisionOf)
+    )
       return;
     this.samples.push(s);
     for (const r of s.routes)
@@ -109,7 +113,8 @@ export class MetricsModel {
     const revisionOf: Record<string, string> = {};
     for (const g of state.deploymentGroups.values()) {
       route(g.prodListenerArn, 'production', state.listeners.get(g.prodListenerArn)?.forward);
-      if (g.testListenerArn) route(g.testListenerArn, 'test', state.listeners.get(g.testListenerArn)?.forward);
+      if (g.testListenerArn)
+        route(g.testListenerArn, 'test', state.listeners.get(g.testListenerArn)?.forward);
     }
     for (const svc of state.services.values())
       if (svc.deploymentController === 'CODE_DEPLOY')
@@ -119,7 +124,8 @@ export class MetricsModel {
       for (const lb of n.loadBalancers) {
         const a = lb.advancedConfiguration;
         const forwardOf = (arn: string) => ns.rules.get(arn)?.forward ?? state.listeners.get(arn)?.forward;
-        if (a?.productionListenerRule) route(a.productionListenerRule, 'production', forwardOf(a.productionListenerRule));
+        if (a?.productionListenerRule)
+          route(a.productionListenerRule, 'production', forwardOf(a.productionListenerRule));
         if (a?.testListenerRule) route(a.testListenerRule, 'test', forwardOf(a.testListenerRule));
       }
       const current = ns.revisions.get(n.currentRevisionArn);
@@ -160,7 +166,11 @@ export class MetricsModel {
     const factor = isBad ? (bad?.latencyFactor ?? 1) : 1;
     return {
       errorRate: isBad && bad?.errorRate !== undefined ? bad.errorRate : m.errorRate,
-      latency: { p50: m.latencyMs.p50 * factor, p90: m.latencyMs.p90 * factor, p99: m.latencyMs.p99 * factor },
+      latency: {
+        p50: m.latencyMs.p50 * factor,
+        p90: m.latencyMs.p90 * factor,
+        p99: m.latencyMs.p99 * factor,
+      },
       unhealthy: isBad ? (bad?.unhealthyHosts ?? 0) : 0,
     };
   }
@@ -182,9 +192,11 @@ export class MetricsModel {
       served = true;
       for (const r of s.routes) {
         const total = r.forward.reduce((sum, f) => sum + f.weight, 0);
-        const share = total > 0 ? (r.forward.find((f) => f.targetGroupArn === targetGroupArn)?.weight ?? 0) / total : 0;
+        const share =
+          total > 0 ? (r.forward.find((f) => f.targetGroupArn === targetGroupArn)?.weight ?? 0) / total : 0;
         if (share <= 0) continue;
-        const n = ((r.kind === 'production' ? this.traffic.productionRpm : this.traffic.testRpm) / steps) * share;
+        const n =
+          ((r.kind === 'production' ? this.traffic.productionRpm : this.traffic.testRpm) / steps) * share;
         const b = this.behaviour(td, r.kind, t);
         requests += n;
         errors += n * b.errorRate;
@@ -225,13 +237,19 @@ export function cloudwatchHandlers(state: EmulatorState, model: MetricsModel): R
       if (!Array.isArray(queries) || queries.length === 0)
         throw new ApiError('ValidationError', 'The parameter MetricDataQueries is required.');
       if (queries.length > 500)
-        throw new ApiError('ValidationError', 'The collection MetricDataQueries must not have a size greater than 500.');
+        throw new ApiError(
+          'ValidationError',
+          'The collection MetricDataQueries must not have a size greater than 500.',
+        );
       const start = typeof input.StartTime === 'number' ? input.StartTime * 1000 : NaN;
       const end = typeof input.EndTime === 'number' ? input.EndTime * 1000 : NaN;
       if (!Number.isFinite(start) || !Number.isFinite(end))
         throw new ApiError('ValidationError', 'The parameters StartTime and EndTime are required.');
       if (end <= start)
-        throw new ApiError('ValidationError', 'The parameter StartTime must be less than the parameter EndTime.');
+        throw new ApiError(
+          'ValidationError',
+          'The parameter StartTime must be less than the parameter EndTime.',
+        );
       const descending = input.ScanBy !== 'TimestampAscending';
       const maxDatapoints = typeof input.MaxDatapoints === 'number' ? input.MaxDatapoints : 100_800;
       const ids = new Set<string>();
@@ -239,14 +257,25 @@ export function cloudwatchHandlers(state: EmulatorState, model: MetricsModel): R
         const q = raw as {
           Id?: string;
           MetricStat?: {
-            Metric?: { Namespace?: string; MetricName?: string; Dimensions?: { Name?: string; Value?: string }[] };
+            Metric?: {
+              Namespace?: string;
+              MetricName?: string;
+              Dimensions?: { Name?: string; Value?: string }[];
+            };
             Period?: number;
             Stat?: string;
           };
         };
         if (!q.Id || !/^[a-z][a-zA-Z0-9_]*$/.test(q.Id))
-          throw new ApiError('ValidationError', `Invalid metric data query id: ${q.Id ?? '(none)'}. The id must start with a lowercase letter.`);
-        if (ids.has(q.Id)) throw new ApiError('ValidationError', `The value ${q.Id} for parameter MetricDataQueries.member.Id is duplicated.`);
+          throw new ApiError(
+            'ValidationError',
+            `Invalid metric data query id: ${q.Id ?? '(none)'}. The id must start with a lowercase letter.`,
+          );
+        if (ids.has(q.Id))
+          throw new ApiError(
+            'ValidationError',
+            `The value ${q.Id} for parameter MetricDataQueries.member.Id is duplicated.`,
+          );
         ids.add(q.Id);
         const stat = q.MetricStat;
         const period = stat?.Period ?? 60;
@@ -261,7 +290,11 @@ export function cloudwatchHandlers(state: EmulatorState, model: MetricsModel): R
           : undefined;
         // ALB publishes target-group metrics with both dimensions: a query without LoadBalancer matches no series
         const matches =
-          metric?.Namespace === 'AWS/ApplicationELB' && tg !== undefined && lbDim !== undefined && LB_DIM.test(lbDim) && dims.size === 2;
+          metric?.Namespace === 'AWS/ApplicationELB' &&
+          tg !== undefined &&
+          lbDim !== undefined &&
+          LB_DIM.test(lbDim) &&
+          dims.size === 2;
         if (matches && period % 60 === 0) {
           const first = Math.ceil(start / 60_000) * 60_000;
           for (let t = first; t < end; t += period * 1000) {
@@ -299,7 +332,13 @@ export function cloudwatchHandlers(state: EmulatorState, model: MetricsModel): R
           timestamps.reverse();
           values.reverse();
         }
-        return { Id: q.Id, Label: metric?.MetricName ?? q.Id, Timestamps: timestamps, Values: values, StatusCode: 'Complete' };
+        return {
+          Id: q.Id,
+          Label: metric?.MetricName ?? q.Id,
+          Timestamps: timestamps,
+          Values: values,
+          StatusCode: 'Complete',
+        };
       });
       // pagination: at most maxDatapoints points per page, NextToken = the offset to go on from
       const offset = typeof input.NextToken === 'string' ? Number(input.NextToken) : 0;
@@ -312,7 +351,12 @@ export function cloudwatchHandlers(state: EmulatorState, model: MetricsModel): R
         skip = Math.max(0, skip - r.Values.length);
         room -= take;
         consumed += from + take;
-        return { ...r, Timestamps: r.Timestamps.slice(from, from + take), Values: r.Values.slice(from, from + take), StatusCode: from + take < r.Values.length ? 'PartialData' : 'Complete' };
+        return {
+          ...r,
+          Timestamps: r.Timestamps.slice(from, from + take),
+          Values: r.Values.slice(from, from + take),
+          StatusCode: from + take < r.Values.length ? 'PartialData' : 'Complete',
+        };
       });
       const total = results.reduce((sum, r) => sum + r.Values.length, 0);
       return {

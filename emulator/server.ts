@@ -213,9 +213,9 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
       checkCredentials(deps, accessKeyId, nowAfterDelay);
     deps.afterRequest?.(nowAfterDelay);
     if (!isQuery) {
-      const handler = (service === 'ecs' ? deps.ecs : service === 'cloudwatch' ? deps.cloudwatch : deps.codedeploy)[
-        action
-      ];
+      const handler = (
+        service === 'ecs' ? deps.ecs : service === 'cloudwatch' ? deps.cloudwatch : deps.codedeploy
+      )[action];
       if (!handler)
         throw new ApiError(
           'UnknownOperationException',
@@ -252,9 +252,15 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     if (isQuery) send(res, e.status, 'text/xml', queryError(e, namespace, requestId));
     else if (service === 'cloudwatch')
       // query-compatible JSON: the awsQuery error code and type ride in x-amzn-query-error
-      send(res, e.status, JSON_10_TYPE, JSON.stringify({ __type: `com.amazonaws.cloudwatch#${e.code}`, message: e.message }), {
-        'x-amzn-query-error': `${e.code};${e.type}`,
-      });
+      send(
+        res,
+        e.status,
+        JSON_10_TYPE,
+        JSON.stringify({ __type: `com.amazonaws.cloudwatch#${e.code}`, message: e.message }),
+        {
+          'x-amzn-query-error': `${e.code};${e.type}`,
+        },
+      );
     else send(res, e.status, JSON_TYPE, JSON.stringify({ __type: e.code, message: e.message }));
   }
 }

@@ -38,7 +38,9 @@ async function codeDeployWorld(shape: Shape): Promise<EngineWorld> {
           ? { actionOnTimeout: 'STOP_DEPLOYMENT', waitTimeInMinutes: 60 }
           : { actionOnTimeout: 'CONTINUE_DEPLOYMENT', waitTimeInMinutes: 0 },
       deploymentConfig:
-        shape === 'canary' ? 'CodeDeployDefault.ECSCanary10Percent5Minutes' : 'CodeDeployDefault.ECSAllAtOnce',
+        shape === 'canary'
+          ? 'CodeDeployDefault.ECSCanary10Percent5Minutes'
+          : 'CodeDeployDefault.ECSAllAtOnce',
       autoRollback: true,
       terminationWaitMinutes: 5,
     },
@@ -97,8 +99,9 @@ async function ecsWorld(shape: Shape): Promise<EngineWorld> {
       ),
     statusOf: async (id) => {
       const { DescribeServiceDeploymentsCommand } = await import('@aws-sdk/client-ecs');
-      return (await inspect(w).ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [id] })))
-        .serviceDeployments?.[0]?.status;
+      return (
+        await inspect(w).ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [id] }))
+      ).serviceDeployments?.[0]?.status;
     },
     rolledBack: /^ROLLBACK_SUCCESSFUL$/,
     succeeded: 'SUCCESSFUL',
@@ -110,9 +113,13 @@ const ENGINES = [
   ['ecs', ecsWorld],
 ] as const;
 
-const CHECKS = ['error-rate < 1%', 'p99 < 800ms', 'error-rate <= blue + 0.5pt', 'window: 2m', 'min-requests: 20'].join(
-  '\n',
-);
+const CHECKS = [
+  'error-rate < 1%',
+  'p99 < 800ms',
+  'error-rate <= blue + 0.5pt',
+  'window: 2m',
+  'min-requests: 20',
+].join('\n');
 
 function setUp(e: EngineWorld, bad?: BadRelease, traffic?: Partial<TrafficModel>): void {
   if (traffic) e.world.emulator.metrics.set(traffic);
@@ -130,11 +137,17 @@ describe.each(ENGINES)('health checks: %s', (engine, start) => {
     async () => {
       const e = await start('gate');
       setUp(e, { errorRate: 0.2 });
-      const result = await e.deploy({ 'wait-until': 'succeeded', 'test-command': 'true', 'health-checks': CHECKS });
+      const result = await e.deploy({
+        'wait-until': 'succeeded',
+        'test-command': 'true',
+        'health-checks': CHECKS,
+      });
       expect(result.exitCode).toBe(1);
       const id = result.outputs['deployment-id'] as string;
       const [error] = annotations(result.stdout);
-      expect(error).toMatch(/Health check 'error-rate < 1%' failed during test traffic: error-rate 20 % ≥ 1 % over \d\d:\d\d–\d\d:\d\d UTC \(\d+ requests of the new revision\)/);
+      expect(error).toMatch(
+        /Health check 'error-rate < 1%' failed during test traffic: error-rate 20 % ≥ 1 % over \d\d:\d\d–\d\d:\d\d UTC \(\d+ requests of the new revision\)/,
+      );
       expect(error).toMatch(/stopped and rolled back/);
       expect(await e.statusOf(id)).toMatch(e.rolledBack);
       // production traffic never reached the new revision: no evaluation was made after a production shift
@@ -154,7 +167,9 @@ describe.each(ENGINES)('health checks: %s', (engine, start) => {
       expect(result.exitCode).toBe(1);
       const id = result.outputs['deployment-id'] as string;
       const [error] = annotations(result.stdout);
-      expect(error).toMatch(/Health check '[^']+' failed during production 10 %: error-rate [\d.]+ % (≥ 1 %|> [\d.]+ % \(blue)/);
+      expect(error).toMatch(
+        /Health check '[^']+' failed during production 10 %: error-rate [\d.]+ % (≥ 1 %|> [\d.]+ % \(blue)/,
+      );
       expect(await e.statusOf(id)).toMatch(e.rolledBack);
       // the chart of the deployment, with the shift to 10 % marked
       expect(result.summary).toContain('xychart-beta');
@@ -172,7 +187,9 @@ describe.each(ENGINES)('health checks: %s', (engine, start) => {
       expect(result.exitCode).toBe(1);
       const id = result.outputs['deployment-id'] as string;
       const [error] = annotations(result.stdout);
-      expect(error).toMatch(/Health check 'p99 < 800ms' failed during the bake \(100 % of production\): p99 [\d.]+ s ≥ 800 ms/);
+      expect(error).toMatch(
+        /Health check 'p99 < 800ms' failed during the bake \(100 % of production\): p99 [\d.]+ s ≥ 800 ms/,
+      );
       expect(await e.statusOf(id)).toMatch(e.rolledBack);
     },
     LONG,
@@ -189,9 +206,13 @@ describe.each(ENGINES)('health checks: %s', (engine, start) => {
       if (process.env.HEALTH_DEBUG) console.log(result.stdout, result.summary);
       expect(lines.length).toBeGreaterThanOrEqual(3);
       expect(
-        lines.some((l) => /\(production 10 %\): green \d+ requests, 5xx [\d.]+ %, p99 180 ms \| blue \d+ requests/.test(l)),
+        lines.some((l) =>
+          /\(production 10 %\): green \d+ requests, 5xx [\d.]+ %, p99 180 ms \| blue \d+ requests/.test(l),
+        ),
       ).toBe(true);
-      expect(lines.some((l) => /error-rate [\d.]+ % < 1 %: pass; p99 180 ms < 800 ms: pass/.test(l))).toBe(true);
+      expect(lines.some((l) => /error-rate [\d.]+ % < 1 %: pass; p99 180 ms < 800 ms: pass/.test(l))).toBe(
+        true,
+      );
       expect(result.summary).toMatch(/\| `error-rate < 1 %` \| ✅ passed \|/);
       expect(result.summary).toMatch(/\| `p99 < 800 ms` \| ✅ passed \|/);
       expect(result.summary.match(/```mermaid/g)?.length).toBe(2);
@@ -205,11 +226,17 @@ describe.each(ENGINES)('health checks: %s', (engine, start) => {
     async () => {
       const e = await start('gate');
       setUp(e, { errorRate: 0.5 }, { testRpm: 1, productionRpm: 3 });
-      const result = await e.deploy({ 'wait-until': 'succeeded', 'test-command': 'true', 'health-checks': CHECKS });
+      const result = await e.deploy({
+        'wait-until': 'succeeded',
+        'test-command': 'true',
+        'health-checks': CHECKS,
+      });
       expect(result.exitCode).toBe(1);
       const id = result.outputs['deployment-id'] as string;
       const [error] = annotations(result.stdout);
-      expect(error).toMatch(/Health checks could not judge the new revision before the test gate lets production traffic move: not enough data \(.*requests of the 20 needed/);
+      expect(error).toMatch(
+        /Health checks could not judge the new revision before the test gate lets production traffic move: not enough data \(.*requests of the 20 needed/,
+      );
       expect(error).toMatch(/nothing was rolled back \(no-data: hold\)/);
       // left waiting for a person, not rolled back, not let on
       expect(result.outputs['deployment-state']).toBe('held');
@@ -227,9 +254,13 @@ describe.each(ENGINES)('health checks: %s', (engine, start) => {
       e.world.emulator.faults.set({ throttleRate: 0.5, only: { service: 'cloudwatch' } });
       const result = await e.deploy({ 'wait-until': 'succeeded', 'health-checks': CHECKS });
       expect(result.exitCode).toBe(0);
-      const throttled = e.world.emulator.calls.filter((c) => c.service === 'cloudwatch' && c.error === 'Throttling');
+      const throttled = e.world.emulator.calls.filter(
+        (c) => c.service === 'cloudwatch' && c.error === 'Throttling',
+      );
       expect(throttled.length).toBeGreaterThan(0);
-      expect(result.stdout).toMatch(/GetMetricData: Throttling: Rate exceeded — passing AWS fault, read again in \d+s; no verdict from this read/);
+      expect(result.stdout).toMatch(
+        /GetMetricData: Throttling: Rate exceeded — passing AWS fault, read again in \d+s; no verdict from this read/,
+      );
       expect(result.summary).toMatch(/GetMetricData reads, \d+ failed and retried \(never a verdict\)/);
       expect(result.summary).not.toMatch(/❌/);
     },
@@ -241,7 +272,10 @@ describe('health checks: refused before any change', () => {
   it('names the line and how to fix it', async () => {
     world = await startWorld();
     const before = world.emulator.snapshot();
-    const result = await world.deploy({ 'wait-until': 'succeeded', 'health-checks': 'error-rate < 1%\np99 < 800' });
+    const result = await world.deploy({
+      'wait-until': 'succeeded',
+      'health-checks': 'error-rate < 1%\np99 < 800',
+    });
     expect(result.exitCode).toBe(1);
     expect(annotations(result.stdout)[0]).toMatch(
       /input 'health-checks' line 2 \('p99 < 800'\): '800' has no unit a latency takes\. Write milliseconds or seconds/,

@@ -71,7 +71,8 @@ export function metricName(metric: HealthMetric): string {
 /** A value in the metric's unit, as the summary and the log write it. */
 export function formatMetricValue(metric: HealthMetric, value: number): string {
   if (metric.kind === 'error-rate') return `${round(value, value < 10 ? 2 : 1)} %`;
-  if (metric.kind === 'latency') return value >= 1000 ? `${round(value / 1000, 2)} s` : `${Math.round(value)} ms`;
+  if (metric.kind === 'latency')
+    return value >= 1000 ? `${round(value / 1000, 2)} s` : `${Math.round(value)} ms`;
   return String(round(value, 1));
 }
 
@@ -114,8 +115,10 @@ function parseValue(
   const n = Number(m[1]);
   const unit = (m[2] ?? '').toLowerCase();
   if (relative === 'times') {
-    if (unit !== '') return fail(line, text, `'${raw}': a ratio has no unit.`, 'Write e.g. "p99 <= blue * 1.5".');
-    if (n <= 0) return fail(line, text, `'${raw}': the ratio must be above 0.`, 'Write e.g. "p99 <= blue * 1.5".');
+    if (unit !== '')
+      return fail(line, text, `'${raw}': a ratio has no unit.`, 'Write e.g. "p99 <= blue * 1.5".');
+    if (n <= 0)
+      return fail(line, text, `'${raw}': the ratio must be above 0.`, 'Write e.g. "p99 <= blue * 1.5".');
     return n;
   }
   if (metric.kind === 'error-rate') {
@@ -139,15 +142,20 @@ function parseValue(
     if (unit === 's') return n * 1000;
     return fail(line, text, `'${raw}' has no unit a latency takes.`, unitHelp(metric, relative));
   }
-  if (unit !== '') return fail(line, text, `'${raw}': a host count has no unit.`, 'Write e.g. "unhealthy-hosts < 1".');
+  if (unit !== '')
+    return fail(line, text, `'${raw}': a host count has no unit.`, 'Write e.g. "unhealthy-hosts < 1".');
   return n;
 }
 
 function unitHelp(metric: HealthMetric, relative: 'plus' | 'times' | undefined): string {
   if (metric.kind === 'error-rate')
-    return relative ? 'Write e.g. "error-rate <= blue + 0.5pt".' : 'Write a percentage, e.g. "error-rate < 1%".';
+    return relative
+      ? 'Write e.g. "error-rate <= blue + 0.5pt".'
+      : 'Write a percentage, e.g. "error-rate < 1%".';
   if (metric.kind === 'latency')
-    return relative ? 'Write e.g. "p99 <= blue + 100ms".' : 'Write milliseconds or seconds, e.g. "p99 < 800ms" or "p99 < 0.8s".';
+    return relative
+      ? 'Write e.g. "p99 <= blue + 100ms".'
+      : 'Write milliseconds or seconds, e.g. "p99 < 800ms" or "p99 < 0.8s".';
   return 'Write a count, e.g. "unhealthy-hosts < 1".';
 }
 
@@ -186,7 +194,12 @@ function parseCheck(line: number, text: string): HealthCheck {
     else bound = { kind: 'relative', times: parseValue(metric, rel[2] as string, line, text, 'times') };
   } else {
     if (/^green\b/i.test(right))
-      return fail(line, text, 'compares with green, the revision being judged.', 'Compare with blue, e.g. "error-rate <= blue + 0.5pt".');
+      return fail(
+        line,
+        text,
+        'compares with green, the revision being judged.',
+        'Compare with blue, e.g. "error-rate <= blue + 0.5pt".',
+      );
     bound = { kind: 'absolute', value: parseValue(metric, right, line, text, undefined) };
   }
   return { line, text, metric, op, bound };
@@ -194,7 +207,8 @@ function parseCheck(line: number, text: string): HealthCheck {
 
 function parseDuration(raw: string, line: number, text: string, name: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(s|m|min|h)?$/i.exec(raw);
-  if (!m) return fail(line, text, `'${raw}' is not a duration.`, `Write e.g. "${name}: 3m" or "${name}: 90s".`);
+  if (!m)
+    return fail(line, text, `'${raw}' is not a duration.`, `Write e.g. "${name}: 3m" or "${name}: 90s".`);
   const n = Number(m[1]);
   const unit = (m[2] ?? 'm').toLowerCase();
   return n * (unit === 's' ? 1000 : unit === 'h' ? 3_600_000 : 60_000);
@@ -222,18 +236,33 @@ export function parseHealthChecks(raw: string): HealthPolicy | undefined {
     const name = (setting[1] as string).toLowerCase();
     const value = (setting[2] as string).trim();
     if (!(SETTINGS as readonly string[]).includes(name))
-      return fail(line, text, `'${name}' is not a setting.`, `Settings are ${SETTINGS.join(', ')}; a check is written without a colon, e.g. "error-rate < 1%".`);
+      return fail(
+        line,
+        text,
+        `'${name}' is not a setting.`,
+        `Settings are ${SETTINGS.join(', ')}; a check is written without a colon, e.g. "error-rate < 1%".`,
+      );
     if (seen.has(name))
       return fail(line, text, `${name} is set twice (line ${seen.get(name)} too).`, 'Keep one of them.');
     seen.set(name, line);
     if (name === 'min-requests') {
       if (!/^\d+$/.test(value))
-        return fail(line, text, `'${value}' is not a whole number of requests.`, 'Write e.g. "min-requests: 100".');
+        return fail(
+          line,
+          text,
+          `'${value}' is not a whole number of requests.`,
+          'Write e.g. "min-requests: 100".',
+        );
       policy.minRequests = Number(value);
     } else if (name === 'window') {
       const ms = parseDuration(value, line, text, name);
       if (ms < 60_000 || ms > 60 * 60_000 || ms % 60_000 !== 0)
-        return fail(line, text, `the window must be whole minutes from 1m to 60m (load balancer metrics come by the minute).`, 'Write e.g. "window: 3m".');
+        return fail(
+          line,
+          text,
+          `the window must be whole minutes from 1m to 60m (load balancer metrics come by the minute).`,
+          'Write e.g. "window: 3m".',
+        );
       policy.windowMs = ms;
     } else if (name === 'interval') {
       const ms = parseDuration(value, line, text, name);

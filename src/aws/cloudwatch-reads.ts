@@ -8,9 +8,32 @@
  * reads). The health monitor asks `nextMetricReadDelayMs` when to read next; a per-process read budget can
  * take this over by replacing that one function.
  */
-import { GetMetricDataCommand, type CloudWatchClient, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
-import type { MetricTarget, MinutePoint } from '../record/health.js';
+import {
+  GetMetricDataCommand,
+  type CloudWatchClient,
+  type MetricDataQuery,
+} from '@aws-sdk/client-cloudwatch';
 import { faultBackoffMs } from './retry.js';
+
+/** One complete minute of one target group (deployment-clock ms of the minute's start). */
+export interface MinutePoint {
+  at: number;
+  /** RequestCount Sum: absent when the load balancer reported no request that minute */
+  requests?: number;
+  /** HTTPCode_Target_5XX_Count Sum: absent when none (a minute with requests and no point counts 0) */
+  errors?: number;
+  /** TargetResponseTime at each percentile read, in milliseconds */
+  latency: Record<string, number>;
+  /** UnHealthyHostCount Maximum */
+  unhealthy?: number;
+}
+
+/** A target group as the CloudWatch dimensions name it. */
+export interface MetricTarget {
+  targetGroupArn: string;
+  /** the load balancer's ARN (or a listener's or listener rule's), for the LoadBalancer dimension */
+  loadBalancerArn?: string;
+}
 
 /**
  * The pace of metric reads: at most one GetMetricData call per `minGapMs` while judging (the interval the
@@ -38,7 +61,9 @@ export function targetGroupDimension(arn: string): string | undefined {
  * (`…:loadbalancer/app/n/id`, `…:listener/app/n/id/l`, `…:listener-rule/app/n/id/l/r`).
  */
 export function loadBalancerDimension(arn: string | undefined): string | undefined {
-  return arn ? /:(?:loadbalancer|listener|listener-rule)\/((?:app|net)\/[^/]+\/[^/]+)/.exec(arn)?.[1] : undefined;
+  return arn
+    ? /:(?:loadbalancer|listener|listener-rule)\/((?:app|net)\/[^/]+\/[^/]+)/.exec(arn)?.[1]
+    : undefined;
 }
 
 /** Which statistics of a target group a read asks for. */
@@ -52,7 +77,10 @@ export interface MetricWanted {
 function queriesFor(prefix: string, target: MetricTarget, wanted: MetricWanted): MetricDataQuery[] {
   const tg = targetGroupDimension(target.targetGroupArn) ?? target.targetGroupArn;
   const lb = loadBalancerDimension(target.loadBalancerArn);
-  const dimensions = [{ Name: 'TargetGroup', Value: tg }, ...(lb ? [{ Name: 'LoadBalancer', Value: lb }] : [])];
+  const dimensions = [
+    { Name: 'TargetGroup', Value: tg },
+    ...(lb ? [{ Name: 'LoadBalancer', Value: lb }] : []),
+  ];
   const q = (id: string, metric: string, stat: string): MetricDataQuery => ({
     Id: `${prefix}_${id}`,
     MetricStat: {
@@ -112,7 +140,8 @@ export async function readTargetGroupMinutes(
       const m = /^t(\d+)_(.+)$/.exec(result.Id ?? '');
       const target = m ? targets[Number(m[1])] : undefined;
       if (!m || !target) continue;
-      if (result.StatusCode && result.StatusCode !== 'Complete') partial.push(`${result.Id} ${result.StatusCode}`);
+      if (result.StatusCode && result.StatusCode !== 'Complete')
+        partial.push(`${result.Id} ${result.StatusCode}`);
       const byAt = points.get(target.targetGroupArn) ?? new Map<number, MinutePoint>();
       points.set(target.targetGroupArn, byAt);
       const what = m[2] as string;

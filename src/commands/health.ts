@@ -12,7 +12,14 @@ import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import type { Runtime } from '../action/runtime.js';
 import type { AwsClients } from '../aws/clients.js';
 import { DeploymentError, InputError, errorMessage } from '../action/errors.js';
-import { describeCheck, describeSettings, formatMetricValue, formatSpan, type HealthCheck, type HealthPolicy } from '../action/health-checks.js';
+import {
+  describeCheck,
+  describeSettings,
+  formatMetricValue,
+  formatSpan,
+  type HealthCheck,
+  type HealthPolicy,
+} from '../action/health-checks.js';
 import {
   METRIC_SETTLE_MS,
   MINUTE_MS,
@@ -23,7 +30,13 @@ import {
 import { awsErrorName, isTransientAwsError, isUnsupportedOrDenied } from '../aws/errors.js';
 import type { Follower, RevisionTargets } from '../engine/engine.js';
 import { describeVerdict, judge, windowStats, type WindowStats } from '../engine/health-judge.js';
-import { finalVerdicts, mergeMinutes, type CheckVerdict, type HealthEvaluation, type HealthRecord } from '../record/health.js';
+import {
+  finalVerdicts,
+  mergeMinutes,
+  type CheckVerdict,
+  type HealthEvaluation,
+  type HealthRecord,
+} from '../record/health.js';
 import { addNote, setVerdict } from '../record/record.js';
 
 export interface HealthBreach {
@@ -93,7 +106,8 @@ export class HealthMonitor {
   async evaluate(signal?: AbortSignal, force = false): Promise<EvaluationResult> {
     const { rt, policy, record } = this;
     const targets = await this.follower.revisionTargets();
-    if (!targets) return this.waiting("the new revision's target group is not known yet (no replacement tasks yet)");
+    if (!targets)
+      return this.waiting("the new revision's target group is not known yet (no replacement tasks yet)");
     record.green = targets.green;
     if (targets.blue) record.blue = targets.blue;
     if (targets.since !== undefined) this.since ??= targets.since;
@@ -105,7 +119,8 @@ export class HealthMonitor {
       return this.waiting(
         `no complete minute since the deployment began yet (load balancer metrics arrive a minute or two after their minute; the action judges a minute ${formatSpan(METRIC_SETTLE_MS)} after it ends)`,
       );
-    if (!force && w.to <= this.lastTo) return { kind: 'waiting', why: 'no new complete minute since the last evaluation' };
+    if (!force && w.to <= this.lastTo)
+      return { kind: 'waiting', why: 'no new complete minute since the last evaluation' };
     const baselineTo = this.startMinute;
     const baselineFrom = baselineTo - policy.windowMs;
     const percentiles = [
@@ -127,7 +142,8 @@ export class HealthMonitor {
         signal,
       );
       minutes = result.minutes;
-      if (result.partial.length > 0) rt.info(`  (GetMetricData answered in part: ${result.partial.join(', ')})`);
+      if (result.partial.length > 0)
+        rt.info(`  (GetMetricData answered in part: ${result.partial.join(', ')})`);
     } catch (error) {
       if (signal?.aborted) return { kind: 'waiting', why: 'stopped' };
       return this.fault(error);
@@ -238,7 +254,8 @@ export class HealthMonitor {
           }
         }
         // between evaluations, look at the engine's last observation often enough to place traffic shifts
-        const until = this.rt.clock.now() + (result.kind === 'waiting' ? Math.min(this.delay(), 15_000) : this.delay());
+        const until =
+          this.rt.clock.now() + (result.kind === 'waiting' ? Math.min(this.delay(), 15_000) : this.delay());
         while (!signal.aborted && this.rt.clock.now() < until) {
           await this.rt.clock.sleep(Math.min(10_000, until - this.rt.clock.now()), signal);
           const targets = await this.follower.revisionTargets();
@@ -257,7 +274,9 @@ export class HealthMonitor {
    * minutes from now. A breach, all passed, or no-data with the last verdicts.
    */
   async decide(): Promise<
-    { kind: 'pass' } | { kind: 'breach'; breach: HealthBreach } | { kind: 'no-data'; verdicts: CheckVerdict[]; why: string }
+    | { kind: 'pass' }
+    | { kind: 'breach'; breach: HealthBreach }
+    | { kind: 'no-data'; verdicts: CheckVerdict[]; why: string }
   > {
     const { rt, policy } = this;
     const until = rt.clock.now() + policy.windowMs + METRIC_SETTLE_MS + policy.intervalMs;
@@ -316,11 +335,15 @@ export class HealthMonitor {
       return;
     }
     if (decision.kind === 'breach') return this.stopOnBreach(decision.breach);
-    if (rt.signal.aborted) throw new DeploymentError(`The run was cancelled while judging health before ${what}.`);
+    if (rt.signal.aborted)
+      throw new DeploymentError(`The run was cancelled while judging health before ${what}.`);
     this.record.undecided = { at: what, verdicts: decision.verdicts };
     const lacking = `Health checks could not judge the new revision before ${what}: not enough data (${decision.why})`;
     if (policy.noData === 'rollback') {
-      const stopped = await follower.stopAndFollowBack('because the health checks had not enough data (no-data: rollback)', true);
+      const stopped = await follower.stopAndFollowBack(
+        'because the health checks had not enough data (no-data: rollback)',
+        true,
+      );
       const text = `${lacking}; no-data is rollback, so ${this.named.charAt(0).toLowerCase()}${this.named.slice(1)} ${stopped ? 'stopped and rolled back' : 'could not be stopped'}.`;
       setVerdict(follower.record, 'failed', text);
       rt.error(text, { title: 'Health checks: not enough data' });
@@ -348,7 +371,9 @@ export function healthMonitor(
   clients: Pick<AwsClients, 'cloudwatch'>,
   policy: HealthPolicy | undefined,
 ): ((follower: Follower) => HealthMonitor) | undefined {
-  return policy ? (follower) => new HealthMonitor(rt, () => clients.cloudwatch(), policy, follower) : undefined;
+  return policy
+    ? (follower) => new HealthMonitor(rt, () => clients.cloudwatch(), policy, follower)
+    : undefined;
 }
 
 /**
@@ -376,7 +401,9 @@ export async function checkMetricAccess(rt: Runtime, cloudwatch: CloudWatchClien
     );
   } catch (error) {
     if (isTransientAwsError(error)) {
-      rt.info(`  (GetMetricData: ${awsErrorName(error)} while checking access — passing AWS fault; the health checks retry their reads)`);
+      rt.info(
+        `  (GetMetricData: ${awsErrorName(error)} while checking access — passing AWS fault; the health checks retry their reads)`,
+      );
       return;
     }
     throw new InputError(
@@ -394,4 +421,3 @@ export function describeHealthPlan(policy: HealthPolicy): string[] {
     `- ${describeSettings(policy)}`,
   ];
 }
-

@@ -71,14 +71,23 @@ function judgeOne(
   blue?: WindowStats,
   baseline?: WindowStats,
 ): CheckVerdict {
-  const base = { line: check.line, check: describeCheck(check), requests: green.requests, from: green.from, to: green.to };
+  const base = {
+    line: check.line,
+    check: describeCheck(check),
+    requests: green.requests,
+    from: green.from,
+    to: green.to,
+  };
   const noData = (reason: string): CheckVerdict => ({ ...base, outcome: 'no-data', reason });
   if (check.metric.kind === 'unhealthy-hosts') {
     if (green.unhealthy === undefined) return noData('no UnHealthyHostCount data points in the window');
   } else if (green.requests < policy.minRequests)
-    return noData(`${green.requests} requests of the ${policy.minRequests} needed (min-requests)`);
+    return noData(`${green.requests} requests of the ${policy.minRequests} needed, min-requests`);
   const value = valueOf(check, green);
-  if (value === undefined) return noData(`no ${check.metric.kind === 'latency' ? 'TargetResponseTime' : 'data'} points in the window`);
+  if (value === undefined)
+    return noData(
+      `no ${check.metric.kind === 'latency' ? 'TargetResponseTime' : 'data'} points in the window`,
+    );
 
   let threshold: number;
   let against: CheckVerdict['against'];

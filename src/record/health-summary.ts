@@ -83,9 +83,15 @@ export function healthSection(record: { health?: HealthRecord }): string[] {
   for (const v of finalVerdicts(health)) out.push(verdictRow(v));
   out.push('');
   if (health.breach)
-    out.push(`The check ${code(health.breach.check)} failed during ${escapeMarkdown(health.breach.during)}: the deployment was stopped and rolled back.`, '');
+    out.push(
+      `The check ${code(health.breach.check)} failed during ${escapeMarkdown(health.breach.during)}: the deployment was stopped and rolled back.`,
+      '',
+    );
   if (health.undecided)
-    out.push(`Not enough data to judge before ${escapeMarkdown(health.undecided.at)}: the deployment was not let on.`, '');
+    out.push(
+      `Not enough data to judge before ${escapeMarkdown(health.undecided.at)}: the deployment was not let on.`,
+      '',
+    );
 
   const green = health.green ? health.minutes[health.green.targetGroupArn] : undefined;
   const blue = health.blue ? health.minutes[health.blue.targetGroupArn] : undefined;
@@ -102,7 +108,9 @@ export function healthSection(record: { health?: HealthRecord }): string[] {
       `Per minute (UTC), green line: the new revision, blue line: the original; ▶N% marks the minute traffic moved to N % of production; a minute without requests is drawn at 0. The last ${axis.length} minutes read are shown.`,
       '',
     );
-    out.push(...chart('5xx error rate (%)', '%', labels, [series(green, axis, rate), series(blue, axis, rate)]));
+    out.push(
+      ...chart('5xx error rate (%)', '%', labels, [series(green, axis, rate), series(blue, axis, rate)]),
+    );
     out.push(
       ...chart(`${health.chartPercentile} response time (ms)`, 'ms', labels, [
         series(green, axis, latency),
@@ -110,6 +118,9 @@ export function healthSection(record: { health?: HealthRecord }): string[] {
       ]),
     );
   }
-  out.push(`${health.reads} GetMetricData reads${health.faults ? `, ${health.faults} failed and retried (never a verdict)` : ''}.`, '');
+  out.push(
+    `${health.reads} GetMetricData reads${health.faults ? `, ${health.faults} failed and retried (never a verdict)` : ''}.`,
+    '',
+  );
   return out;
 }

@@ -4,19 +4,9 @@
  * deployment. Plain data, filled by the health monitor (src/commands/health.ts) through the judge
  * (src/engine/health-judge.ts); the summary draws it (record/health-summary.ts).
  */
+import type { MetricTarget, MinutePoint } from '../aws/cloudwatch-reads.js';
 
-/** One complete minute of one target group (deployment-clock ms of the minute's start). */
-export interface MinutePoint {
-  at: number;
-  /** RequestCount Sum: absent when the load balancer reported no request that minute */
-  requests?: number;
-  /** HTTPCode_Target_5XX_Count Sum: absent when none (a minute with requests and no point counts 0) */
-  errors?: number;
-  /** TargetResponseTime at each percentile read, in milliseconds */
-  latency: Record<string, number>;
-  /** UnHealthyHostCount Maximum */
-  unhealthy?: number;
-}
+export type { MetricTarget, MinutePoint };
 
 export type CheckOutcome = 'pass' | 'breach' | 'no-data';
 
@@ -53,13 +43,6 @@ export interface HealthEvaluation {
   green: { requests: number; errorRate?: number; latency?: number };
   blue?: { requests: number; errorRate?: number; latency?: number };
   verdicts: CheckVerdict[];
-}
-
-/** A target group as the CloudWatch dimensions name it. */
-export interface MetricTarget {
-  targetGroupArn: string;
-  /** the load balancer's ARN, for the LoadBalancer dimension */
-  loadBalancerArn?: string;
 }
 
 export interface HealthRecord {

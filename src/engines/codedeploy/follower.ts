@@ -116,7 +116,13 @@ export class CodeDeployFollower implements Follower {
 
   watch(goal: Goal, deadline: number, signal?: AbortSignal): Promise<WatchEnd<unknown>> {
     this.deadline = deadline;
-    return this.watchOne(this.record.deploymentId, goal === 'gate' ? 'ready' : goal, deadline, this.reporter, signal);
+    return this.watchOne(
+      this.record.deploymentId,
+      goal === 'gate' ? 'ready' : goal,
+      deadline,
+      this.reporter,
+      signal,
+    );
   }
 
   /**

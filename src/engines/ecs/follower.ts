@@ -158,7 +158,9 @@ export class EcsFollower implements Follower {
       lb?.advancedConfiguration?.productionListenerRule;
     return {
       green: { targetGroupArn: greenArn, ...(listener ? { loadBalancerArn: listener } : {}) },
-      ...(blueArn ? { blue: { targetGroupArn: blueArn, ...(listener ? { loadBalancerArn: listener } : {}) } } : {}),
+      ...(blueArn
+        ? { blue: { targetGroupArn: blueArn, ...(listener ? { loadBalancerArn: listener } : {}) } }
+        : {}),
     };
   }
 
