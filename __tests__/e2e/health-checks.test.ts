@@ -188,7 +188,7 @@ describe.each(ENGINES)('health checks: %s', (engine, start) => {
       const id = result.outputs['deployment-id'] as string;
       const [error] = annotations(result.stdout);
       expect(error).toMatch(
-        /Health check 'p99 < 800ms' failed during the bake \(100 % of production\): p99 [\d.]+ s ≥ 800 ms/,
+        /Health check 'p99 < 800ms' failed during the bake at 100 %: p99 [\d.]+ s ≥ 800 ms/,
       );
       expect(await e.statusOf(id)).toMatch(e.rolledBack);
     },
@@ -203,7 +203,6 @@ describe.each(ENGINES)('health checks: %s', (engine, start) => {
       expect(result.exitCode).toBe(0);
       expect(result.outputs['deployment-status']).toBe(e.succeeded);
       const lines = healthLines(result);
-      if (process.env.HEALTH_DEBUG) console.log(result.stdout, result.summary);
       expect(lines.length).toBeGreaterThanOrEqual(3);
       expect(
         lines.some((l) =>
@@ -217,6 +216,35 @@ describe.each(ENGINES)('health checks: %s', (engine, start) => {
       expect(result.summary).toMatch(/\| `p99 < 800 ms` \| ✅ passed \|/);
       expect(result.summary.match(/```mermaid/g)?.length).toBe(2);
       expect(annotations(result.stdout, 'warning')).toEqual([]);
+    },
+    LONG,
+  );
+
+  it(
+    'promote judges the held revision first: a breach stops it with rollback instead of continuing',
+    async () => {
+      const e = await start('gate');
+      setUp(e, { errorRate: 0.2 });
+      const held = await e.deploy({ 'wait-until': 'ready' });
+      expect(held.outputs['deployment-state']).toBe('held');
+      const id = held.outputs['deployment-id'] as string;
+      const result = await e.world.run('dist/promote/index.js', {
+        'aws-region': e.world.emulator.region,
+        'role-to-assume': e.world.roleArn,
+        'deployment-id': id,
+        'health-checks': CHECKS,
+      });
+      expect(result.exitCode).toBe(1);
+      expect(annotations(result.stdout)[0]).toMatch(
+        /Health check 'error-rate < 1%' failed during test traffic: error-rate 20 % ≥ 1 %.*stopped and rolled back/,
+      );
+      expect(result.stdout).toContain('Health checks before promote continues');
+      expect(await e.statusOf(id)).toMatch(e.rolledBack);
+      // the continue was never sent: no reroute, no ContinueServiceDeployment CONTINUE, no production evaluation
+      expect(result.stdout).not.toMatch(
+        /\(ContinueDeployment READY_WAIT\)|\(ContinueServiceDeployment CONTINUE\)/,
+      );
+      expect(healthLines(result).every((l) => !/production \d/.test(l))).toBe(true);
     },
     LONG,
   );
@@ -251,7 +279,11 @@ describe.each(ENGINES)('health checks: %s', (engine, start) => {
     'a throttled metric read is retried and never becomes a verdict',
     async () => {
       const e = await start('canary');
-      e.world.emulator.faults.set({ throttleRate: 0.5, only: { service: 'cloudwatch' } });
+      e.world.emulator.faults.set({
+        throttleRate: 0.4,
+        serverErrorRate: 0.2,
+        only: { service: 'cloudwatch' },
+      });
       const result = await e.deploy({ 'wait-until': 'succeeded', 'health-checks': CHECKS });
       expect(result.exitCode).toBe(0);
       const throttled = e.world.emulator.calls.filter(

@@ -52,7 +52,7 @@ type EvaluationResult =
 /** The new revision's position in traffic, in the words of the log and the summary. */
 export function trafficWords(targets: RevisionTargets | undefined): string {
   const p = targets?.productionPercent ?? 0;
-  if (p >= 100) return 'the bake (100 % of production)';
+  if (p >= 100) return 'the bake at 100 %';
   if (p > 0) return `production ${Number.isInteger(p) ? p : p.toFixed(1)} %`;
   return targets?.testTraffic ? 'test traffic' : 'before traffic';
 }
