@@ -25,6 +25,10 @@ Either engine:
   --gate                  hold the new revision for a test-command (CodeDeploy ready wait; ECS pause hook;
                           not with --strategy rolling)
   --gate-fails            … and that test-command fails: the action rolls back (needs --gate)
+  --health-checks         judge the new revision by its load balancer metrics while traffic moves
+                          (error-rate < 1%, p99 < 800ms, error-rate <= blue + 0.5pt): a good release passes
+  --bad-release           … and the new revision answers 15 % of production requests with 5xx: the
+                          action stops the canary and rolls back on its error rate (implies --health-checks)
   --wait-until <state>    none, ready, traffic-shifted or succeeded (default succeeded)
   --scale <n>             the emulator's clock, n × real time (default 30)
   -h, --help              this text
@@ -32,6 +36,7 @@ Either engine:
 Examples:
   npm run demo
   npm run demo -- --gate --gate-fails
+  npm run demo -- --bad-release
   npm run demo -- --stuck-install --scale 120
   npm run demo -- --ecs-native --strategy linear
   npm run demo -- --ecs-native --gate`;
@@ -46,6 +51,15 @@ export const CODEDEPLOY_HOOK_EVENTS = [
 const STRATEGIES = ['blue-green', 'linear', 'canary', 'rolling'];
 const WAIT_UNTIL = ['none', 'ready', 'traffic-shifted', 'succeeded'];
 
+/** The demo's health checks (--health-checks, --bad-release). */
+export const DEMO_HEALTH_CHECKS = [
+  'error-rate < 1%',
+  'p99 < 800ms',
+  'error-rate <= blue + 0.5pt',
+  'window: 2m',
+  'min-requests: 20',
+].join('\n');
+
 export interface DemoOptions {
   ecsNative: boolean;
   strategy: string;
@@ -54,6 +68,9 @@ export interface DemoOptions {
   gate: boolean;
   gateFails: boolean;
   stuckInstall: boolean;
+  /** the health-checks input is set; with badRelease the new revision answers 5xx to production traffic */
+  healthChecks: boolean;
+  badRelease: boolean;
   waitUntil: string;
   scale: number;
 }
@@ -84,6 +101,8 @@ export function parseDemoArgs(argv: string[]): DemoArgs {
         'stuck-install': { type: 'boolean' },
         'ecs-native': { type: 'boolean' },
         strategy: { type: 'string' },
+        'health-checks': { type: 'boolean' },
+        'bad-release': { type: 'boolean' },
       },
     }));
   } catch (error) {
@@ -123,6 +142,10 @@ export function parseDemoArgs(argv: string[]): DemoArgs {
         `--fail-hook must be ${ecsNative ? '' : 'one of '}${allowed.join(', ')}${ecsNative ? ' with --ecs-native' : ''}; got '${failHook}'.`,
       );
   }
+  if (values['bad-release'] === true && ecsNative && strategy === 'rolling')
+    return refuse(
+      '--bad-release is judged while traffic moves between target groups: not with --strategy rolling.',
+    );
   if (!WAIT_UNTIL.includes(waitUntil))
     return refuse(`--wait-until must be one of ${WAIT_UNTIL.join(', ')}; got '${waitUntil}'.`);
   if (!Number.isFinite(scale) || scale <= 0)
@@ -137,6 +160,8 @@ export function parseDemoArgs(argv: string[]): DemoArgs {
       gate,
       gateFails,
       stuckInstall,
+      healthChecks: values['health-checks'] === true || values['bad-release'] === true,
+      badRelease: values['bad-release'] === true,
       waitUntil,
       scale,
     },

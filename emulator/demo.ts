@@ -22,7 +22,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { startEmulator } from './index.js';
 import { runNativeScenario } from './ecs-native-demo.js';
-import { parseDemoArgs } from './demo-args.js';
+import { DEMO_HEALTH_CHECKS, parseDemoArgs } from './demo-args.js';
 import { runAction, REPO_ROOT, terminalEcho } from '../scripts/action-runner.js';
 import { appSpecYaml, taskDefinitionFile } from './scenario.js';
 import { jobClaims, JOBS, stackParameters } from './jobs.js';
@@ -43,6 +43,8 @@ if (options.ecsNative) {
     gate: options.gate,
     gateFails: options.gateFails,
     failHook: failHook !== undefined,
+    healthChecks: options.healthChecks,
+    badRelease: options.badRelease,
   }).then(
     (code) => process.exit(code),
     (error: unknown) => {
@@ -156,6 +158,9 @@ async function main(): Promise<number> {
       'codedeploy-appspec': 'appspec.yaml',
       'wait-until': options.waitUntil,
     };
+    if (options.healthChecks) inputs['health-checks'] = DEMO_HEALTH_CHECKS;
+    // the release deployed now answers 15 % of production requests with 5xx; test traffic looks fine
+    if (options.badRelease) emulator.metrics.badRelease({ errorRate: 0.15, only: 'production' });
     if (options.gate) {
       inputs['test-command'] = options.gateFails
         ? 'echo "Testing $TEST_LISTENER_URL for $CODEDEPLOY_DEPLOYMENT_ID"; echo "checkout flow: 2 of 5 checks failed"; exit 1'
@@ -178,7 +183,8 @@ async function main(): Promise<number> {
     console.log(renderMarkdownForTerminal(result.summary));
     console.log(bold('── Outputs (GITHUB_OUTPUT) ──'));
     for (const [name, value] of Object.entries(result.outputs)) console.log(`${name}=${value}`);
-    const expectFailure = Boolean(failHook) || options.gateFails || options.stuckInstall;
+    const expectFailure =
+      Boolean(failHook) || options.gateFails || options.stuckInstall || options.badRelease;
     console.log(
       '\n' +
         (result.exitCode === 0

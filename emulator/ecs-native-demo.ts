@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { startEmulator } from './index.js';
 import { runAction, REPO_ROOT, terminalEcho } from '../scripts/action-runner.js';
+import { DEMO_HEALTH_CHECKS } from './demo-args.js';
 import { taskDefinitionFile } from './scenario.js';
 import type { NativeServiceOptions } from './ecs-native/index.js';
 import { NATIVE_STRATEGIES, type NativeStrategy } from './ecs-native/index.js';
@@ -46,6 +47,8 @@ export async function runNativeScenario(o: {
   gate?: boolean;
   gateFails?: boolean;
   failHook?: boolean;
+  healthChecks?: boolean;
+  badRelease?: boolean;
 }): Promise<number> {
   const strategy = o.strategy.toUpperCase().replace('-', '_') as NativeStrategy;
   if (!NATIVE_STRATEGIES.includes(strategy)) {
@@ -90,6 +93,8 @@ export async function runNativeScenario(o: {
       image: `${emu.accountId}.dkr.ecr.${emu.region}.amazonaws.com/web@sha256:${'3f'.repeat(32)}`,
       'wait-until': o.waitUntil ?? 'succeeded',
     };
+    if (o.healthChecks) inputs['health-checks'] = DEMO_HEALTH_CHECKS;
+    if (o.badRelease) emu.metrics.badRelease({ errorRate: 0.15, only: 'production' });
     if (o.gate)
       inputs['test-command'] = o.gateFails
         ? 'echo "Testing $TEST_LISTENER_URL for $ECS_SERVICE_DEPLOYMENT_ARN"; echo "checkout flow: 2 of 5 checks failed"; exit 1'
@@ -117,7 +122,7 @@ export async function runNativeScenario(o: {
     console.log(result.summary);
     console.log('── Outputs (GITHUB_OUTPUT) ──');
     for (const [name, value] of Object.entries(result.outputs)) console.log(`${name}=${value}`);
-    const expectFailure = Boolean(o.gateFails || o.failHook);
+    const expectFailure = Boolean(o.gateFails || o.failHook || o.badRelease);
     console.log(
       '\n' +
         (result.exitCode === 0

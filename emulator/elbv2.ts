@@ -1,7 +1,7 @@
 /** Elastic Load Balancing v2 (awsQuery, 2015-12-01): the reads the action makes. */
 import { ApiError, queryList } from './protocol.js';
 import type { QueryHandler } from './sts.js';
-import type { EmulatorState, Listener, LoadBalancer, TargetGroup } from './state.js';
+import type { EmulatorState, Listener, LoadBalancer } from './state.js';
 import { isoTime } from './protocol.js';
 import { nativeState } from './ecs-native/index.js';
 
@@ -102,37 +102,49 @@ export function elbv2Handlers(state: EmulatorState): Record<string, QueryHandler
       });
       return { Rules: rules };
     },
-    /**
-     * Target groups by Names or TargetGroupArns (ELBv2 API `DescribeTargetGroups`; the plan's check-migration
-     * looks up the alternate target group by name). An unknown one: TargetGroupNotFound.
-     */
+    /** By Names or TargetGroupArns; LoadBalancerArns: the load balancers whose listeners or rules forward to it. */
     DescribeTargetGroups: (params) => {
       const arns = queryList(params, 'TargetGroupArns');
       const names = queryList(params, 'Names');
-      const all = [...state.targetGroups.values()];
-      const found =
-        arns.length > 0
-          ? arns.map((arn) => all.find((t) => t.arn === arn))
-          : names.length > 0
-            ? names.map((n) => all.find((t) => t.name === n))
-            : all;
-      if (found.some((t) => t === undefined))
-        throw new ApiError('TargetGroupNotFound', 'One or more target groups not found');
+      let groups = [...state.targetGroups.values()];
+      if (arns.length > 0)
+        groups = arns.map((arn) => {
+          const g = state.targetGroups.get(arn);
+          if (!g) throw new ApiError('TargetGroupNotFound', 'One or more target groups not found');
+          return g;
+        });
+      else if (names.length > 0)
+        groups = names.map((n) => {
+          const g = groups.find((x) => x.name === n);
+          if (!g) throw new ApiError('TargetGroupNotFound', `Target groups '[${n}]' not found`);
+          return g;
+        });
+      const ns = nativeState(state);
+      const lbsOf = (arn: string) => {
+        const out = new Set<string>();
+        for (const l of state.listeners.values())
+          if (l.forward.some((f) => f.targetGroupArn === arn)) out.add(l.loadBalancerArn);
+        for (const r of ns.rules.values()) {
+          const l = state.listeners.get(r.listenerArn);
+          if (l && r.forward.some((f) => f.targetGroupArn === arn)) out.add(l.loadBalancerArn);
+        }
+        // a target group named by a CodeDeploy group serves that group's load balancer even at weight 0
+        for (const g of state.deploymentGroups.values()) {
+          const prod = state.listeners.get(g.prodListenerArn);
+          const tg = state.targetGroups.get(arn);
+          if (prod && tg && g.targetGroupNames.includes(tg.name)) out.add(prod.loadBalancerArn);
+        }
+        return [...out];
+      };
       return {
-        TargetGroups: (found as TargetGroup[]).map((t) => ({
-          TargetGroupArn: t.arn,
-          TargetGroupName: t.name,
+        TargetGroups: groups.map((g) => ({
+          TargetGroupArn: g.arn,
+          TargetGroupName: g.name,
           Protocol: 'HTTP',
-          Port: t.port,
+          Port: g.port,
           VpcId: 'vpc-0emulator',
           TargetType: 'ip',
-          LoadBalancerArns: [
-            ...new Set(
-              [...state.listeners.values()]
-                .filter((l) => l.forward.some((f) => f.targetGroupArn === t.arn))
-                .map((l) => l.loadBalancerArn),
-            ),
-          ],
+          LoadBalancerArns: lbsOf(g.arn),
         })),
       };
     },

@@ -2,7 +2,7 @@
 import { ApiError } from './protocol.js';
 import type { HookEventName } from './state.js';
 
-export type FaultService = 'ecs' | 'codedeploy' | 'sts' | 'elbv2';
+export type FaultService = 'ecs' | 'codedeploy' | 'sts' | 'elbv2' | 'cloudwatch';
 
 // The switches of AWS's unkindness (docs/aws-behaviours.md); the state they need between requests: unkind.ts.
 
@@ -97,7 +97,8 @@ export function decide(
 ): FaultDecision {
   if (!applies(f, service, action)) return { kind: 'none' };
   if (f.dropRate > 0 && random() < f.dropRate) return { kind: 'drop' };
-  const query = service === 'sts' || service === 'elbv2';
+  // awsQuery services, and CloudWatch's query-compatible JSON protocol, name throttling `Throttling`
+  const query = service === 'sts' || service === 'elbv2' || service === 'cloudwatch';
   if (f.throttleRate > 0 && random() < f.throttleRate)
     return {
       kind: 'error',

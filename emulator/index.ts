@@ -18,6 +18,7 @@ import {
   type SeededNativeService,
 } from './ecs-native/index.js';
 import { elbv2Handlers } from './elbv2.js';
+import { cloudwatchHandlers, MetricsModel, type BadRelease, type TrafficModel } from './cloudwatch.js';
 import { NO_FAULTS, type Faults } from './faults.js';
 import { OidcIssuer, type OidcClaims } from './oidc.js';
 import { createEmulatorServer, listen, type CallRecord } from './server.js';
@@ -44,6 +45,7 @@ export type { EmulatorState, LambdaBehavior } from './state.js';
 export type { CallRecord } from './server.js';
 export type { LoseAnswer, RateLimit, StuckInstall } from './faults.js';
 export type { RateLimitStats } from './unkind.js';
+export type { BadRelease, TrafficModel } from './cloudwatch.js';
 export type { OidcClaims } from './oidc.js';
 export type { IamDecision } from './iam.js';
 export type { IdentityPolicy, RoleKey, TemplateRole } from './iam-template.js';
@@ -86,6 +88,15 @@ export interface Emulator {
   };
   /** switches and records of ECS-native deployments */
   ecsNative: EcsNativeControl;
+  /** the load balancer traffic behind CloudWatch's GetMetricData (cloudwatch.ts) */
+  metrics: {
+    /** request rates, a good revision's error rate and latency, the publication delay */
+    set(t: Partial<TrafficModel>): void;
+    /** task definitions registered from now on answer worse */
+    badRelease(b: BadRelease): void;
+    /** GetMetricData requests answered */
+    reads(): number;
+  };
   faults: { set(f: Partial<Faults>): void; clear(): void };
   /** what the account-wide rate limit (faults.rateLimit) let through and throttled, by client and deployment */
   rateLimit: { stats(): RateLimitStats; resetStats(): void };
@@ -133,6 +144,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   };
   const unkind = new Unkindness(() => faults);
   const iam = new IamAuthorizer(state, opts.iamLogFile);
+  const metrics = new MetricsModel(state);
   const baseEcs = { ...ecsHandlers(state), ...taskHandlers(state) };
   const ecsNative = ecsNativeControl(state, () => clock.now());
   const server: Server = createEmulatorServer({
@@ -146,6 +158,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     codedeploy: codedeployHandlers(state, timeline),
     sts: stsHandlers(state, oidc, STATIC_ACCESS_KEY_ID),
     elbv2: elbv2Handlers(state),
+    cloudwatch: cloudwatchHandlers(state, metrics),
+    afterRequest: (now) => metrics.sample(now),
     staticAccessKeyId: STATIC_ACCESS_KEY_ID,
     requireKnownCredentials: opts.requireKnownCredentials ?? false,
     unkind,
@@ -175,7 +189,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       ...extra,
     }),
     seed: {
-      blueGreenService: (o) => seedBlueGreenService(state, clock.now(), o),
+      blueGreenService: (o) => {
+        const seeded = seedBlueGreenService(state, clock.now(), o);
+        metrics.sample(clock.now());
+        return seeded;
+      },
       role: (o) => {
         if (o.policies) void iam.warmUp();
         return seedRole(state, o);
@@ -185,9 +203,18 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         return seedTemplateRoles(state, parameters);
       },
       lambda: (name, behavior) => seedLambda(state, name, behavior),
-      ecsNativeService: (o) => ecsNative.service(o),
+      ecsNativeService: (o) => {
+        const seeded = ecsNative.service(o);
+        metrics.sample(clock.now());
+        return seeded;
+      },
     },
     ecsNative,
+    metrics: {
+      set: (t) => metrics.set(t),
+      badRelease: (b) => metrics.badRelease(b, clock.now()),
+      reads: () => metrics.reads,
+    },
     faults: {
       set: (f) => {
         faults = { ...faults, ...f };
@@ -205,7 +232,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       jobRequestToken: (c) => oidc.jobRequestToken(c),
     },
     iam: { decisions: () => iam.decisions(), clear: () => iam.clear() },
-    tick: () => advance(clock.now()),
+    tick: () => {
+      advance(clock.now());
+      metrics.sample(clock.now());
+    },
     snapshot: () => {
       advance(clock.now());
       const families = Object.fromEntries(

@@ -11,7 +11,7 @@ import { ELB_NAMESPACE } from './elbv2.js';
 import type { Unkindness } from './unkind.js';
 import type { IamAuthorizer } from './iam.js';
 
-export type CallService = 'ecs' | 'codedeploy' | 'sts' | 'elbv2' | 'oidc';
+export type CallService = 'ecs' | 'codedeploy' | 'sts' | 'elbv2' | 'cloudwatch' | 'oidc';
 
 export interface CallRecord {
   service: CallService;
@@ -35,6 +35,10 @@ export interface ServerDeps {
   codedeploy: Record<string, JsonHandler>;
   sts: Record<string, QueryHandler>;
   elbv2: Record<string, QueryHandler>;
+  /** CloudWatch, AWS JSON 1.0 with query-compatible errors (cloudwatch.ts) */
+  cloudwatch: Record<string, JsonHandler>;
+  /** after each request is handled: the metrics model samples the listener weights */
+  afterRequest?: (now: number) => void;
   staticAccessKeyId: string;
   requireKnownCredentials: boolean;
   /** the account-wide rate limit and lost answers (unkind.ts) */
@@ -44,10 +48,13 @@ export interface ServerDeps {
 }
 
 const JSON_TYPE = 'application/x-amz-json-1.1';
-const TARGETS: Record<string, 'ecs' | 'codedeploy'> = {
+const TARGETS: Record<string, 'ecs' | 'codedeploy' | 'cloudwatch'> = {
   AmazonEC2ContainerServiceV20141113: 'ecs',
   CodeDeploy_20141006: 'codedeploy',
+  // the SDK v3 CloudWatch client speaks AWS JSON 1.0 (awsQueryCompatible) since 2025: docs/aws-behaviours.md
+  GraniteServiceVersion20100801: 'cloudwatch',
 };
+const JSON_10_TYPE = 'application/x-amz-json-1.0';
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -65,11 +72,18 @@ export function accessKeyFrom(req: IncomingMessage): string | undefined {
   return /Credential=([^/,\s]+)\//.exec(auth)?.[1];
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, {
     'content-type': type,
     'content-length': Buffer.byteLength(body),
     'x-amzn-requestid': uuid(),
+    ...headers,
   });
   res.end(body);
 }
@@ -198,10 +212,13 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
       callerArn: callerArn(deps, accessKeyId),
       now: nowAfterDelay,
     };
-    if (service === 'ecs' || service === 'codedeploy' || service === 'elbv2')
+    if (service === 'ecs' || service === 'codedeploy' || service === 'elbv2' || service === 'cloudwatch')
       checkCredentials(deps, accessKeyId, nowAfterDelay);
+    deps.afterRequest?.(nowAfterDelay);
     if (!isQuery) {
-      const handler = (service === 'ecs' ? deps.ecs : deps.codedeploy)[action];
+      const handler = (
+        service === 'ecs' ? deps.ecs : service === 'cloudwatch' ? deps.cloudwatch : deps.codedeploy
+      )[action];
       if (!handler)
         throw new ApiError(
           'UnknownOperationException',
@@ -224,7 +241,7 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
         record.error = lost === 'drop' ? 'answer-lost-dropped' : 'answer-lost-InternalFailure';
         return;
       }
-      send(res, 200, JSON_TYPE, JSON.stringify(out ?? {}));
+      send(res, 200, service === 'cloudwatch' ? JSON_10_TYPE : JSON_TYPE, JSON.stringify(out ?? {}));
     } else {
       const handler = (service === 'sts' ? deps.sts : deps.elbv2)[action];
       if (!handler)
@@ -239,6 +256,17 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     record.status = e.status;
     record.error = e.code;
     if (isQuery) send(res, e.status, 'text/xml', queryError(e, namespace, requestId));
+    else if (service === 'cloudwatch')
+      // query-compatible JSON: the awsQuery error code and type ride in x-amzn-query-error
+      send(
+        res,
+        e.status,
+        JSON_10_TYPE,
+        JSON.stringify({ __type: `com.amazonaws.cloudwatch#${e.code}`, message: e.message }),
+        {
+          'x-amzn-query-error': `${e.code};${e.type}`,
+        },
+      );
     else send(res, e.status, JSON_TYPE, JSON.stringify({ __type: e.code, message: e.message }));
   }
 }

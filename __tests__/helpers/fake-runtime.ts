@@ -3,6 +3,7 @@
  * sleep advances time at once, a cancel signal the test can fire, and AWS clients that aws-sdk-client-mock
  * intercepts (mockClient(ECSClient) etc. patch the prototype, so every client made here is mocked).
  */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -134,10 +135,12 @@ export function fakeRuntime(options: FakeRuntimeOptions = {}): FakeRuntime {
       rt.clientOptions.push(clientOptions);
       const config = { region: clientOptions.region, credentials: testCredentials, maxAttempts: 1 };
       let elbv2: ElasticLoadBalancingV2Client | undefined;
+      let cloudwatch: CloudWatchClient | undefined;
       return {
         ecs: new ECSClient(config),
         codedeploy: new CodeDeployClient(config),
         elbv2: () => (elbv2 ??= new ElasticLoadBalancingV2Client(config)),
+        cloudwatch: () => (cloudwatch ??= new CloudWatchClient(config)),
       };
     },
     stsClient: (region) => new STSClient({ region, credentials: testCredentials, maxAttempts: 1 }),

@@ -4,6 +4,7 @@
  */
 import * as core from '@actions/core';
 import { InputError } from './errors.js';
+import { parseHealthChecks, type HealthPolicy } from './health-checks.js';
 
 export type ReadInput = (name: string) => string;
 
@@ -75,6 +76,8 @@ export interface DeployInputs {
   rollbackOnCancel: boolean;
   rollbackOnFailure: boolean;
   onActiveDeployment: OnActiveDeployment;
+  /** the health checks judged while traffic moves (health-checks); undefined: none */
+  healthChecks?: HealthPolicy;
   aws: AwsInputs;
 }
 
@@ -329,6 +332,7 @@ export function getDeployInputs(
     rollbackOnCancel: parseBoolean(read, 'rollback-on-cancel', true),
     rollbackOnFailure: parseBoolean(read, 'rollback-on-failure', true),
     onActiveDeployment: parseChoice(read, 'on-active-deployment', ON_ACTIVE_DEPLOYMENT_VALUES, 'fail'),
+    healthChecks: parseHealthChecks(read('health-checks')),
     aws: getAwsInputs(read, env),
   };
 }
@@ -467,6 +471,8 @@ export interface PromoteInputs {
   waitForMinutes: number;
   rollbackOnCancel: boolean;
   rollbackOnFailure: boolean;
+  /** judged before the continue and while following (health-checks) */
+  healthChecks?: HealthPolicy;
   aws: AwsInputs;
 }
 
@@ -537,6 +543,7 @@ export function getPromoteInputs(
     waitForMinutes: waitForMinutes(read),
     rollbackOnCancel: parseBoolean(read, 'rollback-on-cancel', true),
     rollbackOnFailure: parseBoolean(read, 'rollback-on-failure', true),
+    healthChecks: parseHealthChecks(read('health-checks')),
     aws: getAwsInputs(read, env),
   };
 }

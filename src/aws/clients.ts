@@ -3,6 +3,7 @@
  * come from the SDK's standard configuration (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>), never from
  * this code.
  */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -10,6 +11,7 @@ import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import type { Runtime } from '../action/runtime.js';
 import { explainAccessDenied } from './access-denied.js';
+import { METRIC_READ_PACING } from './cloudwatch-reads.js';
 
 export const USER_AGENT = 'ecs-codedeploy-action/1';
 
@@ -26,6 +28,11 @@ export interface AwsClients {
   codedeploy: CodeDeployClient;
   /** made on first use: only the test-traffic gate needs it */
   elbv2(): ElasticLoadBalancingV2Client;
+  /**
+   * made on first use: only the health checks read CloudWatch (GetMetricData), with no SDK retries — the
+   * health monitor paces its reads and backs off after a fault itself (cloudwatch-reads.ts METRIC_READ_PACING)
+   */
+  cloudwatch(): CloudWatchClient;
 }
 
 /** How commands reach AWS; tests put mocked or emulator-bound clients here. */
@@ -66,6 +73,7 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
     requestHandler: { connectionTimeout: 10_000, requestTimeout: 30_000 },
   };
   let elbv2: ElasticLoadBalancingV2Client | undefined;
+  let cloudwatch: CloudWatchClient | undefined;
   let polling: CodeDeployClient | undefined;
   const codedeploy = new CodeDeployClient(config);
   pollingClients.set(
@@ -76,6 +84,8 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
     ecs: new ECSClient(config),
     codedeploy,
     elbv2: () => (elbv2 ??= new ElasticLoadBalancingV2Client(config)),
+    cloudwatch: () =>
+      (cloudwatch ??= new CloudWatchClient({ ...config, maxAttempts: METRIC_READ_PACING.attempts })),
   };
 }
 

@@ -91,6 +91,20 @@ export async function targetGroupArnsByName(
   return found;
 }
 
+/** Target groups by name with the load balancers they serve (the health checks' CloudWatch dimensions). */
+export async function targetGroupsByName(
+  elbv2: ElasticLoadBalancingV2Client,
+  names: string[],
+): Promise<Map<string, { arn: string; loadBalancerArns: string[] }>> {
+  const found = new Map<string, { arn: string; loadBalancerArns: string[] }>();
+  if (names.length === 0) return found;
+  const response = await elbv2.send(new DescribeTargetGroupsCommand({ Names: names }));
+  for (const tg of response.TargetGroups ?? [])
+    if (tg.TargetGroupName && tg.TargetGroupArn)
+      found.set(tg.TargetGroupName, { arn: tg.TargetGroupArn, loadBalancerArns: tg.LoadBalancerArns ?? [] });
+  return found;
+}
+
 /** `targetgroup/<name>/<id>` → name. */
 export function targetGroupName(arn: string | undefined): string | undefined {
   return arn ? /:targetgroup\/([^/]+)\//.exec(arn)?.[1] : undefined;

@@ -19,6 +19,7 @@ import { finishFollow, followTo, namedInSentence, notFollowed, startFollow, type
 import { outputDeploymentId } from './outputs.js';
 import { followAndSavePhase } from './phase.js';
 import { runGate } from './test-gate.js';
+import { checkMetricAccess, describeHealthPlan, healthMonitor } from './health.js';
 
 export async function runDeploy(rt: AwsRuntime): Promise<void> {
   markMainStarted(rt);
@@ -50,6 +51,11 @@ export async function runDeploy(rt: AwsRuntime): Promise<void> {
       `Left out read-only fields of ${inputs.taskDefinitionFile ?? source.file}: ${source.removedFields.join(', ')}`,
     );
 
+  if (inputs.healthChecks) {
+    rt.info('Health checks while traffic moves:');
+    for (const line of describeHealthPlan(inputs.healthChecks)) rt.info(`  ${line}`);
+    await checkMetricAccess(rt, clients.cloudwatch());
+  }
   if (plan.activeId) await plan.settleActive(plan.activeId);
 
   // First change in AWS: not once the run is being cancelled.
@@ -63,7 +69,7 @@ export async function runDeploy(rt: AwsRuntime): Promise<void> {
   outputDeploymentId(rt, engine, id);
   rt.info(`${started.how} ${engine.noun.toLowerCase()} ${id}: ${follower.steering.consoleUrl(id)}`);
 
-  const f = startFollow(rt, follower, inputs);
+  const f = startFollow(rt, follower, inputs, healthMonitor(rt, clients, inputs.healthChecks));
   // The one place the phase after following is saved (phase.ts): the post step acts on it.
   await followAndSavePhase(
     rt,

@@ -14,6 +14,7 @@ import { WatchFailure, type WatchEnd } from '../engine/watch.js';
 import { addNote, setVerdict } from '../record/record.js';
 import { renderJobSummary } from '../record/summary.js';
 import { stopOnCancel } from './cancel.js';
+import type { HealthMonitor } from './health.js';
 
 /** A follow in progress: the engine's follower and the rules the user chose. */
 export interface Follow {
@@ -21,14 +22,18 @@ export interface Follow {
   follower: Follower;
   rollbackOnCancel: boolean;
   rollbackOnFailure: boolean;
+  /** the health checks judged beside every watch (health-checks input) */
+  health?: HealthMonitor;
 }
 
 export function startFollow(
   rt: Runtime,
   follower: Follower,
   rules: { rollbackOnCancel: boolean; rollbackOnFailure: boolean },
+  health?: (follower: Follower) => HealthMonitor | undefined,
 ): Follow {
-  return { rt, follower, ...rules };
+  const monitor = health?.(follower);
+  return { rt, follower, ...rules, ...(monitor ? { health: monitor } : {}) };
 }
 
 /** What a goal is called in a sentence: the test gate's point, or the wait-until value. */
@@ -59,9 +64,14 @@ export async function followTo(
 ): Promise<unknown> {
   const { follower } = f;
   let outcome: WatchEnd<unknown>;
+  // The health monitor judges beside the watch; a breach ends the watch and stops the deployment.
+  const stop = f.health ? new AbortController() : undefined;
+  const beside = stop ? f.health?.beside(stop) : undefined;
   try {
-    outcome = await follower.watch(goal, budget.deadline);
+    outcome = await follower.watch(goal, budget.deadline, stop?.signal);
   } catch (error) {
+    stop?.abort();
+    await beside;
     if (!(error instanceof WatchFailure)) throw error;
     follower.absorb(error.observation);
     const text = `Lost track of ${follower.record.deploymentId}: ${error.message}`;
@@ -70,8 +80,15 @@ export async function followTo(
     await rollbackOnGivingUp(f, `the action could not follow it (${error.message})`);
     throw new DeploymentError(follower.record.verdictText ?? text);
   }
+  stop?.abort();
+  const breach = await beside;
+  if (breach && f.health) {
+    follower.absorb(outcome.observation);
+    await f.health.stopOnBreach(breach);
+  }
   if (intermediate && outcome.kind === 'reached') return outcome.observation;
   await conclude(f, outcome, goal, budget.note);
+  f.health?.atEnd();
   return outcome.observation;
 }
 

@@ -14,6 +14,8 @@ import {
 } from '@aws-sdk/client-ecs';
 import type { AwsClients, AwsRuntime } from '../aws/clients.js';
 import { getDeployInputs, getPlanOptions } from '../action/inputs.js';
+import { describeHealthPlan } from './health.js';
+import { escapeMarkdown } from '../record/summary.js';
 import { resolveCredentials } from '../aws/credentials.js';
 import { describeService, runningTaskDefinitionArn } from '../aws/ecs-reads.js';
 import type { EngineContext } from '../engine/engine.js';
@@ -71,6 +73,10 @@ export async function runPlan(rt: AwsRuntime): Promise<void> {
       : `- Existing revision \`${source.arn}\``,
   );
   lines.push(...part.lines);
+  if (inputs.healthChecks) {
+    lines.push('', '### Health checks while traffic moves', '');
+    for (const line of describeHealthPlan(inputs.healthChecks)) lines.push(escapeMarkdown(line));
+  }
   if (part.problems.length) {
     lines.push('', '### Problems (deploy will refuse this, or the deployment would roll back)', '');
     for (const problem of part.problems) lines.push(`- ❌ ${problem}`);

@@ -22,6 +22,7 @@ import {
   startFollow,
 } from './follow.js';
 import { outputDeploymentId } from './outputs.js';
+import { healthMonitor } from './health.js';
 
 export async function runPromote(rt: AwsRuntime): Promise<void> {
   const inputs = getPromoteInputs(rt.readInput, rt.env);
@@ -35,7 +36,7 @@ export async function runPromote(rt: AwsRuntime): Promise<void> {
   }
   const located = await engine.locateForPromote(ctx, inputs);
   const { follower, step } = located;
-  const f = startFollow(rt, follower, inputs);
+  const f = startFollow(rt, follower, inputs, healthMonitor(rt, clients, inputs.healthChecks));
   outputDeploymentId(rt, engine, located.id);
   const link = follower.steering.consoleUrl(located.id);
   rt.info(`Before the promote: ${follower.position(located.before)}.`);
@@ -50,6 +51,7 @@ export async function runPromote(rt: AwsRuntime): Promise<void> {
       rt.info(`${named(f)} is ${follower.record.status}; there is nothing to promote. ${link}`);
       return await conclude(f, { kind: 'failed', observation: located.before }, inputs.waitUntil, '');
     }
+    await f.health?.beforeContinue(`promote continues ${step.what}`);
     rt.info(step.doing);
     addNote(follower.record, step.note);
     await step.run();

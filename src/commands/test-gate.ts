@@ -134,6 +134,8 @@ export async function runGate(
     {
       cancelled: () => cancelled(f, observation),
       passed: async () => {
+        // the tests passed: the health checks judge the new revision before production traffic moves
+        await f.health?.beforeContinue('the test gate lets production traffic move');
         const passed = await (gate as GatePoint).pass();
         if (passed.ok) return;
         setVerdict(record, passed.verdict, passed.text);

@@ -18,6 +18,7 @@ import type { DeployInputs, PromoteInputs, ReadInput, RollbackInputs, WaitUntil 
 import type { SavedDeployment } from '../action/state.js';
 import type { TaskDefinitionSource } from '../prepare/task-source.js';
 import type { DeploymentRecord, EngineName } from '../record/record.js';
+import type { MetricTarget } from '../record/health.js';
 import type { WatchCounts, WatchEnd } from './watch.js';
 
 export interface EngineDeploymentState {
@@ -184,8 +185,18 @@ export interface Follower {
   readonly steering: Steering;
   /** how long to follow to `goal`: wait-for-minutes plus the waits the engine itself takes before it */
   budget(goal: Goal, waitForMinutes: number, from: BudgetFrom, testCommand?: string): WaitBudget;
-  /** watches to `goal`, telling each change in the log; throws WatchFailure when it cannot go on */
-  watch(goal: Goal, deadline: number): Promise<WatchEnd<unknown>>;
+  /**
+   * watches to `goal`, telling each change in the log; throws WatchFailure when it cannot go on. `signal`
+   * ends it early as aborted, like the run's cancel (the health monitor's breach)
+   */
+  watch(goal: Goal, deadline: number, signal?: AbortSignal): Promise<WatchEnd<unknown>>;
+  /**
+   * The target groups of the new revision and of the one it replaces, for the health checks (the judge
+   * and the policy live outside the engines: src/engine/health-judge.ts, src/commands/health.ts), with the
+   * new revision's share of traffic at the last look. Undefined while they are not known yet (CodeDeploy:
+   * before Install created the replacement task set). Never throws.
+   */
+  revisionTargets(): Promise<RevisionTargets | undefined>;
   /** takes what a look saw into the record (the final state, the state before the action acted) */
   absorb(observation: unknown): void;
   /** the look shows the deployment succeeded (for an undo follower: the undoing succeeded) */
@@ -215,6 +226,20 @@ export interface Follower {
   stopAndFollowBack(why: string, followIt: boolean): Promise<boolean>;
   /** the job summary's engine parts */
   summary(): SummaryParts;
+}
+
+/** Which target group serves which revision, and how much traffic the new one has. */
+export interface RevisionTargets {
+  /** the new revision's target group (green) */
+  green: MetricTarget;
+  /** the target group of the revision it replaces (blue), when known */
+  blue?: MetricTarget;
+  /** the new revision's share of production traffic at the last look, percent */
+  productionPercent?: number;
+  /** test traffic reaches the new revision (test listener) at the last look */
+  testTraffic?: boolean;
+  /** when the deployment began (ms), when the engine says: minutes before it are the baseline */
+  since?: number;
 }
 
 /** What a job summary shows of one engine's deployment; the frame (src/record/summary.ts) is shared. */

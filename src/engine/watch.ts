@@ -41,3 +41,19 @@ export interface WatchCounts {
   /** reads the service throttled (counted in transientErrors too) */
   throttled?: number;
 }
+
+/** A signal that aborts when either does (AbortSignal.any, which Node 20.0–20.2 lack). */
+export function eitherSignal(a: AbortSignal, b?: AbortSignal): AbortSignal {
+  if (!b) return a;
+  if (a.aborted) return a;
+  if (b.aborted) return b;
+  const controller = new AbortController();
+  const abort = (): void => {
+    a.removeEventListener('abort', abort);
+    b.removeEventListener('abort', abort);
+    controller.abort();
+  };
+  a.addEventListener('abort', abort, { once: true });
+  b.addEventListener('abort', abort, { once: true });
+  return controller.signal;
+}

@@ -5,6 +5,7 @@
  * notes and the rollback change only through the functions below. This layer imports no engine.
  */
 import type { ErrorInformation, LifecycleEvent } from '@aws-sdk/client-codedeploy';
+import type { HealthRecord } from './health.js';
 
 /** Which engine runs the deployment (src/engines/): saved in the state for the post step too. */
 export type EngineName = 'codedeploy' | 'ecs';
@@ -82,6 +83,8 @@ export interface DeploymentRecord {
   tasksDiagnosis?: TasksDiagnosis;
   /** the step the deployment failed in, in the engine's words (a lifecycle event, a stage) */
   failedStep?: string;
+  /** what the health checks saw and judged (health-checks input) */
+  health?: HealthRecord;
   codedeploy?: CodeDeployRecordPart;
   ecs?: EcsRecordPart;
 }

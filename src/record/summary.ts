@@ -7,6 +7,7 @@
  */
 import type { DeploymentRecord, TaskGroup, StuckReason, Verdict } from './record.js';
 import { formatDuration } from './format.js';
+import { healthSection } from './health-summary.js';
 
 /** The summary heading's icon for each verdict. */
 export const VERDICT_ICONS: Record<Verdict, string> = {
@@ -65,6 +66,7 @@ export function renderJobSummary(record: DeploymentRecord, parts: SummaryFramePa
   out.push('');
 
   out.push(...testGateSection(record));
+  out.push(...healthSection(record));
   out.push(...parts.sections);
   out.push(...tasksDiagnosisSection(record, parts.diagnosis));
 

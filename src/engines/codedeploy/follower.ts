@@ -14,10 +14,14 @@ import type {
   EngineContext,
   Follower,
   Goal,
+  RevisionTargets,
   Steering,
   SummaryParts,
 } from '../../engine/engine.js';
-import type { WatchCounts, WatchEnd } from '../../engine/watch.js';
+import { eitherSignal, type WatchCounts, type WatchEnd } from '../../engine/watch.js';
+import { targetGroupsByName } from '../../aws/elbv2-reads.js';
+import type { MetricTarget } from '../../record/health.js';
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { stopWithRollback } from '../../engine/stop.js';
 import { StuckTasksDiagnostics } from '../../engine/stuck-tasks.js';
 import {
@@ -29,7 +33,7 @@ import {
 } from '../../record/record.js';
 import { findRollbackDeployment } from './control.js';
 import { describeStuckPhase, installSubject } from './diagnostics.js';
-import { currentLifecycleEvent, describeWeightsOf, type Observation } from './progress.js';
+import { currentLifecycleEvent, describeWeightsOf, taskSetWeights, type Observation } from './progress.js';
 import { DeploymentReporter } from './reporter.js';
 import { codeDeploySteering } from './steering.js';
 import { codeDeploySummary } from './summary.js';
@@ -69,6 +73,9 @@ export class CodeDeployFollower implements Follower {
   readonly steering: Steering;
   private readonly rt: AwsRuntime;
   private readonly codedeploy: CodeDeployClient;
+  private readonly elbv2: () => ElasticLoadBalancingV2Client;
+  /** target groups by name, once read */
+  private readonly targetGroups = new Map<string, MetricTarget>();
 
   constructor(
     readonly engine: Engine,
@@ -79,6 +86,7 @@ export class CodeDeployFollower implements Follower {
     const { rt, clients } = ctx;
     this.rt = rt;
     this.codedeploy = clients.codedeploy;
+    this.elbv2 = () => clients.elbv2();
     this.steering = codeDeploySteering(clients.codedeploy, rt.clock, record.region);
     codeDeployPart(record);
     this.reporter = new DeploymentReporter(record, rt, () => rt.clock.now());
@@ -106,9 +114,46 @@ export class CodeDeployFollower implements Follower {
     );
   }
 
-  watch(goal: Goal, deadline: number): Promise<WatchEnd<unknown>> {
+  watch(goal: Goal, deadline: number, signal?: AbortSignal): Promise<WatchEnd<unknown>> {
     this.deadline = deadline;
-    return this.watchOne(this.record.deploymentId, goal === 'gate' ? 'ready' : goal, deadline);
+    return this.watchOne(
+      this.record.deploymentId,
+      goal === 'gate' ? 'ready' : goal,
+      deadline,
+      this.reporter,
+      signal,
+    );
+  }
+
+  /**
+   * The replacement task set's target group (Green in the target's taskSetsInfo) and the original's (Blue),
+   * by name as CodeDeploy gives them, made ARNs with their load balancer by DescribeTargetGroups (once).
+   */
+  async revisionTargets(): Promise<RevisionTargets | undefined> {
+    const sets = taskSetWeights(this.lastObservation?.target);
+    const green = sets.find((s) => s.label === 'Green');
+    const blue = sets.find((s) => s.label === 'Blue');
+    if (!green?.targetGroup) return undefined;
+    const names = [green.targetGroup, ...(blue?.targetGroup ? [blue.targetGroup] : [])];
+    if (names.some((n) => !this.targetGroups.has(n))) {
+      const found = await targetGroupsByName(this.elbv2(), names).catch(() => undefined);
+      for (const [name, tg] of found ?? [])
+        this.targetGroups.set(name, { targetGroupArn: tg.arn, loadBalancerArn: tg.loadBalancerArns[0] });
+    }
+    const g = this.targetGroups.get(green.targetGroup);
+    if (!g) return undefined;
+    const b = blue?.targetGroup ? this.targetGroups.get(blue.targetGroup) : undefined;
+    const event = (name: string) =>
+      this.lastObservation?.target?.lifecycleEvents?.find((e) => e.lifecycleEventName === name)?.status;
+    return {
+      green: g,
+      ...(b ? { blue: b } : {}),
+      productionPercent: green.weight,
+      testTraffic: event('AllowTestTraffic') === 'Succeeded',
+      ...(this.lastObservation?.deployment.createTime
+        ? { since: this.lastObservation.deployment.createTime.getTime() }
+        : {}),
+    };
   }
 
   private async watchOne(
@@ -116,6 +161,7 @@ export class CodeDeployFollower implements Follower {
     waitUntil: Exclude<Goal, 'gate'>,
     deadline: number,
     reporter = this.reporter,
+    signal?: AbortSignal,
   ): Promise<WatchEnd<Observation>> {
     const { rt } = this;
     const own = deploymentId === this.record.deploymentId;
@@ -128,12 +174,17 @@ export class CodeDeployFollower implements Follower {
         waitUntil,
         deadline,
         clock: rt.clock,
-        signal: rt.signal,
+        signal: eitherSignal(rt.signal, signal),
         routing: this.settings.routing,
         terminationWaitMinutes: this.settings.terminationWaitMinutes,
         holdsReplacement: this.settings.readyWaitMinutes !== undefined,
         onChange: reporter.handle,
-        onLook: own ? this.diagnostics?.onLook : undefined,
+        onLook: own
+          ? async (o: Observation) => {
+              this.lastObservation = o;
+              await this.diagnostics?.onLook(o);
+            }
+          : undefined,
         onTargetNotice: (message) => rt.warning(message),
         onTransientError: (operation, error, retryInMs) =>
           rt.info(

@@ -17,10 +17,12 @@ import type {
   EngineContext,
   Follower,
   Goal,
+  RevisionTargets,
   Steering,
   SummaryParts,
 } from '../../engine/engine.js';
-import type { WatchCounts, WatchEnd } from '../../engine/watch.js';
+import { eitherSignal, type WatchCounts, type WatchEnd } from '../../engine/watch.js';
+import { describeService } from '../../aws/ecs-reads.js';
 import { stopWithRollback } from '../../engine/stop.js';
 import { StuckTasksDiagnostics } from '../../engine/stuck-tasks.js';
 import { utcClock } from '../../record/format.js';
@@ -35,13 +37,13 @@ import {
   isRollingBack,
   type EcsObservation,
 } from './progress.js';
-import { findReplacingDeployment } from './reads.js';
+import { describeServiceRevision, findReplacingDeployment, parseServiceDeploymentArn } from './reads.js';
 import { EcsReporter, ecsPart } from './reporter.js';
 import { ecsSteering } from './steering.js';
 import { ecsSummary } from './summary.js';
 import { ecsWaitBudget } from './wait-budget.js';
 import { watchEcsDeployment } from './watcher.js';
-import type { DeploymentConfiguration } from '@aws-sdk/client-ecs';
+import type { DeploymentConfiguration, ServiceDeployment } from '@aws-sdk/client-ecs';
 
 /** How long a rollback is followed after the deployment turned to it (ECS moves weights back and scales down). */
 export const ROLLBACK_FOLLOW_MS = 30 * 60_000;
@@ -60,6 +62,8 @@ export class EcsFollower implements Follower {
   readonly stats: WatchCounts = { calls: 0, transientErrors: 0 };
   readonly reporter: EcsReporter;
   lastObservation?: EcsObservation;
+  /** the target groups of this deployment's revisions, once read */
+  private targets?: Promise<RevisionTargets | undefined>;
   /** ends a watch early, as reached (watcher.ts stopAt) */
   stopAt?: (observation: EcsObservation) => boolean;
   private readonly diagnostics?: StuckTasksDiagnostics<EcsObservation>;
@@ -96,15 +100,75 @@ export class EcsFollower implements Follower {
     );
   }
 
-  async watch(goal: Goal, deadline: number): Promise<WatchEnd<unknown>> {
-    const outcome = await this.watchTo(this.settings.undo ? 'end' : goal, deadline);
+  async watch(goal: Goal, deadline: number, signal?: AbortSignal): Promise<WatchEnd<unknown>> {
+    const outcome = await this.watchTo(this.settings.undo ? 'end' : goal, deadline, signal);
     // Undoing: the end is a success only when the rollback succeeded.
     if (this.settings.undo && outcome.kind === 'reached' && !this.succeeded(outcome.observation))
       return { kind: 'failed', observation: outcome.observation };
     return outcome;
   }
 
-  private async watchTo(goal: Goal | 'end', deadline: number): Promise<WatchEnd<EcsObservation>> {
+  /**
+   * The source revision's target group (its resolvedConfiguration: the group that served it) is blue; the
+   * other of the service's targetGroupArn and alternateTargetGroupArn serves the new revision — unless the
+   * target revision's resolvedConfiguration names its own. Read once per deployment (DescribeServiceRevisions,
+   * DescribeServices); the LoadBalancer dimension comes from the production listener rule's ARN.
+   */
+  async revisionTargets(): Promise<RevisionTargets | undefined> {
+    const d = this.lastObservation?.deployment;
+    if (!d) return undefined;
+    this.targets ??= this.readRevisionTargets(d).catch(() => undefined);
+    const targets = await this.targets;
+    if (!targets) {
+      this.targets = undefined;
+      return undefined;
+    }
+    const t = d.targetServiceRevision;
+    return {
+      ...targets,
+      productionPercent: t?.requestedProductionTrafficWeight,
+      testTraffic: (t?.requestedTestTrafficWeight ?? 0) > 0,
+      ...(d.createdAt ? { since: d.createdAt.getTime() } : {}),
+    };
+  }
+
+  private async readRevisionTargets(d: ServiceDeployment): Promise<RevisionTargets | undefined> {
+    const { clock } = this.rt;
+    const resolved = async (arn: string | undefined) =>
+      arn
+        ? (await describeServiceRevision(this.ecs, clock, arn))?.resolvedConfiguration?.loadBalancers?.[0]
+        : undefined;
+    const source = await resolved(d.sourceServiceRevisions?.[0]?.arn);
+    const target = await resolved(d.targetServiceRevision?.arn);
+    const where = parseServiceDeploymentArn(this.record.deploymentId);
+    const service = where ? await describeService(this.ecs, where.cluster, where.service) : undefined;
+    const lb = service?.loadBalancers?.find((l) => l.advancedConfiguration?.alternateTargetGroupArn);
+    const pair = [lb?.targetGroupArn, lb?.advancedConfiguration?.alternateTargetGroupArn].filter(
+      (arn): arn is string => arn !== undefined,
+    );
+    const blueArn = source?.targetGroupArn ?? pair[0];
+    const greenArn =
+      target?.targetGroupArn && target.targetGroupArn !== blueArn
+        ? target.targetGroupArn
+        : pair.find((arn) => arn !== blueArn);
+    if (!greenArn) return undefined;
+    const listener =
+      target?.productionListenerRule ??
+      source?.productionListenerRule ??
+      lb?.advancedConfiguration?.productionListenerRule;
+    return {
+      green: { targetGroupArn: greenArn, ...(listener ? { loadBalancerArn: listener } : {}) },
+      ...(blueArn
+        ? { blue: { targetGroupArn: blueArn, ...(listener ? { loadBalancerArn: listener } : {}) } }
+        : {}),
+    };
+  }
+
+  private async watchTo(
+    goal: Goal | 'end',
+    deadline: number,
+    signal?: AbortSignal,
+  ): Promise<WatchEnd<EcsObservation>> {
     const { rt } = this;
     const outcome = await watchEcsDeployment(
       {
@@ -114,11 +178,14 @@ export class EcsFollower implements Follower {
         strategy: this.settings.strategy,
         deadline,
         clock: rt.clock,
-        signal: rt.signal,
+        signal: eitherSignal(rt.signal, signal),
         previous: this.lastObservation,
         stopAt: this.stopAt,
         onChange: this.reporter.handle,
-        onLook: this.diagnostics?.onLook,
+        onLook: async (o: EcsObservation) => {
+          this.lastObservation = o;
+          await this.diagnostics?.onLook(o);
+        },
         onTransientError: (operation, error, retryInMs) =>
           rt.info(
             `  (${operation}: ${errorMessage(error)} — passing AWS fault, next look in ${Math.round(retryInMs / 1000)}s)`,
