@@ -14,7 +14,7 @@ import {
 import { ApiError } from './protocol.js';
 import type { EmulatorState } from './state.js';
 
-export type AuthorizedService = 'ecs' | 'codedeploy' | 'elbv2';
+export type AuthorizedService = 'ecs' | 'codedeploy' | 'elbv2' | 'cloudwatch';
 
 /** One authorization IAM makes for a call: the call is allowed only when every one of them is. */
 export interface AuthorizationCheck {
@@ -30,6 +30,7 @@ export const IAM_PREFIX: Record<AuthorizedService, string> = {
   ecs: 'ecs',
   codedeploy: 'codedeploy',
   elbv2: 'elasticloadbalancing',
+  cloudwatch: 'cloudwatch',
 };
 
 /** Values of an ARN format's `${…}` variables (Partition, Region, Account are filled in by `fill`). */
@@ -257,7 +258,13 @@ export async function authorizationChecks(
   // ListTasks names container-instance as its resource type, but the call carries no container instance:
   // a policy scoped to container-instance/<cluster>/* does not grant it (user report,
   // awsdocs/amazon-ecs-developer-guide#211); '*' with the ecs:cluster condition does. Unconfirmed.
-  if (details.resourceTypes.length === 0 || action === 'ecs:ListTasks') {
+  // cloudwatch:GetMetricData lists only an optional resource type (dataset, for OTLP data): a classic
+  // metrics read names none, and is authorized on '*'.
+  if (
+    details.resourceTypes.length === 0 ||
+    action === 'ecs:ListTasks' ||
+    (service === 'cloudwatch' && required.length === 0)
+  ) {
     const cluster: ArnValues =
       service === 'ecs' && input.cluster !== undefined ? { ClusterName: clusterOf(input) } : {};
     return [{ action, resource: '*', context: contextOf(state, cluster, input) }];

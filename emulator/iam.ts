@@ -38,9 +38,12 @@ export function accessDeniedMessage(
   return `User: ${callerArn} is not authorized to perform: ${check.action}${on} because no identity-based policy allows the ${check.action} action`;
 }
 
-/** AccessDenied as each protocol answers it: awsJson1_1 `AccessDeniedException`, awsQuery (ELBv2) `AccessDenied`. */
+/**
+ * AccessDenied as each protocol answers it: awsJson1_1 `AccessDeniedException`, awsQuery (ELBv2) `AccessDenied`;
+ * CloudWatch (AWS JSON 1.0, query-compatible errors) keeps its query code `AccessDenied` [unconfirmed].
+ */
 export function accessDenied(service: AuthorizedService, message: string): ApiError {
-  return service === 'elbv2'
+  return service === 'elbv2' || service === 'cloudwatch'
     ? new ApiError('AccessDenied', message, 403)
     : new ApiError('AccessDeniedException', message, 400);
 }

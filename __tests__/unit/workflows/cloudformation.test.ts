@@ -217,6 +217,8 @@ describe('infra/github-oidc-roles.yml', () => {
         'elasticloadbalancing:DescribeListeners',
         'elasticloadbalancing:DescribeLoadBalancers',
         'elasticloadbalancing:DescribeRules',
+        'cloudwatch:GetMetricData',
+        'elasticloadbalancing:DescribeTargetGroups',
         'iam:PassRole',
       ].sort(),
     );
@@ -362,6 +364,8 @@ describe('infra/github-oidc-roles.yml', () => {
         'ecs:DescribeServiceRevisions',
         'ecs:ContinueServiceDeployment',
         'ecs:StopServiceDeployment',
+        'cloudwatch:GetMetricData',
+        'elasticloadbalancing:DescribeTargetGroups',
       ].sort(),
     );
     expect(stmts.find((s) => s.Sid === 'TheApplication')?.Resource).toEqual([APP, GROUPS]);
