@@ -233,7 +233,13 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
       } catch {
         throw new ApiError('SerializationException', 'The request body is not a JSON object.');
       }
-      await deps.iam?.authorize(service as 'ecs' | 'codedeploy' | 'cloudwatch', action, input, accessKeyId, nowAfterDelay);
+      await deps.iam?.authorize(
+        service as 'ecs' | 'codedeploy' | 'cloudwatch',
+        action,
+        input,
+        accessKeyId,
+        nowAfterDelay,
+      );
       const out = handler(input, ctx);
       const lost = deps.unkind?.loseAnswer(action, req, res);
       if (lost) {
