@@ -72,6 +72,8 @@ export interface DeployInputs {
   autoRollbackEvents?: AutoRollbackEvent[];
   testCommand?: string;
   testTimeoutMinutes: number;
+  /** test-command gets the job's OIDC request variables (it can then assume any role the job's token may) */
+  testCommandOidc: boolean;
   rollbackOnCancel: boolean;
   rollbackOnFailure: boolean;
   onActiveDeployment: OnActiveDeployment;
@@ -326,6 +328,7 @@ export function getDeployInputs(
     autoRollbackEvents: parseAutoRollbackEvents(read),
     testCommand,
     testTimeoutMinutes: parseNumber(read, 'test-timeout-minutes', { min: 0.1, max: 7200 }) ?? 30,
+    testCommandOidc: parseBoolean(read, 'test-command-oidc', false),
     rollbackOnCancel: parseBoolean(read, 'rollback-on-cancel', true),
     rollbackOnFailure: parseBoolean(read, 'rollback-on-failure', true),
     onActiveDeployment: parseChoice(read, 'on-active-deployment', ON_ACTIVE_DEPLOYMENT_VALUES, 'fail'),

@@ -31,6 +31,8 @@ export interface TestRunOptions {
   /** the job's environment the command starts from (test-command-env.ts); process.env by default */
   baseEnv?: NodeJS.ProcessEnv;
   timeoutMs: number;
+  /** the command gets the OIDC request variables (test-command-oidc) */
+  oidc?: boolean;
   clock: Clock;
   signal?: AbortSignal;
   /** where the command's output goes (the step log) */
@@ -64,7 +66,7 @@ export function runTestCommand(options: TestRunOptions): Promise<TestRunResult> 
   const files = testCommandFiles(baseEnv);
   return new Promise((resolve) => {
     const child = spawn('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', options.command], {
-      env: testCommandEnv(baseEnv, files.paths, options.env),
+      env: testCommandEnv(baseEnv, files.paths, options.env, { oidc: options.oidc }),
       cwd: options.cwd ?? baseEnv.GITHUB_WORKSPACE ?? process.cwd(),
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
@@ -151,7 +153,7 @@ export function runTestCommand(options: TestRunOptions): Promise<TestRunResult> 
 export async function runGate(
   f: Follow,
   gate: GatePoint | undefined,
-  inputs: Pick<DeployInputs, 'testCommand' | 'testTimeoutMinutes'>,
+  inputs: Pick<DeployInputs, 'testCommand' | 'testTimeoutMinutes' | 'testCommandOidc'>,
   observation: unknown,
 ): Promise<void> {
   const { follower } = f;
@@ -181,6 +183,7 @@ export async function runGate(
       listenerArn: check.listenerArn,
       testUrl: check.testUrl,
       timeoutMinutes: inputs.testTimeoutMinutes,
+      oidc: inputs.testCommandOidc,
     },
     {
       cancelled: () => cancelled(f, observation),
@@ -213,6 +216,8 @@ export interface GateRun {
   listenerArn?: string;
   testUrl?: string;
   timeoutMinutes: number;
+  /** test-command-oidc */
+  oidc?: boolean;
 }
 
 /** What the engine does with the gate's result. */
@@ -248,6 +253,7 @@ export async function runGateCommand(
     },
     baseEnv: rt.env,
     timeoutMs: run.timeoutMinutes * 60_000,
+    oidc: run.oidc,
     clock: rt.clock,
     signal: rt.signal,
     write: (chunk) => rt.write(chunk),

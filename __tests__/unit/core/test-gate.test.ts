@@ -260,10 +260,21 @@ describe("what the test command receives (a run: step's rights, not the action's
     expect(result).toMatchObject({
       GITHUB_RUN_ID: '42',
       AWS_REGION: 'us-east-1',
-      ACTIONS_ID_TOKEN_REQUEST_URL: 'https://token',
       GITHUB_OUTPUT: '/own/output',
       GITHUB_STATE: '/own/state',
       CODEDEPLOY_DEPLOYMENT_ID: 'd-1',
+    });
+  });
+
+  it('withholds the OIDC request variables (no way to mint the job token and assume the deploy role) unless test-command-oidc says so', () => {
+    const { env } = actionStep();
+    const withheld = testCommandEnv(env, {}, {});
+    expect(withheld.ACTIONS_ID_TOKEN_REQUEST_URL).toBeUndefined();
+    expect(withheld.ACTIONS_ID_TOKEN_REQUEST_TOKEN).toBeUndefined();
+    const given = testCommandEnv(env, {}, {}, { oidc: true });
+    expect(given).toMatchObject({
+      ACTIONS_ID_TOKEN_REQUEST_URL: 'https://token',
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'id-request',
     });
   });
 
@@ -289,7 +300,7 @@ describe("what the test command receives (a run: step's rights, not the action's
     expect(printed).not.toContain('runtime-token');
     expect(printed).not.toMatch(/^INPUT_/m);
     expect(printed).not.toMatch(/^STATE_/m);
-    expect(printed).toContain('ACTIONS_ID_TOKEN_REQUEST_TOKEN=id-request');
+    expect(printed).not.toContain('ACTIONS_ID_TOKEN_REQUEST');
     for (const [name, file] of Object.entries(files)) {
       expect(readFileSync(file, 'utf8')).toBe(`${name} of the action\n`);
       expect(printed).not.toContain(`${name}=${file}\n`);
