@@ -129,10 +129,13 @@ async function create(
   const description = describeWithMarker(inputs.description ?? '', marker);
   saveCreatingState(
     rt,
+    'codedeploy',
     {
-      application: inputs.application,
-      deploymentGroup: inputs.deploymentGroup,
-      marker,
+      fields: {
+        application: inputs.application,
+        deploymentGroup: inputs.deploymentGroup,
+        runMarker: marker ?? '',
+      },
       startedAt: rt.clock.now(),
     },
     inputs,

@@ -54,13 +54,21 @@ export const codeDeployEngine: Engine = {
   /** A main step killed while CreateDeployment was in flight never learnt the id: this run's mark finds it. */
   findLeftBehind: async (ctx, saved) => {
     const pending = saved.pending;
-    if (!pending?.marker) return [];
+    const marker = pending?.fields.runMarker;
+    if (!pending || !marker) return [];
     const found = await findMarkedDeployments(ctx.clients.codedeploy, ctx.rt.clock, {
-      application: pending.application,
-      group: pending.deploymentGroup,
-      marker: pending.marker,
+      application: pending.fields.application ?? '',
+      group: pending.fields.deploymentGroup ?? '',
+      marker,
       since: pending.startedAt,
     });
     return found.map((d) => d.deploymentId).filter((id): id is string => typeof id === 'string');
   },
+  describeLeftBehind: ({ fields }) => ({
+    where: `in ${fields.application ?? '?'}/${fields.deploymentGroup ?? '?'}`,
+    by: `carries this run's mark ${fields.runMarker ?? ''}`,
+    cannot: fields.runMarker
+      ? undefined
+      : 'it carries no mark of this run (GITHUB_RUN_ID is not set), so the post step cannot tell it from another',
+  }),
 };

@@ -12,6 +12,8 @@ import { planEcs } from './plan.js';
 import { isEcsDeploymentInFlight } from './progress.js';
 import { isServiceDeploymentArn } from './reads.js';
 import { ecsSteering } from './steering.js';
+import { findStartedDeployment } from './start.js';
+import { utcClock } from '../../record/format.js';
 
 const STATES: Record<string, DeploymentState> = {
   PENDING: 'pending',
@@ -56,4 +58,25 @@ export const ecsEngine: Engine = {
   plan: planEcs,
   locateForPromote: (ctx, inputs) => locateForPromote(ecsEngine, ctx, inputs),
   locateForRollback: (ctx, inputs) => locateForRollback(ecsEngine, ctx, inputs),
+  /**
+   * A main step killed while UpdateService was in flight (or whose answer was lost) never learnt the
+   * deployment: the service's deployments created since just before the call whose target revision runs
+   * the task definition it deployed (the revision this run registered, unless task-definition-arn named one).
+   */
+  findLeftBehind: async (ctx, saved) => {
+    const { fields, startedAt } = saved.pending ?? { fields: {}, startedAt: 0 };
+    const { cluster, service, taskDefinitionArn } = fields;
+    if (!cluster || !service || !taskDefinitionArn) return [];
+    const found = await findStartedDeployment(
+      ctx.clients.ecs,
+      ctx.rt.clock,
+      { cluster, service, taskDefinitionArn, since: startedAt },
+      ctx.rt.signal,
+    );
+    return found?.serviceDeploymentArn ? [found.serviceDeploymentArn] : [];
+  },
+  describeLeftBehind: ({ fields, startedAt }) => ({
+    where: `of ${fields.cluster ?? '?'}/${fields.service ?? '?'}`,
+    by: `deploys ${fields.taskDefinitionArn ?? '?'} (started since ${utcClock(startedAt)})`,
+  }),
 };
