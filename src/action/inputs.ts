@@ -463,9 +463,14 @@ export function ecsServiceInputWarnings(read: ReadInput = readActionInput): stri
 export interface PromoteInputs {
   /** a CodeDeploy id (d-…) or an ECS service deployment ARN; undefined: the service's deployment in flight */
   deploymentId?: string;
-  /** the ECS service whose deployment in flight is promoted (ECS deployment controller only) */
+  /**
+   * without deploymentId: the ECS service whose deployment in flight is promoted (ECS deployment controller
+   * only); with it: the service the deployment must belong to (checked before any change)
+   */
   service?: string;
   cluster: string;
+  /** refuse a deployment whose run mark names another workflow run (require-same-run) */
+  requireSameRun: boolean;
   waitUntil: WaitUntil;
   waitForMinutes: number;
   rollbackOnCancel: boolean;
@@ -526,16 +531,11 @@ export function getPromoteInputs(
   const resolved = resolveServiceAndCluster(read('service'), read('cluster'));
   const service = resolved.service || undefined;
   const deploymentId = requireDeploymentId(read, !service);
-  if (deploymentId && service)
-    throw new InputError(
-      "inputs 'deployment-id' and 'service'",
-      'are both set.',
-      'Give the deployment to promote, or the service (and cluster) whose deployment in flight to promote, not both.',
-    );
   return {
     deploymentId,
     service,
     cluster: resolved.cluster,
+    requireSameRun: parseBoolean(read, 'require-same-run', true),
     waitUntil: promoteWaitUntil(read),
     waitForMinutes: waitForMinutes(read),
     rollbackOnCancel: parseBoolean(read, 'rollback-on-cancel', true),
@@ -555,6 +555,8 @@ export interface RollbackInputs {
   waitUntil: WaitUntil;
   waitForMinutes: number;
   deregisterRolledBackRevision: boolean;
+  /** refuse a deployment whose run mark names another workflow run (require-same-run) */
+  requireSameRun: boolean;
   aws: AwsInputs;
 }
 
@@ -584,6 +586,7 @@ export function getRollbackInputs(
     waitUntil: parseChoice(read, 'wait-until', WAIT_UNTIL_VALUES, 'traffic-shifted'),
     waitForMinutes: waitForMinutes(read),
     deregisterRolledBackRevision: parseBoolean(read, 'deregister-rolled-back-revision', false),
+    requireSameRun: parseBoolean(read, 'require-same-run', true),
     aws: getAwsInputs(read, env),
   };
 }

@@ -14,6 +14,7 @@ import { engineForId, engineForService } from '../engines/index.js';
 import { addNote, setVerdict } from '../record/record.js';
 import { conclude, finishFollow, followTo, named, notFollowed, startFollow } from './follow.js';
 import { outputDeploymentId } from './outputs.js';
+import { checkGivenDeployment } from './given-deployment.js';
 
 export async function runPromote(rt: AwsRuntime): Promise<void> {
   const inputs = getPromoteInputs(rt.readInput, rt.env);
@@ -25,6 +26,7 @@ export async function runPromote(rt: AwsRuntime): Promise<void> {
     const service = await describeService(clients.ecs, inputs.cluster, inputs.service as string);
     engine = engineForService(service, `${inputs.cluster}/${inputs.service}`);
   }
+  await checkGivenDeployment(ctx, engine, inputs);
   const located = await engine.locateForPromote(ctx, inputs);
   const { follower, step } = located;
   const f = startFollow(rt, follower, inputs);

@@ -98,6 +98,14 @@ export interface EngineContext {
   region: string;
 }
 
+/** The service a deployment belongs to, and the workflow run that started it when its run mark says so. */
+export interface DeploymentOwner {
+  cluster: string;
+  service: string;
+  /** GITHUB_RUN_ID in the deployment's run mark (CodeDeploy description); undefined without a mark */
+  runId?: string;
+}
+
 /** What the registry knows of an engine, and what every command asks of it. */
 export interface Engine {
   readonly name: EngineName;
@@ -140,6 +148,11 @@ export interface Engine {
   /** the deployment rollback acts on, or the service when nothing is in flight */
   locateForRollback(ctx: EngineContext, inputs: RollbackInputs): Promise<RollbackTarget>;
   /**
+   * Whose deployment `id` is: its service (CodeDeploy: the group's ECS service; ECS: from the ARN) and the
+   * workflow run its run mark names, when it carries one. Read only; a missing deployment is an input error.
+   */
+  ownerOf(ctx: EngineContext, id: string): Promise<DeploymentOwner>;
+  /**
    * The post step: the deployments a main step killed before it learnt their id may have started, from what
    * the engine saved before its start call (saveCreatingState): CodeDeploy by this run's mark; ECS by the
    * service's deployments created since then that deploy the task definition. Undefined when the engine
@@ -174,6 +187,12 @@ export interface DeployPlan {
   waitsForSomeone?: string;
   /** the deployment in flight that on-active-deployment decides about */
   activeId?: string;
+  /**
+   * the listener test traffic reaches the new revision through, when the service has one (CodeDeploy: the
+   * group's test traffic route; ECS: the listener of the service's test listener rule): the deploy action's
+   * test-listener-url output once the deployment is held
+   */
+  testListenerArn?: string;
   /** on-active-deployment: fail names it; wait follows it to its end; stop stops it with rollback and waits */
   settleActive(activeId: string): Promise<void>;
   /**

@@ -76,6 +76,7 @@ export async function prepareCodeDeploy(
       ? `Deployment group '${inputs.deploymentGroup}' holds the replacement for up to ${plan.readyWaitMinutes} min until traffic is rerouted, and no test-command is given: this step will wait for someone to reroute it (CodeDeploy console "Reroute traffic", or the promote action), and CodeDeploy stops the deployment if nobody does. To split it, deploy with wait-until: ready and promote in a later job; to automate it, give test-command.`
       : undefined,
     activeId: plan.activeDeploymentId,
+    testListenerArn: testListenerArn(plan.group),
     settleActive: (activeId) => settleActiveDeployment(ctx, inputs, activeId),
     start: async (taskDefinitionArn, registered): Promise<Started> => {
       const created = await create(ctx, inputs, plan, taskDefinitionArn, registered);

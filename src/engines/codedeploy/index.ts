@@ -3,7 +3,13 @@
  * (src/engine/engine.ts Engine): this file wires the files beside it and holds nothing else.
  */
 import { ecsOnlyInputWarnings } from '../../action/inputs.js';
-import { findMarkedDeployments, isDeploymentInFlight } from '../../aws/codedeploy-reads.js';
+import {
+  deploymentService,
+  findMarkedDeployments,
+  getDeploymentOrExplain,
+  isDeploymentInFlight,
+} from '../../aws/codedeploy-reads.js';
+import { markedRunId } from '../../action/run-marker.js';
 import type { DeploymentState, Engine } from '../../engine/engine.js';
 import type { DeploymentRecord } from '../../record/record.js';
 import { prepareCodeDeploy } from './deploy.js';
@@ -51,6 +57,12 @@ export const codeDeployEngine: Engine = {
   plan: planCodeDeploy,
   locateForPromote: (ctx, inputs) => locateForPromote(codeDeployEngine, ctx, inputs),
   locateForRollback: (ctx, inputs) => locateForRollback(codeDeployEngine, ctx, inputs),
+  /** The group's ECS service, and the run its description's mark names. */
+  ownerOf: async (ctx, id) => {
+    const deployment = await getDeploymentOrExplain(ctx.clients.codedeploy, ctx.rt.clock, id);
+    const where = await deploymentService(ctx.clients.codedeploy, deployment);
+    return { cluster: where.cluster, service: where.service, runId: markedRunId(deployment.description) };
+  },
   /** A main step killed while CreateDeployment was in flight never learnt the id: this run's mark finds it. */
   findLeftBehind: async (ctx, saved) => {
     const pending = saved.pending;

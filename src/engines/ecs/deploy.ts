@@ -68,6 +68,7 @@ export async function prepareEcs(
         ? `Service '${plan.serviceName}' has a PAUSE hook at POST_TEST_TRAFFIC_SHIFT and no test-command is given: this step waits for someone to continue it (ContinueServiceDeployment, or the promote action), and ECS applies the hook's timeout action if nobody does. To split it, deploy with wait-until: ready and promote in a later job; to automate it, give test-command.`
         : undefined,
     activeId: plan.activeDeploymentArn,
+    testListenerArn: testListenerArnOf(plan.service),
     settleActive: (arn) => settleActiveEcsDeployment(ctx, inputs, arn),
     start: async (taskDefinitionArn, registered): Promise<Started> => {
       const withdraw = async (error: unknown): Promise<void> => {

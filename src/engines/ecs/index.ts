@@ -7,7 +7,7 @@ import { ecsServiceInputWarnings } from '../../action/inputs.js';
 import type { DeploymentState, Engine } from '../../engine/engine.js';
 import type { DeploymentRecord } from '../../record/record.js';
 import { prepareEcs } from './deploy.js';
-import { locateForPromote, locateForRollback } from './locate.js';
+import { checkArnRegion, locateForPromote, locateForRollback } from './locate.js';
 import { planEcs } from './plan.js';
 import { isEcsDeploymentInFlight } from './progress.js';
 import { isServiceDeploymentArn } from './reads.js';
@@ -58,6 +58,8 @@ export const ecsEngine: Engine = {
   plan: planEcs,
   locateForPromote: (ctx, inputs) => locateForPromote(ecsEngine, ctx, inputs),
   locateForRollback: (ctx, inputs) => locateForRollback(ecsEngine, ctx, inputs),
+  /** The service its ARN names (service-deployment/<cluster>/<service>/<id>); ECS keeps no run mark. */
+  ownerOf: async (ctx, id) => checkArnRegion(id, ctx.region),
   /**
    * A main step killed while UpdateService was in flight (or whose answer was lost) never learnt the
    * deployment: the service's deployments created since just before the call whose target revision runs
