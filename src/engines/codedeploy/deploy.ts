@@ -143,7 +143,7 @@ async function create(
   );
   let created: CreatedDeployment;
   try {
-    created = await createWithActivePolicy(ctx, inputs, plan, taskDefinitionArn, description);
+    created = await createWithActivePolicy(ctx, inputs, plan, taskDefinitionArn, description, marker);
   } catch (error) {
     const refused = createWasRefused(error);
     savePhase(rt, refused ? 'done' : 'failed');
@@ -165,6 +165,7 @@ async function createWithActivePolicy(
   plan: DeploymentPlan,
   taskDefinitionArn: string,
   description: string,
+  marker: string | undefined,
 ): Promise<CreatedDeployment> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -173,6 +174,7 @@ async function createWithActivePolicy(
         deploymentGroup: inputs.deploymentGroup,
         deploymentConfigName: inputs.deploymentConfig,
         description,
+        marker,
         appSpec: plan.appSpec,
         taskDefinitionArn,
         autoRollbackEvents: inputs.autoRollbackEvents,
