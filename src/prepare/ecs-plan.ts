@@ -12,7 +12,7 @@
  */
 import type { DeploymentConfiguration, DeploymentLifecycleHook, Service } from '@aws-sdk/client-ecs';
 import { listenerKind, type ListenerRuleInfo } from '../aws/elbv2-reads.js';
-import { code, codeCell, escapeMarkdown } from '../action/markdown.js';
+import { code, codeCell } from '../action/markdown.js';
 
 export const ECS_STRATEGIES = ['ROLLING', 'BLUE_GREEN', 'LINEAR', 'CANARY'] as const;
 export type EcsStrategy = (typeof ECS_STRATEGIES)[number];
@@ -315,7 +315,8 @@ export function renderEcsStagePlan(service: Service, plan: EcsStagePlan): string
       `- Traffic of ${code(`${lb.containerName ?? '?'}:${lb.containerPort ?? '?'}`)}: production ${code(lb.targetGroupArn ?? '?')}${adv ? `, alternate ${code(adv.alternateTargetGroupArn ?? '?')}; production rule ${code(adv.productionListenerRule ?? '?')}${adv.testListenerRule ? `, test rule ${code(adv.testListenerRule)}` : ', no test rule'}; infrastructure role ${code(adv.roleArn ?? '?')}` : ''}`,
     );
   }
-  for (const note of plan.notes) lines.push(`- ${escapeMarkdown(note)}`);
+  // the notes are the action's own sentences (numbers and constants, no AWS text)
+  for (const note of plan.notes) lines.push(`- ${note}`);
   lines.push(
     '',
     '### Stages, in order',
