@@ -8,13 +8,14 @@ export type FaultService = 'ecs' | 'codedeploy' | 'sts' | 'elbv2' | 'cloudwatch'
 
 /** Operations whose answer can be lost after the change was applied. */
 export type LoseAnswerOperation =
-  'ContinueDeployment' | 'StopDeployment' | 'CreateDeployment' | 'RegisterTaskDefinition';
+  'ContinueDeployment' | 'StopDeployment' | 'CreateDeployment' | 'RegisterTaskDefinition' | 'UpdateService';
 
 export const LOSE_ANSWER_OPERATIONS: LoseAnswerOperation[] = [
   'ContinueDeployment',
   'StopDeployment',
   'CreateDeployment',
   'RegisterTaskDefinition',
+  'UpdateService',
 ];
 
 export interface LoseAnswer {

@@ -439,6 +439,82 @@ describe('ECS-native deployments: failures, the gate, cancel, waits', () => {
   );
 
   it(
+    'killed while UpdateService is in flight: the post step finds the deployment this run started (service, task definition, time) and stops it with rollback',
+    async () => {
+      const n = await nativeWorld({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 30 });
+      const w = n.world;
+      const before = await listed(n);
+      // ECS holds the request 3 s before starting the deployment; the main step dies meanwhile.
+      w.emulator.faults.set({ slowMs: 3000, only: { service: 'ecs', actions: ['UpdateService'] } });
+      const sent = until(() => w.emulator.calls.some((c) => c.action === 'UpdateService'));
+      const main = await n.deploy({ 'wait-until': 'succeeded' }, { killOn: sent });
+      expect(main.signal).toBe('SIGKILL');
+      expect(main.state.phase).toBe('creating');
+      expect(main.state.engine).toBe('ecs');
+      expect(main.state.deploymentId).toBeUndefined();
+
+      await until(async () => (await listed(n)).length > before.length);
+      w.emulator.faults.clear();
+      const started = (await listed(n)).filter((arn) => !before.includes(arn));
+      expect(started).toHaveLength(1);
+      const arn = started[0] as string;
+
+      const post = await w.run(
+        'dist/index.js',
+        { ...w.baseInputs, cluster: n.s.cluster, service: n.s.service },
+        { workspace: main.workspace, state: main.state },
+      );
+      expect(post.exitCode).toBe(0);
+      expect(post.stdout).toContain(`Found ${arn}, created by this run`);
+      expect(annotations(post.stdout, 'warning').join('\n')).toMatch(
+        /was \w+ after the main step was killed while UpdateService was in flight: stopped it with rollback \(rollback-on-cancel\)/,
+      );
+      expect(w.emulator.calls.filter((c) => c.action === 'StopServiceDeployment')).toHaveLength(1);
+    },
+    LONG,
+  );
+
+  it(
+    "UpdateService's answer lost: the main step fails, and the post step stops the deployment it started (rollback-on-failure)",
+    async () => {
+      const n = await nativeWorld({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 30 });
+      const w = n.world;
+      const before = await listed(n);
+      w.emulator.faults.set({ loseAnswer: { UpdateService: { times: 10, as: '5xx' } } });
+      const main = await n.deploy({ 'wait-until': 'succeeded' });
+      expect(main.exitCode).toBe(1);
+      expect(main.state.phase).toBe('failed');
+      w.emulator.faults.clear();
+      // The SDK retried the call: each UpdateService the emulator took started a deployment (the newest
+      // replaced the others, as ECS does); one is in flight.
+      const started = (await listed(n)).filter((arn) => !before.includes(arn));
+      expect(started.length).toBeGreaterThanOrEqual(1);
+      const inFlight = async () => {
+        const out = await inspect(w).ecs.send(
+          new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: started }),
+        );
+        return (out.serviceDeployments ?? [])
+          .filter((d) => d.status === 'PENDING' || d.status === 'IN_PROGRESS')
+          .map((d) => d.serviceDeploymentArn);
+      };
+      const [arn] = await inFlight();
+      expect(arn).toBeDefined();
+      const post = await w.run(
+        'dist/index.js',
+        { ...w.baseInputs, cluster: n.s.cluster, service: n.s.service },
+        { workspace: main.workspace, state: main.state },
+      );
+      expect(post.exitCode).toBe(0);
+      expect(post.stdout).toContain(`Found ${arn}, created by this run`);
+      expect(annotations(post.stdout, 'warning').join('\n')).toMatch(
+        /stopped it with rollback \(rollback-on-failure\)/,
+      );
+      expect(await inFlight()).toEqual([]);
+    },
+    LONG,
+  );
+
+  it(
     'an EXTERNAL controller is refused before any change',
     async () => {
       world = await startWorld();
@@ -694,3 +770,11 @@ describe('a scale-up whose new tasks fail', () => {
     LONG,
   );
 });
+
+/** The service deployments of the seeded service, as ECS lists them. */
+async function listed(n: NativeWorld): Promise<string[]> {
+  const out = await inspect(n.world).ecs.send(
+    new ListServiceDeploymentsCommand({ cluster: n.s.cluster, service: n.s.service }),
+  );
+  return (out.serviceDeployments ?? []).map((d) => d.serviceDeploymentArn as string);
+}

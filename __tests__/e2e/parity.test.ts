@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { taskDefinitionFile } from '../../emulator/scenario.js';
 import type { ActionRunOptions, ActionRunResult } from '../../scripts/action-runner.js';
 import { DescribeServiceDeploymentsCommand } from '@aws-sdk/client-ecs';
-import { inspect, SECRET_ENV_VALUE, startWorld, type World, type JobName } from './harness.js';
+import { annotations, inspect, SECRET_ENV_VALUE, startWorld, type World, type JobName } from './harness.js';
 
 const LONG = 150_000;
 
@@ -182,6 +182,8 @@ describe.each(ENGINES)('same input, same answer: %s', (engine, start) => {
       const id = expectIdOutputs(e, result);
       expect(result.outputs['deployment-status']).toBe(e.names.held);
       expect(result.outputs['deployment-state']).toBe('held');
+      // for the tests in a job of their own (deploy-prod.yml): the test listener the deployment is held behind
+      expect(result.outputs['test-listener-url']).toMatch(/^http:\/\/[\w.-]+:\d+$/);
       expect(heading(result)).toBe('## ✅');
       expect(verdict(result, id)).toMatch(
         /^\*\*<deployment> <id> reached ready: it waits in .*\. Promote it \(the promote action\) or roll it back\.\*\*$/,
@@ -198,6 +200,7 @@ describe.each(ENGINES)('same input, same answer: %s', (engine, start) => {
       expect(result.exitCode).toBe(0);
       const id = expectIdOutputs(e, result);
       expect(['pending', 'in-progress']).toContain(result.outputs['deployment-state']);
+      expect(result.outputs['test-listener-url']).toBeUndefined();
       expect(heading(result)).toBe('## 🚀');
       expect(verdict(result, id)).toBe('**<deployment> <id> started; not followed (wait-until: none).**');
       expect(result.state.phase).toBe('done');
@@ -270,7 +273,21 @@ describe.each(ENGINES)('same input, same answer: %s', (engine, start) => {
       const e = await start();
       const deployed = await e.deploy({ 'wait-until': 'ready' });
       const id = deployed.outputs['deployment-id'] as string;
-      const promoted = await e.steer('promote', { 'deployment-id': id, 'wait-until': 'succeeded' });
+      // another service's name is refused before any change; its own is checked and accepted
+      const other = await e.steer('promote', {
+        'deployment-id': id,
+        cluster: e.service.cluster as string,
+        service: 'another-service',
+        'wait-until': 'succeeded',
+      });
+      expect(other.exitCode).toBe(1);
+      expect(annotations(other.stdout).join('\n')).toContain(`is a deployment of ${e.service.cluster}/`);
+      expect(await e.statusOf(id)).toBe(e.names.held);
+      const promoted = await e.steer('promote', {
+        'deployment-id': id,
+        ...e.service,
+        'wait-until': 'succeeded',
+      });
       expect(promoted.exitCode).toBe(0);
       expect(expectIdOutputs(e, promoted)).toBe(id);
       expect(promoted.outputs['deployment-status']).toBe(e.names.succeeded);

@@ -108,7 +108,8 @@ describe('plan bundle', () => {
     expect(summary).toContain('<ROLE_ARN: an IAM role ECS assumes to manage the load balancer>');
     expect(summary).toContain('DeploymentController:\n  Type: ECS');
     expect(summary).toContain(
-      `✅ bakeTimeInMinutes, which ECS requires for BLUE_GREEN, is the group's termination wait:`,
+      // (the item's text quotes AWS, so it is escaped for the summary: BLUE\_GREEN renders as BLUE_GREEN)
+      `✅ bakeTimeInMinutes, which ECS requires for BLUE\\_GREEN, is the group's termination wait:`,
     );
     expect(result.stdout).toContain('aws ecs update-service');
     readOnlyRun(before, callsBefore);

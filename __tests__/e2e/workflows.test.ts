@@ -295,6 +295,9 @@ const PASSING_TEST =
   'test -z "${ACTIONS_ID_TOKEN_REQUEST_URL:-}" && test -z "${AWS_ACCESS_KEY_ID:-}" && test "$TEST_LISTENER_URL" = "' +
   TEST_URL +
   '" && test -n "$DEPLOYMENT_ID" && echo "tested $DEPLOYMENT_ID"';
+// The same, with the URL the deploy action's test-listener-url output gave (no test-listener-url input).
+const PASSING_TEST_OUTPUT_URL =
+  'test -z "${ACTIONS_ID_TOKEN_REQUEST_URL:-}" && test -z "${AWS_ACCESS_KEY_ID:-}" && echo "$TEST_LISTENER_URL" | grep -Eq "^http://[^/]+:[0-9]+$" && test -n "$DEPLOYMENT_ID" && echo "tested $DEPLOYMENT_ID"';
 const FAILING_TEST = 'echo "GET / answered 503"; exit 1';
 
 describe.each(['codedeploy', 'ecs'] as const)('%s: build → dev → production', (engine) => {
@@ -501,8 +504,9 @@ describe.each(['codedeploy', 'ecs'] as const)('%s: production held for the secon
     async () => {
       world = await pipelineWorld(engine);
       const w = world;
+      // no test-listener-url input: the test job takes the deploy action's test-listener-url output
       w.files['.github/workflows/prod.yml'] = prodCaller(
-        prodInputs(w, { 'test-command': `'${PASSING_TEST}'`, 'test-listener-url': TEST_URL }),
+        prodInputs(w, { 'test-command': `'${PASSING_TEST_OUTPUT_URL}'` }),
       );
       const r = await w.run(
         '.github/workflows/prod.yml',

@@ -73,6 +73,8 @@ export interface DeployInputs {
   autoRollbackEvents?: AutoRollbackEvent[];
   testCommand?: string;
   testTimeoutMinutes: number;
+  /** test-command gets the job's OIDC request variables (it can then assume any role the job's token may) */
+  testCommandOidc: boolean;
   rollbackOnCancel: boolean;
   rollbackOnFailure: boolean;
   onActiveDeployment: OnActiveDeployment;
@@ -329,6 +331,7 @@ export function getDeployInputs(
     autoRollbackEvents: parseAutoRollbackEvents(read),
     testCommand,
     testTimeoutMinutes: parseNumber(read, 'test-timeout-minutes', { min: 0.1, max: 7200 }) ?? 30,
+    testCommandOidc: parseBoolean(read, 'test-command-oidc', false),
     rollbackOnCancel: parseBoolean(read, 'rollback-on-cancel', true),
     rollbackOnFailure: parseBoolean(read, 'rollback-on-failure', true),
     onActiveDeployment: parseChoice(read, 'on-active-deployment', ON_ACTIVE_DEPLOYMENT_VALUES, 'fail'),
@@ -464,9 +467,14 @@ export function ecsServiceInputWarnings(read: ReadInput = readActionInput): stri
 export interface PromoteInputs {
   /** a CodeDeploy id (d-…) or an ECS service deployment ARN; undefined: the service's deployment in flight */
   deploymentId?: string;
-  /** the ECS service whose deployment in flight is promoted (ECS deployment controller only) */
+  /**
+   * without deploymentId: the ECS service whose deployment in flight is promoted (ECS deployment controller
+   * only); with it: the service the deployment must belong to (checked before any change)
+   */
   service?: string;
   cluster: string;
+  /** refuse a deployment whose run mark names another workflow run (require-same-run) */
+  requireSameRun: boolean;
   waitUntil: WaitUntil;
   waitForMinutes: number;
   rollbackOnCancel: boolean;
@@ -529,16 +537,11 @@ export function getPromoteInputs(
   const resolved = resolveServiceAndCluster(read('service'), read('cluster'));
   const service = resolved.service || undefined;
   const deploymentId = requireDeploymentId(read, !service);
-  if (deploymentId && service)
-    throw new InputError(
-      "inputs 'deployment-id' and 'service'",
-      'are both set.',
-      'Give the deployment to promote, or the service (and cluster) whose deployment in flight to promote, not both.',
-    );
   return {
     deploymentId,
     service,
     cluster: resolved.cluster,
+    requireSameRun: parseBoolean(read, 'require-same-run', true),
     waitUntil: promoteWaitUntil(read),
     waitForMinutes: waitForMinutes(read),
     rollbackOnCancel: parseBoolean(read, 'rollback-on-cancel', true),
@@ -559,6 +562,8 @@ export interface RollbackInputs {
   waitUntil: WaitUntil;
   waitForMinutes: number;
   deregisterRolledBackRevision: boolean;
+  /** refuse a deployment whose run mark names another workflow run (require-same-run) */
+  requireSameRun: boolean;
   aws: AwsInputs;
 }
 
@@ -588,6 +593,7 @@ export function getRollbackInputs(
     waitUntil: parseChoice(read, 'wait-until', WAIT_UNTIL_VALUES, 'traffic-shifted'),
     waitForMinutes: waitForMinutes(read),
     deregisterRolledBackRevision: parseBoolean(read, 'deregister-rolled-back-revision', false),
+    requireSameRun: parseBoolean(read, 'require-same-run', true),
     aws: getAwsInputs(read, env),
   };
 }

@@ -32,6 +32,11 @@ export function describeWithMarker(description: string, marker: string | undefin
   return text === '' ? marker : `${text} ${marker}`;
 }
 
+/** The workflow run a deployment's description names in its mark, if it carries one. */
+export function markedRunId(description: string | undefined): string | undefined {
+  return MARKER.exec(description ?? '')?.[1];
+}
+
 /** Whether a deployment's description ends with exactly this mark (run, attempt and nonce). */
 export function carriesMarker(description: string | undefined, marker: string): boolean {
   const found = MARKER.exec(description ?? '');

@@ -6,8 +6,10 @@
  * command from a line that starts with `::` after leading white space (ActionCommand.TryParseV2) or
  * that holds `##[` anywhere (ActionCommand.TryParse, the legacy form); actions/runner,
  * src/Runner.Common/ActionCommand.cs. Text with no such line is printed as it is. Text with one is
- * printed inside `::stop-commands::<token>` … `::<token>::`, with a fresh random token the text does
- * not contain, so nothing in it can end the block early. The text itself is shown unchanged.
+ * printed inside `::stop-commands::<token>` … `::<token>::`, with a token the text does not contain, so
+ * nothing in it can end the block early. The text itself is shown unchanged. The token is one random UUID
+ * per run of the action (the runner adds every stop-commands token to the job-wide secret masker, so a
+ * fresh token per block would grow it by one entry per chatty line); a text that holds it gets a fresh one.
  *
  * Raw output (write) arrives in chunks that can split a line or a `::`: it is held until a line ends,
  * so the block markers always stand on lines of their own. Every other print flushes what is held.
@@ -26,11 +28,26 @@ export function couldHoldCommand(text: string): boolean {
   return text.split(/\r\n|\r|\n/).some((line) => line.replace(LEADING_SPACE, '').startsWith('::'));
 }
 
-/** The text, ready to print: as is, or inside a stop-commands block when it could hold a command. */
-export function guarded(text: string, newToken: () => string = randomUUID): string {
+let runToken: string | undefined;
+
+/** This run's stop-commands token: made once per process. */
+export function runStopToken(): string {
+  runToken ??= randomUUID();
+  return runToken;
+}
+
+/**
+ * The text, ready to print: as is, or inside a stop-commands block when it could hold a command. The block's
+ * token is `firstToken()` (this run's), or a fresh one from `newToken` while the text holds it.
+ */
+export function guarded(
+  text: string,
+  newToken: () => string = randomUUID,
+  firstToken: () => string = newToken === randomUUID ? runStopToken : newToken,
+): string {
   if (!couldHoldCommand(text)) return text;
   const lower = text.toLowerCase();
-  let token = newToken();
+  let token = firstToken();
   // The runner compares the token case-insensitively; a UUID in the text is beyond chance, but cheap to rule out.
   while (lower.includes(token.toLowerCase())) token = newToken();
   const ended = /[\r\n]$/.test(text) ? text : text + EOL;

@@ -9,6 +9,7 @@ import { getDeployInputs, refuseUnsupportedInputs, type DeployInputs } from '../
 import { markMainStarted } from '../action/state.js';
 import { resolveCredentials } from '../aws/credentials.js';
 import { describeService } from '../aws/ecs-reads.js';
+import { testListenerUrl } from '../aws/elbv2-reads.js';
 import type { EngineContext, Started } from '../engine/engine.js';
 import { revisionToDeploy } from '../engine/revision.js';
 import { engineForService } from '../engines/index.js';
@@ -78,6 +79,11 @@ export async function runDeploy(rt: AwsRuntime): Promise<void> {
     () => followDeployment(f, inputs, started),
     () => finishFollow(f),
   );
+  // Held for a promote: where a test job of its own (without AWS access) reaches the new revision.
+  if (engine.state(follower.record) === 'held' && plan.testListenerArn) {
+    const url = await testListenerUrl(rt, clients, plan.testListenerArn);
+    if (url) rt.setOutput('test-listener-url', url);
+  }
 }
 
 /** wait-until none: not followed; with a test-command, through the gate first; then to wait-until. */

@@ -15,13 +15,13 @@ import {
 import type { AwsClients, AwsRuntime } from '../aws/clients.js';
 import { getDeployInputs, getPlanOptions } from '../action/inputs.js';
 import { describeHealthPlan } from './health.js';
-import { escapeMarkdown } from '../record/summary.js';
 import { resolveCredentials } from '../aws/credentials.js';
 import { describeService, runningTaskDefinitionArn } from '../aws/ecs-reads.js';
 import type { EngineContext } from '../engine/engine.js';
 import { engineForService } from '../engines/index.js';
 import { diffTaskDefinitions, renderDiffMarkdown } from '../prepare/diff.js';
 import { describeImage } from '../prepare/task-definition.js';
+import { code, escapeMarkdown } from '../record/summary.js';
 
 /** The running revision, the diff against the one to deploy, and the image digest. */
 async function taskDefinitionChange(
@@ -56,7 +56,7 @@ export async function runPlan(rt: AwsRuntime): Promise<void> {
   const serviceName = service.serviceName ?? inputs.service;
 
   const lines: string[] = [];
-  lines.push(`## Plan: deploy to \`${part.cluster}/${serviceName}\``, '');
+  lines.push(`## Plan: deploy to ${code(`${part.cluster}/${serviceName}`)}`, '');
   lines.push(
     renderDiffMarkdown(diff, {
       deploymentConfig: part.config,
@@ -66,11 +66,11 @@ export async function runPlan(rt: AwsRuntime): Promise<void> {
     }),
   );
   lines.push('', '### How it will be deployed', '');
-  lines.push(`- Running now: \`${runningArn ?? 'nothing'}\``);
+  lines.push(`- Running now: ${code(runningArn ?? 'nothing')}`);
   lines.push(
     source.kind === 'register'
-      ? `- New revision of family \`${source.input.family}\` from \`${inputs.taskDefinitionFile}\``
-      : `- Existing revision \`${source.arn}\``,
+      ? `- New revision of family ${code(source.input.family ?? '?')} from ${code(inputs.taskDefinitionFile ?? '?')}`
+      : `- Existing revision ${code(source.arn)}`,
   );
   lines.push(...part.lines);
   if (inputs.healthChecks) {
@@ -79,10 +79,10 @@ export async function runPlan(rt: AwsRuntime): Promise<void> {
   }
   if (part.problems.length) {
     lines.push('', '### Problems (deploy will refuse this, or the deployment would roll back)', '');
-    for (const problem of part.problems) lines.push(`- ❌ ${problem}`);
+    for (const problem of part.problems) lines.push(`- ❌ ${escapeMarkdown(problem)}`);
   }
   if (part.warnings.length) lines.push('');
-  for (const warning of part.warnings) lines.push(`- ⚠️ ${warning}`);
+  for (const warning of part.warnings) lines.push(`- ⚠️ ${escapeMarkdown(warning)}`);
   for (const warning of [...part.warnings, ...part.problems]) rt.warning(warning);
 
   const markdown = lines.join('\n');

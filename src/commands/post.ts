@@ -40,17 +40,18 @@ export async function runPost(rt: AwsRuntime): Promise<void> {
   const engine = engineNamed(saved.engine);
   const { rule, rollback, why } = postStepRule(saved);
   const pending = saved.deploymentId ? undefined : saved.pending;
+  const search = pending ? engine.describeLeftBehind?.(pending) : undefined;
   const target = saved.deploymentId
     ? `${engine.noun.toLowerCase()} ${saved.deploymentId}`
-    : `the ${engine.noun.toLowerCase()} this run asked for in ${pending?.application}/${pending?.deploymentGroup}`;
+    : `the ${engine.noun.toLowerCase()} this run asked for ${search?.where ?? ''}`.trimEnd();
   const what = target.charAt(0).toUpperCase() + target.slice(1);
   if (!rollback) {
     rt.info(`${what} may still be in flight after ${why}; ${rule} is false, so it is left alone.`);
     return;
   }
-  if (pending && !pending.marker) {
+  if (pending && search?.cannot) {
     rt.warning(
-      `${what} may have been created after ${why}, but it carries no mark of this run (GITHUB_RUN_ID is not set), so the post step cannot tell it from another: check it in the ${engine.label} console.`,
+      `${what} may have been created after ${why}, but ${search.cannot}: check it in the ${engine.label} console.`,
     );
     return;
   }
@@ -65,12 +66,12 @@ export async function runPost(rt: AwsRuntime): Promise<void> {
     const found = (await engine.findLeftBehind?.(ctx, saved)) ?? [];
     if (found.length === 0) {
       rt.info(
-        `After ${why}, no active ${engine.noun.toLowerCase()} in ${pending?.application}/${pending?.deploymentGroup} carries this run's mark ${pending?.marker}: ${engine.label} did not create it, or it has already ended. Nothing to roll back.`,
+        `After ${why}, no active ${engine.noun.toLowerCase()} ${search?.where ?? ''} ${search?.by ?? 'was found'}: ${engine.label} did not create it, or it has already ended. Nothing to roll back.`,
       );
       return;
     }
     for (const id of found) {
-      rt.info(`Found ${id}, created by this run (${pending?.marker}).`);
+      rt.info(`Found ${id}, created by this run (it ${search?.by ?? 'was found'}).`);
       await stopLeftInFlight(rt, engine, steering, id, rule, why);
     }
   } catch (error) {

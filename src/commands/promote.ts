@@ -23,6 +23,7 @@ import {
 } from './follow.js';
 import { outputDeploymentId } from './outputs.js';
 import { healthMonitor } from './health.js';
+import { checkGivenDeployment } from './given-deployment.js';
 
 export async function runPromote(rt: AwsRuntime): Promise<void> {
   const inputs = getPromoteInputs(rt.readInput, rt.env);
@@ -34,6 +35,7 @@ export async function runPromote(rt: AwsRuntime): Promise<void> {
     const service = await describeService(clients.ecs, inputs.cluster, inputs.service as string);
     engine = engineForService(service, `${inputs.cluster}/${inputs.service}`);
   }
+  await checkGivenDeployment(ctx, engine, inputs);
   const located = await engine.locateForPromote(ctx, inputs);
   const { follower, step } = located;
   const f = startFollow(rt, follower, inputs, healthMonitor(rt, clients, inputs.healthChecks));

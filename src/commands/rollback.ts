@@ -19,6 +19,7 @@ import { code, escapeMarkdown } from '../record/summary.js';
 import { throwIfCancelled } from './cancel.js';
 import { finishFollow, followToWaitUntil, startFollow } from './follow.js';
 import { outputDeploymentId } from './outputs.js';
+import { checkGivenDeployment } from './given-deployment.js';
 
 export async function runRollback(rt: AwsRuntime): Promise<void> {
   const inputs = getRollbackInputs(rt.readInput, rt.env);
@@ -26,6 +27,7 @@ export async function runRollback(rt: AwsRuntime): Promise<void> {
   const clients = rt.makeClients({ region: inputs.aws.region, credentials });
   const ctx: EngineContext = { rt, clients, region: inputs.aws.region };
   const engine = await engineOf(ctx, inputs);
+  await checkGivenDeployment(ctx, engine, inputs);
   const target = await engine.locateForRollback(ctx, inputs);
   if (target.kind === 'in-flight') return rollBackInFlight(ctx, engine, inputs, target);
   return redeployPrevious(ctx, engine, inputs, target);

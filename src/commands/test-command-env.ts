@@ -6,8 +6,14 @@
  * - Not the variables the runner gives actions only: ACTIONS_RUNTIME_TOKEN, ACTIONS_RUNTIME_URL,
  *   ACTIONS_CACHE_URL, ACTIONS_CACHE_SERVICE_V2, ACTIONS_RESULTS_URL (a `run:` shell does not get
  *   them), nor the action's inputs (INPUT_*) or saved state (STATE_*).
- * - ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN stay when the job has them: GitHub gives them to every step of a
- *   job with `id-token: write` ("environment variables on the runner", GitHub docs, OIDC permissions).
+ * - Not ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN, unless test-command-oidc is true: with them it could mint the
+ *   job's OIDC token and assume the deploy role (the job has `id-token: write` for the action). GitHub gives
+ *   them to every step of such a job, so a `run:` step of the same job could; the test command gets less.
+ *
+ * What this cannot do: the command runs as the same user as the action, so it can read the action's own
+ * environment from /proc/<pid>/environ (the runtime token, INPUT_*, the real GITHUB_OUTPUT and GITHUB_STATE)
+ * and write to those files. Withholding variables only keeps honest mistakes out; a command that must not
+ * reach AWS or the action's outputs runs in a job of its own without `id-token: write` (docs/security.md).
  * - Its own GITHUB_OUTPUT, GITHUB_STATE, GITHUB_ENV, GITHUB_PATH and GITHUB_STEP_SUMMARY: fresh empty
  *   files, deleted after it ends. Whatever it writes there never reaches the action's outputs, the post
  *   step's state, later steps or the job summary; the log names the files it wrote to.
@@ -67,14 +73,27 @@ export function testCommandFiles(base: NodeJS.ProcessEnv): TestCommandFiles {
   };
 }
 
-/** The test command's environment: `base` (the job's) without what only the action gets, plus `extra`. */
+/** What a step needs to request the job's OIDC token (GitHub docs, "About security hardening with OpenID Connect"). */
+export const OIDC_REQUEST_VARIABLES = [
+  'ACTIONS_ID_TOKEN_REQUEST_URL',
+  'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
+] as const;
+
+/**
+ * The test command's environment: `base` (the job's) without what only the action gets and, unless
+ * `oidc`, without the OIDC request variables; plus `extra`.
+ */
 export function testCommandEnv(
   base: NodeJS.ProcessEnv,
   files: Record<string, string>,
   extra: Record<string, string>,
+  options: { oidc?: boolean } = {},
 ): Record<string, string> {
   const env: Record<string, string> = {};
-  const dropped = new Set<string>(ACTION_ONLY_VARIABLES);
+  const dropped = new Set<string>([
+    ...ACTION_ONLY_VARIABLES,
+    ...(options.oidc ? [] : OIDC_REQUEST_VARIABLES),
+  ]);
   for (const [name, value] of Object.entries(base)) {
     if (value === undefined || dropped.has(name)) continue;
     if (name.startsWith('INPUT_') || name.startsWith('STATE_')) continue;

@@ -6,6 +6,7 @@
  * The command ends when it exits; its process group is ended with it, on a timeout and on a cancel.
  */
 import { spawn } from 'node:child_process';
+import { StringDecoder } from 'node:string_decoder';
 import type { Clock } from '../action/clock.js';
 import type { Runtime } from '../action/runtime.js';
 import type { DeployInputs } from '../action/inputs.js';
@@ -30,6 +31,8 @@ export interface TestRunOptions {
   /** the job's environment the command starts from (test-command-env.ts); process.env by default */
   baseEnv?: NodeJS.ProcessEnv;
   timeoutMs: number;
+  /** the command gets the OIDC request variables (test-command-oidc) */
+  oidc?: boolean;
   clock: Clock;
   signal?: AbortSignal;
   /** where the command's output goes (the step log) */
@@ -37,10 +40,22 @@ export interface TestRunOptions {
   cwd?: string;
 }
 
+/** How long the gate reads what the command printed once it has exited (real ms). */
+export const DRAIN_MS = 500;
+/** How long a command ended by a timeout or a cancel has after SIGTERM before SIGKILL (real ms). */
+export const KILL_GRACE_MS = 5000;
+
 /**
  * Runs the command with bash (`-eo pipefail`, like a `shell: bash` step), streaming its output, in its
- * own process group so a timeout or a cancel ends the whole tree. It gets a `run:` step's environment
- * and its own file-command files (test-command-env.ts), never the action's.
+ * own process group. It gets a `run:` step's environment and its own file-command files
+ * (test-command-env.ts), never the action's.
+ *
+ * The gate ends when the command exits, not when its pipes close: what it printed until then is read for
+ * DRAIN_MS more, then its process group is ended (a background process it left behind goes with it). A
+ * timeout or a cancel ends the process group (SIGTERM, SIGKILL after KILL_GRACE_MS) and stops waiting
+ * KILL_GRACE_MS later whatever happened: a process that left the group (setsid, a daemon) cannot be ended
+ * through it and may outlive the step, but it never keeps the gate waiting. Output is decoded as a UTF-8
+ * stream per pipe, so a character split between two writes is shown whole.
  */
 export function runTestCommand(options: TestRunOptions): Promise<TestRunResult> {
   const started = options.clock.now();
@@ -51,44 +66,82 @@ export function runTestCommand(options: TestRunOptions): Promise<TestRunResult> 
   const files = testCommandFiles(baseEnv);
   return new Promise((resolve) => {
     const child = spawn('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', options.command], {
-      env: testCommandEnv(baseEnv, files.paths, options.env),
+      env: testCommandEnv(baseEnv, files.paths, options.env, { oidc: options.oidc }),
       cwd: options.cwd ?? baseEnv.GITHUB_WORKSPACE ?? process.cwd(),
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
+    const signalGroup = (signal: NodeJS.Signals): void => {
+      try {
+        if (child.pid) process.kill(-child.pid, signal);
+      } catch {
+        // the group is gone
+      }
+    };
+    const endGroup = (): void => {
+      signalGroup('SIGTERM');
+      setTimeout(() => signalGroup('SIGKILL'), KILL_GRACE_MS).unref();
+    };
     let ending: TestRunResult['outcome'] | undefined;
+    let exitCode: number | undefined;
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      clearTimeout(giveUp);
+      options.signal?.removeEventListener('abort', onAbort);
+      for (const stream of [child.stdout, child.stderr]) {
+        stream.removeAllListeners('data');
+        stream.destroy();
+      }
+      child.unref();
+      const durationMs = options.clock.now() - started;
+      const ignoredFiles = files.written();
+      files.discard();
+      if (ending) resolve({ outcome: ending, exitCode, durationMs, ignoredFiles });
+      else resolve({ outcome: exitCode === 0 ? 'passed' : 'failed', exitCode, durationMs, ignoredFiles });
+    };
+    let giveUp: NodeJS.Timeout | undefined;
     const kill = (outcome: TestRunResult['outcome']): void => {
       ending ??= outcome;
-      try {
-        if (child.pid) process.kill(-child.pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-      setTimeout(() => {
-        try {
-          if (child.pid) process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }, 5000).unref();
+      endGroup();
+      // Whatever the command's children do, the gate stops waiting.
+      giveUp ??= setTimeout(finish, KILL_GRACE_MS + DRAIN_MS);
     };
     const timer = setTimeout(() => kill('timeout'), options.timeoutMs / options.clock.scale);
     const onAbort = (): void => kill('cancelled');
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    child.stdout.on('data', (chunk: Buffer) => options.write(chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => options.write(chunk.toString()));
-    const finish = (code: number | null): void => {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      const durationMs = options.clock.now() - started;
-      const ignoredFiles = files.written();
-      files.discard();
-      const exitCode = code ?? undefined;
-      if (ending) resolve({ outcome: ending, exitCode, durationMs, ignoredFiles });
-      else resolve({ outcome: code === 0 ? 'passed' : 'failed', exitCode, durationMs, ignoredFiles });
-    };
-    child.on('error', () => finish(127));
-    child.on('close', (code) => finish(code));
+
+    let open = 2;
+    let drained: (() => void) | undefined;
+    for (const stream of [child.stdout, child.stderr]) {
+      const decoder = new StringDecoder('utf8');
+      stream.on('data', (chunk: Buffer) => {
+        const text = decoder.write(chunk);
+        if (text) options.write(text);
+      });
+      stream.on('close', () => {
+        const rest = decoder.end();
+        if (rest) options.write(rest);
+        if (--open === 0) drained?.();
+      });
+    }
+    child.on('error', () => {
+      exitCode = 127;
+      finish();
+    });
+    child.on('exit', (code) => {
+      exitCode = code ?? undefined;
+      // What it printed before it exited, then the rest of its group.
+      const end = (): void => {
+        endGroup();
+        finish();
+      };
+      if (open === 0) return end();
+      drained = end;
+      setTimeout(end, DRAIN_MS);
+    });
   });
 }
 
@@ -100,7 +153,7 @@ export function runTestCommand(options: TestRunOptions): Promise<TestRunResult> 
 export async function runGate(
   f: Follow,
   gate: GatePoint | undefined,
-  inputs: Pick<DeployInputs, 'testCommand' | 'testTimeoutMinutes'>,
+  inputs: Pick<DeployInputs, 'testCommand' | 'testTimeoutMinutes' | 'testCommandOidc'>,
   observation: unknown,
 ): Promise<void> {
   const { follower } = f;
@@ -130,6 +183,7 @@ export async function runGate(
       listenerArn: check.listenerArn,
       testUrl: check.testUrl,
       timeoutMinutes: inputs.testTimeoutMinutes,
+      oidc: inputs.testCommandOidc,
     },
     {
       cancelled: () => cancelled(f, observation),
@@ -164,6 +218,8 @@ export interface GateRun {
   listenerArn?: string;
   testUrl?: string;
   timeoutMinutes: number;
+  /** test-command-oidc */
+  oidc?: boolean;
 }
 
 /** What the engine does with the gate's result. */
@@ -199,6 +255,7 @@ export async function runGateCommand(
     },
     baseEnv: rt.env,
     timeoutMs: run.timeoutMinutes * 60_000,
+    oidc: run.oidc,
     clock: rt.clock,
     signal: rt.signal,
     write: (chunk) => rt.write(chunk),

@@ -7,7 +7,8 @@
  * so the commands never see a CodeDeploy DeploymentInfo or an ECS ServiceDeployment: what one look saw is
  * `unknown` here and handed back to the engine that made it.
  *
- * What each engine keeps on purpose: CodeDeploy's run mark and `creating` phase (`findLeftBehind`); a
+ * What each engine keeps on purpose: how it finds a deployment whose start call's answer never came
+ * (`findLeftBehind`: CodeDeploy by this run's mark, ECS by the service, task definition and time); a
  * rollback that is a new deployment in CodeDeploy and a status of the same deployment in ECS
  * (`followUndoing`, `stopAndFollowBack`); ECS's "one promote, one pause" (the promote follower stops at
  * another pause).
@@ -15,7 +16,7 @@
 import type { Service } from '@aws-sdk/client-ecs';
 import type { AwsClients, AwsRuntime } from '../aws/clients.js';
 import type { DeployInputs, PromoteInputs, ReadInput, RollbackInputs, WaitUntil } from '../action/inputs.js';
-import type { SavedDeployment } from '../action/state.js';
+import type { PendingStart, SavedDeployment } from '../action/state.js';
 import type { TaskDefinitionSource } from '../prepare/task-source.js';
 import type { DeploymentRecord, EngineName } from '../record/record.js';
 import type { MetricTarget } from '../record/health.js';
@@ -98,6 +99,14 @@ export interface EngineContext {
   region: string;
 }
 
+/** The service a deployment belongs to, and the workflow run that started it when its run mark says so. */
+export interface DeploymentOwner {
+  cluster: string;
+  service: string;
+  /** GITHUB_RUN_ID in the deployment's run mark (CodeDeploy description); undefined without a mark */
+  runId?: string;
+}
+
 /** What the registry knows of an engine, and what every command asks of it. */
 export interface Engine {
   readonly name: EngineName;
@@ -140,10 +149,29 @@ export interface Engine {
   /** the deployment rollback acts on, or the service when nothing is in flight */
   locateForRollback(ctx: EngineContext, inputs: RollbackInputs): Promise<RollbackTarget>;
   /**
-   * The post step: the deployments a main step killed before it learnt their id may have started
-   * (CodeDeploy: by this run's mark). Undefined when the engine keeps no such trace.
+   * Whose deployment `id` is: its service (CodeDeploy: the group's ECS service; ECS: from the ARN) and the
+   * workflow run its run mark names, when it carries one. Read only; a missing deployment is an input error.
+   */
+  ownerOf(ctx: EngineContext, id: string): Promise<DeploymentOwner>;
+  /**
+   * The post step: the deployments a main step killed before it learnt their id may have started, from what
+   * the engine saved before its start call (saveCreatingState): CodeDeploy by this run's mark; ECS by the
+   * service's deployments created since then that deploy the task definition. Undefined when the engine
+   * keeps no such trace.
    */
   findLeftBehind?(ctx: EngineContext, saved: SavedDeployment): Promise<string[]>;
+  /** For the post step's words: where it looks and what it looks for; `cannot` says why it cannot tell. */
+  describeLeftBehind?(pending: PendingStart): LeftBehindSearch;
+}
+
+/** How the post step looks for a deployment whose start call's answer never came, in words. */
+export interface LeftBehindSearch {
+  /** "in AppECS-prod-web/DgpECS-prod-web", "of prod/web" */
+  where: string;
+  /** "carries this run's mark […]", "deploys …:43 (started since 12:00:00 UTC)" */
+  by: string;
+  /** why it cannot tell this run's deployment from another's (no mark for a local run) */
+  cannot?: string;
 }
 
 /** What preflight found, and the steps that carry it out. */
@@ -160,6 +188,12 @@ export interface DeployPlan {
   waitsForSomeone?: string;
   /** the deployment in flight that on-active-deployment decides about */
   activeId?: string;
+  /**
+   * the listener test traffic reaches the new revision through, when the service has one (CodeDeploy: the
+   * group's test traffic route; ECS: the listener of the service's test listener rule): the deploy action's
+   * test-listener-url output once the deployment is held
+   */
+  testListenerArn?: string;
   /** on-active-deployment: fail names it; wait follows it to its end; stop stops it with rollback and waits */
   settleActive(activeId: string): Promise<void>;
   /**

@@ -3,6 +3,7 @@ import type {
   RegisterTaskDefinitionCommandInput,
   TaskDefinition,
 } from '@aws-sdk/client-ecs';
+import { escapeMarkdown } from '../action/markdown.js';
 
 export type ChangeKind = 'added' | 'removed' | 'changed';
 
@@ -132,9 +133,10 @@ export function diffTaskDefinitions(
   return { hasChanges: changes.length > 0, changes };
 }
 
+/** A value of the task definition (the user's file or what AWS runs): text, never Markdown or HTML. */
 function escapeCell(value: string | undefined): string {
   if (value === undefined || value === '') return '—';
-  return value.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/`/g, '\\`').replace(/\r?\n/g, ' ');
+  return escapeMarkdown(value) || '—';
 }
 
 /** The diff as Markdown: a Field | Now | After deploy table plus deployment details. */

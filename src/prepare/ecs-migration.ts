@@ -14,6 +14,7 @@ import type { DeploymentGroupInfo } from '@aws-sdk/client-codedeploy';
 import type { AwsClients } from '../aws/clients.js';
 import type { TrafficRouting } from '../aws/codedeploy-reads.js';
 import { awsErrorName } from '../aws/errors.js';
+import { escapeMarkdown, fenced } from '../action/markdown.js';
 import {
   describeRules,
   listenerKind,
@@ -403,18 +404,14 @@ export function renderMigrationCheck(check: MigrationCheck): string {
     '',
     "Per AWS's migration guide (DG migrate-code-deploy-to-ecs-blue-green); nothing was changed.",
     '',
-    ...check.items.map((i) => `- ${MARK[i.state]} ${i.text} _(${i.source})_`),
+    ...check.items.map((i) => `- ${MARK[i.state]} ${escapeMarkdown(i.text)} _(${escapeMarkdown(i.source)})_`),
     '',
     'The switch, once the ❌ items are done (`<…>` are placeholders to fill in):',
     '',
-    '```sh',
-    check.cli,
-    '```',
+    ...fenced(check.cli, 'sh'),
     '',
     'Or in CloudFormation:',
     '',
-    '```yaml',
-    check.cloudFormation,
-    '```',
+    ...fenced(check.cloudFormation, 'yaml'),
   ].join('\n');
 }

@@ -12,6 +12,7 @@
  */
 import type { DeploymentConfiguration, DeploymentLifecycleHook, Service } from '@aws-sdk/client-ecs';
 import { listenerKind, type ListenerRuleInfo } from '../aws/elbv2-reads.js';
+import { code, codeCell } from '../action/markdown.js';
 
 export const ECS_STRATEGIES = ['ROLLING', 'BLUE_GREEN', 'LINEAR', 'CANARY'] as const;
 export type EcsStrategy = (typeof ECS_STRATEGIES)[number];
@@ -276,7 +277,7 @@ export function listenerRuleProblems(service: Service, rules: ListenerRuleInfo[]
 function hookText(h: PlannedHook): string {
   if (h.kind === 'pause')
     return `⏸ PAUSE until ContinueServiceDeployment (timeout ${h.timeoutMinutes} min → ${h.onTimeout})`;
-  return `λ \`${h.target ?? '?'}\` (timeout ${h.timeoutMinutes} min → ${h.onTimeout})`;
+  return `λ ${codeCell(h.target ?? '?')} (timeout ${h.timeoutMinutes} min → ${h.onTimeout})`;
 }
 
 /** The plan's Markdown for the strategy, steps, bakes, failure detection and stages. */
@@ -301,7 +302,7 @@ export function renderEcsStagePlan(service: Service, plan: EcsStagePlan): string
   );
   const alarms = config?.alarms;
   lines.push(
-    `- Alarms: ${alarms?.enable && alarms.alarmNames?.length ? `${alarms.alarmNames.map((a) => `\`${a}\``).join(', ')}${alarms.rollback ? ', roll back' : ', stop'}${plan.strategy !== 'ROLLING' ? ' (watched through the bake)' : ''}` : 'none'}`,
+    `- Alarms: ${alarms?.enable && alarms.alarmNames?.length ? `${alarms.alarmNames.map((a) => code(a)).join(', ')}${alarms.rollback ? ', roll back' : ', stop'}${plan.strategy !== 'ROLLING' ? ' (watched through the bake)' : ''}` : 'none'}`,
   );
   const pauses = plan.stages.filter((s) => s.hooks.some((h) => h.kind === 'pause'));
   if (pauses.length)
@@ -311,9 +312,10 @@ export function renderEcsStagePlan(service: Service, plan: EcsStagePlan): string
   for (const lb of service.loadBalancers ?? []) {
     const adv = lb.advancedConfiguration;
     lines.push(
-      `- Traffic of \`${lb.containerName ?? '?'}:${lb.containerPort ?? '?'}\`: production \`${lb.targetGroupArn ?? '?'}\`${adv ? `, alternate \`${adv.alternateTargetGroupArn ?? '?'}\`; production rule \`${adv.productionListenerRule ?? '?'}\`${adv.testListenerRule ? `, test rule \`${adv.testListenerRule}\`` : ', no test rule'}; infrastructure role \`${adv.roleArn ?? '?'}\`` : ''}`,
+      `- Traffic of ${code(`${lb.containerName ?? '?'}:${lb.containerPort ?? '?'}`)}: production ${code(lb.targetGroupArn ?? '?')}${adv ? `, alternate ${code(adv.alternateTargetGroupArn ?? '?')}; production rule ${code(adv.productionListenerRule ?? '?')}${adv.testListenerRule ? `, test rule ${code(adv.testListenerRule)}` : ', no test rule'}; infrastructure role ${code(adv.roleArn ?? '?')}` : ''}`,
     );
   }
+  // the notes are the action's own sentences (numbers and constants, no AWS text)
   for (const note of plan.notes) lines.push(`- ${note}`);
   lines.push(
     '',

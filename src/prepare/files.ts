@@ -1,7 +1,7 @@
 import { constants as fsConstants } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
-import { CST, Lexer, parseAllDocuments } from 'yaml';
+import { open, realpath, type FileHandle } from 'node:fs/promises';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { CST, Lexer, isAlias, isCollection, isPair, isScalar, parseAllDocuments, type Document } from 'yaml';
 import { InputError } from '../action/errors.js';
 
 /**
@@ -86,11 +86,42 @@ async function readAtMost(handle: FileHandle, limit: number): Promise<Buffer> {
   return Buffer.concat(chunks, total);
 }
 
+/** Whether `path` is `dir` or inside it (both absolute). */
+function isWithin(path: string, dir: string): boolean {
+  const rel = relative(dir, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/**
+ * The file to open for `path`: a path in the workspace must stay there once its symbolic links are
+ * followed (a link committed to the repository could otherwise read the runner's files, e.g. a task
+ * definition that is a link to ~/.docker/config.json). A path outside the workspace, given as such, is the
+ * workflow author's choice. Undefined when the path does not exist (the open reports it).
+ */
+async function fileToOpen(where: string, file: string, path: string): Promise<string | undefined> {
+  const root = resolve(workspace());
+  if (!isWithin(path, root)) return path;
+  let real: string;
+  try {
+    real = await realpath(path);
+  } catch {
+    return undefined;
+  }
+  const realRoot = await realpath(root).catch(() => root);
+  if (isWithin(real, realRoot)) return real;
+  throw new InputError(
+    where,
+    `'${file}' (${path}) leads through a symbolic link to ${real}, outside the workspace ${root}.`,
+    "Name a file inside the repository: a link that leaves the workspace could read the runner's own files. Copy the file into the workspace in an earlier step if it lives elsewhere.",
+  );
+}
+
 /**
  * Reads a file named by an action input, without blocking the event loop (a cancel is handled while
- * it reads). Only a regular file is read: the type is checked on the opened handle (a FIFO is opened
- * non-blocking, so it cannot hang the open), its size is capped before reading, and its bytes must be
- * UTF-8. Errors name the input, the resolved path and the workspace.
+ * it reads). A path in the workspace that leads out of it through a symbolic link is refused. Only a
+ * regular file is read: the type is checked on the opened handle (a FIFO is opened non-blocking, so it
+ * cannot hang the open), its size is capped before reading, and its bytes must be UTF-8. Errors name the
+ * input, the resolved path and the workspace.
  */
 export async function readUserFile(
   inputName: string,
@@ -105,9 +136,10 @@ export async function readUserFile(
       `file '${file}' (${path}) could not be read (${(error as { code?: string }).code ?? 'unknown error'}).`,
       'Check the file permissions of the checked-out file.',
     );
+  const target = (await fileToOpen(where, file, path)) ?? path;
   let handle: FileHandle;
   try {
-    handle = await open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+    handle = await open(target, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
@@ -299,6 +331,69 @@ function parseJson(text: string, file: string): unknown {
   }
 }
 
+/**
+ * The most a YAML document may hold once its aliases are expanded: as many characters of scalars as a
+ * file may have bytes, and half as many nodes (a node takes at least two bytes of a file without aliases).
+ * Aliases under the yaml package's maxAliasCount still repeat their anchor: 90 aliases of a 20 KB string are
+ * 1.8 MB in every later step (the size check, the transforms, the registration).
+ */
+export const MAX_EXPANDED_CHARS = MAX_USER_FILE_BYTES;
+export const MAX_EXPANDED_NODES = MAX_USER_FILE_BYTES / 2;
+
+/**
+ * Counts what the document holds with its aliases expanded, without expanding them (each anchor's size once,
+ * in document order, iteratively), and refuses it past MAX_EXPANDED_CHARS or MAX_EXPANDED_NODES, or when an
+ * alias refers to a node that contains it. Runs before the document is turned into a value.
+ */
+function checkExpansion(doc: Document, file: string): void {
+  const sizes = new Map<unknown, { nodes: number; chars: number }>();
+  const anchors = new Map<string, unknown>();
+  const tooBig = (): InputError =>
+    new InputError(
+      file,
+      `uses YAML aliases (*name) that expand to more than ${MAX_EXPANDED_CHARS} characters or ${MAX_EXPANDED_NODES} values: each alias repeats its anchor (an "alias bomb" when aliases nest).`,
+      'Write the repeated values out, or use fewer aliases of aliases.',
+    );
+  type Frame = { node: unknown; exit: boolean };
+  const stack: Frame[] = [{ node: doc.contents, exit: false }];
+  while (stack.length > 0) {
+    const { node, exit } = stack.pop() as Frame;
+    if (node === null || node === undefined) continue;
+    const children: unknown[] = isCollection(node) ? node.items : isPair(node) ? [node.key, node.value] : [];
+    if (!exit) {
+      const anchor = (node as { anchor?: string }).anchor;
+      if (anchor) anchors.set(anchor, node);
+      if (isAlias(node)) {
+        const source = anchors.get(node.source);
+        if (source !== undefined && !sizes.has(source))
+          throw new InputError(
+            file,
+            `has a YAML alias *${node.source} inside the value it names: it never ends.`,
+            'Remove the alias from the value it names.',
+          );
+        sizes.set(node, sizes.get(source) ?? { nodes: 1, chars: 0 });
+      } else if (isScalar(node)) {
+        sizes.set(node, { nodes: 1, chars: String(node.value ?? '').length });
+      } else {
+        stack.push({ node, exit: true });
+        for (let i = children.length - 1; i >= 0; i--) stack.push({ node: children[i], exit: false });
+        continue;
+      }
+    } else {
+      let nodes = isPair(node) ? 0 : 1;
+      let chars = 0;
+      for (const child of children) {
+        const size = child === null || child === undefined ? undefined : sizes.get(child);
+        nodes += size?.nodes ?? 0;
+        chars += size?.chars ?? 0;
+      }
+      sizes.set(node, { nodes, chars });
+    }
+    const size = sizes.get(node);
+    if (size && (size.nodes > MAX_EXPANDED_NODES || size.chars > MAX_EXPANDED_CHARS)) throw tooBig();
+  }
+}
+
 /** What the yaml package throws when aliases expand past its maxAliasCount (100 by default). */
 function isAliasLimitError(error: unknown): boolean {
   return error instanceof ReferenceError && /alias count/i.test(error.message);
@@ -338,6 +433,7 @@ function parseYaml(text: string, file: string): unknown {
       fix,
     );
   }
+  checkExpansion(doc, file);
   try {
     return doc.toJS({ maxAliasCount: 100 });
   } catch (error) {

@@ -8,6 +8,19 @@
 import type { DeploymentRecord, TaskGroup, StuckReason, Verdict } from './record.js';
 import { formatDuration } from './format.js';
 import { healthSection } from './health-summary.js';
+import { code, codeCell, escapeMarkdown } from '../action/markdown.js';
+
+// The Markdown kit (src/action/markdown.ts, below every layer that writes Markdown: the plan's diff in prepare/
+// uses it too), re-exported for the summary writers.
+export {
+  code,
+  codeCell,
+  escapeMarkdown,
+  fenced,
+  link,
+  tableRow,
+  visibleControls,
+} from '../action/markdown.js';
 
 /** The summary heading's icon for each verdict. */
 export const VERDICT_ICONS: Record<Verdict, string> = {
@@ -23,15 +36,6 @@ export const VERDICT_ICONS: Record<Verdict, string> = {
 /** The verdicts that mean the deployment did not get where it was asked to. */
 export function isFailingVerdict(verdict: Verdict | undefined): boolean {
   return verdict === 'failed' || verdict === 'stopped' || verdict === 'timeout' || verdict === 'cancelled';
-}
-
-export function escapeMarkdown(text: string): string {
-  return text.replace(/[|\\`*_<>[\]]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
-}
-
-/** Inline code in the summary, with no backtick that could end it. */
-export function code(text: string): string {
-  return `\`${text.replace(/`/g, "'")}\``;
 }
 
 /** What a summary frame needs of the engine (src/engine/engine.ts SummaryParts, repeated here: record/ imports no engine). */
@@ -56,11 +60,11 @@ export function renderJobSummary(record: DeploymentRecord, parts: SummaryFramePa
   out.push('| | |', '|---|---|');
   out.push(`| ${parts.deploymentLabel} | ${parts.deploymentCell} |`);
   for (const [label, cell] of parts.rows) out.push(`| ${label} | ${cell} |`);
-  out.push(`| Task definition | ${code(record.taskDefinitionArn)} |`);
+  out.push(`| Task definition | ${codeCell(record.taskDefinitionArn)} |`);
   for (const { container, image } of record.images)
-    out.push(`| Image (${escapeMarkdown(container)}) | ${code(image)} |`);
+    out.push(`| Image (${escapeMarkdown(container)}) | ${codeCell(image)} |`);
   for (const [label, cell] of parts.moreRows) out.push(`| ${label} | ${cell} |`);
-  out.push(`| Waited until | ${code(record.waitUntil)} |`);
+  out.push(`| Waited until | ${codeCell(record.waitUntil)} |`);
   if (record.finishedAt !== undefined)
     out.push(`| Time followed | ${formatDuration(record.finishedAt - record.startedAt)} |`);
   out.push('');

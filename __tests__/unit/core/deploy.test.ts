@@ -433,16 +433,42 @@ describe('createDeployment', () => {
       "The Deployment Group 'G' already has an active Deployment 'd-OTHER0001'",
     );
 
-  it('adopts the deployment in flight when it carries the same AppSpec (a retried create)', async () => {
+  const MARK = '[github-run 1234567890/1 0a1b2c3d]';
+
+  it("adopts the deployment in flight when it carries the same AppSpec and this run's mark (a retried create)", async () => {
     const { sha256 } = serializeAppSpec(withTaskDefinitionArn(doc, TASK_DEFINITION_ARN));
     cd.on(CreateDeploymentCommand).rejects(limit());
     cd.on(GetDeploymentCommand).resolves({
       deploymentInfo: deployment('InProgress', {
+        description: `release ${MARK}`,
         revision: { revisionType: 'AppSpecContent', appSpecContent: { sha256 } },
       }),
     });
-    const created = await createDeployment(client(), params);
+    const created = await createDeployment(client(), {
+      ...params,
+      description: `release ${MARK}`,
+      marker: MARK,
+    });
     expect(created).toMatchObject({ deploymentId: 'd-OTHER0001', adopted: true, sha256 });
+  });
+
+  it("never adopts another run's deployment of the same AppSpec, nor any without this run's mark", async () => {
+    const { sha256 } = serializeAppSpec(withTaskDefinitionArn(doc, TASK_DEFINITION_ARN));
+    cd.on(CreateDeploymentCommand).rejects(limit());
+    const same = { revisionType: 'AppSpecContent' as const, appSpecContent: { sha256 } };
+    for (const [description, marker] of [
+      ['release [github-run 1234567890/1 ffffffff]', MARK],
+      ['by hand', MARK],
+      [`release ${MARK}`, undefined],
+    ] as const) {
+      cd.on(GetDeploymentCommand).resolves({
+        deploymentInfo: deployment('InProgress', { description, revision: same }),
+      });
+      const error = await createDeployment(client(), { ...params, description, marker }).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(ActiveDeploymentError);
+    }
   });
 
   it('names the other deployment and its console link when it is someone else’s', async () => {

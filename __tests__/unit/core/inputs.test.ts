@@ -37,12 +37,14 @@ describe('getDeployInputs', () => {
       waitUntil: 'none',
       waitForMinutes: 30,
       testTimeoutMinutes: 30,
+      testCommandOidc: false,
       rollbackOnCancel: true,
       rollbackOnFailure: true,
       onActiveDeployment: 'fail',
       autoRollbackEvents: undefined,
     });
     expect(deployInputs({ cluster: '' }).application).toBe('AppECS-default-web');
+    expect(deployInputs({ 'test-command-oidc': 'true' }).testCommandOidc).toBe(true);
   });
 
   it('maps wait-for-service-stability to wait-until succeeded unless wait-until is given', () => {

@@ -92,7 +92,7 @@ describe('runPlan', () => {
     await runPlan(rt);
     expect(rt.outputs['has-changes']).toBe('true');
     const everything = [...rt.summaries, rt.logText(), rt.outputs['diff-markdown'] ?? ''].join('\n');
-    expect(everything).toContain('DB_PASSWORD');
+    expect(everything).toContain('DB\\_PASSWORD');
     expect(everything).not.toContain('s3cret');
   });
 });
@@ -200,7 +200,7 @@ describe('runPlan on an ECS-controlled service', () => {
     await runPlan(rt);
     expect(rt.summaries[0]).toContain('deploy will refuse this');
     expect(rt.summaries[0]).toContain(`Target group ${TG_GREEN} is on neither`);
-    expect(rt.summaries[0]).toContain('A service deployment is in flight: arn:sd/1 (IN_PROGRESS)');
+    expect(rt.summaries[0]).toContain('A service deployment is in flight: `arn:sd/1` (IN\\_PROGRESS)');
     expect(rt.logText('warning')).toContain('is on neither');
   });
 

@@ -7,11 +7,12 @@ import {
   type DeploymentInfo,
   type ECSTarget,
 } from '@aws-sdk/client-codedeploy';
+import { ContinueServiceDeploymentCommand, DescribeServiceDeploymentsCommand } from '@aws-sdk/client-ecs';
 import { runPromote } from '../../../src/commands/promote.js';
 import { DeploymentError, InputError } from '../../../src/action/errors.js';
 import { DEPLOYMENT_ID, deployment, events, target } from '../../helpers/codedeploy-fixtures.js';
 import { awsError, fakeRuntime, type FakeRuntime, errorOf } from '../../helpers/fake-runtime.js';
-import { cd, setUpWorld, restoreWorkspaceAfterAll } from '../../helpers/aws-world.js';
+import { cd, ecs, setUpWorld, restoreWorkspaceAfterAll } from '../../helpers/aws-world.js';
 
 restoreWorkspaceAfterAll();
 
@@ -258,5 +259,70 @@ describe('runPromote', () => {
     expect(error?.message).toContain('The run was cancelled');
     expect(cd.commandCalls(StopDeploymentCommand)).toHaveLength(0);
     expect(rt.summaries[0]).toContain('rollback-on-cancel is false: the deployment carries on.');
+  });
+});
+
+describe('the deployment given by deployment-id is checked before any change', () => {
+  const RUN = { GITHUB_RUN_ID: '1234567890', GITHUB_RUN_ATTEMPT: '2' };
+
+  it('refuses a CodeDeploy deployment of another service than the one given (its group serves prod/web)', async () => {
+    const rt = fakeRuntime({ inputs: { ...inputs, service: 'api', cluster: 'prod' }, env: RUN });
+    timeline(rt, ready, rerouted);
+    const error = await run(rt);
+    expect(error).toBeInstanceOf(InputError);
+    expect(error?.message).toContain(
+      `deployment ${DEPLOYMENT_ID} is a deployment of prod/web, not of prod/api`,
+    );
+    expect(cd.commandCalls(ContinueDeploymentCommand)).toHaveLength(0);
+  });
+
+  it('promotes it when service and cluster match', async () => {
+    const rt = fakeRuntime({ inputs: { ...inputs, service: 'web', cluster: 'prod' }, env: RUN });
+    timeline(rt, ready, rerouted);
+    expect(await run(rt)).toBeUndefined();
+    expect(cd.commandCalls(ContinueDeploymentCommand)).toHaveLength(1);
+  });
+
+  it('refuses a deployment whose run mark names another workflow run, unless require-same-run is false', async () => {
+    const other = {
+      deployment: deployment('Ready', { description: 'release [github-run 777/1 0a1b2c3d]' }),
+      target: ready.target,
+    };
+    const refused = fakeRuntime({ inputs, env: RUN });
+    timeline(refused, other, rerouted);
+    const error = await run(refused);
+    expect(error).toBeInstanceOf(InputError);
+    expect(error?.message).toContain('was started by workflow run 777');
+    expect(cd.commandCalls(ContinueDeploymentCommand)).toHaveLength(0);
+
+    const same = fakeRuntime({ inputs, env: { ...RUN, GITHUB_RUN_ID: '777' } });
+    timeline(same, other, rerouted);
+    expect(await run(same)).toBeUndefined();
+
+    const onPurpose = fakeRuntime({ inputs: { ...inputs, 'require-same-run': 'false' }, env: RUN });
+    timeline(onPurpose, other, rerouted);
+    expect(await run(onPurpose)).toBeUndefined();
+    expect(cd.commandCalls(ContinueDeploymentCommand)).toHaveLength(2);
+  });
+
+  it('refuses an ECS service deployment of another service (its ARN names prod/api)', async () => {
+    const arn = 'arn:aws:ecs:us-east-1:111122223333:service-deployment/prod/api/abc123';
+    ecs.on(DescribeServiceDeploymentsCommand).resolves({
+      serviceDeployments: [
+        {
+          serviceDeploymentArn: arn,
+          status: 'IN_PROGRESS',
+          lifecycleStage: 'POST_TEST_TRAFFIC_SHIFT',
+        },
+      ],
+    });
+    const rt = fakeRuntime({
+      inputs: { 'deployment-id': arn, service: 'web', cluster: 'prod', 'aws-region': 'us-east-1' },
+      env: RUN,
+    });
+    const error = await run(rt);
+    expect(error).toBeInstanceOf(InputError);
+    expect(error?.message).toContain(`${arn} is a deployment of prod/api, not of prod/web`);
+    expect(ecs.commandCalls(ContinueServiceDeploymentCommand)).toHaveLength(0);
   });
 });

@@ -112,6 +112,22 @@ function run(rt: FakeRuntime): Promise<Error | undefined> {
   return errorOf(runRollback(rt));
 }
 
+describe('runRollback: the deployment given is checked before any change', () => {
+  it('refuses a deployment-id of another service than the one given', async () => {
+    const rt = fakeRuntime({
+      inputs: { 'deployment-id': DEPLOYMENT_ID, service: 'api', cluster: 'prod', 'aws-region': 'us-east-1' },
+      env: { GITHUB_RUN_ID: '1' },
+    });
+    inFlightWorld(rt);
+    const error = await run(rt);
+    expect(error).toBeInstanceOf(InputError);
+    expect(error?.message).toContain(
+      `deployment ${DEPLOYMENT_ID} is a deployment of prod/web, not of prod/api`,
+    );
+    expect(cd.commandCalls(StopDeploymentCommand)).toHaveLength(0);
+  });
+});
+
 describe('runRollback: a deployment in flight', () => {
   it('deployment-id: stops it with rollback and follows the rollback deployment to its end', async () => {
     const rt = fakeRuntime({

@@ -180,14 +180,23 @@ describe('the runner runtime prints untrusted text so the runner acts on none of
     ]);
   });
 
-  it('a stop-commands token is fresh for each block and never one the text holds', () => {
-    rt.info('::error::a');
+  it('one stop-commands token for the whole run (the runner adds each one to the job-wide secret masker), never one the text holds', () => {
+    for (let i = 0; i < 1000; i++) rt.info(`::error::chatty line ${i}`);
     rt.info('::error::b');
     const tokens = processRunnerOutput(out)
       .filter((l) => l.kind === 'stop')
       .map((l) => l.parsed?.data);
-    expect(tokens).toHaveLength(2);
-    expect(tokens[0]).not.toBe(tokens[1]);
+    expect(tokens).toHaveLength(1001);
+    expect(new Set(tokens).size).toBe(1);
+    // a text that holds the run's token gets a fresh one for its block
+    const token = tokens[0] as string;
+    rt.info(`::error::${token.toUpperCase()}`);
+    const last = processRunnerOutput(out)
+      .filter((l) => l.kind === 'stop')
+      .map((l) => l.parsed?.data)
+      .pop();
+    expect(last).not.toBe(token);
+    expect(runnerCommands(out).filter((c) => c.command === 'error')).toEqual([]);
   });
 });
 

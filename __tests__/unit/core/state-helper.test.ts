@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   STATE_KEYS,
+  saveCreatingState,
   isPostStep,
   markMainStarted,
   readDeploymentState,
@@ -41,5 +42,35 @@ describe('state-helper', () => {
   it('defaults rollback-on-cancel to true when the state lacks it', () => {
     const rt = fakeRuntime({ state: { [STATE_KEYS.deploymentId]: 'd-ABCDEF123' } });
     expect(readDeploymentState(rt)?.rollbackOnCancel).toBe(true);
+  });
+
+  it("phase 'creating' carries each engine's own fields for the post step (ECS: service, task definition, time)", () => {
+    const rt = fakeRuntime();
+    const fields = {
+      cluster: 'prod',
+      service: 'web',
+      taskDefinitionArn: 'arn:aws:ecs:…:task-definition/web:43',
+    };
+    saveCreatingState(
+      rt,
+      'ecs',
+      { fields, startedAt: 1234 },
+      { rollbackOnCancel: true, rollbackOnFailure: false },
+    );
+    expect(readDeploymentState(rt)).toEqual({
+      pending: { fields, startedAt: 1234 },
+      phase: 'creating',
+      engine: 'ecs',
+      rollbackOnCancel: true,
+      rollbackOnFailure: false,
+    });
+    expect(() =>
+      saveCreatingState(
+        rt,
+        'ecs',
+        { fields: { phase: 'done' }, startedAt: 1 },
+        { rollbackOnCancel: true, rollbackOnFailure: true },
+      ),
+    ).toThrow(/phase/);
   });
 });

@@ -408,7 +408,7 @@ describe('StuckInstallDiagnostics', () => {
     const summary = renderJobSummary(record);
     expect(summary).toContain('### Why the replacement task set is not healthy');
     expect(summary).toContain(`Replacement task set \`${GREEN}\`: 1/2 running, 1 pending.`);
-    expect(summary).toContain('\\<img src=x\\> \\| \\`code\\` \\[link\\](http://x)');
+    expect(summary).toContain('&lt;img src=x&gt; \\| \\`code\\` \\[link\\](http\\://x)');
     expect(summary).toContain('| 1 event |');
     expect(summary).not.toMatch(/[^\\]<img/);
   });

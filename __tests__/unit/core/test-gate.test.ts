@@ -110,6 +110,77 @@ describe('runTestCommand', () => {
   });
 });
 
+describe('runTestCommand ends with the command, not with its pipes', () => {
+  function alive(pid: number): boolean {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  async function gone(pid: number, withinMs = 8000): Promise<boolean> {
+    const until = Date.now() + withinMs;
+    while (alive(pid)) {
+      if (Date.now() > until) return false;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return true;
+  }
+  const pidFiles: string[] = [];
+  afterEach(() => {
+    // whatever a test left running (a setsid child cannot be ended by its group)
+    for (const file of pidFiles.splice(0)) {
+      const pid = existsSync(file) ? Number(readFileSync(file, 'utf8')) : NaN;
+      if (pid > 0 && alive(pid)) process.kill(pid, 'SIGKILL');
+    }
+  });
+  function pidFile(): string {
+    const file = join(mkdtempSync(join(tmpdir(), 'gate-pid-')), 'pid');
+    pidFiles.push(file);
+    return file;
+  }
+
+  it('passes when the command exits 0, though a background process still holds its output; the process group is ended', async () => {
+    const file = pidFile();
+    const started = Date.now();
+    const { promise, output } = run(`sleep 300 & echo $! > '${file}'; echo tests passed`, {
+      timeoutMs: 20_000,
+    });
+    const result = await promise;
+    expect(result).toMatchObject({ outcome: 'passed', exitCode: 0 });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(output.join('')).toContain('tests passed');
+    // the background sleep was in the command's process group: ended with it
+    expect(await gone(Number(readFileSync(file, 'utf8')))).toBe(true);
+  });
+
+  it('what the command printed right before it exited is still shown', async () => {
+    const { promise, output } = run(`for i in $(seq 1 2000); do echo "line $i"; done; echo last line`);
+    expect((await promise).outcome).toBe('passed');
+    expect(output.join('')).toContain('line 2000\nlast line\n');
+  });
+
+  it('a timeout ends the gate even when a setsid child escaped the process group and holds the output', async () => {
+    const file = pidFile();
+    const started = Date.now();
+    const { promise } = run(`setsid bash -c 'echo $$ > "${file}"; exec sleep 300' & sleep 300`, {
+      timeoutMs: 1500,
+    });
+    const result = await promise;
+    expect(result.outcome).toBe('timeout');
+    expect(Date.now() - started).toBeLessThan(15_000);
+  }, 30_000);
+
+  it('decodes UTF-8 across chunks: a character split between two writes is shown whole', async () => {
+    const { promise, output } = run(
+      `printf 'caf\\xc3'; sleep 0.3; printf '\\xa9 \\xe2\\x9c'; sleep 0.3; printf '\\x94\\n'`,
+    );
+    expect((await promise).outcome).toBe('passed');
+    expect(output.join('')).toBe('café ✔\n');
+  });
+});
+
 describe('test listener', () => {
   it('reads the test listener ARN of the first target group pair', () => {
     expect(
@@ -189,10 +260,21 @@ describe("what the test command receives (a run: step's rights, not the action's
     expect(result).toMatchObject({
       GITHUB_RUN_ID: '42',
       AWS_REGION: 'us-east-1',
-      ACTIONS_ID_TOKEN_REQUEST_URL: 'https://token',
       GITHUB_OUTPUT: '/own/output',
       GITHUB_STATE: '/own/state',
       CODEDEPLOY_DEPLOYMENT_ID: 'd-1',
+    });
+  });
+
+  it('withholds the OIDC request variables (no way to mint the job token and assume the deploy role) unless test-command-oidc says so', () => {
+    const { env } = actionStep();
+    const withheld = testCommandEnv(env, {}, {});
+    expect(withheld.ACTIONS_ID_TOKEN_REQUEST_URL).toBeUndefined();
+    expect(withheld.ACTIONS_ID_TOKEN_REQUEST_TOKEN).toBeUndefined();
+    const given = testCommandEnv(env, {}, {}, { oidc: true });
+    expect(given).toMatchObject({
+      ACTIONS_ID_TOKEN_REQUEST_URL: 'https://token',
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'id-request',
     });
   });
 
@@ -218,7 +300,7 @@ describe("what the test command receives (a run: step's rights, not the action's
     expect(printed).not.toContain('runtime-token');
     expect(printed).not.toMatch(/^INPUT_/m);
     expect(printed).not.toMatch(/^STATE_/m);
-    expect(printed).toContain('ACTIONS_ID_TOKEN_REQUEST_TOKEN=id-request');
+    expect(printed).not.toContain('ACTIONS_ID_TOKEN_REQUEST');
     for (const [name, file] of Object.entries(files)) {
       expect(readFileSync(file, 'utf8')).toBe(`${name} of the action\n`);
       expect(printed).not.toContain(`${name}=${file}\n`);

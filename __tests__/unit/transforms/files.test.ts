@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,6 +78,32 @@ describe('readUserFile', () => {
     expect(error.message).toContain(join(dir, 'deploy/missing.json'));
     expect(error.message).toContain(`workspace is ${dir}`);
     expect(error.fix).toMatch(/actions\/checkout/);
+  });
+
+  it('refuses a symbolic link that leaves the workspace, and says so', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'outside-'));
+    writeFileSync(join(outside, 'secret.json'), '{"family":"stolen"}');
+    symlinkSync(join(outside, 'secret.json'), join(dir, 'td.json'));
+    mkdirSync(join(dir, 'deploy'));
+    symlinkSync(outside, join(dir, 'deploy', 'linked'));
+    for (const file of ['td.json', 'deploy/linked/secret.json', join(dir, 'td.json')]) {
+      const error = await catchAsyncInputError(readUserFile('task-definition', file));
+      expect(error.where).toBe("input 'task-definition'");
+      expect(error.message).toContain(
+        `leads through a symbolic link to ${join(outside, 'secret.json')}, outside the workspace ${dir}`,
+      );
+      expect(error.fix).toMatch(/inside the repository/);
+    }
+    rmSync(outside, { recursive: true, force: true });
+  });
+
+  it('follows a symbolic link that stays in the workspace', async () => {
+    mkdirSync(join(dir, 'deploy'));
+    writeFileSync(join(dir, 'deploy', 'td.json'), '{"family":"web"}');
+    symlinkSync(join(dir, 'deploy', 'td.json'), join(dir, 'td.json'));
+    await expect(readUserFile('task-definition', 'td.json')).resolves.toMatchObject({
+      text: '{"family":"web"}',
+    });
   });
 
   it('rejects a directory', async () => {
@@ -276,6 +302,14 @@ describe('parseJsonOrYaml, as the official action reads files (yaml.parse)', () 
     expect(error.where).toBe('td.yaml');
     expect(error.message).toContain('alias bomb');
     expect(error.fix).toMatch(/fewer aliases/);
+  });
+
+  it('refuses aliases that stay under the alias cap but expand past the file limit, before building the value', () => {
+    // 90 aliases of one 20 KB anchor: fewer than maxAliasCount (100), 1.8 MB once expanded
+    const text = `family: web\nbig: &big "${'x'.repeat(20_000)}"\ncopies: [${Array(90).fill('*big').join(', ')}]\n`;
+    const error = catchInputError(() => parseJsonOrYaml(text, 'td.yaml'));
+    expect(error.where).toBe('td.yaml');
+    expect(error.message).toMatch(/aliases .* expand to more than/);
   });
 
   it('keeps ordinary YAML aliases', () => {

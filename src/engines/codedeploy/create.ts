@@ -12,6 +12,7 @@ import { serializeAppSpec, withTaskDefinitionArn, type AppSpecDocument } from '.
 import { isAwsError } from '../../aws/errors.js';
 import { DeploymentError, errorMessage } from '../../action/errors.js';
 import { consoleUrl } from '../../aws/console-url.js';
+import { carriesMarker } from '../../action/run-marker.js';
 
 /** A deployment is already running in the group (CodeDeploy allows one at a time). */
 export class ActiveDeploymentError extends DeploymentError {
@@ -38,6 +39,11 @@ export interface CreateDeploymentParams {
   deploymentGroup: string;
   deploymentConfigName?: string;
   description?: string;
+  /**
+   * this run's mark, which `description` ends with (run-marker.ts): a retried create adopts the group's
+   * active deployment only when it carries exactly this mark; without one, never
+   */
+  marker?: string;
   appSpec: AppSpecDocument;
   taskDefinitionArn: string;
   autoRollbackEvents?: AutoRollbackEvent[];
@@ -84,21 +90,28 @@ export async function createDeployment(
     const activeId = activeDeploymentIdFromMessage(errorMessage(error));
     if (!activeId) throw new ActiveDeploymentError('(unknown id)', params.deploymentGroup, params.region);
     // The SDK retries a CreateDeployment whose answer was lost; the "other" deployment may be ours.
-    if (await isSameRevision(codedeploy, activeId, sha256)) {
+    if (await isOurs(codedeploy, activeId, sha256, params.marker)) {
       return { deploymentId: activeId, appSpecContent: content, sha256, adopted: true };
     }
     throw new ActiveDeploymentError(activeId, params.deploymentGroup, params.region);
   }
 }
 
-async function isSameRevision(
+/**
+ * Whether the group's active deployment is the one this create made: the same AppSpec and this run's mark
+ * (run, attempt and the step's nonce). The AppSpec alone is not enough: another run deploying the same
+ * revision to the group has the same hash.
+ */
+async function isOurs(
   codedeploy: CodeDeployClient,
   deploymentId: string,
   sha256: string,
+  marker: string | undefined,
 ): Promise<boolean> {
+  if (!marker) return false;
   try {
-    const response = await codedeploy.send(new GetDeploymentCommand({ deploymentId }));
-    return response.deploymentInfo?.revision?.appSpecContent?.sha256 === sha256;
+    const info = (await codedeploy.send(new GetDeploymentCommand({ deploymentId }))).deploymentInfo;
+    return info?.revision?.appSpecContent?.sha256 === sha256 && carriesMarker(info.description, marker);
   } catch {
     return false;
   }

@@ -76,6 +76,7 @@ export async function prepareCodeDeploy(
       ? `Deployment group '${inputs.deploymentGroup}' holds the replacement for up to ${plan.readyWaitMinutes} min until traffic is rerouted, and no test-command is given: this step will wait for someone to reroute it (CodeDeploy console "Reroute traffic", or the promote action), and CodeDeploy stops the deployment if nobody does. To split it, deploy with wait-until: ready and promote in a later job; to automate it, give test-command.`
       : undefined,
     activeId: plan.activeDeploymentId,
+    testListenerArn: testListenerArn(plan.group),
     settleActive: (activeId) => settleActiveDeployment(ctx, inputs, activeId),
     start: async (taskDefinitionArn, registered): Promise<Started> => {
       const created = await create(ctx, inputs, plan, taskDefinitionArn, registered);
@@ -129,17 +130,20 @@ async function create(
   const description = describeWithMarker(inputs.description ?? '', marker);
   saveCreatingState(
     rt,
+    'codedeploy',
     {
-      application: inputs.application,
-      deploymentGroup: inputs.deploymentGroup,
-      marker,
+      fields: {
+        application: inputs.application,
+        deploymentGroup: inputs.deploymentGroup,
+        runMarker: marker ?? '',
+      },
       startedAt: rt.clock.now(),
     },
     inputs,
   );
   let created: CreatedDeployment;
   try {
-    created = await createWithActivePolicy(ctx, inputs, plan, taskDefinitionArn, description);
+    created = await createWithActivePolicy(ctx, inputs, plan, taskDefinitionArn, description, marker);
   } catch (error) {
     const refused = createWasRefused(error);
     savePhase(rt, refused ? 'done' : 'failed');
@@ -161,6 +165,7 @@ async function createWithActivePolicy(
   plan: DeploymentPlan,
   taskDefinitionArn: string,
   description: string,
+  marker: string | undefined,
 ): Promise<CreatedDeployment> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -169,6 +174,7 @@ async function createWithActivePolicy(
         deploymentGroup: inputs.deploymentGroup,
         deploymentConfigName: inputs.deploymentConfig,
         description,
+        marker,
         appSpec: plan.appSpec,
         taskDefinitionArn,
         autoRollbackEvents: inputs.autoRollbackEvents,

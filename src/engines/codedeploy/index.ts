@@ -3,7 +3,13 @@
  * (src/engine/engine.ts Engine): this file wires the files beside it and holds nothing else.
  */
 import { ecsOnlyInputWarnings } from '../../action/inputs.js';
-import { findMarkedDeployments, isDeploymentInFlight } from '../../aws/codedeploy-reads.js';
+import {
+  deploymentService,
+  findMarkedDeployments,
+  getDeploymentOrExplain,
+  isDeploymentInFlight,
+} from '../../aws/codedeploy-reads.js';
+import { markedRunId } from '../../action/run-marker.js';
 import type { DeploymentState, Engine } from '../../engine/engine.js';
 import type { DeploymentRecord } from '../../record/record.js';
 import { prepareCodeDeploy } from './deploy.js';
@@ -51,16 +57,30 @@ export const codeDeployEngine: Engine = {
   plan: planCodeDeploy,
   locateForPromote: (ctx, inputs) => locateForPromote(codeDeployEngine, ctx, inputs),
   locateForRollback: (ctx, inputs) => locateForRollback(codeDeployEngine, ctx, inputs),
+  /** The group's ECS service, and the run its description's mark names. */
+  ownerOf: async (ctx, id) => {
+    const deployment = await getDeploymentOrExplain(ctx.clients.codedeploy, ctx.rt.clock, id);
+    const where = await deploymentService(ctx.clients.codedeploy, deployment);
+    return { cluster: where.cluster, service: where.service, runId: markedRunId(deployment.description) };
+  },
   /** A main step killed while CreateDeployment was in flight never learnt the id: this run's mark finds it. */
   findLeftBehind: async (ctx, saved) => {
     const pending = saved.pending;
-    if (!pending?.marker) return [];
+    const marker = pending?.fields.runMarker;
+    if (!pending || !marker) return [];
     const found = await findMarkedDeployments(ctx.clients.codedeploy, ctx.rt.clock, {
-      application: pending.application,
-      group: pending.deploymentGroup,
-      marker: pending.marker,
+      application: pending.fields.application ?? '',
+      group: pending.fields.deploymentGroup ?? '',
+      marker,
       since: pending.startedAt,
     });
     return found.map((d) => d.deploymentId).filter((id): id is string => typeof id === 'string');
   },
+  describeLeftBehind: ({ fields }) => ({
+    where: `in ${fields.application ?? '?'}/${fields.deploymentGroup ?? '?'}`,
+    by: `carries this run's mark ${fields.runMarker ?? ''}`,
+    cannot: fields.runMarker
+      ? undefined
+      : 'it carries no mark of this run (GITHUB_RUN_ID is not set), so the post step cannot tell it from another',
+  }),
 };

@@ -7,6 +7,7 @@ import type { EngineContext, PlanPart } from '../../engine/engine.js';
 import { migrationCheck, readMigrationFacts, renderMigrationCheck } from '../../prepare/ecs-migration.js';
 import { appSpecTarget } from './appspec.js';
 import { planDeployment } from './preflight.js';
+import { code, escapeMarkdown, link } from '../../record/summary.js';
 
 export async function planCodeDeploy(
   ctx: EngineContext,
@@ -19,10 +20,10 @@ export async function planCodeDeploy(
   const target = appSpecTarget(plan.appSpec);
   const lines: string[] = [];
   lines.push(
-    `- CodeDeploy \`${inputs.application}\` / \`${inputs.deploymentGroup}\`, config \`${plan.deploymentConfigName}\`${plan.routing ? ` (${plan.routing.type}${plan.routing.intervalMinutes ? `, traffic fully shifted after ${trafficShiftMinutes(plan.routing)} min` : ''})` : ''}`,
+    `- CodeDeploy ${code(inputs.application)} / ${code(inputs.deploymentGroup)}, config ${code(plan.deploymentConfigName)}${plan.routing ? ` (${plan.routing.type}${plan.routing.intervalMinutes ? `, traffic fully shifted after ${trafficShiftMinutes(plan.routing)} min` : ''})` : ''}`,
   );
   lines.push(
-    `- AppSpec ${plan.appSpecSource}: production traffic to \`${target.containerName}:${target.containerPort}\`${target.hooks.length ? `; hooks ${target.hooks.map((h) => `${h.event} → \`${h.functionName}\``).join(', ')}` : ''}`,
+    `- AppSpec ${escapeMarkdown(plan.appSpecSource)}: production traffic to ${code(`${target.containerName}:${target.containerPort}`)}${target.hooks.length ? `; hooks ${target.hooks.map((h) => `${code(h.event)} → ${code(h.functionName)}`).join(', ')}` : ''}`,
   );
   if (plan.readyWaitMinutes !== undefined)
     lines.push(
@@ -31,7 +32,7 @@ export async function planCodeDeploy(
   lines.push(`- Original task set kept ${plan.terminationWaitMinutes} min after the shift`);
   if (plan.activeDeploymentId)
     lines.push(
-      `- ⚠️ A deployment is in flight in the group: [${plan.activeDeploymentId}](${consoleUrl(inputs.aws.region, plan.activeDeploymentId)}) (on-active-deployment: ${inputs.onActiveDeployment})`,
+      `- ⚠️ A deployment is in flight in the group: ${link(plan.activeDeploymentId, consoleUrl(inputs.aws.region, plan.activeDeploymentId))} (on-active-deployment: ${inputs.onActiveDeployment})`,
     );
   if (options.checkMigration) {
     const facts = await readMigrationFacts(clients, {

@@ -3,7 +3,7 @@ import type { SummaryParts } from '../../engine/engine.js';
 import { consoleUrl } from '../../aws/console-url.js';
 import { formatDuration } from '../../record/format.js';
 import type { DeploymentRecord, EventRecord } from '../../record/record.js';
-import { code, escapeMarkdown } from '../../record/summary.js';
+import { codeCell, escapeMarkdown, fenced, link } from '../../record/summary.js';
 import { describeDiagnostics, describeRecordWeights, eventDurationMs } from './format.js';
 import { LIFECYCLE_EVENTS, lifecycleIndex } from './progress.js';
 
@@ -30,13 +30,14 @@ export function orderedEvents(events: Map<string, EventRecord>): EventRecord[] {
 export function codeDeploySummary(record: DeploymentRecord): SummaryParts {
   const part = record.codedeploy;
   const rows: Array<[string, string]> = [];
-  if (part) rows.push(['Application / group', `${code(part.application)} / ${code(part.deploymentGroup)}`]);
+  if (part)
+    rows.push(['Application / group', `${codeCell(part.application)} / ${codeCell(part.deploymentGroup)}`]);
   const moreRows: Array<[string, string]> = [];
-  if (part?.deploymentConfig) moreRows.push(['Deployment config', code(part.deploymentConfig)]);
+  if (part?.deploymentConfig) moreRows.push(['Deployment config', codeCell(part.deploymentConfig)]);
   if (record.rollback)
     moreRows.push([
       'Rollback',
-      `[${record.rollback.deploymentId}](${consoleUrl(record.region, record.rollback.deploymentId)}) · ${escapeMarkdown(record.rollback.status ?? 'started')}`,
+      `${link(record.rollback.deploymentId, consoleUrl(record.region, record.rollback.deploymentId))} · ${escapeMarkdown(record.rollback.status ?? 'started')}`,
     ]);
 
   const sections: string[] = [];
@@ -46,7 +47,7 @@ export function codeDeploySummary(record: DeploymentRecord): SummaryParts {
     for (const event of orderedEvents(part.events)) {
       const icon = EVENT_ICONS.get(event.status) ?? '·';
       sections.push(
-        `| ${event.name} | ${icon} ${escapeMarkdown(event.status)} | ${time(event.startTime)} | ${formatDuration(eventDurationMs(event))} |`,
+        `| ${escapeMarkdown(event.name)} | ${icon} ${escapeMarkdown(event.status)} | ${time(event.startTime)} | ${formatDuration(eventDurationMs(event))} |`,
       );
     }
     sections.push('');
@@ -73,21 +74,12 @@ export function codeDeploySummary(record: DeploymentRecord): SummaryParts {
   const after: string[] = [];
   const tail = failed?.diagnostics?.logTail;
   if (tail)
-    after.push(
-      '<details><summary>Hook log tail</summary>',
-      '',
-      '```',
-      tail.replace(/```/g, "'''"),
-      '```',
-      '',
-      '</details>',
-      '',
-    );
+    after.push('<details><summary>Hook log tail</summary>', '', ...fenced(tail), '', '</details>', '');
 
   return {
     title: part?.isRollback ? 'Rollback of' : 'ECS blue/green deployment of',
     deploymentLabel: 'Deployment',
-    deploymentCell: `[${record.deploymentId}](${consoleUrl(record.region, record.deploymentId)}) · ${escapeMarkdown(record.status ?? 'Created')}`,
+    deploymentCell: `${link(record.deploymentId, consoleUrl(record.region, record.deploymentId))} · ${escapeMarkdown(record.status ?? 'Created')}`,
     rows,
     moreRows,
     sections,

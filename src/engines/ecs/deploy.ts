@@ -8,7 +8,7 @@
 import type { Service } from '@aws-sdk/client-ecs';
 import type { DeployInputs } from '../../action/inputs.js';
 import { DeploymentError, InputError } from '../../action/errors.js';
-import { saveDeploymentState } from '../../action/state.js';
+import { saveCreatingState, saveDeploymentState, savePhase } from '../../action/state.js';
 import type {
   DeployPlan,
   Engine,
@@ -68,6 +68,7 @@ export async function prepareEcs(
         ? `Service '${plan.serviceName}' has a PAUSE hook at POST_TEST_TRAFFIC_SHIFT and no test-command is given: this step waits for someone to continue it (ContinueServiceDeployment, or the promote action), and ECS applies the hook's timeout action if nobody does. To split it, deploy with wait-until: ready and promote in a later job; to automate it, give test-command.`
         : undefined,
     activeId: plan.activeDeploymentArn,
+    testListenerArn: testListenerArnOf(plan.service),
     settleActive: (arn) => settleActiveEcsDeployment(ctx, inputs, arn),
     start: async (taskDefinitionArn, registered): Promise<Started> => {
       const withdraw = async (error: unknown): Promise<void> => {
@@ -87,6 +88,16 @@ export async function prepareEcs(
         await withdraw(error);
         throw error;
       }
+      // The post step finds the deployment by these if the answer never comes (ecsEngine.findLeftBehind).
+      saveCreatingState(
+        rt,
+        'ecs',
+        {
+          fields: { cluster: plan.clusterName, service: plan.serviceName, taskDefinitionArn },
+          startedAt: rt.clock.now(),
+        },
+        inputs,
+      );
       let started: Awaited<ReturnType<typeof startServiceDeployment>>;
       try {
         started = await startServiceDeployment(
@@ -97,8 +108,10 @@ export async function prepareEcs(
           rt.signal,
         );
       } catch (error) {
-        // ECS refused the update: nothing uses the revision this run registered. (Any other failure may
-        // have started a deployment that uses it.)
+        // ECS refused the update: nothing uses the revision this run registered, nothing is left to the
+        // post step. Any other failure may have started a deployment that uses it: the post step looks for it
+        // (rollback-on-cancel after a cancel, rollback-on-failure otherwise).
+        savePhase(rt, error instanceof InputError ? 'done' : rt.signal.aborted ? 'cancelled' : 'failed');
         if (error instanceof InputError) await withdraw(error);
         throw error;
       }

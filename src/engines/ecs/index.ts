@@ -7,11 +7,13 @@ import { ecsServiceInputWarnings } from '../../action/inputs.js';
 import type { DeploymentState, Engine } from '../../engine/engine.js';
 import type { DeploymentRecord } from '../../record/record.js';
 import { prepareEcs } from './deploy.js';
-import { locateForPromote, locateForRollback } from './locate.js';
+import { checkArnRegion, locateForPromote, locateForRollback } from './locate.js';
 import { planEcs } from './plan.js';
 import { isEcsDeploymentInFlight } from './progress.js';
 import { isServiceDeploymentArn } from './reads.js';
 import { ecsSteering } from './steering.js';
+import { findStartedDeployment } from './start.js';
+import { utcClock } from '../../record/format.js';
 
 const STATES: Record<string, DeploymentState> = {
   PENDING: 'pending',
@@ -56,4 +58,27 @@ export const ecsEngine: Engine = {
   plan: planEcs,
   locateForPromote: (ctx, inputs) => locateForPromote(ecsEngine, ctx, inputs),
   locateForRollback: (ctx, inputs) => locateForRollback(ecsEngine, ctx, inputs),
+  /** The service its ARN names (service-deployment/<cluster>/<service>/<id>); ECS keeps no run mark. */
+  ownerOf: async (ctx, id) => checkArnRegion(id, ctx.region),
+  /**
+   * A main step killed while UpdateService was in flight (or whose answer was lost) never learnt the
+   * deployment: the service's deployments created since just before the call whose target revision runs
+   * the task definition it deployed (the revision this run registered, unless task-definition-arn named one).
+   */
+  findLeftBehind: async (ctx, saved) => {
+    const { fields, startedAt } = saved.pending ?? { fields: {}, startedAt: 0 };
+    const { cluster, service, taskDefinitionArn } = fields;
+    if (!cluster || !service || !taskDefinitionArn) return [];
+    const found = await findStartedDeployment(
+      ctx.clients.ecs,
+      ctx.rt.clock,
+      { cluster, service, taskDefinitionArn, since: startedAt },
+      ctx.rt.signal,
+    );
+    return found?.serviceDeploymentArn ? [found.serviceDeploymentArn] : [];
+  },
+  describeLeftBehind: ({ fields, startedAt }) => ({
+    where: `of ${fields.cluster ?? '?'}/${fields.service ?? '?'}`,
+    by: `deploys ${fields.taskDefinitionArn ?? '?'} (started since ${utcClock(startedAt)})`,
+  }),
 };

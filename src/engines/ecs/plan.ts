@@ -12,6 +12,7 @@ import type { EngineContext, PlanPart } from '../../engine/engine.js';
 import { ecsStagePlan, listenerRuleProblems, renderEcsStagePlan } from '../../prepare/ecs-plan.js';
 import { describeExistingTaskDefinition, loadTaskDefinitionFile } from '../../prepare/task-source.js';
 import { IN_FLIGHT_FILTER, listServiceDeployments } from './reads.js';
+import { code, escapeMarkdown } from '../../record/summary.js';
 
 export async function planEcs(
   ctx: EngineContext,
@@ -62,7 +63,7 @@ export async function planEcs(
     if (listed.length)
       lines.push(
         '',
-        `- ⚠️ A service deployment is in flight: ${listed.map((d) => `${d.serviceDeploymentArn ?? '?'} (${d.status})`).join(', ')}`,
+        `- ⚠️ A service deployment is in flight: ${listed.map((d) => `${code(d.serviceDeploymentArn ?? '?')} (${escapeMarkdown(d.status ?? '?')})`).join(', ')}`,
       );
   } catch (error) {
     warnings.push(`Could not list service deployments in flight (${awsErrorName(error)}).`);

@@ -2,7 +2,7 @@
 import type { SummaryParts } from '../../engine/engine.js';
 import { formatDuration } from '../../record/format.js';
 import type { DeploymentRecord } from '../../record/record.js';
-import { code, escapeMarkdown } from '../../record/summary.js';
+import { codeCell, escapeMarkdown, link } from '../../record/summary.js';
 import { describeEcsWeights, ecsPart } from './reporter.js';
 import { ecsConsoleUrl } from './reads.js';
 
@@ -22,7 +22,7 @@ export function ecsSummary(record: DeploymentRecord): SummaryParts {
       'Rollback',
       `from ${escapeMarkdown(ecs.rollbackStage ?? '?')}${ecs.rollbackReason ? `: ${escapeMarkdown(ecs.rollbackReason)}` : ''}`,
     ]);
-  if (ecs.replacedBy) moreRows.push(['Replaced by', code(ecs.replacedBy)]);
+  if (ecs.replacedBy) moreRows.push(['Replaced by', codeCell(ecs.replacedBy)]);
 
   const sections: string[] = [];
   if (ecs.stages.length > 0) {
@@ -59,8 +59,8 @@ export function ecsSummary(record: DeploymentRecord): SummaryParts {
   return {
     title: `ECS ${STRATEGY_NAMES[ecs.strategy] ?? escapeMarkdown(ecs.strategy)} deployment of`,
     deploymentLabel: 'Service deployment',
-    deploymentCell: `[${escapeMarkdown(id)}](${ecsConsoleUrl(record.deploymentId)}) · ${escapeMarkdown(record.status ?? 'PENDING')}`,
-    rows: [['Strategy', code(ecs.strategy)]],
+    deploymentCell: `${link(id, ecsConsoleUrl(record.deploymentId))} · ${escapeMarkdown(record.status ?? 'PENDING')}`,
+    rows: [['Strategy', codeCell(ecs.strategy)]],
     moreRows,
     sections,
     diagnosis: { title: "Why the new revision's tasks do not start", group: 'Target revision' },
