@@ -149,6 +149,7 @@ describe('infra/github-oidc-roles.yml', () => {
         'ecs:TagResource',
         'ecs:ListTasks',
         'ecs:DescribeTasks',
+        'ecs:RunTask',
         'ecs:UpdateService',
         'ecs:ListServiceDeployments',
         'ecs:DescribeServiceDeployments',
@@ -181,7 +182,12 @@ describe('infra/github-oidc-roles.yml', () => {
     ]);
     expect(pass?.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
     expect(doc.Statement.find((s) => s.Action === 'ecs:TagResource')?.Condition).toEqual({
-      StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' },
+      StringEquals: { 'ecs:CreateAction': ['RegisterTaskDefinition', 'RunTask'] },
+    });
+    // run-task: any revision, in the one cluster only
+    expect(doc.Statement.find((s) => s.Action === 'ecs:RunTask')).toMatchObject({
+      Resource: 'arn:aws:ecs:us-east-1:222222222222:task-definition/*',
+      Condition: { ArnEquals: { 'ecs:cluster': 'arn:aws:ecs:us-east-1:222222222222:cluster/prod' } },
     });
     expect(doc.Statement.find((s) => s.Sid === 'CodeDeploy')?.Resource).toEqual([APP, GROUPS]);
   });
