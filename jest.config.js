@@ -67,15 +67,20 @@ const common = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testEnvironment: 'node',
-  // The emulator tests run real deployments on a scaled clock; under load (the e2e projects run beside
-  // them on 2 cores) 5 s is too tight. Tests that take long say so with their own timeout.
-  testTimeout: 30_000,
 };
+
+/**
+ * The emulator tests run real deployments on a scaled clock; under load (the e2e projects run beside them
+ * on 2 cores) 5 s is too tight. Tests that take long say so with their own timeout. A global option: jest
+ * reads it from the top level, not from a project.
+ */
+const TEST_TIMEOUT_MS = 30_000;
 
 export default {
   // The e2e files spend most of their time waiting on the bundles they spawn and on the emulator's scaled
   // clock: three workers keep two cores busy. Speed is measured by `npm run bench`, not by these tests.
   maxWorkers: 3,
+  testTimeout: TEST_TIMEOUT_MS,
   projects: [
     {
       ...common,

@@ -24,7 +24,8 @@ import { startEmulator } from './index.js';
 import { runNativeScenario } from './ecs-native-demo.js';
 import { parseDemoArgs } from './demo-args.js';
 import { runAction, REPO_ROOT, terminalEcho } from '../scripts/action-runner.js';
-import { appSpecYaml, githubTrustPolicy, taskDefinitionFile } from './scenario.js';
+import { appSpecYaml, taskDefinitionFile } from './scenario.js';
+import { jobClaims, JOBS, stackParameters } from './jobs.js';
 
 const args = parseDemoArgs(process.argv.slice(2));
 if (args.kind === 'exit') {
@@ -119,15 +120,9 @@ async function main(): Promise<number> {
         },
       });
     }
-    const role = emulator.seed.role({
-      name: 'github-deploy-dev',
-      trustPolicy: githubTrustPolicy(emulator.accountId, 'repo:acme/web:environment:dev'),
-    });
-    emulator.oidc.setClaims({
-      repository: 'acme/web',
-      environment: 'dev',
-      sub: 'repo:acme/web:environment:dev',
-    });
+    // the dev deploy role of infra/github-oidc-roles.yml for this service, IAM enforced, and a dev deploy job's token
+    const role = { arn: emulator.seed.templateRoles(stackParameters(emulator.accountId, seeded)).dev!.arn };
+    emulator.oidc.setClaims(jobClaims(JOBS.dev));
 
     const taskDefinition = taskDefinitionFile({
       family: seeded.family,

@@ -7,9 +7,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { startEmulator } from './index.js';
 import { runAction, REPO_ROOT, terminalEcho } from '../scripts/action-runner.js';
-import { githubTrustPolicy, taskDefinitionFile } from './scenario.js';
+import { taskDefinitionFile } from './scenario.js';
 import type { NativeServiceOptions } from './ecs-native/index.js';
 import { NATIVE_STRATEGIES, type NativeStrategy } from './ecs-native/index.js';
+import { jobClaims, JOBS, stackParameters } from './jobs.js';
 
 /** The service each strategy flag seeds: short bakes so that the demo ends in seconds at the default scale. */
 export function nativeDemoOptions(strategy: NativeStrategy): NativeServiceOptions {
@@ -72,11 +73,9 @@ export async function runNativeScenario(o: {
         POST_TEST_TRAFFIC_SHIFT: { fail: 'Smoke test failed: GET /health on the test listener returned 503' },
       };
     const s = emu.seed.ecsNativeService(options);
-    const role = emu.seed.role({
-      name: 'github-deploy-dev',
-      trustPolicy: githubTrustPolicy(emu.accountId, 'repo:acme/web:environment:dev'),
-    });
-    emu.oidc.setClaims({ repository: 'acme/web', environment: 'dev', sub: 'repo:acme/web:environment:dev' });
+    // the dev deploy role of infra/github-oidc-roles.yml for this service, IAM enforced, and a dev deploy job's token
+    const role = { arn: emu.seed.templateRoles(stackParameters(emu.accountId, s)).dev!.arn };
+    emu.oidc.setClaims(jobClaims(JOBS.dev));
     console.log(
       `Emulator on ${emu.url}, its clock ${o.scale}× real time; seeded ${s.cluster}/${s.service} (ECS controller, ${strategy}), role ${role.arn}.`,
     );

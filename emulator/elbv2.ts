@@ -1,7 +1,7 @@
 /** Elastic Load Balancing v2 (awsQuery, 2015-12-01): the reads the action makes. */
 import { ApiError, queryList } from './protocol.js';
 import type { QueryHandler } from './sts.js';
-import type { EmulatorState, Listener, LoadBalancer } from './state.js';
+import type { EmulatorState, Listener, LoadBalancer, TargetGroup } from './state.js';
 import { isoTime } from './protocol.js';
 import { nativeState } from './ecs-native/index.js';
 
@@ -101,6 +101,40 @@ export function elbv2Handlers(state: EmulatorState): Record<string, QueryHandler
         };
       });
       return { Rules: rules };
+    },
+    /**
+     * Target groups by Names or TargetGroupArns (ELBv2 API `DescribeTargetGroups`; the plan's check-migration
+     * looks up the alternate target group by name). An unknown one: TargetGroupNotFound.
+     */
+    DescribeTargetGroups: (params) => {
+      const arns = queryList(params, 'TargetGroupArns');
+      const names = queryList(params, 'Names');
+      const all = [...state.targetGroups.values()];
+      const found =
+        arns.length > 0
+          ? arns.map((arn) => all.find((t) => t.arn === arn))
+          : names.length > 0
+            ? names.map((n) => all.find((t) => t.name === n))
+            : all;
+      if (found.some((t) => t === undefined))
+        throw new ApiError('TargetGroupNotFound', 'One or more target groups not found');
+      return {
+        TargetGroups: (found as TargetGroup[]).map((t) => ({
+          TargetGroupArn: t.arn,
+          TargetGroupName: t.name,
+          Protocol: 'HTTP',
+          Port: t.port,
+          VpcId: 'vpc-0emulator',
+          TargetType: 'ip',
+          LoadBalancerArns: [
+            ...new Set(
+              [...state.listeners.values()]
+                .filter((l) => l.forward.some((f) => f.targetGroupArn === t.arn))
+                .map((l) => l.loadBalancerArn),
+            ),
+          ],
+        })),
+      };
     },
     DescribeLoadBalancers: (params) => {
       const arns = queryList(params, 'LoadBalancerArns');

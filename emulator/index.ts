@@ -26,9 +26,12 @@ import {
   seedBlueGreenService,
   seedLambda,
   seedRole,
+  seedTemplateRoles,
   type BlueGreenServiceOptions,
   type SeededService,
 } from './seed.js';
+import { IamAuthorizer, type IamDecision } from './iam.js';
+import type { IdentityPolicy, RoleKey, TemplateRole } from './iam-template.js';
 import { createState, type EmulatorState, type LambdaBehavior } from './state.js';
 import { stsHandlers } from './sts.js';
 import { taskHandlers } from './tasks.js';
@@ -44,6 +47,8 @@ export type { CallRecord } from './server.js';
 export type { LoseAnswer, RateLimit, StuckInstall } from './faults.js';
 export type { RateLimitStats } from './unkind.js';
 export type { OidcClaims } from './oidc.js';
+export type { IamDecision } from './iam.js';
+export type { IdentityPolicy, RoleKey, TemplateRole } from './iam-template.js';
 export { GITHUB_ISSUER } from './oidc.js';
 
 export interface EmulatorOptions {
@@ -55,6 +60,8 @@ export interface EmulatorOptions {
   clockScale?: number;
   /** reject ECS/CodeDeploy/ELBv2 calls signed with keys the emulator did not hand out */
   requireKnownCredentials?: boolean;
+  /** append every IAM decision (emulator/iam.ts) to this file as a JSON line */
+  iamLogFile?: string;
 }
 
 export interface Emulator {
@@ -67,7 +74,14 @@ export interface Emulator {
   calls: CallRecord[];
   seed: {
     blueGreenService(o?: BlueGreenServiceOptions): SeededService;
-    role(o: { name: string; trustPolicy: object }): { arn: string };
+    /** a role; with `policies` IAM enforces them for its sessions, without every call is allowed */
+    role(o: { name: string; trustPolicy: object; policies?: IdentityPolicy[] }): { arn: string };
+    /**
+     * The roles infra/github-oidc-roles.yml creates with these stack parameters (in this account and region),
+     * with their trust and identity policies: IAM is enforced for their sessions. Seeding again with other
+     * parameters replaces them.
+     */
+    templateRoles(parameters: Record<string, string>): Partial<Record<RoleKey, TemplateRole>>;
     lambda(name: string, behavior?: LambdaBehavior): void;
     /** an ECS-controller service with a ROLLING, BLUE_GREEN, LINEAR or CANARY strategy (emulator/ecs-native/) */
     ecsNativeService(o?: NativeServiceOptions): SeededNativeService;
@@ -79,7 +93,14 @@ export interface Emulator {
   faults: { set(f: Partial<Faults>): void; clear(): void };
   /** what the account-wide rate limit (faults.rateLimit) let through and throttled, by client and deployment */
   rateLimit: { stats(): RateLimitStats; resetStats(): void };
-  oidc: { setClaims(c: Partial<OidcClaims>): void; issueToken(claims?: Partial<OidcClaims>): string };
+  oidc: {
+    setClaims(c: Partial<OidcClaims>): void;
+    issueToken(claims?: Partial<OidcClaims>): string;
+    /** a job's own ACTIONS_ID_TOKEN_REQUEST_TOKEN, whose ID tokens carry these claims */
+    jobRequestToken(claims: Partial<OidcClaims>): string;
+  };
+  /** what IAM decided for the calls of sessions of roles with policies, in order */
+  iam: { decisions(): IamDecision[]; clear(): void };
   /** bring every deployment up to the current virtual time (requests do this on their own) */
   tick(): void;
   snapshot(): string;
@@ -115,6 +136,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     advanceNative(state, now);
   };
   const unkind = new Unkindness(() => faults);
+  const iam = new IamAuthorizer(state, opts.iamLogFile);
   const baseEcs = { ...ecsHandlers(state), ...taskHandlers(state) };
   const ecsNative = ecsNativeControl(state, () => clock.now());
   const withNative = { ...baseEcs, ...ecsNativeHandlers(state, baseEcs) };
@@ -133,6 +155,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     staticAccessKeyId: STATIC_ACCESS_KEY_ID,
     requireKnownCredentials: opts.requireKnownCredentials ?? false,
     unkind,
+    iam,
   });
   const port = await listen(server, opts.port ?? 0);
   const url = `http://127.0.0.1:${port}`;
@@ -159,7 +182,14 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     }),
     seed: {
       blueGreenService: (o) => seedBlueGreenService(state, clock.now(), o),
-      role: (o) => seedRole(state, o),
+      role: (o) => {
+        if (o.policies) void iam.warmUp();
+        return seedRole(state, o);
+      },
+      templateRoles: (parameters) => {
+        void iam.warmUp();
+        return seedTemplateRoles(state, parameters);
+      },
       lambda: (name, behavior) => seedLambda(state, name, behavior),
       ecsNativeService: (o) => ecsNative.service(o),
     },
@@ -179,7 +209,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     oidc: {
       setClaims: (c) => oidc.setClaims(c),
       issueToken: (c) => oidc.issueToken(c),
+      jobRequestToken: (c) => oidc.jobRequestToken(c),
     },
+    iam: { decisions: () => iam.decisions(), clear: () => iam.clear() },
     tick: () => advance(clock.now()),
     snapshot: () => {
       advance(clock.now());

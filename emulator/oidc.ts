@@ -37,8 +37,28 @@ export class OidcIssuer {
     this.publicKey = publicKey;
   }
 
+  private readonly jobs = new Map<string, Partial<OidcClaims>>();
+
   setClaims(c: Partial<OidcClaims>): void {
     this.overrides = { ...this.overrides, ...c };
+  }
+
+  /**
+   * A request token of its own for one job (ACTIONS_ID_TOKEN_REQUEST_TOKEN), whose ID tokens carry these
+   * claims over the emulator's: on GitHub each job has its own, so two jobs running at once (a deploy job and
+   * a promote job in another environment) each get their own subject.
+   */
+  jobRequestToken(claims: Partial<OidcClaims>): string {
+    const token = `emu-oidc-job-${randomHex(24)}`;
+    this.jobs.set(token, claims);
+    return token;
+  }
+
+  /** The claims of an ID token requested with this bearer token; undefined when the token is not one issued here. */
+  claimsForRequest(requestToken: string, audience: string | undefined): Record<string, unknown> | undefined {
+    if (requestToken === this.requestToken) return this.claims(audience);
+    const job = this.jobs.get(requestToken);
+    return job ? this.claims(audience, job) : undefined;
   }
 
   /** The claims a token would carry now, for `audience` (defaults to the owner URL like GitHub). */

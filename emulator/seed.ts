@@ -1,5 +1,6 @@
 /** Seeding: a ready-made CodeDeploy blue/green ECS service with its load balancer, roles and hook Lambdas. */
 import { registerTaskDefinition } from './ecs.js';
+import { renderTemplateRoles, type IdentityPolicy, type RoleKey, type TemplateRole } from './iam-template.js';
 import {
   clusterArn,
   randomDigits,
@@ -256,10 +257,35 @@ export function seedBlueGreenService(
   };
 }
 
-export function seedRole(state: EmulatorState, o: { name: string; trustPolicy: object }): { arn: string } {
+/**
+ * A role in the account. With `policies`, IAM enforces them for its sessions (emulator/iam.ts); without, every
+ * call of a session is allowed. Seeding a role of the same name again replaces it (same ARN and role id).
+ */
+export function seedRole(
+  state: EmulatorState,
+  o: { name: string; trustPolicy: object; policies?: IdentityPolicy[] },
+): { arn: string } {
   const arn = `arn:aws:iam::${state.accountId}:role/${o.name}`;
-  state.roles.set(arn, { name: o.name, arn, roleId: `AROA${randomString(17)}`, trustPolicy: o.trustPolicy });
+  const roleId = state.roles.get(arn)?.roleId ?? `AROA${randomString(17)}`;
+  state.roles.set(arn, {
+    name: o.name,
+    arn,
+    roleId,
+    trustPolicy: o.trustPolicy,
+    ...(o.policies ? { policies: o.policies } : {}),
+  });
   return { arn };
+}
+
+/** The roles of infra/github-oidc-roles.yml for these stack parameters, created in this account and region. */
+export function seedTemplateRoles(
+  state: EmulatorState,
+  parameters: Record<string, string>,
+): Partial<Record<RoleKey, TemplateRole>> {
+  const roles = renderTemplateRoles({ accountId: state.accountId, region: state.region, parameters });
+  for (const role of Object.values(roles))
+    seedRole(state, { name: role.name, trustPolicy: role.trustPolicy, policies: role.policies });
+  return roles;
 }
 
 export function seedLambda(state: EmulatorState, name: string, behavior: LambdaBehavior = 'succeed'): void {

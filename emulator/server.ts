@@ -1,4 +1,4 @@
-/** The HTTP front door: tells the services apart, applies credentials checks and faults, records every call. */
+/** The HTTP front door: tells the services apart, applies credentials checks, IAM and faults, records every call. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { applies, decide, type Faults, type FaultService } from './faults.js';
@@ -9,6 +9,7 @@ import type { QueryHandler } from './sts.js';
 import { STS_NAMESPACE } from './sts.js';
 import { ELB_NAMESPACE } from './elbv2.js';
 import type { Unkindness } from './unkind.js';
+import type { IamAuthorizer } from './iam.js';
 
 export type CallService = 'ecs' | 'codedeploy' | 'sts' | 'elbv2' | 'oidc';
 
@@ -38,6 +39,8 @@ export interface ServerDeps {
   requireKnownCredentials: boolean;
   /** the account-wide rate limit and lost answers (unkind.ts) */
   unkind?: Unkindness;
+  /** IAM for sessions of roles seeded with policies (iam.ts): checked once the operation and its input are known */
+  iam?: IamAuthorizer;
 }
 
 const JSON_TYPE = 'application/x-amz-json-1.1';
@@ -213,6 +216,7 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
       } catch {
         throw new ApiError('SerializationException', 'The request body is not a JSON object.');
       }
+      await deps.iam?.authorize(service as 'ecs' | 'codedeploy', action, input, accessKeyId, nowAfterDelay);
       const out = handler(input, ctx);
       const lost = deps.unkind?.loseAnswer(action, req, res);
       if (lost) {
@@ -225,6 +229,8 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
       const handler = (service === 'sts' ? deps.sts : deps.elbv2)[action];
       if (!handler)
         throw new ApiError('InvalidAction', `The action ${action} is not valid for this web service.`);
+      if (service === 'elbv2')
+        await deps.iam?.authorize('elbv2', action, Object.fromEntries(query!), accessKeyId, nowAfterDelay);
       const out = handler(query!, ctx);
       send(res, 200, 'text/xml', queryResponse(action, namespace, out, requestId));
     }
@@ -241,7 +247,11 @@ function oidcToken(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, 
   const record: CallRecord = { service: 'oidc', action: 'GetIDToken', at: deps.now(), status: 200 };
   deps.calls.push(record);
   const auth = req.headers.authorization;
-  if (auth !== `Bearer ${deps.oidc.requestToken}`) {
+  const audience = url.searchParams.get('audience') ?? undefined;
+  const claims = auth?.startsWith('Bearer ')
+    ? deps.oidc.claimsForRequest(auth.slice(7), audience)
+    : undefined;
+  if (!claims) {
     record.status = 401;
     record.error = 'Unauthorized';
     return send(res, 401, 'application/json', JSON.stringify({ message: 'Bad credentials' }));
@@ -250,8 +260,7 @@ function oidcToken(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, 
     record.status = 405;
     return send(res, 405, 'application/json', JSON.stringify({ message: 'Method not allowed' }));
   }
-  const audience = url.searchParams.get('audience') ?? undefined;
-  const token = deps.oidc.sign(deps.oidc.claims(audience));
+  const token = deps.oidc.sign(claims);
   send(res, 200, 'application/json', JSON.stringify({ count: 1, value: token }));
 }
 

@@ -3,6 +3,7 @@
  * test can inspect it and `snapshot()` can serialise it.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { IdentityPolicy } from './iam-template.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -244,6 +245,8 @@ export interface Role {
   arn: string;
   roleId: string;
   trustPolicy: unknown;
+  /** identity policies IAM enforces for its sessions (emulator/iam.ts); none: every call is allowed */
+  policies?: IdentityPolicy[];
 }
 
 export interface IssuedCredentials {
@@ -253,6 +256,8 @@ export interface IssuedCredentials {
   expiration: number; // virtual ms
   arn: string;
   assumedRoleId: string;
+  /** the role these credentials are a session of */
+  roleArn?: string;
 }
 
 export type LambdaBehavior =

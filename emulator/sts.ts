@@ -75,6 +75,7 @@ export function stsHandlers(
         expiration,
         arn,
         assumedRoleId,
+        roleArn: role.arn,
       };
       state.credentials.set(accessKeyId, creds);
       return {

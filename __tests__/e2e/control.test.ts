@@ -201,13 +201,18 @@ describe('rollback', () => {
       const bad = deployed.outputs['task-definition-arn'] as string;
       expect(await inspect(world).runningTaskDefinition()).toBe(bad);
 
-      const rolled = await world.run('dist/rollback/index.js', {
-        ...awsInputs(world),
-        cluster: world.seeded.cluster,
-        service: world.seeded.service,
-        'wait-until': 'succeeded',
-        'deregister-rolled-back-revision': 'true',
-      });
+      // operate.yml in production: redeploying creates a deployment, which only the deploy role may
+      const rolled = await world.run(
+        'dist/rollback/index.js',
+        {
+          ...awsInputs(world),
+          cluster: world.seeded.cluster,
+          service: world.seeded.service,
+          'wait-until': 'succeeded',
+          'deregister-rolled-back-revision': 'true',
+        },
+        { job: 'operateProd' },
+      );
       expect(rolled.exitCode).toBe(0);
       expect(rolled.outputs['task-definition-arn']).toMatch(/:task-definition\/web:1$/);
       expect(rolled.outputs['deregistered-task-definition-arn']).toBe(bad);

@@ -33,7 +33,7 @@ describe('npm run demo', () => {
       expect(run.status).toBe(0);
       expect(run.stdout).toMatch(/The action succeeded\./);
       // the action did ask the runner to mask its credentials …
-      expect(run.stdout).toMatch(/role\/github-deploy-dev/);
+      expect(run.stdout).toMatch(/role\/github-deploy-web-dev/);
       // … and the terminal shows none of those commands
       expect(run.stdout).not.toMatch(/::add-mask::/);
     },

@@ -1,12 +1,26 @@
 /**
- * End-to-end harness: a started emulator with a seeded blue/green service and deploy role, and a way to
- * run the bundled entry points (dist/index.js, dist/promote/index.js, …) against it as the runner does,
- * with the Node binary of the jest project (e2eRuntime(): Node 24 as action.yml declares, and the
- * machine's Node; see jest.config.js).
+ * End-to-end harness: a started emulator with a seeded blue/green service and the roles of
+ * infra/github-oidc-roles.yml (IAM enforced), and a way to run the bundled entry points (dist/index.js,
+ * dist/promote/index.js, …) against it as the runner does, with the Node binary of the jest project
+ * (e2eRuntime(): Node 24 as action.yml declares, and the machine's Node; see jest.config.js).
+ *
+ * Each run is a job of the reusable workflows (JOBS): it assumes the role that job assumes, with an OIDC
+ * token whose subject and job_workflow_ref are that job's. `role-to-assume: world.roleArn` (or none) means
+ * "the role of this job"; any other ARN is used as given.
  */
 import { startEmulator, type Emulator } from '../../emulator/index.js';
 import { runAction, type ActionRunOptions, type ActionRunResult } from '../../scripts/action-runner.js';
 import { appSpecYaml, githubTrustPolicy, taskDefinitionFile } from '../../emulator/scenario.js';
+import type { RoleKey } from '../../emulator/index.js';
+import {
+  defaultJob,
+  jobClaims,
+  JOBS,
+  stackParameters,
+  type Job,
+  type JobName,
+  type RoleScope,
+} from '../../emulator/jobs.js';
 import { ECSClient, DescribeServicesCommand, ListTaskDefinitionsCommand } from '@aws-sdk/client-ecs';
 import {
   CodeDeployClient,
@@ -17,24 +31,48 @@ import {
 
 export { appSpecYaml, githubTrustPolicy };
 
-export const REPOSITORY = 'acme/web';
+export {
+  defaultJob,
+  jobClaims,
+  JOBS,
+  REPOSITORY,
+  stackParameters,
+  WORKFLOW_REF,
+  WORKFLOW_REPOSITORY,
+  type Job,
+  type JobName,
+  type RoleScope,
+} from '../../emulator/jobs.js';
 
 export type BlueGreenOptions = NonNullable<Parameters<Emulator['seed']['blueGreenService']>[0]>;
+
+export interface RunOptions extends ActionRunOptions {
+  /** the job of the reusable workflows the run is (default: defaultJob(entry)) */
+  job?: JobName;
+}
 
 export interface World {
   emulator: Emulator;
   seeded: ReturnType<Emulator['seed']['blueGreenService']>;
+  /** the dev deploy role; as role-to-assume it stands for "the role of the job" (see the header) */
   roleArn: string;
+  /** ARN of each role of infra/github-oidc-roles.yml in the emulator */
+  roles: Record<RoleKey, string>;
+  /**
+   * Scope the template's roles to this service (seeds them again with its cluster, service, family and
+   * application), e.g. after seeding an ECS-native service; `extra` overrides stack parameters.
+   */
+  useService(scope: RoleScope, extra?: Record<string, string>): void;
   image: string;
   taskDefinition: Record<string, unknown>;
   files: Record<string, string>;
   /** inputs every deploy run needs (region, role, cluster, service, files, image) */
   baseInputs: Record<string, string>;
-  deploy(inputs?: Record<string, string | undefined>, options?: ActionRunOptions): Promise<ActionRunResult>;
+  deploy(inputs?: Record<string, string | undefined>, options?: RunOptions): Promise<ActionRunResult>;
   run(
     entry: string,
     inputs: Record<string, string | undefined>,
-    options?: ActionRunOptions,
+    options?: RunOptions,
   ): Promise<ActionRunResult>;
   stop(): Promise<void>;
 }
@@ -80,15 +118,14 @@ export async function startWorld(
   });
   const seeded = emulator.seed.blueGreenService({ terminationWaitMinutes: 1, ...options.service });
   for (const fn of Object.values(options.hooks ?? {})) emulator.seed.lambda(fn);
-  const role = emulator.seed.role({
-    name: 'github-deploy-dev',
-    trustPolicy: githubTrustPolicy(emulator.accountId, `repo:${REPOSITORY}:environment:dev`),
-  });
-  emulator.oidc.setClaims({
-    repository: REPOSITORY,
-    environment: 'dev',
-    sub: `repo:${REPOSITORY}:environment:dev`,
-  });
+  const roles = {} as Record<RoleKey, string>;
+  const useService = (scope: RoleScope, extra: Record<string, string> = {}) => {
+    const seededRoles = emulator.seed.templateRoles(stackParameters(emulator.accountId, scope, extra));
+    for (const [key, role] of Object.entries(seededRoles)) roles[key as RoleKey] = role.arn;
+  };
+  useService(seeded);
+  // Tokens requested with the emulator's own request token: a dev deploy job's.
+  emulator.oidc.setClaims(jobClaims(JOBS.dev));
   const image = `${emulator.accountId}.dkr.ecr.${emulator.region}.amazonaws.com/web@sha256:${'ab'.repeat(32)}`;
   const taskDefinition = taskDefinitionFile({
     family: seeded.family,
@@ -103,7 +140,7 @@ export async function startWorld(
   };
   const baseInputs = {
     'aws-region': emulator.region,
-    'role-to-assume': role.arn,
+    'role-to-assume': roles.dev,
     cluster: seeded.cluster,
     service: seeded.service,
     'task-definition': 'task-definition.json',
@@ -111,23 +148,31 @@ export async function startWorld(
     'container-name': seeded.containerName,
     image,
   };
-  const run: World['run'] = (entry, inputs, runOptions = {}) =>
-    runAction({
+  const run: World['run'] = (entry, inputs, { job: jobName, ...runOptions } = {}) => {
+    const job: Job = JOBS[jobName ?? defaultJob(entry)];
+    const given = inputs['role-to-assume'];
+    const role = given === undefined || given === roles.dev ? roles[job.role] : given;
+    return runAction({
       entry,
       timeoutMs: 90_000,
       node: e2eRuntime().path,
       ...runOptions,
-      inputs: Object.fromEntries(Object.entries(inputs).filter(([, v]) => v !== undefined)) as Record<
-        string,
-        string
-      >,
-      env: { ...emulator.env(), ...runOptions.env },
+      inputs: Object.fromEntries(
+        Object.entries({ ...inputs, 'role-to-assume': role }).filter(([, v]) => v !== undefined),
+      ) as Record<string, string>,
+      env: {
+        ...emulator.env({ ACTIONS_ID_TOKEN_REQUEST_TOKEN: emulator.oidc.jobRequestToken(jobClaims(job)) }),
+        ...runOptions.env,
+      },
       files: { ...files, ...runOptions.files },
     });
+  };
   return {
     emulator,
     seeded,
-    roleArn: role.arn,
+    roleArn: roles.dev,
+    roles,
+    useService,
     image,
     taskDefinition,
     files,

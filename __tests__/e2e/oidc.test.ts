@@ -68,16 +68,11 @@ describe('role-to-assume through GitHub OIDC', () => {
       expect(allowed.exitCode).toBe(0);
       expect(allowed.outputs['codedeploy-deployment-id']).toMatch(/^d-/);
 
-      // a production-environment token gets the production role
-      world.emulator.oidc.setClaims({
-        environment: 'production',
-        sub: `repo:${REPOSITORY}:environment:production`,
-      });
-      const prodRun = await world.deploy({
-        'wait-until': 'none',
-        'role-to-assume': prod.arn,
-        'on-active-deployment': 'stop',
-      });
+      // a production deploy job's token gets the production role
+      const prodRun = await world.deploy(
+        { 'wait-until': 'none', 'role-to-assume': prod.arn, 'on-active-deployment': 'stop' },
+        { job: 'prod' },
+      );
       expect(prodRun.exitCode).toBe(0);
     },
     LONG,

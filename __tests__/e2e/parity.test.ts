@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { taskDefinitionFile } from '../../emulator/scenario.js';
 import type { ActionRunOptions, ActionRunResult } from '../../scripts/action-runner.js';
 import { DescribeServiceDeploymentsCommand } from '@aws-sdk/client-ecs';
-import { inspect, SECRET_ENV_VALUE, startWorld, type World } from './harness.js';
+import { inspect, SECRET_ENV_VALUE, startWorld, type World, type JobName } from './harness.js';
 
 const LONG = 150_000;
 
@@ -24,7 +24,12 @@ interface EngineWorld {
   world: World;
   engine: 'codedeploy' | 'ecs';
   deploy(inputs?: Record<string, string | undefined>, options?: ActionRunOptions): Promise<ActionRunResult>;
-  steer(verb: 'promote' | 'rollback', inputs: Record<string, string | undefined>): Promise<ActionRunResult>;
+  /** the promote or rollback bundle, as the job of the workflows that runs it (harness JOBS) */
+  steer(
+    verb: 'promote' | 'rollback',
+    inputs: Record<string, string | undefined>,
+    job?: JobName,
+  ): Promise<ActionRunResult>;
   /** the deployment's status as the engine reports it now */
   statusOf(id: string): Promise<string | undefined>;
   /** the service inputs of the rollback action's redeploy */
@@ -60,7 +65,7 @@ async function codeDeployWorld(options: Options = {}): Promise<EngineWorld> {
     world: w,
     engine: 'codedeploy',
     deploy: (inputs, runOptions) => w.deploy(inputs, runOptions),
-    steer: (verb, inputs) => w.run(`dist/${verb}/index.js`, { ...aws, ...inputs }),
+    steer: (verb, inputs, job) => w.run(`dist/${verb}/index.js`, { ...aws, ...inputs }, job ? { job } : {}),
     statusOf: async (id) => (await inspect(w).deployment(id)).status,
     service: { cluster: w.seeded.cluster, service: w.seeded.service },
     names: { succeeded: 'Succeeded', held: 'Ready', rolledBack: /^Stopped$|^Failed$/ },
@@ -88,6 +93,7 @@ async function ecsWorld(options: Options = {}): Promise<EngineWorld> {
     ...(options.failHook ? { hookOutcomes: { POST_TEST_TRAFFIC_SHIFT: { fail: 'smoke test failed' } } } : {}),
     ...(options.stuck ? { failTasks: { exitCode: 1, reason: 'connection refused' } } : {}),
   });
+  w.useService(s);
   const file = JSON.stringify(
     taskDefinitionFile({
       family: s.family,
@@ -113,7 +119,7 @@ async function ecsWorld(options: Options = {}): Promise<EngineWorld> {
         },
         { ...runOptions, files: { 'native-task-definition.json': file, ...runOptions.files } },
       ),
-    steer: (verb, inputs) => w.run(`dist/${verb}/index.js`, { ...aws, ...inputs }),
+    steer: (verb, inputs, job) => w.run(`dist/${verb}/index.js`, { ...aws, ...inputs }, job ? { job } : {}),
     statusOf: async (id) =>
       (await inspect(w).ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [id] })))
         .serviceDeployments?.[0]?.status,
@@ -316,7 +322,8 @@ describe.each(ENGINES)('same input, same answer: %s', (engine, start) => {
       const e = await start({ bake: 0 });
       const deployed = await e.deploy({ 'wait-until': 'succeeded', 'test-command': 'true' });
       expect(deployed.exitCode).toBe(0);
-      const rolled = await e.steer('rollback', { ...e.service, 'wait-until': 'ready' });
+      // operate.yml in production: redeploying is a new deployment, which only the deploy role may start
+      const rolled = await e.steer('rollback', { ...e.service, 'wait-until': 'ready' }, 'operateProd');
       expect(rolled.exitCode).toBe(0);
       expect(rolled.outputs['task-definition-arn']).toMatch(/:task-definition\/web(-blue-green)?:1$/);
       const id = expectIdOutputs(e, rolled);

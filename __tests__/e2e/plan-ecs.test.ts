@@ -38,6 +38,7 @@ describe('plan bundle', () => {
       ],
       deploymentCircuitBreaker: { enable: true, rollback: true },
     });
+    world.useService(s);
     const before = world.emulator.snapshot();
     const callsBefore = world.emulator.calls.length;
     const result = await world.run('dist/plan/index.js', {
@@ -75,6 +76,7 @@ describe('plan bundle', () => {
       service: 'no-bake',
       bakeTimeInMinutes: null,
     });
+    world.useService(s);
     const result = await world.run('dist/plan/index.js', {
       ...world.baseInputs,
       cluster: s.cluster,
@@ -90,6 +92,7 @@ describe('plan bundle', () => {
   });
 
   it('check-migration on the CodeDeploy service lists what it lacks and the switch, and changes nothing', async () => {
+    world.useService(world.seeded);
     const before = world.emulator.snapshot();
     const callsBefore = world.emulator.calls.length;
     const result = await world.run('dist/plan/index.js', { ...world.baseInputs, 'check-migration': 'true' });

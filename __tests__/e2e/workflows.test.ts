@@ -3,7 +3,7 @@
  * call (.github/workflows/), executed job by job with GitHub's own parser and expression engine
  * (__tests__/helpers/workflow-executor.ts) against the emulator, with the roles of
  * infra/github-oidc-roles.yml (their trust policies checked by the emulator's STS against each job's
- * OIDC subject) and approvals the test gives, withholds or rejects. Each case says which jobs ran,
+ * OIDC subject, their policies enforced on every call) and approvals the test gives, withholds or rejects. Each case says which jobs ran,
  * which were skipped, what the workflow put out, and where the deployment ended in the emulator.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
@@ -14,12 +14,14 @@ import { CodeDeployClient, GetDeploymentCommand } from '@aws-sdk/client-codedepl
 import { startEmulator, type Emulator } from '../../emulator/index.js';
 import { taskDefinitionFile } from '../../emulator/scenario.js';
 import { REPO_ROOT } from '../../scripts/action-runner.js';
-import { loadTrustPolicies } from '../helpers/trust-policies.js';
+import { stackParameters } from '../../emulator/jobs.js';
 import { WorkflowExecutor, type Approval, type RunResult } from '../helpers/workflow-executor.js';
 import { e2eRuntime } from './harness.js';
 
 const LONG = 240_000;
 const REPOSITORY = 'acme/web';
+/** The application repository's OIDC subject, as docs/from-push-to-production.md has it set up. */
+const SUBJECT_CLAIM_KEYS = ['repo', 'context', 'job_workflow_ref'] as const;
 const TEST_URL = 'http://test-listener.example:8080';
 
 type Engine = 'codedeploy' | 'ecs';
@@ -108,14 +110,20 @@ async function pipelineWorld(
   o: { prodHolds?: boolean; devHolds?: boolean; prodConfig?: string } = {},
 ): Promise<PipelineWorld> {
   const emulator = await startEmulator({ clockScale: 60, requireKnownCredentials: true });
-  const policies = loadTrustPolicies({ githubOrg: 'acme', githubRepo: 'web', accountId: emulator.accountId });
-  const role = (name: string, trustPolicy: object) => emulator.seed.role({ name, trustPolicy }).arn;
+  // The stacks of infra/github-oidc-roles.yml, the dev one (build and dev deploy roles) for cluster dev, the
+  // production one (deploy, plan, promote) for cluster prod: their trust and their policies, IAM enforced.
+  const stack = (cluster: string, create: Record<string, string>) =>
+    emulator.seed.templateRoles(
+      stackParameters(emulator.accountId, { cluster, service: 'web', family: 'web' }, create),
+    );
+  const devStack = stack('dev', { CreateProdDeployRole: 'false', CreateProdPlanRole: 'false' });
+  const prodStack = stack('prod', { CreateBuildRole: 'false', CreateDevDeployRole: 'false' });
   const roles = {
-    build: role('github-build-web', policies.build),
-    dev: role('github-deploy-web-dev', policies.dev),
-    prod: role('github-deploy-web-production', policies.prod),
-    prodPlan: role('github-plan-web-production', policies.prodPlan),
-    prodPromote: role('github-promote-web-production', policies.prodPromote),
+    build: devStack.build!.arn,
+    dev: devStack.dev!.arn,
+    prod: prodStack.prod!.arn,
+    prodPlan: prodStack.prodPlan!.arn,
+    prodPromote: prodStack.prodPromote!.arn,
   };
   const seed = (cluster: string, holds: boolean) =>
     engine === 'codedeploy'
@@ -185,6 +193,7 @@ async function pipelineWorld(
         protectedEnvironments: ['production', 'production-reroute'],
         approvals,
         node: e2eRuntime().path,
+        subjectClaimKeys: SUBJECT_CLAIM_KEYS,
       });
       executors.push(executor);
       return executor.run(workflow, event);
@@ -394,6 +403,7 @@ describe('the pipeline template as it comes (copied by hand)', () => {
         repository: REPOSITORY,
         ref: 'refs/heads/feature',
         files: w.files,
+        subjectClaimKeys: SUBJECT_CLAIM_KEYS,
       }).run('.github/workflows/deploy.yml', { name: 'push' });
       expect(other.triggered).toBe(false);
 

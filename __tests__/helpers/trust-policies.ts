@@ -10,7 +10,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { evaluate, loadCloudFormation, type EvalContext } from './cloudformation.js';
+import { evaluate, loadCloudFormation, type EvalContext } from '../../emulator/cloudformation.js';
 
 export const OIDC_ROLES_TEMPLATE = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -78,6 +78,7 @@ export function stackParameters(p: TrustPolicyParams): Record<string, string> {
     CodeDeployApplicationName: 'AppECS-prod-web',
     EcsClusterName: 'prod',
     TaskDefinitionFamily: 'web',
+    EcsServiceName: 'web',
     ...(p.mainBranch !== undefined ? { MainBranch: p.mainBranch } : {}),
     ...(p.devEnvironment !== undefined ? { DevEnvironmentName: p.devEnvironment } : {}),
     ...(p.prodEnvironment !== undefined ? { ProdEnvironmentName: p.prodEnvironment } : {}),

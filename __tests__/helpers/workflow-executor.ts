@@ -18,7 +18,9 @@
  * - A job may request an OIDC token only with `id-token: write` (a job that does not grant it gets no
  *   ACTIONS_ID_TOKEN_REQUEST_* variables; GitHub's default GITHUB_TOKEN permissions leave id-token at
  *   none). Its token's `sub` is repo:OWNER/REPO:environment:<env> for a job with an environment,
- *   repo:OWNER/REPO:ref:<ref> otherwise (GitHub OIDC docs, "Example subject claims"); tokens are minted by
+ *   repo:OWNER/REPO:ref:<ref> otherwise (GitHub OIDC docs, "Example subject claims"), followed by
+ *   :job_workflow_ref:<file>@<ref> with `subjectClaimKeys` (the repository's customized subject);
+ *   job_workflow_ref names the called file at the ref it was called at; tokens are minted by
  *   the emulator's issuer, so its STS checks them against the roles' trust policies.
  * - Environments with required reviewers are approvals the test gives, rejects or withholds. A
  *   rejected job fails without running ("Reviewing deployments": "If a job is rejected, the workflow will
@@ -100,6 +102,13 @@ export interface ExecutorOptions {
   stepTimeoutMs?: number;
   /** echo the log as it comes */
   echo?: boolean;
+  /**
+   * The calling repository's OIDC subject template (REST API actions/oidc/customization/sub,
+   * include_claim_keys): with ['repo', 'context', 'job_workflow_ref'] a job's `sub` is
+   * repo:OWNER/REPO:<context>:job_workflow_ref:<job_workflow_ref> (what infra/github-oidc-roles.yml trusts).
+   * Default: GitHub's default subject.
+   */
+  subjectClaimKeys?: readonly ('repo' | 'context' | 'job_workflow_ref')[];
 }
 
 export interface StepRecord {
@@ -234,6 +243,8 @@ class Approvals {
 
 interface CallFrame {
   workflow: LoadedWorkflow;
+  /** the ref the workflow file was called at, as job_workflow_ref writes it after the @ */
+  ref: string;
   prefix: string;
   inputs: Record<string, Value>;
   secrets: Record<string, string>;
@@ -386,7 +397,13 @@ export class WorkflowExecutor {
       inputs = this.dispatchInputs(events.workflow_dispatch?.inputs ?? {}, event.inputs ?? {});
     }
     const ctx = new RunContext(this, records, errors, warnings, log, event.name, file);
-    await ctx.runWorkflow({ workflow, prefix: '', inputs, secrets: this.options.secrets ?? {} });
+    await ctx.runWorkflow({
+      workflow,
+      ref: this.ref,
+      prefix: '',
+      inputs,
+      secrets: this.options.secrets ?? {},
+    });
     const waiting = records.some((r) => r.result === 'waiting');
     const failed = records.some((r) => r.result === 'failure');
     return result(
@@ -636,7 +653,22 @@ class RunContext {
         );
     const cap = this.permissionsOf(frame, job.id.value, ctx);
     this.say(`[${jobPath}] calls ${job.ref.value}`);
-    const inner = await this.runWorkflow({ workflow: called, prefix: `${jobPath}/`, inputs, secrets, cap });
+    // A `$/` or `./` call runs the file at the caller's commit; owner/repo/…@v1 at that tag (a release
+    // tag, docs/releasing.md), @<40 hex> at that commit: job_workflow_ref names it so.
+    const ref =
+      target.ref === this.x.runRef
+        ? frame.ref
+        : /^[0-9a-f]{40}$/.test(target.ref) || target.ref.startsWith('refs/')
+          ? target.ref
+          : `refs/tags/${target.ref}`;
+    const inner = await this.runWorkflow({
+      workflow: called,
+      ref,
+      prefix: `${jobPath}/`,
+      inputs,
+      secrets,
+      cap,
+    });
     const results = Object.values(inner).map((r) => r.result);
     const result: JobResult = results.includes('failure')
       ? 'failure'
@@ -726,15 +758,17 @@ class RunContext {
     };
     if (idToken) {
       const fileRepo = frame.workflow.repo === 'action' ? OWN_REPOSITORY : this.x.opts.repository;
-      const sub = environment
-        ? `repo:${this.x.opts.repository}:environment:${environment}`
-        : `repo:${this.x.opts.repository}:ref:${this.x.runRef}`;
+      const jobWorkflowRef = `${fileRepo}/${frame.workflow.path}@${frame.ref}`;
+      const context = environment ? `environment:${environment}` : `ref:${this.x.runRef}`;
+      const sub = this.x.opts.subjectClaimKeys?.includes('job_workflow_ref')
+        ? `repo:${this.x.opts.repository}:${context}:job_workflow_ref:${jobWorkflowRef}`
+        : `repo:${this.x.opts.repository}:${context}`;
       const { url, token } = await this.x.requestToken({
         sub,
         repository: this.x.opts.repository,
         ref: this.x.runRef,
         environment: environment || undefined,
-        job_workflow_ref: `${fileRepo}/${frame.workflow.path}@${this.x.runRef}`,
+        job_workflow_ref: jobWorkflowRef,
         workflow_ref: `${this.x.opts.repository}/${this.rootFile}@${this.x.runRef}`,
         event_name: this.eventName,
         run_id: this.x.id,

@@ -2,10 +2,31 @@
 import type { Runtime } from './runtime.js';
 import { InputError, DeploymentError, errorMessage } from './errors.js';
 
-export async function runCommand<R extends Runtime>(rt: R, command: (rt: R) => Promise<void>): Promise<void> {
+/** Says what an error means when it can (an AWS AccessDenied: src/aws/access-denied.ts); undefined otherwise. */
+export interface ErrorExplainer {
+  explainError?(error: unknown): string | undefined;
+}
+
+export async function runCommand<R extends Runtime & ErrorExplainer>(
+  rt: R,
+  command: (rt: R) => Promise<void>,
+): Promise<void> {
   try {
     await command(rt);
   } catch (error) {
+    const explained = rt.explainError?.(error);
+    if (explained) {
+      // A missing permission: what was denied and where it is granted, no stack trace.
+      if (error instanceof DeploymentError && error.reported) {
+        rt.error(explained, { title: 'AccessDenied' });
+        rt.failQuietly(error.message);
+      } else if (error instanceof InputError || error instanceof DeploymentError) {
+        rt.setFailed(`${error.message}\n${explained}`);
+      } else {
+        rt.setFailed(explained);
+      }
+      return;
+    }
     if (error instanceof DeploymentError && error.reported) {
       rt.failQuietly(error.message);
     } else if (error instanceof InputError || error instanceof DeploymentError) {

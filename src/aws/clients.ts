@@ -9,6 +9,7 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import type { Runtime } from '../action/runtime.js';
+import { explainAccessDenied } from './access-denied.js';
 
 export const USER_AGENT = 'ecs-codedeploy-action/1';
 
@@ -32,6 +33,8 @@ export interface AwsAccess {
   makeClients(options: AwsClientOptions): AwsClients;
   /** the STS client that exchanges the GitHub OIDC token (no credentials of its own) */
   stsClient(region: string): STSClient;
+  /** what an AccessDenied means for the job's role (access-denied.ts), for the failure message */
+  explainError?(error: unknown): string | undefined;
 }
 
 /** What every command runs with: the runner and AWS. */
@@ -80,4 +83,8 @@ export function defaultStsClient(region: string): STSClient {
   return new STSClient({ region, customUserAgent: USER_AGENT, maxAttempts: 1 });
 }
 
-export const awsAccess: AwsAccess = { makeClients: createAwsClients, stsClient: defaultStsClient };
+export const awsAccess: AwsAccess = {
+  makeClients: createAwsClients,
+  stsClient: defaultStsClient,
+  explainError: explainAccessDenied,
+};

@@ -21,7 +21,7 @@ import {
 import { addNote, setVerdict } from '../record/record.js';
 import { renderNoDeploymentSummary } from '../record/task-summary.js';
 import { throwIfCancelled } from './cancel.js';
-import { finishFollow, followTo, named, startFollow, type Follow } from './follow.js';
+import { finishFollow, followTo, namedInSentence, notFollowed, startFollow, type Follow } from './follow.js';
 import { outputDeploymentId } from './outputs.js';
 import { OneOffTaskFailed, runOneOff, type OneOffOutcome } from './one-off-task.js';
 import { followAndSavePhase } from './phase.js';
@@ -89,10 +89,7 @@ export async function runDeploy(rt: AwsRuntime): Promise<void> {
 async function followDeployment(f: Follow, inputs: DeployInputs, started: Started): Promise<void> {
   const { follower } = f;
   const { waitUntil, waitForMinutes, testCommand } = inputs;
-  if (waitUntil === 'none' && !testCommand) {
-    setVerdict(follower.record, 'not-followed', `${named(f)} started; not followed (wait-until: none).`);
-    return;
-  }
+  if (waitUntil === 'none' && !testCommand) return notFollowed(f, 'started');
   if (testCommand) {
     const at = await followTo(f, 'gate', follower.budget('gate', waitForMinutes, 'start', testCommand), true);
     if (at !== undefined) await runGate(f, started.gate, inputs, at);
@@ -103,7 +100,7 @@ async function followDeployment(f: Follow, inputs: DeployInputs, started: Starte
     setVerdict(
       follower.record,
       'reached',
-      `Test gate passed; ${named(f).charAt(0).toLowerCase()}${named(f).slice(1)} goes on without this job.`,
+      `Test gate passed; ${namedInSentence(f)} goes on without this job.`,
     );
 }
 

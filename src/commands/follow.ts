@@ -41,6 +41,11 @@ export function named(f: Follow): string {
   return `${f.follower.engine.noun} ${f.follower.record.deploymentId}`;
 }
 
+/** The same, inside a sentence: "deployment d-…", "service deployment arn:…". */
+export function namedInSentence(f: Follow): string {
+  return `${f.follower.engine.noun.toLowerCase()} ${f.follower.record.deploymentId}`;
+}
+
 /**
  * Watches to `goal` within the budget and concludes. Throws DeploymentError for every verdict but success,
  * after reporting and any rollback. With `intermediate`, reaching the goal is a step on the way (the test

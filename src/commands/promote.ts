@@ -12,7 +12,15 @@ import { describeService } from '../aws/ecs-reads.js';
 import type { Engine, EngineContext } from '../engine/engine.js';
 import { engineForId, engineForService } from '../engines/index.js';
 import { addNote, setVerdict } from '../record/record.js';
-import { conclude, finishFollow, followTo, named, notFollowed, startFollow } from './follow.js';
+import {
+  conclude,
+  finishFollow,
+  followTo,
+  named,
+  namedInSentence,
+  notFollowed,
+  startFollow,
+} from './follow.js';
 import { outputDeploymentId } from './outputs.js';
 
 export async function runPromote(rt: AwsRuntime): Promise<void> {
@@ -57,7 +65,7 @@ export async function runPromote(rt: AwsRuntime): Promise<void> {
       setVerdict(
         follower.record,
         'reached',
-        `${step.what} was continued; ${named(f).charAt(0).toLowerCase()}${named(f).slice(1)} now ${held}. Promote again to continue it (each hold is its own approval), or roll it back.`,
+        `${step.what} was continued; ${namedInSentence(f)} now ${held}. Promote again to continue it (each hold is its own approval), or roll it back.`,
       );
       rt.info(follower.record.verdictText ?? '');
     }

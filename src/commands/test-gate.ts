@@ -13,7 +13,7 @@ import { DeploymentError } from '../action/errors.js';
 import type { GatePoint } from '../engine/engine.js';
 import { setVerdict, type DeploymentRecord } from '../record/record.js';
 import { testCommandEnv, testCommandFiles } from './test-command-env.js';
-import { cancelled, rollbackOnGivingUp, named, type Follow } from './follow.js';
+import { cancelled, rollbackOnGivingUp, named, namedInSentence, type Follow } from './follow.js';
 
 export interface TestRunResult {
   outcome: 'passed' | 'failed' | 'timeout' | 'cancelled';
@@ -146,7 +146,7 @@ export async function runGate(
       },
       failed: async (why) => {
         const stopped = await follower.stopAndFollowBack(`because test-command ${why}`, true);
-        const text = `Test-traffic gate failed (test-command ${why}); ${named(f).charAt(0).toLowerCase()}${named(f).slice(1)} ${stopped ? 'stopped and rolled back' : 'could not be stopped'}.`;
+        const text = `Test-traffic gate failed (test-command ${why}); ${namedInSentence(f)} ${stopped ? 'stopped and rolled back' : 'could not be stopped'}.`;
         setVerdict(record, 'failed', text);
         return text;
       },

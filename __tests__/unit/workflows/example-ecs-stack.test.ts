@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
-import { evaluate, loadCloudFormation, type EvalContext } from '../../helpers/cloudformation.js';
+import { evaluate, loadCloudFormation, type EvalContext } from '../../../emulator/cloudformation.js';
 
 const TEMPLATE = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
