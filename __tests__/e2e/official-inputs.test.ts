@@ -34,10 +34,15 @@ interface NativeWorld {
   deploy(inputs?: Record<string, string | undefined>, options?: ActionRunOptions): Promise<ActionRunResult>;
 }
 
-async function nativeWorld(o: NativeServiceOptions): Promise<NativeWorld> {
+/** An ECS-controller service, the template's roles scoped to it (`stack`: more stack parameters). */
+async function nativeWorld(
+  o: NativeServiceOptions,
+  stack: Record<string, string> = {},
+): Promise<NativeWorld> {
   world = await startWorld({ clockScale: 60 });
   const w = world;
   const s = w.emulator.seed.ecsNativeService({ bakeTimeInMinutes: 1, ...o });
+  w.useService(s, stack);
   const file = JSON.stringify(
     taskDefinitionFile({
       family: s.family,
@@ -276,8 +281,11 @@ describe('service settings on an ECS service', () => {
   it(
     'the managed EBS volume goes in the UpdateService as volumeConfigurations',
     async () => {
-      const n = await nativeWorld({ strategy: 'ROLLING' });
-      const volume = { roleArn: `arn:aws:iam::${n.world.emulator.accountId}:role/ecsInfra`, sizeInGiB: 20 };
+      const roleArn = 'arn:aws:iam::111111111111:role/ecsInfra';
+      // the deploy role passes the volume's role to ECS: the stack lists it (EcsNativePassRoleArns)
+      const n = await nativeWorld({ strategy: 'ROLLING' }, { EcsNativePassRoleArns: roleArn });
+      expect(n.world.emulator.accountId).toBe('111111111111');
+      const volume = { roleArn, sizeInGiB: 20 };
       const result = await n.deploy({
         'service-managed-ebs-volume-name': 'data',
         'service-managed-ebs-volume': JSON.stringify(volume),

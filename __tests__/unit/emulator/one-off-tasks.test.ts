@@ -60,7 +60,8 @@ describe('RunTask for a one-off task', () => {
   });
 
   it('starts one task per clientToken, walks PROVISIONING to STOPPED and ends with the scripted exit codes', async () => {
-    emu.oneOffTasks.script({ exitCodes: { web: 2 }, runMs: 1000 });
+    // runs 2 virtual minutes (0.6 s here): long enough to be seen RUNNING by any poll
+    emu.oneOffTasks.script({ exitCodes: { web: 2 }, runMs: 120_000 });
     const request = {
       cluster: seeded.cluster,
       taskDefinition: seeded.taskDefinitionArn,
@@ -75,7 +76,7 @@ describe('RunTask for a one-off task', () => {
     expect(emu.oneOffTasks.tasks().filter((t) => t.taskArn === arn)).toHaveLength(1);
     expect(first.tasks![0]!.lastStatus).toBe('PROVISIONING');
     const seen = new Set<string>();
-    for (let i = 0; i < 200 && !seen.has('STOPPED'); i++) {
+    for (let i = 0; i < 1000 && !seen.has('STOPPED'); i++) {
       seen.add((await describeOne(arn)).lastStatus!);
       await new Promise((r) => setTimeout(r, 5));
     }
