@@ -7,6 +7,7 @@
  */
 import type { AwsRuntime } from '../aws/clients.js';
 import { getDeployInputs, type DeployInputs, type RegisterOnlyInputs } from '../action/inputs.js';
+import { DeploymentError } from '../action/errors.js';
 import { markMainStarted } from '../action/state.js';
 import { resolveCredentials } from '../aws/credentials.js';
 import { describeService } from '../aws/ecs-reads.js';
@@ -66,6 +67,10 @@ export async function runDeploy(rt: AwsRuntime): Promise<void> {
   rt.setOutput('task-definition-arn', taskDefinitionArn);
   // The one-off task runs on the new revision before any service is changed, as in the official action.
   const oneOff = await oneOffTask(ctx, inputs, source, taskDefinitionArn, 'no service was changed');
+  if (oneOff && rt.signal.aborted)
+    throw new DeploymentError(
+      `The run was cancelled after the one-off task: ${taskDefinitionArn} is registered, no service was changed.`,
+    );
 
   const started = await plan.start(taskDefinitionArn, source.kind === 'register');
   const { follower } = started;
