@@ -240,8 +240,8 @@ export function serviceWire(state: EmulatorState, svc: Service, now?: number): R
     networkConfiguration: svc.networkConfiguration,
     schedulingStrategy: 'REPLICA',
     deploymentController: { type: svc.deploymentController },
-    enableECSManagedTags: false,
-    propagateTags: 'NONE',
+    enableECSManagedTags: svc.enableECSManagedTags ?? false,
+    propagateTags: svc.propagateTags ?? 'NONE',
     enableExecuteCommand: false,
   };
 }

@@ -119,6 +119,18 @@ async function ecsSubjects(
       return fromArns('ecs', [str(input.serviceDeploymentArn) ?? ''], 'Service deployment');
     case 'DescribeTasks':
       return list(input.tasks).map((t) => ({ ClusterName: cluster, TaskId: nameOf(t) }));
+    case 'RunTask': {
+      // the revision it runs: an ARN, family:revision, or a family (its latest ACTIVE revision)
+      const ref = str(input.taskDefinition) ?? '';
+      const m = /(?:task-definition\/)?([A-Za-z0-9_-]+)(?::(\d+))?$/.exec(ref);
+      const family = m?.[1] ?? ref;
+      const revisions = state.taskDefinitions.get(family) ?? [];
+      const revision =
+        m?.[2] ?? String([...revisions].reverse().find((t) => t.status === 'ACTIVE')?.revision ?? 0);
+      return [
+        { ClusterName: cluster, TaskDefinitionFamilyName: family, TaskDefinitionRevisionNumber: revision },
+      ];
+    }
     case 'RegisterTaskDefinition': {
       const family = str(input.family) ?? '';
       const revision = (state.taskDefinitions.get(family)?.length ?? 0) + 1;
@@ -223,8 +235,41 @@ function dependentChecks(
     for (const role of new Set([str(input.taskRoleArn), str(input.executionRoleArn)]))
       if (role) pass(role, 'ecs-tasks.amazonaws.com');
   }
+  if (op === 'RunTask') {
+    // the task's tags: TagResource on the task it creates (its id is not known before: a placeholder [U])
+    if (Array.isArray(input.tags) && input.tags.length > 0)
+      out.push({
+        action: 'ecs:TagResource',
+        resource: `arn:aws:ecs:${state.region}:${state.accountId}:task/${clusterOf(input)}/new`,
+        context: { 'ecs:CreateAction': 'RunTask', ...tagContext(input.tags) },
+      });
+    // the roles the task runs with: the revision's, or the overrides' (ECS Developer Guide, task IAM role)
+    const td = state.taskDefinitions
+      .get(/(?:task-definition\/)?([A-Za-z0-9_-]+)/.exec(str(input.taskDefinition) ?? '')?.[1] ?? '')
+      ?.find((t) => str(input.taskDefinition)?.endsWith(`${t.family}:${t.revision}`));
+    const overrides = (input.overrides ?? {}) as Record<string, unknown>;
+    for (const role of new Set([
+      str(overrides.taskRoleArn) ?? str(td?.body.taskRoleArn),
+      str(overrides.executionRoleArn) ?? str(td?.body.executionRoleArn),
+    ]))
+      if (role) pass(role, 'ecs-tasks.amazonaws.com');
+    for (const v of (Array.isArray(input.volumeConfigurations) ? input.volumeConfigurations : []) as Record<
+      string,
+      unknown
+    >[]) {
+      const role = str((v.managedEBSVolume as Record<string, unknown> | undefined)?.roleArn);
+      if (role) pass(role, 'ecs.amazonaws.com');
+    }
+  }
   if (op === 'UpdateService') {
     const roles = new Set<string>();
+    for (const v of (Array.isArray(input.volumeConfigurations) ? input.volumeConfigurations : []) as Record<
+      string,
+      unknown
+    >[]) {
+      const role = str((v.managedEBSVolume as Record<string, unknown> | undefined)?.roleArn);
+      if (role) roles.add(role);
+    }
     for (const lb of (Array.isArray(input.loadBalancers) ? input.loadBalancers : []) as Record<
       string,
       unknown

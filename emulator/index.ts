@@ -19,6 +19,7 @@ import {
 } from './ecs-native/index.js';
 import { elbv2Handlers } from './elbv2.js';
 import { cloudwatchHandlers, MetricsModel, type BadRelease, type TrafficModel } from './cloudwatch.js';
+import { oneOffControl, oneOffTaskHandlers, type OneOffControl } from './one-off-tasks.js';
 import { NO_FAULTS, type Faults } from './faults.js';
 import { OidcIssuer, type OidcClaims } from './oidc.js';
 import { createEmulatorServer, listen, type CallRecord } from './server.js';
@@ -42,6 +43,7 @@ export type { Faults } from './faults.js';
 export type { BlueGreenServiceOptions, SeededService } from './seed.js';
 export type { EcsNativeControl, NativeServiceOptions, SeededNativeService } from './ecs-native/index.js';
 export type { EmulatorState, LambdaBehavior } from './state.js';
+export type { OneOffControl, OneOffScript, OneOffTask } from './one-off-tasks.js';
 export type { CallRecord } from './server.js';
 export type { LoseAnswer, RateLimit, StuckInstall } from './faults.js';
 export type { RateLimitStats } from './unkind.js';
@@ -97,6 +99,8 @@ export interface Emulator {
     /** GetMetricData requests answered */
     reads(): number;
   };
+  /** one-off tasks (RunTask): how they end, and what was asked */
+  oneOffTasks: OneOffControl;
   faults: { set(f: Partial<Faults>): void; clear(): void };
   /** what the account-wide rate limit (faults.rateLimit) let through and throttled, by client and deployment */
   rateLimit: { stats(): RateLimitStats; resetStats(): void };
@@ -147,6 +151,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const metrics = new MetricsModel(state);
   const baseEcs = { ...ecsHandlers(state), ...taskHandlers(state) };
   const ecsNative = ecsNativeControl(state, () => clock.now());
+  const withNative = { ...baseEcs, ...ecsNativeHandlers(state, baseEcs) };
+  const serviceAndOneOffHandlers = { ...withNative, ...oneOffTaskHandlers(state, withNative) };
   const server: Server = createEmulatorServer({
     state,
     now: () => clock.now(),
@@ -154,7 +160,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     faults: () => faults,
     oidc,
     calls,
-    ecs: { ...baseEcs, ...ecsNativeHandlers(state, baseEcs) },
+    ecs: serviceAndOneOffHandlers,
     codedeploy: codedeployHandlers(state, timeline),
     sts: stsHandlers(state, oidc, STATIC_ACCESS_KEY_ID),
     elbv2: elbv2Handlers(state),
@@ -215,6 +221,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       badRelease: (b) => metrics.badRelease(b, clock.now()),
       reads: () => metrics.reads,
     },
+    oneOffTasks: oneOffControl(state),
     faults: {
       set: (f) => {
         faults = { ...faults, ...f };

@@ -58,6 +58,10 @@ export interface Service {
   networkConfiguration: Record<string, unknown>;
   createdAt: number;
   taskSets: TaskSet[];
+  /** set by UpdateService (enableECSManagedTags, propagateTags, volumeConfigurations); AWS's defaults when absent */
+  enableECSManagedTags?: boolean;
+  propagateTags?: string;
+  volumeConfigurations?: unknown[];
 }
 
 export interface Cluster {

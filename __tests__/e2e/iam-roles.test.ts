@@ -123,6 +123,29 @@ describe('CodeDeploy paths, each under its job role', () => {
   );
 
   it(
+    'dev deploy with run-task (tagged, waited for) and desired-count: RunTask on the new revision, then UpdateService and CreateDeployment',
+    async () => {
+      const w = await codeDeployWorld('dev deploy + run-task', {
+        service: { deploymentConfig: ALL_AT_ONCE, terminationWaitMinutes: 0 },
+      });
+      ok(
+        await w.deploy(
+          {
+            'wait-until': 'succeeded',
+            'run-task': 'true',
+            'wait-for-task-stopped': 'true',
+            'run-task-subnets': 'subnet-0a1b2c3d',
+            'run-task-tags': JSON.stringify([{ key: 'purpose', value: 'migration' }]),
+            'desired-count': '2',
+          },
+          { job: 'dev' },
+        ),
+      );
+    },
+    LONG,
+  );
+
+  it(
     'prod deploy (deploy-prod.yml) of a registered revision, through the test gate',
     async () => {
       const w = await codeDeployWorld('prod deploy by ARN + gate', {

@@ -705,9 +705,8 @@ describe('production refusals', () => {
   );
 
   it(
-    'a second approval asked for a group that does not hold: the deploy job fails and rolls back what moved on its own',
+    'a second approval asked for a group that does not hold: the deploy step refuses wait-until ready before any change',
     async () => {
-      // a canary with a long termination wait: still moving when the rollback step starts
       world = await pipelineWorld('codedeploy', {
         prodHolds: false,
         prodConfig: 'CodeDeployDefault.ECSCanary10Percent5Minutes',
@@ -727,15 +726,20 @@ describe('production refusals', () => {
         'production/promote': 'skipped',
         'production/rollback': 'skipped',
       });
-      expect(r.errors.join('\n')).toMatch(/not held for promotion/);
+      expect(r.errors.join('\n')).toMatch(
+        /does not hold the replacement task set for validation, so 'wait-until: ready' would not find it held/,
+      );
       const steps = r.job('production/deploy/deploy').steps;
-      expect(steps.find((s) => s.name === 'Roll back the deployment that was not held')?.outcome).toBe(
+      // nothing moved, so there is nothing for the workflow's own check to roll back
+      expect(steps.find((s) => s.name === 'Roll back the deployment that was not held')?.outcome).not.toBe(
         'success',
       );
-      const id = r.job('production').outputs['deployment-id'] as string;
-      const end = await endState(w, w.prod, id);
-      expect(end.status).toBe('Stopped');
-      expect(end.running).toBe(w.prodBefore);
+      expect(w.emulator.calls.map((c) => c.action)).not.toContain('CreateDeployment');
+      const { ecs } = clients(w);
+      const prod = (
+        await ecs.send(new DescribeServicesCommand({ cluster: w.prod.cluster, services: [w.prod.service] }))
+      ).services?.[0];
+      expect(prod?.taskSets?.find((t) => t.status === 'PRIMARY')?.taskDefinition).toBe(w.prodBefore);
     },
     LONG,
   );

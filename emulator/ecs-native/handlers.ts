@@ -1,6 +1,6 @@
 import { serviceWire } from '../ecs.js';
 import { ApiError, type JsonHandler } from '../protocol.js';
-import { findTaskDefinition, type EmulatorState } from '../state.js';
+import { findTaskDefinition, type EmulatorState, type Service } from '../state.js';
 import { SERVICE_DEPLOYMENT_STATUSES, type ServiceDeploymentStatus } from './stages.js';
 import { adopt, switchController } from './adopt.js';
 import { applyMissingBakeTime, mergeConfig, defaultConfig, parseLoadBalancers } from './config.js';
@@ -54,8 +54,46 @@ const UPDATE_MEMBERS = [
   'monitoring',
 ];
 
-/** What UpdateService cannot change on a CODE_DEPLOY service (API reference UpdateService; the wording is [U]). */
-const CODE_DEPLOY_ONLY = ['networkConfiguration', 'platformVersion', 'loadBalancers'];
+/**
+ * What UpdateService cannot change on a CODE_DEPLOY service (API reference UpdateService: only "desired count,
+ * deployment configuration, health check grace period, task placement constraints and strategies, enable ECS
+ * managed tags option, and propagate tags"; volumeConfigurations is not among them; the wording is [U]).
+ */
+const CODE_DEPLOY_ONLY = ['networkConfiguration', 'platformVersion', 'loadBalancers', 'volumeConfigurations'];
+
+/** PropagateTags (SDK enum). */
+const PROPAGATE_TAGS = ['TASK_DEFINITION', 'SERVICE', 'NONE'];
+
+/**
+ * enableECSManagedTags, propagateTags and volumeConfigurations as UpdateService takes them (SDK
+ * ServiceVolumeConfiguration: name and managedEBSVolume with roleArn required); the wording is [U].
+ */
+function serviceTagsAndVolumes(input: Record<string, unknown>): Partial<Service> {
+  const out: Partial<Service> = {};
+  if (input.enableECSManagedTags !== undefined) {
+    if (typeof input.enableECSManagedTags !== 'boolean')
+      throw invalid('enableECSManagedTags must be a boolean.');
+    out.enableECSManagedTags = input.enableECSManagedTags;
+  }
+  if (input.propagateTags !== undefined) {
+    if (!PROPAGATE_TAGS.includes(String(input.propagateTags)))
+      throw invalid(`propagateTags must be one of ${PROPAGATE_TAGS.join(', ')}.`);
+    out.propagateTags = String(input.propagateTags);
+  }
+  if (input.volumeConfigurations !== undefined) {
+    const volumes = input.volumeConfigurations;
+    if (!Array.isArray(volumes)) throw invalid('volumeConfigurations must be a list.');
+    for (const v of volumes) {
+      const volume = v as { name?: unknown; managedEBSVolume?: { roleArn?: unknown } };
+      if (typeof volume.name !== 'string' || volume.name === '')
+        throw invalid('volumeConfigurations[].name is required.');
+      if (typeof volume.managedEBSVolume?.roleArn !== 'string')
+        throw invalid('volumeConfigurations[].managedEBSVolume.roleArn is required.');
+    }
+    out.volumeConfigurations = volumes;
+  }
+  return out;
+}
 
 function arnList(input: Record<string, unknown>, key: string): string[] {
   const v = input[key];
@@ -141,8 +179,10 @@ export function ecsNativeHandlers(
           throw invalid(
             `Unable to update ${viaCodeDeploy.join(', ')} on services with a CODE_DEPLOY deployment controller. Use AWS CodeDeploy to trigger a new deployment.`,
           );
+        const tagsOnly = serviceTagsAndVolumes(input);
         if (input.deploymentConfiguration !== undefined) ns.codeDeployConfigs.set(keyOf(svc), probe);
         if (typeof input.desiredCount === 'number') svc.desiredCount = input.desiredCount;
+        Object.assign(svc, tagsOnly);
         return { service: decorate(state, serviceWire(state, svc), svc, at) };
       }
       if (controller !== undefined) switchController(state, svc, String(controller), at);
@@ -151,8 +191,10 @@ export function ecsNativeHandlers(
           'UnsupportedFeatureException',
           `The emulator does not model ${svc.deploymentController} services.`,
         );
+      const settings = serviceTagsAndVolumes(input);
       const n = adopt(state, svc, at);
       n.config = probe;
+      Object.assign(svc, settings);
       if (lbs) {
         n.loadBalancers = lbs;
         svc.loadBalancers = lbs
@@ -165,7 +207,13 @@ export function ecsNativeHandlers(
       }
       if (typeof input.desiredCount === 'number') svc.desiredCount = input.desiredCount;
       const current = ns.revisions.get(n.currentRevisionArn);
-      if ((td !== undefined && td !== current?.taskDefinition) || input.forceNewDeployment === true) {
+      // forceNewDeployment, and volumeConfigurations ("If you leave volumeConfigurations null, it doesn't
+      // trigger a new deployment": update-service reference), start one with the same task definition too
+      if (
+        (td !== undefined && td !== current?.taskDefinition) ||
+        input.forceNewDeployment === true ||
+        settings.volumeConfigurations !== undefined
+      ) {
         const rev = newRevision(state, ns, svc, n, td ?? current?.taskDefinition ?? svc.taskDefinition, at);
         // the revision keeps the target group the current one serves on; the deployment brings green up on the other
         if (current?.loadBalancers[0]?.targetGroupArn && rev.loadBalancers[0])

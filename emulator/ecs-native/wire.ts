@@ -164,6 +164,8 @@ export function decorate(
       networkConfiguration: svc.networkConfiguration,
       rolloutState,
       ...(rolloutState === 'FAILED' && d?.statusReason ? { rolloutStateReason: d.statusReason } : {}),
+      // the service's volume configuration (UpdateService volumeConfigurations) shows on its deployments
+      ...(svc.volumeConfigurations ? { volumeConfigurations: svc.volumeConfigurations } : {}),
     };
   };
   let deployments: Record<string, unknown>[];

@@ -5,8 +5,16 @@
 import * as core from '@actions/core';
 import { InputError } from './errors.js';
 import { parseHealthChecks, type HealthPolicy } from './health-checks.js';
+import { officialInputNotes } from './official-inputs.js';
+import { parseBoolean, parseChoice, parseList, parseNumber, type ReadInput } from './parse.js';
+import {
+  parseRunTask,
+  parseServiceSettings,
+  type RunTaskInputs,
+  type ServiceSettings,
+} from './service-inputs.js';
 
-export type ReadInput = (name: string) => string;
+export { parseBoolean, parseChoice, parseList, parseNumber, type ReadInput };
 
 /** Reads an input the way the runner passes it (INPUT_<NAME>), trimmed. */
 export const readActionInput: ReadInput = (name) => core.getInput(name, { trimWhitespace: true });
@@ -80,66 +88,31 @@ export interface DeployInputs {
   onActiveDeployment: OnActiveDeployment;
   /** the health checks judged while traffic moves (health-checks); undefined: none */
   healthChecks?: HealthPolicy;
+  /** what the UpdateService that deploys carries besides the task definition (the official action's inputs) */
+  serviceSettings: ServiceSettings;
+  /** run-task: a one-off task on the new revision before the service is updated */
+  runTask?: RunTaskInputs;
+  /** warnings from reading the inputs (a volume name without its volume, …), for the log */
+  warnings: string[];
   aws: AwsInputs;
 }
 
-export function parseBoolean(read: ReadInput, name: string, fallback: boolean): boolean {
-  const raw = read(name);
-  if (raw === '') return fallback;
-  // Any casing, as the official action compares raw.toLowerCase() === 'true'.
-  if (raw.toLowerCase() === 'true') return true;
-  if (raw.toLowerCase() === 'false') return false;
-  throw new InputError(`input '${name}'`, `'${raw}' is not a boolean.`, 'Use true or false.');
-}
-
-export function parseChoice<T extends string>(
-  read: ReadInput,
-  name: string,
-  choices: readonly T[],
-  fallback: T,
-): T {
-  const raw = read(name);
-  if (raw === '') return fallback;
-  const found = choices.find((choice) => choice === raw.toLowerCase());
-  if (!found) {
-    throw new InputError(`input '${name}'`, `'${raw}' is not one of ${choices.join(', ')}.`);
-  }
-  return found;
-}
-
-export function parseNumber(
-  read: ReadInput,
-  name: string,
-  options: { min: number; max: number; integer?: boolean },
-): number | undefined {
-  const raw = read(name);
-  if (raw === '') return undefined;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || (options.integer && !Number.isInteger(value))) {
-    throw new InputError(
-      `input '${name}'`,
-      `'${raw}' is not ${options.integer ? 'a whole number' : 'a number'}.`,
-    );
-  }
-  if (value < options.min || value > options.max) {
-    throw new InputError(
-      `input '${name}'`,
-      `${value} is out of range.`,
-      options.max === Number.POSITIVE_INFINITY
-        ? `Use ${options.min} or more.`
-        : `Use ${options.min} to ${options.max}.`,
-    );
-  }
-  return value;
-}
-
-/** Comma or newline separated list, blanks dropped. */
-export function parseList(raw: string): string[] {
-  return raw
-    .split(/[,\n]/)
-    .map((item) => item.trim())
-    .filter((item) => item !== '');
-}
+/**
+ * No `service`: as the official action, register the task definition (and run run-task) and deploy nothing.
+ * The inputs that only mean something for a deployment are left out.
+ */
+export type RegisterOnlyInputs = Pick<
+  DeployInputs,
+  | 'taskDefinitionFile'
+  | 'taskDefinitionArn'
+  | 'image'
+  | 'containerName'
+  | 'cluster'
+  | 'waitForMinutes'
+  | 'runTask'
+  | 'warnings'
+  | 'aws'
+> & { service?: undefined };
 
 export function parseAutoRollbackEvents(read: ReadInput): AutoRollbackEvent[] | undefined {
   const raw = read('auto-rollback-events');
@@ -251,15 +224,99 @@ export function resolveServiceAndCluster(
   return { service, cluster: cluster ?? 'default' };
 }
 
+/**
+ * The deploy inputs. Without `service` (only when `registerOnly` is 'allowed', as the deploy action does): the
+ * register-only inputs, refusing this action's own inputs that only mean something for a deployment.
+ */
+export function getDeployInputs(read?: ReadInput, env?: NodeJS.ProcessEnv): DeployInputs;
+export function getDeployInputs(
+  read: ReadInput,
+  env: NodeJS.ProcessEnv,
+  registerOnly: 'allowed',
+): DeployInputs | RegisterOnlyInputs;
 export function getDeployInputs(
   read: ReadInput = readActionInput,
   env: NodeJS.ProcessEnv = process.env,
-): DeployInputs {
-  if (read('service') === '') {
+  registerOnly?: 'allowed',
+): DeployInputs | RegisterOnlyInputs {
+  if (read('service') === '' && registerOnly !== 'allowed') {
     throw new InputError("input 'service'", 'is required.', 'Name the ECS service to deploy.');
   }
   const { service, cluster } = resolveServiceAndCluster(read('service'), read('cluster'));
+  const source = taskDefinitionInputs(read);
+  const warnings: string[] = [];
+  const runTask = parseRunTask(read, warnings);
+  const waitMinutes = waitForMinutes(read);
 
+  if (service === '') {
+    for (const name of DEPLOYMENT_ONLY_INPUTS)
+      if (read(name) !== '')
+        throw new InputError(
+          `input '${name}'`,
+          'is given without a service: with no service the action only registers the task definition (and runs run-task), and deploys nothing.',
+          `Name the service to deploy, or remove ${name}.`,
+        );
+    warnings.push(...officialInputNotes(read, 'none'));
+    return {
+      ...source,
+      cluster,
+      waitForMinutes: waitMinutes,
+      runTask,
+      warnings,
+      aws: getAwsInputs(read, env),
+    };
+  }
+
+  const waitForServiceStability = parseBoolean(read, 'wait-for-service-stability', false);
+  const waitUntil = parseChoice(
+    read,
+    'wait-until',
+    WAIT_UNTIL_VALUES,
+    waitForServiceStability ? 'succeeded' : 'none',
+  );
+
+  const testCommand = read('test-command') || undefined;
+  return {
+    ...source,
+    containerPort: parseNumber(read, 'container-port', { min: 1, max: 65535, integer: true }),
+    service,
+    cluster,
+    appSpecFile: read('codedeploy-appspec') || undefined,
+    application: read('codedeploy-application') || `AppECS-${cluster}-${service}`,
+    deploymentGroup: read('codedeploy-deployment-group') || `DgpECS-${cluster}-${service}`,
+    deploymentConfig: read('codedeploy-deployment-config') || undefined,
+    description: deploymentDescription(read('codedeploy-deployment-description'), env),
+    waitUntil,
+    waitForMinutes: waitMinutes,
+    autoRollbackEvents: parseAutoRollbackEvents(read),
+    testCommand,
+    testTimeoutMinutes: parseNumber(read, 'test-timeout-minutes', { min: 0.1, max: 7200 }) ?? 30,
+    rollbackOnCancel: parseBoolean(read, 'rollback-on-cancel', true),
+    rollbackOnFailure: parseBoolean(read, 'rollback-on-failure', true),
+    onActiveDeployment: parseChoice(read, 'on-active-deployment', ON_ACTIVE_DEPLOYMENT_VALUES, 'fail'),
+    testCommandOidc: parseBoolean(read, 'test-command-oidc', false),
+    healthChecks: parseHealthChecks(read('health-checks')),
+    serviceSettings: parseServiceSettings(read, warnings),
+    runTask,
+    warnings,
+    aws: getAwsInputs(read, env),
+  };
+}
+
+/** This action's own inputs (no action.yml default) that mean something only for a deployment. */
+export const DEPLOYMENT_ONLY_INPUTS: readonly string[] = [
+  'wait-until',
+  'test-command',
+  'test-command-oidc',
+  'health-checks',
+  'auto-rollback-events',
+  'container-port',
+];
+
+/** The task definition to register or deploy, and the image rendered into it. */
+function taskDefinitionInputs(
+  read: ReadInput,
+): Pick<DeployInputs, 'taskDefinitionFile' | 'taskDefinitionArn' | 'image' | 'containerName'> {
   const taskDefinitionFile = read('task-definition') || undefined;
   const taskDefinitionArn = read('task-definition-arn') || undefined;
   if (taskDefinitionFile && taskDefinitionArn) {
@@ -303,123 +360,12 @@ export function getDeployInputs(
       'Example: 111122223333.dkr.ecr.us-east-1.amazonaws.com/web@sha256:…',
     );
   }
-
-  const waitForServiceStability = parseBoolean(read, 'wait-for-service-stability', false);
-  const waitUntil = parseChoice(
-    read,
-    'wait-until',
-    WAIT_UNTIL_VALUES,
-    waitForServiceStability ? 'succeeded' : 'none',
-  );
-
-  const testCommand = read('test-command') || undefined;
-  return {
-    taskDefinitionFile,
-    taskDefinitionArn,
-    image,
-    containerName,
-    containerPort: parseNumber(read, 'container-port', { min: 1, max: 65535, integer: true }),
-    service,
-    cluster,
-    appSpecFile: read('codedeploy-appspec') || undefined,
-    application: read('codedeploy-application') || `AppECS-${cluster}-${service}`,
-    deploymentGroup: read('codedeploy-deployment-group') || `DgpECS-${cluster}-${service}`,
-    deploymentConfig: read('codedeploy-deployment-config') || undefined,
-    description: deploymentDescription(read('codedeploy-deployment-description'), env),
-    waitUntil,
-    waitForMinutes: waitForMinutes(read),
-    autoRollbackEvents: parseAutoRollbackEvents(read),
-    testCommand,
-    testTimeoutMinutes: parseNumber(read, 'test-timeout-minutes', { min: 0.1, max: 7200 }) ?? 30,
-    testCommandOidc: parseBoolean(read, 'test-command-oidc', false),
-    rollbackOnCancel: parseBoolean(read, 'rollback-on-cancel', true),
-    rollbackOnFailure: parseBoolean(read, 'rollback-on-failure', true),
-    onActiveDeployment: parseChoice(read, 'on-active-deployment', ON_ACTIVE_DEPLOYMENT_VALUES, 'fail'),
-    healthChecks: parseHealthChecks(read('health-checks')),
-    aws: getAwsInputs(read, env),
-  };
+  return { taskDefinitionFile, taskDefinitionArn, image, containerName };
 }
 
-/**
- * Inputs of the official action that act only on services with the ECS (rolling) controller; on the
- * CodeDeploy path it ignores them, and so does this action (the value a default gives is not reported).
- */
-const RUN_TASK_ONLY = 'it applies to run-task, which this action does not do';
-
-export const ECS_ONLY_INPUTS: readonly { name: string; unset?: string; why: string }[] = [
-  {
-    name: 'desired-count',
-    why: 'the task count stays as the service has it (CodeDeploy sizes the replacement task set like the original)',
-  },
-  { name: 'force-new-deployment', unset: 'false', why: 'every CodeDeploy deployment starts a new task set' },
-  { name: 'enable-ecs-managed-tags', why: 'set it on the service (UpdateService) instead' },
-  { name: 'propagate-tags', why: 'set it on the service (UpdateService) instead' },
-  { name: 'service-managed-ebs-volume-name', why: 'CodeDeploy deployments take no volume configuration' },
-  { name: 'service-managed-ebs-volume', why: 'CodeDeploy deployments take no volume configuration' },
-  {
-    name: 'wait-for-task-stopped',
-    unset: 'false',
-    why: RUN_TASK_ONLY,
-  },
-  { name: 'run-task-container-overrides', why: RUN_TASK_ONLY },
-  { name: 'run-task-security-groups', why: RUN_TASK_ONLY },
-  { name: 'run-task-subnets', why: RUN_TASK_ONLY },
-  { name: 'run-task-assign-public-IP', why: RUN_TASK_ONLY },
-  {
-    name: 'run-task-capacity-provider-strategy',
-    why: RUN_TASK_ONLY,
-  },
-  { name: 'run-task-launch-type', why: RUN_TASK_ONLY },
-  { name: 'run-task-started-by', why: RUN_TASK_ONLY },
-  { name: 'run-task-tags', why: RUN_TASK_ONLY },
-  { name: 'run-task-managed-ebs-volume-name', why: RUN_TASK_ONLY },
-  { name: 'run-task-managed-ebs-volume', why: RUN_TASK_ONLY },
-  {
-    name: 'keep-null-value-keys',
-    why: 'this action keeps empty strings and lists as written and drops only null values and empty objects',
-  },
-];
-
-/** Inputs of the official action that tune its waiting; this action does without them on every path. */
-export const UNNEEDED_INPUTS: readonly { name: string; why: string }[] = [
-  {
-    name: 'wait-max-delay-seconds',
-    why: 'this action polls at intervals that adapt to the deployment and to throttling by themselves',
-  },
-  {
-    name: 'max-retries',
-    why: 'retries of throttled or failed AWS calls are built in',
-  },
-];
-
-/**
- * Inputs of the official action this action refuses on every path, before any AWS call. `run-task: true`:
- * the official action runs that task (often a migration) before deploying, and skipping it silently is
- * worse than stopping before any change.
- */
-export function refuseUnsupportedInputs(read: ReadInput = readActionInput): void {
-  if (parseBoolean(read, 'run-task', false)) {
-    throw new InputError(
-      "input 'run-task'",
-      'is true, but this action does not run stand-alone tasks (the official action runs one before deploying).',
-      'Run the task in a step before this one (e.g. aws ecs run-task … followed by aws ecs wait tasks-stopped), and remove run-task.',
-    );
-  }
-}
-
-/** Warnings for inputs of the official action that do nothing on the CodeDeploy path. */
-export function ecsOnlyInputWarnings(read: ReadInput = readActionInput): string[] {
-  refuseUnsupportedInputs(read);
-  const warnings: string[] = [];
-  for (const input of ECS_ONLY_INPUTS) {
-    const raw = read(input.name);
-    if (raw === '' || (input.unset !== undefined && raw.toLowerCase() === input.unset)) continue;
-    warnings.push(`Input '${input.name}' is ignored on the CodeDeploy path: ${input.why}.`);
-  }
-  for (const input of UNNEEDED_INPUTS) {
-    if (read(input.name) !== '') warnings.push(`Input '${input.name}' is ignored: ${input.why}.`);
-  }
-  return warnings;
+/** Warnings for the official action's inputs on a CODE_DEPLOY service; refuses those that cannot apply. */
+export function codeDeployInputWarnings(read: ReadInput = readActionInput): string[] {
+  return officialInputNotes(read, 'codedeploy');
 }
 
 /** The plan sub-action's own input: `check-migration` (read only, CODE_DEPLOY services). */
@@ -427,41 +373,21 @@ export function getPlanOptions(read: ReadInput = readActionInput): { checkMigrat
   return { checkMigration: parseBoolean(read, 'check-migration', false) };
 }
 
-/** Inputs that only the CodeDeploy path reads: given for a service with the ECS controller, they are warned about. */
-export const CODEDEPLOY_ONLY_INPUTS: readonly string[] = [
-  'codedeploy-appspec',
-  'codedeploy-application',
-  'codedeploy-deployment-group',
-  'codedeploy-deployment-config',
-  'codedeploy-deployment-description',
-  'auto-rollback-events',
-  'container-port',
-];
+/** This action's own inputs that only the CodeDeploy path reads (the official action's are in official-inputs.ts). */
+export const CODEDEPLOY_ONLY_INPUTS: readonly string[] = ['auto-rollback-events', 'container-port'];
 
 /**
  * Warnings for a service with the ECS deployment controller: the CodeDeploy-only inputs (ECS takes its
- * strategy, hooks and rollback settings from the service), and the official action's service inputs (this
- * action changes the task definition and nothing else).
+ * strategy, hooks and rollback settings from the service), and the official action's inputs ignored there.
  */
 export function ecsServiceInputWarnings(read: ReadInput = readActionInput): string[] {
   const warnings: string[] = [];
-  for (const name of CODEDEPLOY_ONLY_INPUTS) {
+  for (const name of CODEDEPLOY_ONLY_INPUTS)
     if (read(name) !== '')
       warnings.push(
         `Input '${name}' is ignored: the service uses the ECS deployment controller, which takes its strategy, hooks and rollback settings from the service (deploymentConfiguration), not from CodeDeploy.`,
       );
-  }
-  for (const input of ECS_ONLY_INPUTS) {
-    const raw = read(input.name);
-    if (raw === '' || (input.unset !== undefined && raw.toLowerCase() === input.unset)) continue;
-    warnings.push(
-      `Input '${input.name}' is ignored: this action changes only the service's task definition (UpdateService taskDefinition); change other service settings outside the deployment.`,
-    );
-  }
-  for (const input of UNNEEDED_INPUTS) {
-    if (read(input.name) !== '') warnings.push(`Input '${input.name}' is ignored: ${input.why}.`);
-  }
-  return warnings;
+  return [...warnings, ...officialInputNotes(read, 'ecs')];
 }
 
 export interface PromoteInputs {

@@ -13,3 +13,9 @@ export function consoleHost(region: string): string {
 export function consoleUrl(region: string, deploymentId: string): string {
   return `https://${consoleHost(region)}/codesuite/codedeploy/deployments/${encodeURIComponent(deploymentId)}?region=${region}`;
 }
+
+/** The ECS console page of a task (`arn:…:task/<cluster>/<id>`), in the region's partition. */
+export function taskConsoleUrl(region: string, cluster: string, taskArn: string): string {
+  const id = taskArn.split('/').pop() ?? taskArn;
+  return `https://${consoleHost(region)}/ecs/v2/clusters/${encodeURIComponent(cluster)}/tasks/${encodeURIComponent(id)}?region=${region}`;
+}

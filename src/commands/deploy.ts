@@ -1,34 +1,43 @@
 /**
- * The main action, for every engine: check everything, register the revision, start the deployment —
- * the service's deployment controller picks the engine (src/engines/index.ts) — follow it (through the test
- * gate when there is one) to the state asked for, and report. Rolls back when the run is cancelled or the
- * action gives up with the deployment still in flight.
+ * The main action, for every engine: check everything, register the revision, run the one-off task
+ * (run-task) when asked, start the deployment — the service's deployment controller picks the engine
+ * (src/engines/index.ts) — follow it (through the test gate when there is one) to the state asked for, and
+ * report. Rolls back when the run is cancelled or the action gives up with the deployment still in flight.
+ * Without `service`, as the official action: register (and run run-task), deploy nothing.
  */
 import type { AwsRuntime } from '../aws/clients.js';
-import { getDeployInputs, refuseUnsupportedInputs, type DeployInputs } from '../action/inputs.js';
+import { getDeployInputs, type DeployInputs, type RegisterOnlyInputs } from '../action/inputs.js';
+import { DeploymentError } from '../action/errors.js';
 import { markMainStarted } from '../action/state.js';
 import { resolveCredentials } from '../aws/credentials.js';
 import { describeService } from '../aws/ecs-reads.js';
 import { testListenerUrl } from '../aws/elbv2-reads.js';
 import type { EngineContext, Started } from '../engine/engine.js';
-import { revisionToDeploy } from '../engine/revision.js';
+import { imagesOf, revisionToDeploy } from '../engine/revision.js';
 import { engineForService } from '../engines/index.js';
-import { loadTaskDefinitionFile } from '../prepare/task-source.js';
-import { setVerdict } from '../record/record.js';
+import {
+  describeExistingTaskDefinition,
+  loadTaskDefinitionFile,
+  type TaskDefinitionSource,
+} from '../prepare/task-source.js';
+import { addNote, setVerdict } from '../record/record.js';
+import { renderNoDeploymentSummary } from '../record/task-summary.js';
 import { throwIfCancelled } from './cancel.js';
 import { finishFollow, followTo, namedInSentence, notFollowed, startFollow, type Follow } from './follow.js';
 import { outputDeploymentId } from './outputs.js';
+import { OneOffTaskFailed, runOneOff, type OneOffOutcome } from './one-off-task.js';
 import { followAndSavePhase } from './phase.js';
 import { runGate } from './test-gate.js';
 import { checkMetricAccess, describeHealthPlan, healthMonitor } from './health.js';
 
 export async function runDeploy(rt: AwsRuntime): Promise<void> {
   markMainStarted(rt);
-  const inputs = getDeployInputs(rt.readInput, rt.env);
-  refuseUnsupportedInputs(rt.readInput);
+  const inputs = getDeployInputs(rt.readInput, rt.env, 'allowed');
+  for (const warning of inputs.warnings) rt.warning(warning);
   const credentials = await resolveCredentials(inputs.aws, rt);
   const clients = rt.makeClients({ region: inputs.aws.region, credentials });
   const ctx: EngineContext = { rt, clients, region: inputs.aws.region };
+  if (inputs.service === undefined) return registerOnly(ctx, inputs);
 
   // Local files first: a typo fails before any AWS call.
   const file = inputs.taskDefinitionFile ? await loadTaskDefinitionFile(inputs) : undefined;
@@ -63,9 +72,16 @@ export async function runDeploy(rt: AwsRuntime): Promise<void> {
   throwIfCancelled(rt, 'anything was deployed');
   const taskDefinitionArn = await revisionToDeploy(rt, clients.ecs, source, plan.running, plan.sameRevision);
   rt.setOutput('task-definition-arn', taskDefinitionArn);
+  // The one-off task runs on the new revision before any service is changed, as in the official action.
+  const oneOff = await oneOffTask(ctx, inputs, source, taskDefinitionArn, 'no service was changed');
+  if (oneOff && rt.signal.aborted)
+    throw new DeploymentError(
+      `The run was cancelled after the one-off task: ${taskDefinitionArn} is registered, no service was changed.`,
+    );
 
   const started = await plan.start(taskDefinitionArn, source.kind === 'register');
   const { follower } = started;
+  if (oneOff) addNote(follower.record, oneOff.text);
   const id = follower.record.deploymentId;
   outputDeploymentId(rt, engine, id);
   rt.info(`${started.how} ${engine.noun.toLowerCase()} ${id}: ${follower.steering.consoleUrl(id)}`);
@@ -103,4 +119,78 @@ async function followDeployment(f: Follow, inputs: DeployInputs, started: Starte
       'reached',
       `Test gate passed; ${namedInSentence(f)} goes on without this job.`,
     );
+}
+
+/**
+ * run-task, when asked: runs the one-off task on `taskDefinitionArn` and, when it failed, writes the job
+ * summary and the error with its details and fails the step (nothing after it happens).
+ */
+async function oneOffTask(
+  ctx: EngineContext,
+  inputs: DeployInputs | RegisterOnlyInputs,
+  source: TaskDefinitionSource,
+  taskDefinitionArn: string,
+  ending: string,
+): Promise<OneOffOutcome | undefined> {
+  if (!inputs.runTask) return undefined;
+  const { rt, clients } = ctx;
+  const outcome = await runOneOff(
+    rt,
+    clients,
+    {
+      cluster: inputs.cluster,
+      region: inputs.aws.region,
+      taskDefinitionArn,
+      containers: source.definition.containerDefinitions ?? [],
+      runTask: inputs.runTask,
+      waitForMinutes: inputs.waitForMinutes,
+    },
+    ending,
+  );
+  for (const line of outcome.details) rt.info(line);
+  rt.info(outcome.text);
+  if (outcome.ok) return outcome;
+  rt.error(outcome.text, { title: 'One-off task failed' });
+  await rt.writeSummary(
+    renderNoDeploymentSummary({
+      ok: false,
+      title: `One-off task failed on ${taskDefinitionArn.split('/').pop() ?? taskDefinitionArn}`,
+      verdict: outcome.text,
+      taskDefinitionArn,
+      images: imagesOf(source),
+      oneOff: outcome.record,
+    }),
+  );
+  throw new OneOffTaskFailed(outcome);
+}
+
+/** No service: register the revision (and run run-task), deploy nothing, and say so. */
+async function registerOnly(ctx: EngineContext, inputs: RegisterOnlyInputs): Promise<void> {
+  const { rt, clients } = ctx;
+  const source = inputs.taskDefinitionFile
+    ? await loadTaskDefinitionFile(inputs)
+    : await describeExistingTaskDefinition(clients, inputs.taskDefinitionArn as string);
+  if (source.kind === 'register') {
+    for (const warning of source.warnings) rt.warning(warning);
+    if (source.removedFields.length > 0)
+      rt.info(
+        `Left out read-only fields of ${inputs.taskDefinitionFile}: ${source.removedFields.join(', ')}`,
+      );
+  }
+  throwIfCancelled(rt, 'anything was registered');
+  const taskDefinitionArn = await revisionToDeploy(rt, clients.ecs, source, undefined, () => undefined);
+  rt.setOutput('task-definition-arn', taskDefinitionArn);
+  const oneOff = await oneOffTask(ctx, inputs, source, taskDefinitionArn, 'no service was given');
+  const verdict = `No service given: ${source.kind === 'register' ? 'registered' : 'kept'} ${taskDefinitionArn}; nothing was deployed.${oneOff ? ` ${oneOff.text}` : ''}`;
+  rt.info(verdict);
+  await rt.writeSummary(
+    renderNoDeploymentSummary({
+      ok: true,
+      title: `${source.kind === 'register' ? 'Registered' : 'Task definition'} ${taskDefinitionArn.split('/').pop() ?? taskDefinitionArn} (no service: nothing deployed)`,
+      verdict,
+      taskDefinitionArn,
+      images: imagesOf(source),
+      oneOff: oneOff?.record,
+    }),
+  );
 }

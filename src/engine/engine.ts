@@ -182,8 +182,8 @@ export interface DeployPlan {
   warnings: string[];
   /** the task definition the service runs now */
   running?: string;
-  /** the warning when the given registered revision is the one the service runs */
-  sameRevision(arn: string): string;
+  /** the warning when the given registered revision is the one the service runs (none: nothing to warn about) */
+  sameRevision(arn: string): string | undefined;
   /** a warning when this step will wait for someone to promote (wait-until past the hold, no test-command) */
   waitsForSomeone?: string;
   /** the deployment in flight that on-active-deployment decides about */

@@ -48,14 +48,14 @@ export async function registerTaskDefinition(
 
 /**
  * Registers the revision (or takes the given one) and returns its ARN. Given a registered revision the
- * service already runs (`running`), warns with `alreadyRuns(arn)`: what deploying it again does.
+ * service already runs (`running`), warns with `alreadyRuns(arn)` (if any): what deploying it again does.
  */
 export async function revisionToDeploy(
   rt: Runtime,
   ecs: ECSClient,
   source: TaskDefinitionSource,
   running: string | undefined,
-  alreadyRuns: (arn: string) => string,
+  alreadyRuns: (arn: string) => string | undefined,
 ): Promise<string> {
   if (source.kind === 'register') {
     const registered = await registerTaskDefinition(ecs, source.input, source.file);
@@ -64,7 +64,8 @@ export async function revisionToDeploy(
     return arn;
   }
   rt.info(`Deploying the registered revision ${source.arn}`);
-  if (running === source.arn) rt.warning(alreadyRuns(source.arn));
+  const warning = running === source.arn ? alreadyRuns(source.arn) : undefined;
+  if (warning) rt.warning(warning);
   return source.arn;
 }
 

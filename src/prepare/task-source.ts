@@ -26,7 +26,9 @@ export type TaskDefinitionSource =
     }
   | { kind: 'existing'; arn: string; definition: TaskDefinition };
 
-export async function loadTaskDefinitionFile(inputs: DeployInputs): Promise<TaskDefinitionSource> {
+export async function loadTaskDefinitionFile(
+  inputs: Pick<DeployInputs, 'taskDefinitionFile' | 'image' | 'containerName'>,
+): Promise<TaskDefinitionSource> {
   const file = inputs.taskDefinitionFile as string;
   const { path, text } = await readUserFile('task-definition', file);
   const { input, removedFields, warnings } = cleanTaskDefinition(parseJsonOrYaml(text, file), file);

@@ -6,6 +6,7 @@ import {
   DeregisterTaskDefinitionCommand,
   DescribeServicesCommand,
   RegisterTaskDefinitionCommand,
+  RunTaskCommand,
 } from '@aws-sdk/client-ecs';
 import {
   ContinueDeploymentCommand,
@@ -164,6 +165,20 @@ describe('runDeploy', () => {
     expect(error?.message).toContain('already has an active deployment d-OTHER0001');
     expect(error?.message).toContain(consoleUrl('us-east-1', 'd-OTHER0001'));
     expect(changedAnything()).toBe(false);
+  });
+
+  it('run-task not waited for: a run cancelled meanwhile stops before CreateDeployment', async () => {
+    const rt = fakeRuntime({ inputs: { ...baseInputs, 'run-task': 'true', 'run-task-subnets': 'subnet-1' } });
+    ecs.on(RunTaskCommand).callsFake(() => {
+      rt.controller.abort();
+      return { tasks: [{ taskArn: 'arn:aws:ecs:us-east-1:111122223333:task/prod/abc' }], failures: [] };
+    });
+    const error = await run(rt);
+    expect(error?.message).toBe(
+      `The run was cancelled after the one-off task: ${TASK_DEFINITION_ARN} is registered, no service was changed.`,
+    );
+    expect(ecs.commandCalls(RunTaskCommand)[0]?.args[0].input.taskDefinition).toBe(TASK_DEFINITION_ARN);
+    expect(cd.commandCalls(CreateDeploymentCommand)).toHaveLength(0);
   });
 
   it('says so when task-definition-arn is the revision the service already runs', async () => {

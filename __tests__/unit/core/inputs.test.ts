@@ -8,13 +8,15 @@ import {
   getDeployInputs,
   getPromoteInputs,
   getRollbackInputs,
-  ecsOnlyInputWarnings,
+  codeDeployInputWarnings,
+  ecsServiceInputWarnings,
   parseAutoRollbackEvents,
   parseBoolean,
   parseList,
   resolveServiceAndCluster,
 } from '../../../src/action/inputs.js';
 import { InputError } from '../../../src/action/errors.js';
+import { catchInputError } from '../../helpers/input-error.js';
 
 function reader(inputs: Record<string, string>) {
   return (name: string) => inputs[name] ?? '';
@@ -54,7 +56,7 @@ describe('getDeployInputs', () => {
     );
   });
 
-  it('requires the service and exactly one of task-definition and task-definition-arn', () => {
+  it('requires the service (unless register-only is allowed) and exactly one of task-definition and task-definition-arn', () => {
     expect(() => deployInputs({ service: '' })).toThrow("input 'service': is required.");
     expect(() => deployInputs({ 'task-definition': '' })).toThrow("input 'task-definition': is required.");
     expect(() => deployInputs({ 'task-definition-arn': 'web:3' })).toThrow('are both set');
@@ -210,46 +212,112 @@ describe('promote and rollback inputs', () => {
   });
 });
 
-describe('inputs of the official action for ECS-controller services', () => {
-  it('warns about each one given a value, and about nothing by default', () => {
-    expect(ecsOnlyInputWarnings(reader({}))).toEqual([]);
-    const warnings = ecsOnlyInputWarnings(
+describe('without a service (register only, as the official action)', () => {
+  const registerOnly = (extra: Record<string, string> = {}) =>
+    getDeployInputs(reader({ ...base, service: '', ...extra }), {}, 'allowed');
+
+  it('gives the register-only inputs: the task definition, cluster, run-task and the wait for it', () => {
+    const inputs = registerOnly({
+      'run-task': 'true',
+      'wait-for-task-stopped': 'true',
+      'wait-for-minutes': '12',
+    });
+    expect(inputs.service).toBeUndefined();
+    expect(inputs).toMatchObject({ taskDefinitionFile: 'td.json', cluster: 'prod', waitForMinutes: 12 });
+    expect(inputs.runTask?.waitForStop).toBe(true);
+    expect('application' in inputs).toBe(false);
+    expect(registerOnly().runTask).toBeUndefined();
+  });
+
+  it.each(['wait-until', 'test-command', 'auto-rollback-events', 'container-port'])(
+    "refuses this action's own deployment input %s, naming it",
+    (name) => {
+      const error = catchInputError(() => registerOnly({ [name]: 'x' }));
+      expect(error.where).toBe(`input '${name}'`);
+      expect(error.message).toMatch(/without a service: .*only registers the task definition/);
+    },
+  );
+
+  it("warns about the official action's service inputs, which it ignores without a service too", () => {
+    const inputs = registerOnly({
+      'desired-count': '3',
+      'codedeploy-application': 'App',
+      'enable-ecs-managed-tags': 'true',
+    });
+    expect(inputs.warnings).toEqual([
+      expect.stringMatching(/^Input 'desired-count' is ignored without a service: no service is given/),
+      expect.stringMatching(/^Input 'codedeploy-application' is ignored without a service/),
+    ]);
+  });
+});
+
+describe('inputs of the official action, by where they apply', () => {
+  it('warns about the ones ignored on a CODE_DEPLOY service, and about nothing by default', () => {
+    expect(codeDeployInputWarnings(reader({}))).toEqual([]);
+    const warnings = codeDeployInputWarnings(
       reader({ 'desired-count': '3', 'propagate-tags': 'SERVICE', 'keep-null-value-keys': 'command' }),
     );
-    expect(warnings).toHaveLength(3);
-    expect(warnings[0]).toMatch(/^Input 'desired-count' is ignored on the CodeDeploy path: /);
-    expect(warnings[1]).toMatch(/^Input 'propagate-tags' is ignored/);
-    expect(warnings[2]).toMatch(/^Input 'keep-null-value-keys' is ignored.*keeps empty strings/);
-  });
-
-  it('is silent about the values that mean "off" (force-new-deployment, run-task, wait-for-task-stopped: false)', () => {
-    expect(
-      ecsOnlyInputWarnings(
-        reader({ 'force-new-deployment': 'false', 'run-task': 'FALSE', 'wait-for-task-stopped': 'false' }),
+    // desired-count and propagate-tags are applied there (UpdateService before CreateDeployment)
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^Input 'keep-null-value-keys' is ignored on a CODE_DEPLOY service: .*kept anyway/,
       ),
-    ).toEqual([]);
-    expect(ecsOnlyInputWarnings(reader({ 'force-new-deployment': 'true' }))).toEqual([
-      expect.stringContaining('every CodeDeploy deployment starts a new task set'),
     ]);
   });
 
-  it('warns about wait-max-delay-seconds and max-retries, which this action does without', () => {
-    expect(ecsOnlyInputWarnings(reader({ 'wait-max-delay-seconds': '30', 'max-retries': '5' }))).toEqual([
-      expect.stringMatching(/^Input 'wait-max-delay-seconds' is ignored: .*polls/),
-      expect.stringMatching(/^Input 'max-retries' is ignored: .*retries .* are built in/),
+  it('is silent about the values that mean "off" (the official defaults action.yml declares)', () => {
+    const off = {
+      'force-new-deployment': 'false',
+      'run-task': 'FALSE',
+      'wait-for-task-stopped': 'false',
+      'max-retries': '3',
+      cluster: 'default',
+      'wait-for-minutes': '30',
+      'run-task-launch-type': 'FARGATE',
+    };
+    expect(codeDeployInputWarnings(reader(off))).toEqual([]);
+    expect(ecsServiceInputWarnings(reader(off))).toEqual([]);
+    expect(codeDeployInputWarnings(reader({ 'max-retries': '5' }))).toEqual([
+      expect.stringMatching(
+        /^Input 'max-retries' is ignored on a CODE_DEPLOY service: retries .* are built in/,
+      ),
     ]);
   });
 
-  it('refuses run-task: true (the official action would run that task before deploying)', () => {
-    let error: unknown;
-    try {
-      ecsOnlyInputWarnings(reader({ 'run-task': 'True', 'run-task-subnets': 'subnet-1' }));
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(InputError);
-    expect((error as InputError).where).toBe("input 'run-task'");
-    expect((error as InputError).fix).toMatch(/step before this one/);
+  it('warns about wait-max-delay-seconds on both engines', () => {
+    expect(codeDeployInputWarnings(reader({ 'wait-max-delay-seconds': '30' }))).toEqual([
+      expect.stringMatching(/^Input 'wait-max-delay-seconds' is ignored on a CODE_DEPLOY service: .*polling/),
+    ]);
+    expect(ecsServiceInputWarnings(reader({ 'wait-max-delay-seconds': '30' }))).toEqual([
+      expect.stringMatching(
+        /^Input 'wait-max-delay-seconds' is ignored on a service with the ECS deployment controller/,
+      ),
+    ]);
+  });
+
+  it('refuses the managed EBS volume on a CODE_DEPLOY service, before any change, and takes it on ECS', () => {
+    const volume = {
+      'service-managed-ebs-volume-name': 'data',
+      'service-managed-ebs-volume': '{"roleArn":"r"}',
+    };
+    const error = catchInputError(() => codeDeployInputWarnings(reader(volume)));
+    expect(error.where).toBe("input 'service-managed-ebs-volume-name'");
+    expect(error.message).toMatch(/CODE_DEPLOY service: UpdateService takes no volume configuration/);
+    expect(error.fix).toMatch(/ECS deployment controller/);
+    expect(ecsServiceInputWarnings(reader(volume))).toEqual([]);
+  });
+
+  it('warns about the CodeDeploy inputs on an ECS-controller service', () => {
+    expect(
+      ecsServiceInputWarnings(reader({ 'codedeploy-application': 'App', 'auto-rollback-events': 'none' })),
+    ).toEqual([
+      expect.stringMatching(
+        /^Input 'auto-rollback-events' is ignored: the service uses the ECS deployment controller/,
+      ),
+      expect.stringMatching(
+        /^Input 'codedeploy-application' is ignored on a service with the ECS deployment controller/,
+      ),
+    ]);
   });
 });
 

@@ -194,8 +194,10 @@ describe('infra/github-oidc-roles.yml', () => {
         'ecs:ListTaskDefinitions',
         'ecs:DeregisterTaskDefinition',
         'ecs:TagResource',
+        'ecs:TagResource', // on RegisterTaskDefinition, and on RunTask
         'ecs:ListTasks',
         'ecs:DescribeTasks',
+        'ecs:RunTask',
         'ecs:UpdateService',
         'ecs:ListServiceDeployments',
         'ecs:DescribeServiceDeployments',
@@ -235,6 +237,16 @@ describe('infra/github-oidc-roles.yml', () => {
     expect(doc.Statement.find((s) => s.Action === 'ecs:RegisterTaskDefinition')?.Resource).toBe(
       `${ECS}:task-definition/web:*`,
     );
+    // run-task: the family's revisions, in the one cluster; tags only on the task RunTask creates
+    expect(doc.Statement.find((s) => s.Action === 'ecs:RunTask')).toMatchObject({
+      Resource: `${ECS}:task-definition/web:*`,
+      Condition: { ArnEquals: { 'ecs:cluster': `${ECS}:cluster/prod` } },
+    });
+    expect(doc.Statement.find((s) => s.Sid === 'EcsTagOnRunTask')).toMatchObject({
+      Action: 'ecs:TagResource',
+      Resource: `${ECS}:task/prod/*`,
+      Condition: { StringEquals: { 'ecs:CreateAction': 'RunTask' } },
+    });
     expect(doc.Statement.find((s) => s.Sid === 'CodeDeploy')?.Resource).toEqual([APP, GROUPS]);
   });
 

@@ -5,7 +5,7 @@
  * test gate's point: the replacement held in Ready with test traffic on it; passing it is
  * ContinueDeployment(READY_WAIT).
  */
-import type { Service } from '@aws-sdk/client-ecs';
+import { UpdateServiceCommand, type Service } from '@aws-sdk/client-ecs';
 import type { DeploymentGroupInfo, DeploymentInfo, ECSTarget } from '@aws-sdk/client-codedeploy';
 import type { DeployInputs } from '../../action/inputs.js';
 import { DeploymentError, InputError, errorMessage } from '../../action/errors.js';
@@ -79,6 +79,7 @@ export async function prepareCodeDeploy(
     testListenerArn: testListenerArn(plan.group),
     settleActive: (activeId) => settleActiveDeployment(ctx, inputs, activeId),
     start: async (taskDefinitionArn, registered): Promise<Started> => {
+      await updateServiceSettings(ctx, inputs, plan, taskDefinitionArn, registered);
       const created = await create(ctx, inputs, plan, taskDefinitionArn, registered);
       const record = newDeploymentRecord({
         engine: 'codedeploy',
@@ -111,6 +112,54 @@ export async function prepareCodeDeploy(
       };
     },
   };
+}
+
+/**
+ * desired-count, enable-ecs-managed-tags and propagate-tags on a CODE_DEPLOY service: UpdateService with
+ * those fields alone, right before CreateDeployment (the API reference: on a CODE_DEPLOY service "only the
+ * desired count, deployment configuration, health check grace period, task placement constraints and
+ * strategies, enable ECS managed tags option, and propagate tags can be updated using this API"). CodeDeploy
+ * sizes the replacement task set from the service's desired count. A refusal deploys nothing (the revision
+ * this run registered is withdrawn); the settings stay if CreateDeployment then fails.
+ */
+async function updateServiceSettings(
+  ctx: EngineContext,
+  inputs: DeployInputs,
+  plan: DeploymentPlan,
+  taskDefinitionArn: string,
+  registered: boolean,
+): Promise<void> {
+  const { rt, clients } = ctx;
+  const { desiredCount, enableECSManagedTags, propagateTags } = inputs.serviceSettings;
+  const fields = {
+    ...(desiredCount !== undefined ? { desiredCount } : {}),
+    ...(enableECSManagedTags !== undefined ? { enableECSManagedTags } : {}),
+    ...(propagateTags !== undefined ? { propagateTags } : {}),
+  };
+  if (Object.keys(fields).length === 0) return;
+  const service = plan.service.serviceName ?? inputs.service;
+  rt.info(
+    `UpdateService on ${plan.clusterName}/${service} before the deployment: ${Object.entries(fields)
+      .map(([k, v]) => `${k} ${String(v)}`)
+      .join(', ')}`,
+  );
+  try {
+    await clients.ecs.send(new UpdateServiceCommand({ cluster: plan.clusterName, service, ...fields }));
+  } catch (error) {
+    const refused = isDefiniteRejection(error);
+    if (registered)
+      await withdrawRegisteredRevision(rt, clients.ecs, taskDefinitionArn, refused, error, 'ECS');
+    if (refused)
+      throw new InputError(
+        `ECS refused UpdateService on ${plan.clusterName}/${service}`,
+        `${awsErrorName(error)}: ${errorMessage(error)}`,
+        'Fix desired-count, enable-ecs-managed-tags or propagate-tags, or allow the deploy role ecs:UpdateService on the service; nothing was deployed.',
+      );
+    throw new DeploymentError(
+      `UpdateService on ${plan.clusterName}/${service} failed before the deployment: ${awsErrorName(error)}: ${errorMessage(error)}`,
+      { cause: error },
+    );
+  }
 }
 
 /**

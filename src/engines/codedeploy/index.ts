@@ -2,7 +2,7 @@
  * The CodeDeploy engine (services with the CODE_DEPLOY deployment controller) as the commands see it
  * (src/engine/engine.ts Engine): this file wires the files beside it and holds nothing else.
  */
-import { ecsOnlyInputWarnings } from '../../action/inputs.js';
+import { codeDeployInputWarnings } from '../../action/inputs.js';
 import {
   deploymentService,
   findMarkedDeployments,
@@ -52,7 +52,7 @@ export const codeDeployEngine: Engine = {
   undoing: () => false,
   state: codeDeployState,
   steering: (ctx) => codeDeploySteering(ctx.clients.codedeploy, ctx.rt.clock, ctx.region),
-  inputWarnings: (read) => ecsOnlyInputWarnings(read),
+  inputWarnings: (read) => codeDeployInputWarnings(read),
   prepare: (ctx, inputs, service, file) => prepareCodeDeploy(codeDeployEngine, ctx, inputs, service, file),
   plan: planCodeDeploy,
   locateForPromote: (ctx, inputs) => locateForPromote(codeDeployEngine, ctx, inputs),

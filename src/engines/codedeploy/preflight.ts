@@ -248,11 +248,15 @@ export async function planDeployment(
   const ready = bg?.deploymentReadyOption;
   const readyWaitMinutes =
     ready?.actionOnTimeout === 'STOP_DEPLOYMENT' ? (ready.waitTimeInMinutes ?? 0) : undefined;
-  if (inputs.testCommand && !readyWaitMinutes) {
+  // test-command and wait-until: ready both need the deployment held in Ready before production traffic moves.
+  if ((inputs.testCommand || inputs.waitUntil === 'ready') && !readyWaitMinutes) {
+    const what = inputs.testCommand
+      ? "'test-command' would never get a chance to run"
+      : "'wait-until: ready' would not find it held: the step would end with nothing waiting for a promote, and production traffic would move on its own";
     throw new InputError(
       `CodeDeploy deployment group '${inputs.deploymentGroup}'`,
-      "does not hold the replacement task set for validation, so 'test-command' would never get a chance to run before production traffic moves.",
-      "Set the group's deployment ready option to 'Specify when to reroute traffic' (deploymentReadyOption actionOnTimeout STOP_DEPLOYMENT with waitTimeInMinutes > 0), or remove test-command.",
+      `does not hold the replacement task set for validation, so ${what} before production traffic moves.`,
+      `Set the group's deployment ready option to 'Specify when to reroute traffic' (deploymentReadyOption actionOnTimeout STOP_DEPLOYMENT with waitTimeInMinutes > 0), or ${inputs.testCommand ? 'remove test-command' : "use wait-until 'traffic-shifted' or 'succeeded'"}.`,
     );
   }
   const terminationWaitMinutes =

@@ -1,7 +1,8 @@
 /**
  * The ECS engine's part of a deploy (src/engine/engine.ts DeployPlan), for services with the ECS deployment
  * controller (issue #11): preflight (preflight.ts) and the plan's lines, on-active-deployment for the
- * service, UpdateService with the new task definition and nothing else, the service deployment it started,
+ * service, UpdateService with the new task definition (and the official action's service inputs, when
+ * given: src/action/service-inputs.ts), the service deployment it started,
  * and the test gate's point: the pause hook at POST_TEST_TRAFFIC_SHIFT (test traffic on the new revision,
  * production untouched); passing it is ContinueServiceDeployment of that hook.
  */
@@ -61,8 +62,11 @@ export async function prepareEcs(
     lines,
     warnings: plan.warnings,
     running: service.taskDefinition,
+    // force-new-deployment: UpdateService starts a deployment of the same revision (nothing to warn about).
     sameRevision: (arn) =>
-      `Service ${plan.clusterName}/${plan.serviceName} already runs ${arn}: UpdateService with the same task definition starts no deployment, so nothing would happen. Register a new revision, or force a new deployment outside this action.`,
+      inputs.serviceSettings.forceNewDeployment
+        ? undefined
+        : `Service ${plan.clusterName}/${plan.serviceName} already runs ${arn}: UpdateService with the same task definition starts no deployment, so nothing would happen. Register a new revision, or set force-new-deployment: true.`,
     waitsForSomeone:
       plan.gateHook && !inputs.testCommand && ['traffic-shifted', 'succeeded'].includes(inputs.waitUntil)
         ? `Service '${plan.serviceName}' has a PAUSE hook at POST_TEST_TRAFFIC_SHIFT and no test-command is given: this step waits for someone to continue it (ContinueServiceDeployment, or the promote action), and ECS applies the hook's timeout action if nobody does. To split it, deploy with wait-until: ready and promote in a later job; to automate it, give test-command.`
@@ -103,7 +107,12 @@ export async function prepareEcs(
         started = await startServiceDeployment(
           clients.ecs,
           rt.clock,
-          { cluster: plan.clusterName, service: plan.serviceName, taskDefinitionArn },
+          {
+            cluster: plan.clusterName,
+            service: plan.serviceName,
+            taskDefinitionArn,
+            settings: inputs.serviceSettings,
+          },
           (message) => rt.info(message),
           rt.signal,
         );

@@ -191,15 +191,22 @@ export async function planEcsDeployment(
     checkAdvancedConfiguration(service, inputs, strategy);
     await checkListenerRules(clients, service, inputs, warnings);
   }
-  if (inputs.testCommand && (strategy === 'ROLLING' || !gateHook)) {
+  // test-command and wait-until: ready both need the deployment held with test traffic before production moves.
+  if ((inputs.testCommand || inputs.waitUntil === 'ready') && (strategy === 'ROLLING' || !gateHook)) {
+    const input = inputs.testCommand ? "'test-command'" : "'wait-until: ready'";
+    const instead = inputs.testCommand
+      ? 'remove test-command'
+      : "use wait-until 'traffic-shifted' or 'succeeded'";
     throw new InputError(
       where(inputs),
       strategy === 'ROLLING'
-        ? "uses the ROLLING strategy: there is no test traffic for 'test-command' to try before production traffic moves."
-        : "has no PAUSE lifecycle hook at POST_TEST_TRAFFIC_SHIFT, so 'test-command' would never get a chance to run before production traffic moves.",
+        ? `uses the ROLLING strategy: there is no test traffic and no hold for ${input} before production traffic moves.`
+        : inputs.testCommand
+          ? "has no PAUSE lifecycle hook at POST_TEST_TRAFFIC_SHIFT, so 'test-command' would never get a chance to run before production traffic moves."
+          : "has no PAUSE lifecycle hook at POST_TEST_TRAFFIC_SHIFT, so 'wait-until: ready' would not find the deployment held: the step would end with nothing waiting for a promote, and production traffic would move on its own.",
       strategy === 'ROLLING'
-        ? 'Switch the service to BLUE_GREEN, LINEAR or CANARY with a test listener rule and a PAUSE hook at POST_TEST_TRAFFIC_SHIFT, or remove test-command.'
-        : 'Add to the service (UpdateService deploymentConfiguration.lifecycleHooks) a hook { targetType: PAUSE, lifecycleStages: [POST_TEST_TRAFFIC_SHIFT], timeoutConfiguration: { timeoutInMinutes: 60, action: ROLLBACK } }, or remove test-command.',
+        ? `Switch the service to BLUE_GREEN, LINEAR or CANARY with a test listener rule and a PAUSE hook at POST_TEST_TRAFFIC_SHIFT, or ${instead}.`
+        : `Add to the service (UpdateService deploymentConfiguration.lifecycleHooks) a hook { targetType: PAUSE, lifecycleStages: [POST_TEST_TRAFFIC_SHIFT], timeoutConfiguration: { timeoutInMinutes: 60, action: ROLLBACK } }, or ${instead}.`,
     );
   }
   const clusterName = clusterNameFromArn(service.clusterArn, inputs.cluster);

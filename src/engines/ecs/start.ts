@@ -1,12 +1,14 @@
 /**
- * Starting an ECS service deployment: UpdateService with the new task definition and nothing else, then
- * finding the deployment it started. UpdateService returns no deployment id (aws/containers-roadmap#2709)
+ * Starting an ECS service deployment: UpdateService with the new task definition — and the official
+ * action's service inputs when given (force-new-deployment, desired-count, enable-ecs-managed-tags,
+ * propagate-tags, the managed EBS volume), nothing else — then finding the deployment it started. UpdateService returns no deployment id (aws/containers-roadmap#2709)
  * and `currentServiceDeployment` can be stale (kayac/ecspresso#945): the action lists the service's
  * deployments created since just before its call and takes the one whose target revision runs the task
  * definition it deployed (docs/ecs-native.md).
  */
 import { UpdateServiceCommand, type ECSClient, type ServiceDeploymentBrief } from '@aws-sdk/client-ecs';
 import type { Clock } from '../../action/clock.js';
+import type { ServiceSettings } from '../../action/service-inputs.js';
 import { DeploymentError, InputError, errorMessage } from '../../action/errors.js';
 import { awsErrorName, isAwsError } from '../../aws/errors.js';
 import { describeServiceRevision, listServiceDeployments } from './reads.js';
@@ -15,14 +17,31 @@ import { ECS_LOOKUP_POLL_MS, ECS_LOOKUP_WITHIN_MS } from './pacing.js';
 /** Clock skew allowed between the runner and ECS when listing what was created after the call. */
 export const CREATED_AFTER_SKEW_MS = 60_000;
 
-/** UpdateService with `taskDefinition` only: the service's other settings stay as they are. */
+/**
+ * UpdateService with `taskDefinition` and the settings given (none: the service's other settings stay as
+ * they are). forceNewDeployment starts a deployment of the revision the service runs already.
+ */
 export async function updateServiceTaskDefinition(
   ecs: ECSClient,
   cluster: string,
   service: string,
   taskDefinitionArn: string,
+  settings?: ServiceSettings,
 ): Promise<void> {
-  await ecs.send(new UpdateServiceCommand({ cluster, service, taskDefinition: taskDefinitionArn }));
+  await ecs.send(
+    new UpdateServiceCommand({
+      cluster,
+      service,
+      taskDefinition: taskDefinitionArn,
+      ...(settings?.forceNewDeployment ? { forceNewDeployment: true } : {}),
+      ...(settings?.desiredCount !== undefined ? { desiredCount: settings.desiredCount } : {}),
+      ...(settings?.enableECSManagedTags !== undefined
+        ? { enableECSManagedTags: settings.enableECSManagedTags }
+        : {}),
+      ...(settings?.propagateTags !== undefined ? { propagateTags: settings.propagateTags } : {}),
+      ...(settings?.volumeConfigurations ? { volumeConfigurations: settings.volumeConfigurations } : {}),
+    }),
+  );
 }
 
 /**
@@ -69,14 +88,14 @@ export async function findStartedDeployment(
 export async function startServiceDeployment(
   ecs: ECSClient,
   clock: Clock,
-  params: { cluster: string; service: string; taskDefinitionArn: string },
+  params: { cluster: string; service: string; taskDefinitionArn: string; settings?: ServiceSettings },
   log: (message: string) => void,
   signal?: AbortSignal,
 ): Promise<{ arn: string; status?: string; since: number }> {
   const { cluster, service, taskDefinitionArn } = params;
   const since = clock.now();
   try {
-    await updateServiceTaskDefinition(ecs, cluster, service, taskDefinitionArn);
+    await updateServiceTaskDefinition(ecs, cluster, service, taskDefinitionArn, params.settings);
   } catch (error) {
     if (isAwsError(error, 'InvalidParameterException', 'ClientException'))
       throw new InputError(
@@ -88,7 +107,9 @@ export async function startServiceDeployment(
       cause: error,
     });
   }
-  log(`UpdateService: ${service} → ${taskDefinitionArn}; looking for the service deployment it started`);
+  log(
+    `UpdateService: ${service} → ${taskDefinitionArn}${describeSettings(params.settings)}; looking for the service deployment it started`,
+  );
   const brief = await findStartedDeployment(
     ecs,
     clock,
@@ -100,4 +121,21 @@ export async function startServiceDeployment(
       `UpdateService was accepted, but no service deployment of ${cluster}/${service} deploying ${taskDefinitionArn} was listed within a minute (ListServiceDeployments). Look at the service's Deployments tab; the action did not follow it.`,
     );
   return { arn: brief.serviceDeploymentArn, status: brief.status, since };
+}
+
+/** ", desired count 3, force new deployment, …": what UpdateService carried besides the task definition. */
+export function describeSettings(settings: ServiceSettings | undefined): string {
+  if (!settings) return '';
+  const parts = [
+    settings.forceNewDeployment ? 'force new deployment' : undefined,
+    settings.desiredCount !== undefined ? `desired count ${settings.desiredCount}` : undefined,
+    settings.enableECSManagedTags !== undefined
+      ? `ECS managed tags ${settings.enableECSManagedTags ? 'on' : 'off'}`
+      : undefined,
+    settings.propagateTags !== undefined ? `propagate tags ${settings.propagateTags}` : undefined,
+    settings.volumeConfigurations
+      ? `volume ${settings.volumeConfigurations.map((v) => v.name).join(', ')}`
+      : undefined,
+  ].filter((p): p is string => p !== undefined);
+  return parts.length ? `, ${parts.join(', ')}` : '';
 }
