@@ -5,6 +5,15 @@ import { isTransientAwsError, type AwsErrorLike } from './errors.js';
 /** Requests one withRetries call may make in all, the SDK's own retries included. */
 export const MAX_AWS_REQUESTS = 10;
 
+/**
+ * Pause after the n-th passing AWS fault in a row that is not throttling (a 5xx, a dropped connection) while
+ * a watch follows a deployment: 2 s doubling to 30 s, ±25 % jitter. Throttling is the rate budget's to pace
+ * (rate-budget.ts).
+ */
+export function faultBackoffMs(faultCount: number, random: () => number = Math.random): number {
+  return Math.min(30_000, 2000 * 2 ** Math.min(faultCount - 1, 4)) * (0.75 + random() / 2);
+}
+
 /** Pause before the next round of a retried call: 1 s, 2 s, 4 s … up to 20 s. */
 export function retryBackoffMs(attempt: number): number {
   return Math.min(20_000, 1000 * 2 ** (attempt - 1));
