@@ -4,11 +4,14 @@
  * scripted timelines and writes docs/benchmarks.md. A benchmark, not a test: it never fails on a slow
  * machine.
  *
- *   npm run bench [-- --runs 2 --parallel 1 --scale 15 --out docs/benchmarks.md]
+ *   npm run bench [-- --runs 2 --parallel 1 --noisy-runs 3 --scale 15 --rows timelines,native,noisy,shared,startup
+ *                    --only <name part> --out docs/benchmarks.md]
  *
- * Two runs per timeline and one run of the parallel row by default (the timelines' own length on the ×15
- * clock sets the floor: about 4.7 real minutes for two runs of each); `--runs 4 --parallel 2` for
- * tighter medians.
+ * Two runs per timeline and one run of each shared-account row by default (the timelines' own length on the
+ * ×15 clock sets the floor); `--runs 4 --parallel 2` for tighter medians. `--rows` runs only some groups of
+ * rows (the machine is shared: run what a change needs) and `--only` only the timelines whose name contains
+ * the text; write a partial run to another file with `--out`. The pacing rows (noisy and shared account)
+ * are in bench/pacing.ts.
  *
  * Latency is measured in deployment time on the emulator's clock: the moment the state was reached
  * (the deployment's completeTime, the lifecycle event's endTime) to the first GetDeployment /
@@ -32,6 +35,7 @@ import { startEmulator, type Emulator } from '../emulator/index.js';
 import { runAction, REPO_ROOT } from '../scripts/action-runner.js';
 import { appSpecYaml, githubTrustPolicy, taskDefinitionFile } from '../emulator/scenario.js';
 import type { NativeServiceOptions } from '../emulator/ecs-native/index.js';
+import { pacingSection } from './pacing.js';
 
 const { values } = parseArgs({
   options: {
@@ -41,9 +45,13 @@ const { values } = parseArgs({
     only: { type: 'string' },
     parallel: { type: 'string', default: '1' },
     'parallel-scale': { type: 'string', default: '5' },
+    'noisy-runs': { type: 'string', default: '3' },
+    rows: { type: 'string' },
   },
 });
 const RUNS = Math.max(1, Number(values.runs));
+const ROWS = values.rows?.split(',').map((r) => r.trim());
+const wants = (group: string): boolean => !ROWS || ROWS.includes(group);
 const SCALE = Number(values.scale);
 
 type Goal = 'ready' | 'traffic-shifted' | 'succeeded';
@@ -264,104 +272,6 @@ function officialWaiterLatency(
   return { median: median(latencies), worst: max(latencies), callsPerMinute: median(rates) };
 }
 
-/** Issue #9 part 6: one account, many deployments at once, CodeDeploy's read limit shared by all. */
-const PARALLEL_SERVICES = 12;
-const PARALLEL_LIMIT_PER_MINUTE = 40;
-const PARALLEL_RUNS = Math.max(0, Number(values.parallel));
-/**
- * A slower clock for this row: twelve node processes share the machine's cores, and at ×15 their start-up
- * and CPU wait would spread the jobs over minutes of deployment time, so they would hardly overlap.
- */
-const PARALLEL_SCALE = Number(values['parallel-scale']);
-
-interface ParallelMeasurement {
-  spuriousFailures: number;
-  goalLatenciesS: number[];
-  callsPerMinute: number[];
-  passed: number;
-  throttled: number;
-  minutes: number[];
-  realSeconds: number;
-}
-
-/**
- * Twelve all-at-once deployments without termination wait (the densest polling) started together, one
- * emulator, a token bucket of 40 reads a minute (burst 40) for the whole account. Each job is told from
- * the others by its access key (its own role session); its CreateDeployment call names the deployment.
- */
-async function measureParallel(): Promise<ParallelMeasurement> {
-  const emulator = await startEmulator({ clockScale: PARALLEL_SCALE });
-  try {
-    const role = emulator.seed.role({
-      name: 'bench-deploy',
-      trustPolicy: githubTrustPolicy(emulator.accountId, 'repo:acme/web:*'),
-    });
-    emulator.oidc.setClaims({ repository: 'acme/web', sub: 'repo:acme/web:ref:refs/heads/main' });
-    const services = Array.from({ length: PARALLEL_SERVICES }, (_, i) => {
-      const hook = `bench-smoke-test-${i}`;
-      emulator.seed.lambda(hook, { delayMs: 2000 + Math.floor(Math.random() * 20_000) });
-      const seeded = emulator.seed.blueGreenService({
-        cluster: 'bench',
-        service: `svc-${i}`,
-        family: `svc-${i}`,
-        deploymentConfig: 'CodeDeployDefault.ECSAllAtOnce',
-        terminationWaitMinutes: 0,
-        readyOption: { actionOnTimeout: 'CONTINUE_DEPLOYMENT', waitTimeInMinutes: 0 },
-      });
-      return { seeded, hook };
-    });
-    emulator.faults.set({
-      rateLimit: { perMinute: PARALLEL_LIMIT_PER_MINUTE, burst: PARALLEL_LIMIT_PER_MINUTE, scope: 'reads' },
-    });
-    const started = Date.now();
-    const results = await Promise.all(
-      services.map(({ seeded, hook }) => deploy(emulator, role.arn, seeded, 'succeeded', hook)),
-    );
-    const realSeconds = (Date.now() - started) / 1000;
-    const limits = emulator.rateLimit.stats();
-    emulator.faults.set({ rateLimit: undefined });
-
-    const client = benchClient(emulator);
-    const calls = emulator.calls.filter((c) => AWS_SERVICES.has(c.service));
-    const creates = calls.filter((c) => c.action === 'CreateDeployment' && c.status === 200);
-    const measurement: ParallelMeasurement = {
-      spuriousFailures: results.filter((r) => r.exitCode !== 0).length,
-      goalLatenciesS: [],
-      callsPerMinute: [],
-      passed: limits.passed,
-      throttled: limits.throttled,
-      minutes: [],
-      realSeconds,
-    };
-    for (const [i, result] of results.entries()) {
-      if (result.exitCode !== 0) {
-        console.log(`  svc-${i} failed:\n${result.stdout.slice(-1500)}`);
-        continue;
-      }
-      const id = result.outputs['codedeploy-deployment-id'] as string;
-      const info = (await client.send(new GetDeploymentCommand({ deploymentId: id }))).deploymentInfo;
-      const createdAt = timeOf(info?.createTime);
-      const reachedAt = timeOf(info?.completeTime);
-      if (createdAt === undefined || reachedAt === undefined) continue;
-      // the job's access key: the one whose CreateDeployment came at the deployment's createTime
-      const create = creates.reduce((best, c) =>
-        Math.abs(c.at - createdAt) < Math.abs(best.at - createdAt) ? c : best,
-      );
-      const own = calls.filter((c) => c.accessKeyId === create.accessKeyId);
-      const seen = own.find((c) => POLL_ACTIONS.has(c.action) && c.status === 200 && c.at >= reachedAt);
-      if (!seen) continue;
-      const during = own.filter((c) => c.at >= createdAt && c.at <= seen.at);
-      const minutes = (seen.at - createdAt) / 60_000;
-      measurement.goalLatenciesS.push((seen.at - reachedAt) / 1000);
-      measurement.callsPerMinute.push(during.length / Math.max(minutes, 1 / 60));
-      measurement.minutes.push(minutes);
-    }
-    return measurement;
-  } finally {
-    await emulator.stop();
-  }
-}
-
 async function startupMs(): Promise<number[]> {
   const samples: number[] = [];
   for (let i = 0; i < 5; i++) {
@@ -545,7 +455,11 @@ async function nativeRows(): Promise<{ rows: string[]; goal: number[]; stages: n
 
 async function main(): Promise<void> {
   const benchStarted = Date.now();
-  const scenarios = values.only ? SCENARIOS.filter((s) => s.name.includes(values.only as string)) : SCENARIOS;
+  const scenarios = !wants('timelines')
+    ? []
+    : values.only
+      ? SCENARIOS.filter((s) => s.name.includes(values.only as string))
+      : SCENARIOS;
   const rows: string[] = [];
   const allGoal: number[] = [];
   const allEvents: number[] = [];
@@ -571,45 +485,20 @@ async function main(): Promise<void> {
       `| ${scenario.name} | \`${scenario.goal}\` | ${f1(median(runs.map((r) => r.deploymentMinutes)))} | ${f1(median(goal))} | ${f1(max(goal))} | ${f1(median(events))} | ${f1(max(events))} | ${f1(median(rates))} | ${official ? `${f1(official.median)} / ${f1(official.worst)} s, ${f1(official.callsPerMinute)} calls/min` : 'waits for Succeeded only'} |`,
     );
   }
-  const native = await nativeRows();
-  const parallel: ParallelMeasurement[] = [];
-  const runParallel = !values.only || values.only === 'parallel';
-  for (let i = 0; i < (runParallel ? PARALLEL_RUNS : 0); i++) {
-    const m = await measureParallel();
-    parallel.push(m);
-    console.log(
-      `${PARALLEL_SERVICES} deployments at once #${i + 1}: ${m.spuriousFailures} failed, goal noticed ${f1(median(m.goalLatenciesS))} s median / ${f1(max(m.goalLatenciesS))} s worst, ${f1(median(m.callsPerMinute))} calls/min per deployment (${f1(max(m.callsPerMinute))} at most), ${m.throttled} of ${m.passed + m.throttled} reads throttled, ${f1(m.realSeconds)} s real`,
-    );
-  }
-  const parallelLatencies = parallel.flatMap((m) => m.goalLatenciesS);
-  const parallelRates = parallel.flatMap((m) => m.callsPerMinute);
-  const parallelPassed = parallel.reduce((n, m) => n + m.passed, 0);
-  const parallelThrottled = parallel.reduce((n, m) => n + m.throttled, 0);
-  const parallelRows =
-    parallel.length === 0
-      ? []
-      : [
-          '',
-          `### ${PARALLEL_SERVICES} deployments at once in one account, limit ${PARALLEL_LIMIT_PER_MINUTE} calls/min`,
-          '',
-          `${PARALLEL_SERVICES} services deployed all at once (no termination wait, a test-traffic hook of 2–22 s each) by ${PARALLEL_SERVICES} jobs started together against one emulator whose account-wide token bucket lets ${PARALLEL_LIMIT_PER_MINUTE} CodeDeploy reads a minute through (burst ${PARALLEL_LIMIT_PER_MINUTE}, \`rateLimit\` scope \`reads\`); ${parallel.length} run(s), emulator clock ×${PARALLEL_SCALE} (twelve processes share the cores: at ×${SCALE} their start-up alone would spread them over minutes of deployment time). Goal noticed: completeTime to the first read that passed after it.`,
-          '',
-          '| Row | Spurious failures | Minutes per deployment, median | Goal noticed, median s | worst s | AWS calls / min per deployment, median | most | Share of CodeDeploy reads throttled |',
-          '|---|---:|---:|---:|---:|---:|---:|---:|',
-          `| ${PARALLEL_SERVICES} deployments at once in one account, limit ${PARALLEL_LIMIT_PER_MINUTE} calls/min | ${parallel.reduce((n, m) => n + m.spuriousFailures, 0)} of ${parallel.length * PARALLEL_SERVICES} | ${f1(median(parallel.flatMap((m) => m.minutes)))} | ${f1(median(parallelLatencies))} | ${f1(max(parallelLatencies))} | ${f1(median(parallelRates))} | ${f1(max(parallelRates))} | ${((100 * parallelThrottled) / Math.max(1, parallelPassed + parallelThrottled)).toFixed(0)} % (${parallelThrottled} of ${parallelPassed + parallelThrottled}) |`,
-          '',
-          'Goals: 0 spurious failures; at most 20 calls a minute per deployment.',
-          '',
-          "The watcher's reads make one attempt each and it paces itself after throttling (×2 per throttled read up to 30 s, ±25 % jitter, easing back as reads pass). Measured once on 2026-12-01 (2 runs) with the SDK's standard retries left on those reads (5 attempts): no failure either, but 53 % of reads throttled (262 of 496), 13 calls/min per deployment (23.2 at most) and the goal noticed 5.0–9.7 s median, 48.5 s worst.",
-        ];
-  const startup = await startupMs();
+  const native = wants('native') ? await nativeRows() : undefined;
+  const pacing = await pacingSection({
+    scale: Number(values['parallel-scale']),
+    noisyRuns: Math.max(1, Number(values['noisy-runs'])),
+    sharedRuns: Math.max(1, Number(values.parallel)),
+    rows: ROWS?.filter((r) => r === 'noisy' || r === 'shared') ?? undefined,
+  }).then((section) => (wants('noisy') || wants('shared') ? section : []));
+  const startup = wants('startup') ? await startupMs() : [];
   const bundles = [
     'dist/index.js',
     'dist/promote/index.js',
     'dist/rollback/index.js',
     'dist/plan/index.js',
   ].map((f) => `\`${f}\` ${(statSync(path.join(REPO_ROOT, f)).size / 1024 / 1024).toFixed(2)} MB`);
-
   const md = [
     '# Benchmarks',
     '',
@@ -627,7 +516,6 @@ async function main(): Promise<void> {
     '',
     'Goal: notice within 1.5 s median on a single deployment (3 s median and 5 s worst per timeline), at most 20 calls a minute.',
     'Short reads (issue #9 part 6: every 0.75 s from 1 s before a predictable change to 10 s after it — the end of the termination wait, the final shift, the traffic events of an all-at-once shift) took the goal-noticed median from 2.1 s to under 1 s on the timelines that end at such a moment (bench of 2026-11-30: 2.1 s median, 3.9 s worst over all timelines). A held deployment becomes Ready when the test hook ends, which no timer predicts: it stays at the 4 s pace.',
-    ...parallelRows,
     ...(native && native.rows.length > 0
       ? [
           '',
@@ -642,9 +530,10 @@ async function main(): Promise<void> {
           `**ECS-native timelines:** goal noticed ${f1(median(native.goal))} s median, ${f1(max(native.goal))} s worst; stages ${f1(median(native.stages))} s median, ${f1(max(native.stages))} s worst; ${f1(median(native.rates))} AWS calls per minute (median), ${f1(max(native.rates))} at most.`,
         ]
       : []),
+    ...pacing,
     '',
     `**Bundle:** ${bundles.join(', ')}.`,
-    `**Runtime** of this \`npm run bench\`: ${f1((Date.now() - benchStarted) / 60_000)} min. It runs ${RUNS} run(s) per timeline (4 before the parallel row was added) and ${PARALLEL_RUNS} of the parallel row to stay near 5 minutes on a 2-core machine: the timelines' own length on the ×${SCALE} clock is most of it. \`--runs 4 --parallel 2\` gives tighter medians.`,
+    `**Runtime** of this \`npm run bench\`: ${f1((Date.now() - benchStarted) / 60_000)} min. It runs ${RUNS} run(s) per timeline, ${values['noisy-runs']} of each noisy-account row and ${values.parallel} of each shared-account row; the timelines' own length on the ×${SCALE} clock is most of it. \`--runs 4 --parallel 2\` gives tighter medians.`,
     `**Start-up** (spawn of \`node dist/index.js\` to its first AWS call, real time, 5 runs): median ${f1(median(startup))} ms, worst ${f1(max(startup))} ms.`,
     '',
   ].join('\n');

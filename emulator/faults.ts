@@ -26,12 +26,18 @@ export interface LoseAnswer {
 }
 
 export interface RateLimit {
-  /** sustained rate: tokens added per virtual minute */
+  /** sustained rate: tokens added per virtual minute (each bucket) */
   perMinute: number;
   /** bucket size: calls that may pass at once after a quiet spell (default: perMinute) */
   burst?: number;
-  /** `reads` (default): CodeDeploy Get*, List*, BatchGet*; `all`: every CodeDeploy call */
-  scope?: 'reads' | 'all';
+  /**
+   * `reads` (default): one bucket for the service's reads (CodeDeploy Get*, List*, BatchGet*; ECS Describe*,
+   * List*); `all`: one bucket for every call of the service; `per-api`: a bucket per API, as ECS documents
+   * them (APIs that share a bucket share it here: ECS_SHARED_BUCKETS)
+   */
+  scope?: 'reads' | 'all' | 'per-api';
+  /** the service throttled (default: codedeploy) */
+  service?: 'codedeploy' | 'ecs';
 }
 
 export interface StuckInstall {

@@ -21,8 +21,26 @@ export interface RateLimitStats extends PassThrottled {
   byDeployment: Record<string, PassThrottled>;
 }
 
-function isRead(action: string): boolean {
-  return /^(Get|List|BatchGet)/.test(action);
+function isRead(service: FaultService, action: string): boolean {
+  return (service === 'ecs' ? /^(Describe|List)/ : /^(Get|List|BatchGet)/).test(action);
+}
+
+/**
+ * APIs that share one token bucket (ECS API Reference, *Request throttling*: DescribeServiceDeployments and
+ * ListServiceDeployments draw on one bucket); every other API has its own under `per-api`.
+ */
+export const ECS_SHARED_BUCKETS: Record<string, string> = {
+  DescribeServiceDeployments: 'DescribeServiceDeployments+ListServiceDeployments',
+  ListServiceDeployments: 'DescribeServiceDeployments+ListServiceDeployments',
+};
+
+/** The bucket a call draws on, or undefined when the switch does not cover it. */
+function bucketOf(limit: RateLimit, service: FaultService, action: string): string | undefined {
+  if (service !== (limit.service ?? 'codedeploy')) return undefined;
+  const scope = limit.scope ?? 'reads';
+  if (scope === 'all') return `${service}:all`;
+  if (scope === 'reads') return isRead(service, action) ? `${service}:reads` : undefined;
+  return `${service}:${(service === 'ecs' ? ECS_SHARED_BUCKETS[action] : undefined) ?? action}`;
 }
 
 function bump(map: Record<string, PassThrottled>, key: string, throttled: boolean): void {
@@ -33,16 +51,17 @@ function bump(map: Record<string, PassThrottled>, key: string, throttled: boolea
 
 /** The state the switches need between requests. One per emulator. */
 export class Unkindness {
-  private tokens = 0;
-  private refilledAt = 0;
+  /** the account's buckets under the current switch: tokens and when they were last refilled */
+  private buckets = new Map<string, { tokens: number; refilledAt: number }>();
   private config: RateLimit | undefined;
   private counts: RateLimitStats = { passed: 0, throttled: 0, byClient: {}, byDeployment: {} };
 
   constructor(private readonly faults: () => Faults) {}
 
   /**
-   * The account-wide token bucket: every client of the emulator draws from it. Returns the throttling
-   * error when the bucket is empty, undefined when the call may pass (or the switch is off).
+   * The account's token buckets: every client of the emulator draws from them (per account, per API or group
+   * of APIs, with a burst, as AWS documents for ECS). Returns the throttling error when the call's bucket is
+   * empty, undefined when the call may pass (or the switch does not cover it).
    */
   admit(
     service: FaultService,
@@ -52,19 +71,21 @@ export class Unkindness {
     now: number,
   ): ApiError | undefined {
     const limit = this.faults().rateLimit;
-    if (!limit || service !== 'codedeploy') return undefined;
-    if ((limit.scope ?? 'reads') === 'reads' && !isRead(action)) return undefined;
+    if (!limit) return undefined;
+    const key = bucketOf(limit, service, action);
+    if (key === undefined) return undefined;
     const burst = limit.burst ?? limit.perMinute;
     if (this.config !== limit) {
-      // a new switch setting starts with a full bucket
+      // a new switch setting starts with full buckets
       this.config = limit;
-      this.tokens = burst;
-      this.refilledAt = now;
+      this.buckets.clear();
     }
-    this.tokens = Math.min(burst, this.tokens + ((now - this.refilledAt) * limit.perMinute) / 60_000);
-    this.refilledAt = now;
-    const throttled = this.tokens < 1;
-    if (!throttled) this.tokens -= 1;
+    const bucket = this.buckets.get(key) ?? { tokens: burst, refilledAt: now };
+    this.buckets.set(key, bucket);
+    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.refilledAt) * limit.perMinute) / 60_000);
+    bucket.refilledAt = now;
+    const throttled = bucket.tokens < 1;
+    if (!throttled) bucket.tokens -= 1;
     let deploymentId = '(none)';
     try {
       const parsed = JSON.parse(body) as { deploymentId?: unknown };

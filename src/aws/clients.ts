@@ -9,6 +9,7 @@ import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import { StandardRetryStrategy } from '@smithy/core/retry';
 import type { Runtime } from '../action/runtime.js';
 import { explainAccessDenied } from './access-denied.js';
 import { METRIC_READ_PACING } from './cloudwatch-reads.js';
@@ -48,40 +49,73 @@ export interface AwsAccess {
 export type AwsRuntime = Runtime & AwsAccess;
 
 /**
- * Attempts per call of the client that polls a deployment (GetDeployment, GetDeploymentTarget): one. The
- * watcher owns the pace of its reads: after throttling it slows its whole poll plan down, with jitter,
- * and eases back as reads pass (codedeploy/pacing.ts). SDK retries on top would fire 4 more reads within
- * seconds into the same account-wide limit, from every job at once.
+ * Attempts per call of the clients a deployment watch reads with (CodeDeploy GetDeployment and
+ * GetDeploymentTarget, ECS DescribeServiceDeployments): one. The watch spends its reads within the process's
+ * rate budget and retries a throttled read itself, soon and within that budget (aws/rate-budget.ts); SDK
+ * retries on top would fire more reads within seconds into the same account-wide limit, from every job at once.
  */
 export const POLLING_ATTEMPTS = 1;
 
-const pollingClients = new WeakMap<CodeDeployClient, () => CodeDeployClient>();
+const pollingClients = new WeakMap<object, () => object>();
 
 /** The client a deployment watch reads with: same region, credentials and endpoint, no SDK retries. */
-export function pollingClient(codedeploy: CodeDeployClient): CodeDeployClient {
+export function pollingClient<C extends CodeDeployClient | ECSClient>(client: C): C {
   // a client made elsewhere (a test's own) is used as it is
-  return pollingClients.get(codedeploy)?.() ?? codedeploy;
+  return (pollingClients.get(client)?.() as C | undefined) ?? client;
+}
+
+/**
+ * Attempts per ECS or CodeDeploy call when the account throttles it (other passing faults: `maxAttempts`).
+ * A throttle says the account is busy, not that the call is wrong: on an account that throttles half of all
+ * reads, five attempts fail one read in 32 — a preflight of five reads one run in seven — and ten fail one
+ * read in a thousand. The SDK spaces them out (exponential backoff with jitter, its retry quota).
+ */
+export const THROTTLED_ATTEMPTS = 10;
+
+/**
+ * The SDK's standard retry strategy, patient with throttling: up to THROTTLED_ATTEMPTS attempts while the
+ * account throttles the call, `maxAttempts` for any other passing fault. (The SDK's adaptive mode, whose
+ * client-side rate limiter would also delay first attempts, is documented as experimental and meant for
+ * clients of a single throttled resource; the watches pace their own reads: rate-budget.ts.)
+ */
+export function throttlePatientRetryStrategy(
+  maxAttempts: number,
+): Pick<StandardRetryStrategy, 'acquireInitialRetryToken' | 'refreshRetryTokenForRetry' | 'recordSuccess'> {
+  const standard = new StandardRetryStrategy(Math.max(maxAttempts, THROTTLED_ATTEMPTS));
+  return {
+    acquireInitialRetryToken: (scope) => standard.acquireInitialRetryToken(scope),
+    refreshRetryTokenForRetry: async (token, errorInfo) => {
+      // refusing the retry: the SDK then throws the call's own error
+      if (errorInfo.errorType !== 'THROTTLING' && token.getRetryCount() + 1 >= maxAttempts)
+        throw errorInfo.error;
+      return standard.refreshRetryTokenForRetry(token, errorInfo);
+    },
+    recordSuccess: (token) => standard.recordSuccess(token),
+  };
 }
 
 export function createAwsClients(options: AwsClientOptions): AwsClients {
+  const maxAttempts = options.maxAttempts ?? 5;
   const config = {
     region: options.region,
     credentials: options.credentials,
-    maxAttempts: options.maxAttempts ?? 5,
+    maxAttempts,
     retryMode: 'standard',
     customUserAgent: USER_AGENT,
     requestHandler: { connectionTimeout: 10_000, requestTimeout: 30_000 },
   };
+  const patient = { ...config, retryStrategy: throttlePatientRetryStrategy(maxAttempts) };
+  const polling = { ...config, maxAttempts: POLLING_ATTEMPTS };
   let elbv2: ElasticLoadBalancingV2Client | undefined;
   let cloudwatch: CloudWatchClient | undefined;
-  let polling: CodeDeployClient | undefined;
-  const codedeploy = new CodeDeployClient(config);
-  pollingClients.set(
-    codedeploy,
-    () => (polling ??= new CodeDeployClient({ ...config, maxAttempts: POLLING_ATTEMPTS })),
-  );
+  let codedeployPolling: CodeDeployClient | undefined;
+  let ecsPolling: ECSClient | undefined;
+  const codedeploy = new CodeDeployClient(patient);
+  const ecs = new ECSClient(patient);
+  pollingClients.set(codedeploy, () => (codedeployPolling ??= new CodeDeployClient(polling)));
+  pollingClients.set(ecs, () => (ecsPolling ??= new ECSClient(polling)));
   return {
-    ecs: new ECSClient(config),
+    ecs,
     codedeploy,
     elbv2: () => (elbv2 ??= new ElasticLoadBalancingV2Client(config)),
     cloudwatch: () =>

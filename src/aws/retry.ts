@@ -6,8 +6,9 @@ import { isTransientAwsError, type AwsErrorLike } from './errors.js';
 export const MAX_AWS_REQUESTS = 10;
 
 /**
- * Pause after the n-th passing AWS fault in a row while following, for every engine's watcher: 2 s
- * doubling to 30 s, ±25 % jitter.
+ * Pause after the n-th passing AWS fault in a row that is not throttling (a 5xx, a dropped connection) while
+ * a watch follows a deployment: 2 s doubling to 30 s, ±25 % jitter. Throttling is the rate budget's to pace
+ * (rate-budget.ts).
  */
 export function faultBackoffMs(faultCount: number, random: () => number = Math.random): number {
   return Math.min(30_000, 2000 * 2 ** Math.min(faultCount - 1, 4)) * (0.75 + random() / 2);

@@ -10,7 +10,15 @@ import {
 } from '@aws-sdk/client-codedeploy';
 import { watchDeployment, WatchError, type WatchOptions } from '../../../src/engines/codedeploy/watcher.js';
 import type { ProgressChange } from '../../../src/engines/codedeploy/progress.js';
-import { ACTIVE_POLL_MS, MAX_THROTTLED_POLL_MS } from '../../../src/engines/codedeploy/pacing.js';
+import { ACTIVE_POLL_MS } from '../../../src/engines/codedeploy/pacing.js';
+import {
+  BURST,
+  CEILING_PER_MINUTE,
+  FLOOR_PER_MINUTE,
+  QUICK_RETRY_MS,
+  RETRY_MS,
+  rateBudget,
+} from '../../../src/aws/rate-budget.js';
 import { DEPLOYMENT_ID, TARGET_ID, deployment, events, target } from '../../helpers/codedeploy-fixtures.js';
 import {
   START_MS,
@@ -78,6 +86,9 @@ beforeEach(() => {
   cd.reset();
   clock = virtualClock();
   calls = [];
+  // These tests follow the poll plan: the process's rate budget starts full and at its ceiling (the budget's
+  // own start, pacing and throttle handling are tested in rate-budget.test.ts and below).
+  rateBudget(clock, 'codedeploy', { tokens: BURST, perMinute: CEILING_PER_MINUTE });
 });
 afterEach(() => {
   cd.reset();
@@ -195,7 +206,7 @@ describe('watchDeployment', () => {
     expect(outcome.kind).toBe('reached');
   });
 
-  it('retries passing AWS faults with backoff and counts them', async () => {
+  it('retries a throttled read soon (a quick retry, then a pause and the budget) and counts it', async () => {
     let failures = 2;
     cd.on(GetDeploymentCommand).callsFake(() => {
       if (failures-- > 0) throw throttling();
@@ -213,6 +224,27 @@ describe('watchDeployment', () => {
     expect(outcome.kind).toBe('reached');
     expect(stats).toEqual({ calls: 4, transientErrors: 2, throttled: 2 });
     expect(retries).toHaveLength(2);
+    expect(retries[0]).toBeLessThanOrEqual(1.25 * QUICK_RETRY_MS);
+    expect(retries[1]).toBeGreaterThanOrEqual(0.75 * RETRY_MS);
+  });
+
+  it('retries other passing faults after a growing backoff', async () => {
+    let failures = 2;
+    cd.on(GetDeploymentCommand).callsFake(() => {
+      if (failures-- > 0) throw awsError('InternalFailure', 'boom', { httpStatusCode: 500 });
+      return { deploymentInfo: deployment('Succeeded') };
+    });
+    cd.on(GetDeploymentTargetCommand).resolves({
+      deploymentTarget: { ecsTarget: target('Succeeded', events(8)) },
+    });
+    const retries: number[] = [];
+    const stats = { calls: 0, transientErrors: 0 };
+    const outcome = await watchDeployment(
+      options({ onTransientError: (_op, _e, ms) => retries.push(ms) }),
+      stats,
+    );
+    expect(outcome.kind).toBe('reached');
+    expect(stats).toEqual({ calls: 4, transientErrors: 2 });
     expect(retries[0]).toBeGreaterThanOrEqual(1500);
     expect(retries[1]).toBeGreaterThan(retries[0] as number);
   });
@@ -421,68 +453,94 @@ describe('a failure first seen after the fact (issue #9, part 3)', () => {
 });
 
 describe('the watcher under throttling', () => {
-  let reads: number[];
+  let reads: Array<{ at: number; throttled: boolean }>;
 
-  beforeEach(() => {
+  /** Install runs for 10 minutes; `throttles(n, t)` says whether the n-th read, at t ms, is throttled. */
+  function account(throttles: (n: number, t: number) => boolean): void {
     reads = [];
-    // Install runs for 10 minutes; CodeDeploy throttles every read from 20 s to 80 s.
-    const throttled = (): boolean => {
-      const t = clock.now() - START_MS;
-      return t >= 20_000 && t < 80_000;
-    };
     const done = (): boolean => clock.now() - START_MS >= 600_000;
+    const read = (): boolean => {
+      const t = clock.now() - START_MS;
+      const throttled = throttles(reads.length, t);
+      reads.push({ at: t, throttled });
+      return throttled;
+    };
     cd.on(GetDeploymentCommand).callsFake(() => {
-      reads.push(clock.now() - START_MS);
-      if (throttled()) throw throttling();
+      if (read()) throw throttling();
       return { deploymentInfo: deployment(done() ? 'Succeeded' : 'InProgress') };
     });
     cd.on(GetDeploymentTargetCommand).callsFake(() => {
-      reads.push(clock.now() - START_MS);
-      if (throttled()) throw throttling();
+      if (read()) throw throttling();
       return {
         deploymentTarget: { ecsTarget: target(done() ? 'Succeeded' : 'InProgress', events(done() ? 8 : 1)) },
       };
     });
-  });
+  }
   afterEach(() => {
     jest.restoreAllMocks();
   });
 
-  async function watch(random: number): Promise<{ sleeps: number[]; stats: Record<string, number> }> {
-    jest.spyOn(Math, 'random').mockReturnValue(random);
+  async function watch(): Promise<Record<string, number>> {
     const stats = { calls: 0, transientErrors: 0, throttled: 0 };
     const outcome = await watchDeployment(options(), stats);
     expect(outcome.kind).toBe('reached');
-    return { sleeps: clock.sleeps, stats };
+    return stats;
   }
 
-  it('backs off with growing, jittered pauses while throttled and recovers the active pace after', async () => {
-    const { sleeps, stats } = await watch(0.5);
-    // 60 s of throttling cost a handful of reads, not one every 4 s (15)
-    const duringStorm = reads.filter((t) => t >= 20_000 && t < 80_000);
-    expect(duringStorm.length).toBeLessThanOrEqual(4);
-    expect(stats.throttled).toBe(duringStorm.length);
-    // pauses after throttled reads grow: 8 s, 16 s, then the cap
-    const firstThrottle = sleeps.findIndex((ms) => ms > ACTIVE_POLL_MS);
-    expect(sleeps.slice(firstThrottle, firstThrottle + 3)).toEqual([
-      2 * ACTIVE_POLL_MS,
-      4 * ACTIVE_POLL_MS,
-      MAX_THROTTLED_POLL_MS,
-    ]);
-    // then the pace eases back as reads pass, and ends at the active interval again
-    const afterStorm = sleeps.slice(firstThrottle + 3);
-    expect(afterStorm.slice(-10)).toEqual(Array(10).fill(ACTIVE_POLL_MS));
-    expect(afterStorm.some((ms) => ms > ACTIVE_POLL_MS && ms < 8 * ACTIVE_POLL_MS)).toBe(true);
+  const between = (from: number, to: number) => reads.filter((r) => r.at >= from && r.at < to);
+  const gaps = (rs: Array<{ at: number }>) => rs.slice(1).map((r, i) => r.at - (rs[i] as { at: number }).at);
+
+  it('an account whose bucket is empty (every read throttled for a minute): a quick retry, then fewer reads, never a stall, the pace back after', async () => {
+    jest.spyOn(Math, 'random').mockReturnValue(0.5);
+    account((_n, t) => t >= 20_000 && t < 80_000);
+    const stats = await watch();
+    const storm = between(20_000, 80_000);
+    expect(stats.throttled).toBe(storm.length);
+    // the first throttled read is retried at once …
+    expect((storm[1] as { at: number }).at - (storm[0] as { at: number }).at).toBe(QUICK_RETRY_MS);
+    // … then the budget slows the reads down to its floor: a minute of throttling costs a handful of reads,
+    // not one every 4 s (15), and the watch never stalls (a read at least every 15 s, plus the pause)
+    expect(storm.length).toBeLessThanOrEqual(8);
+    expect(Math.max(...gaps(storm))).toBeLessThanOrEqual(60_000 / FLOOR_PER_MINUTE + 1.25 * RETRY_MS);
+    // the rate comes back as reads pass: the plan's 4-second pace again, well before Install ends
+    // (0: the deployment's refresh read in the same round as the target's)
+    const late = gaps(between(300_000, 600_000).filter((r) => !r.throttled));
+    expect(late.every((ms) => ms === ACTIVE_POLL_MS || ms === 0)).toBe(true);
+    expect(late.filter((ms) => ms === ACTIVE_POLL_MS).length).toBeGreaterThan(60);
+  });
+
+  it('an account that throttles every other read at random: quick retries pass, so the pace stays the plan’s', async () => {
+    jest.spyOn(Math, 'random').mockReturnValue(0.5);
+    account((n, t) => t >= 20_000 && t < 300_000 && n % 2 === 1);
+    const stats = await watch();
+    const noisy = between(20_000, 300_000);
+    expect(stats.throttled).toBeGreaterThan(20);
+    // each throttled read is followed by a quick retry that passes …
+    const retriedAfter = noisy.filter(
+      (r, i) => r.throttled && (noisy[i + 1]?.at ?? 0) - r.at === QUICK_RETRY_MS,
+    );
+    expect(retriedAfter.length).toBe(noisy.filter((r) => r.throttled).length);
+    // … and the answered reads keep the plan's pace: no look more than 4 s + the quick retry late
+    // … so the first throttles' cut is soon undone (as quick retries pass, throttles count as random and cut
+    // nothing): never more than 6 s between answered reads, and the plan's 4 s pace from the second minute
+    const answered = noisy.filter((r) => !r.throttled);
+    expect(Math.max(...gaps(answered))).toBeLessThanOrEqual(6000);
+    const settled = answered.filter((r) => r.at >= 120_000);
+    expect(Math.max(...gaps(settled))).toBeLessThanOrEqual(ACTIVE_POLL_MS + QUICK_RETRY_MS);
   });
 
   it('jitters the pauses, so jobs throttled at the same moment do not retry in step', async () => {
-    const low = (await watch(0)).sleeps;
-    const firstLow = low.find((ms) => ms > ACTIVE_POLL_MS);
-    clock = virtualClock();
-    reads = [];
-    const high = (await watch(0.999)).sleeps;
-    const firstHigh = high.find((ms) => ms > ACTIVE_POLL_MS);
-    expect(firstLow).toBeCloseTo(0.75 * 2 * ACTIVE_POLL_MS);
-    expect(firstHigh).toBeCloseTo(1.2495 * 2 * ACTIVE_POLL_MS);
+    const firstPause = async (random: number): Promise<number> => {
+      clock = virtualClock();
+      rateBudget(clock, 'codedeploy', { tokens: BURST, perMinute: CEILING_PER_MINUTE });
+      jest.spyOn(Math, 'random').mockReturnValue(random);
+      account((_n, t) => t >= 20_000 && t < 80_000);
+      await watch();
+      jest.restoreAllMocks();
+      const storm = between(20_000, 80_000);
+      return (storm[1] as { at: number }).at - (storm[0] as { at: number }).at;
+    };
+    expect(await firstPause(0)).toBe(0.75 * QUICK_RETRY_MS);
+    expect(await firstPause(0.999)).toBeCloseTo((0.75 + 0.999 / 2) * QUICK_RETRY_MS, 2);
   });
 });

@@ -1,62 +1,29 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
+import { ECSClient } from '@aws-sdk/client-ecs';
 import {
   ACTIVE_POLL_MS,
   MAX_IDLE_POLL_MS,
-  MAX_SLOWDOWN,
-  MAX_THROTTLED_POLL_MS,
   SHORT_LEAD_MS,
   SHORT_POLL_MS,
   SHORT_WINDOW_MS,
-  pacedDelayMs,
   planNextPoll,
   predictedChangeAt,
-  slowdownAfterPass,
-  slowdownAfterThrottle,
-  throttleBackoffMs,
 } from '../../../src/engines/codedeploy/pacing.js';
 import type { Observation } from '../../../src/engines/codedeploy/progress.js';
-import { POLLING_ATTEMPTS, createAwsClients, pollingClient } from '../../../src/aws/clients.js';
+import {
+  POLLING_ATTEMPTS,
+  THROTTLED_ATTEMPTS,
+  createAwsClients,
+  pollingClient,
+  throttlePatientRetryStrategy,
+} from '../../../src/aws/clients.js';
 import { deployment, event, events, target, taskSet } from '../../helpers/codedeploy-fixtures.js';
 import { START_MS } from '../../helpers/fake-runtime.js';
 
 function obs(status: string, t?: ReturnType<typeof target>): Observation {
   return { at: START_MS, deployment: deployment(status), target: t };
 }
-
-describe('throttling slows the whole poll plan down and eases back', () => {
-  it('doubles the slowdown on each throttled read, up to a cap, and eases back to 1 as reads pass', () => {
-    let s = 1;
-    const up: number[] = [];
-    for (let i = 0; i < 6; i++) up.push((s = slowdownAfterThrottle(s)));
-    expect(up).toEqual([2, 4, 8, MAX_SLOWDOWN, MAX_SLOWDOWN, MAX_SLOWDOWN]);
-    expect(MAX_SLOWDOWN).toBe(8);
-    const down: number[] = [];
-    while (s > 1 && down.length < 100) down.push((s = slowdownAfterPass(s)));
-    expect(down.length).toBeGreaterThan(5);
-    expect(down.length).toBeLessThan(25);
-    expect(down.at(-1)).toBe(1);
-    for (let i = 1; i < down.length; i++) expect(down[i]).toBeLessThan(down[i - 1] as number);
-  });
-
-  it('backs off by the slowed active interval with ±25 % jitter, capped', () => {
-    expect(throttleBackoffMs(2, () => 0)).toBe(0.75 * 2 * ACTIVE_POLL_MS);
-    expect(throttleBackoffMs(2, () => 1)).toBe(1.25 * 2 * ACTIVE_POLL_MS);
-    expect(throttleBackoffMs(2, () => 0.5)).toBe(2 * ACTIVE_POLL_MS);
-    expect(throttleBackoffMs(MAX_SLOWDOWN, () => 0.5)).toBe(MAX_THROTTLED_POLL_MS);
-  });
-
-  it('stretches planned intervals by the slowdown with jitter; leaves them alone at 1 and keeps a re-read immediate', () => {
-    expect(pacedDelayMs(ACTIVE_POLL_MS, 1, () => 0)).toBe(ACTIVE_POLL_MS);
-    expect(pacedDelayMs(ACTIVE_POLL_MS, 4, () => 0.5)).toBe(4 * ACTIVE_POLL_MS);
-    expect(pacedDelayMs(ACTIVE_POLL_MS, 4, () => 0)).toBe(3 * ACTIVE_POLL_MS);
-    expect(pacedDelayMs(0, 8, () => 0.5)).toBe(0);
-    // a slowed interval stops at the cap; a long idle sleep is never made shorter than planned
-    expect(pacedDelayMs(20_000, 8, () => 0.5)).toBe(MAX_THROTTLED_POLL_MS);
-    expect(pacedDelayMs(MAX_IDLE_POLL_MS, 8, () => 0.5)).toBe(MAX_IDLE_POLL_MS);
-    expect(pacedDelayMs(SHORT_POLL_MS, 4, () => 0.5)).toBe(4 * SHORT_POLL_MS);
-  });
-});
 
 describe('short reads where the moment of change is predictable', () => {
   const ctx = { now: START_MS, deploymentReadAt: START_MS, terminationWaitMinutes: 0 };
@@ -128,20 +95,68 @@ describe('short reads where the moment of change is predictable', () => {
   });
 });
 
-describe('the client a watch reads with', () => {
-  it('is the action client without SDK retries, so the watcher alone paces its reads', async () => {
+describe('the clients a watch reads with', () => {
+  it('are the action clients without SDK retries, so the watch alone paces its reads', async () => {
     const clients = createAwsClients({
       region: 'us-east-1',
       credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
     });
-    const polling = pollingClient(clients.codedeploy);
-    expect(polling).not.toBe(clients.codedeploy);
-    expect(pollingClient(clients.codedeploy)).toBe(polling);
-    expect(await polling.config.maxAttempts()).toBe(POLLING_ATTEMPTS);
     expect(POLLING_ATTEMPTS).toBe(1);
-    expect(await clients.codedeploy.config.maxAttempts()).toBe(5);
-    expect(await polling.config.region()).toBe('us-east-1');
+    for (const client of [clients.codedeploy, clients.ecs] as const) {
+      const polling = pollingClient(client);
+      expect(polling).not.toBe(client);
+      expect(pollingClient(client)).toBe(polling);
+      expect(await polling.config.maxAttempts()).toBe(POLLING_ATTEMPTS);
+      expect(await client.config.maxAttempts()).toBe(5);
+      expect(await polling.config.region()).toBe('us-east-1');
+    }
+    expect(pollingClient(clients.codedeploy)).toBeInstanceOf(CodeDeployClient);
+    expect(pollingClient(clients.ecs)).toBeInstanceOf(ECSClient);
     const own = new CodeDeployClient({ region: 'us-east-1' });
     expect(pollingClient(own)).toBe(own);
+  });
+});
+
+describe('the ECS and CodeDeploy clients are patient with throttling', () => {
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  type ErrorInfo = Parameters<
+    ReturnType<typeof throttlePatientRetryStrategy>['refreshRetryTokenForRetry']
+  >[1];
+  const sdkError = (name: string): ErrorInfo['error'] =>
+    Object.assign(new Error(name), { name, $metadata: {} }) as ErrorInfo['error'];
+  const throttle: ErrorInfo = { errorType: 'THROTTLING', error: sdkError('ThrottlingException') };
+  const serverError: ErrorInfo = { errorType: 'TRANSIENT', error: sdkError('InternalFailure') };
+
+  /** Retries through the strategy until it refuses; returns how many attempts were allowed in all. */
+  async function attemptsAllowed(errorInfo: ErrorInfo): Promise<number> {
+    jest.useFakeTimers();
+    const strategy = throttlePatientRetryStrategy(5);
+    let token = await strategy.acquireInitialRetryToken('');
+    for (let attempt = 1; ; attempt++) {
+      const next = strategy.refreshRetryTokenForRetry(token, errorInfo);
+      const settled = next.then(
+        (t) => ({ t }),
+        (e: unknown) => ({ e }),
+      );
+      await jest.advanceTimersByTimeAsync(60_000);
+      const result = await settled;
+      if ('e' in result) return attempt;
+      token = result.t;
+    }
+  }
+
+  it('retries a throttled call up to THROTTLED_ATTEMPTS attempts, any other passing fault up to maxAttempts', async () => {
+    expect(THROTTLED_ATTEMPTS).toBe(10);
+    expect(await attemptsAllowed(throttle)).toBe(THROTTLED_ATTEMPTS);
+    expect(await attemptsAllowed(serverError)).toBe(5);
+  });
+
+  it('refuses with the call’s own error, which the SDK then throws', async () => {
+    const strategy = throttlePatientRetryStrategy(1);
+    const token = await strategy.acquireInitialRetryToken('');
+    await expect(strategy.refreshRetryTokenForRetry(token, serverError)).rejects.toBe(serverError.error);
   });
 });

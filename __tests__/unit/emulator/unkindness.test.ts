@@ -13,9 +13,11 @@ import {
   type ECSTarget,
 } from '@aws-sdk/client-codedeploy';
 import {
+  DescribeServiceDeploymentsCommand,
   DescribeServicesCommand,
   DescribeTasksCommand,
   ECSClient,
+  ListServiceDeploymentsCommand,
   ListTaskDefinitionsCommand,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
@@ -417,5 +419,45 @@ describe('an account-wide rate limit', () => {
     await new Promise((r) => setTimeout(r, 2100));
     expect((await info(c, id)).deploymentId).toBe(id);
     expect(emu.rateLimit.stats().passed).toBe(41);
+  });
+});
+
+describe('per-API buckets, as AWS documents them for ECS', () => {
+  /** the error name of a call, or 'passed' (the bucket let it through; the handler may still refuse it) */
+  const outcome = (call: Promise<unknown>): Promise<string> =>
+    call.then(
+      () => 'passed',
+      (e: { name?: string }) => (e.name === 'ThrottlingException' ? 'throttled' : 'passed'),
+    );
+
+  it('CodeDeploy per-api: each API drains its own bucket', async () => {
+    const { emu, c, s } = await setup({}, 1);
+    emu.faults.set({ rateLimit: { perMinute: 1, burst: 2, scope: 'per-api' } });
+    const app = () => outcome(c.cd.send(new GetApplicationCommand({ applicationName: s.application })));
+    const dep = () => outcome(c.cd.send(new GetDeploymentCommand({ deploymentId: 'd-NOTTHERE1' })));
+    expect([await app(), await app(), await app()]).toEqual(['passed', 'passed', 'throttled']);
+    expect([await dep(), await dep(), await dep()]).toEqual(['passed', 'passed', 'throttled']);
+  });
+
+  it('ECS per-api: DescribeServiceDeployments and ListServiceDeployments share a bucket, DescribeServices has its own, CodeDeploy none', async () => {
+    const { emu, c, s } = await setup({}, 1);
+    emu.faults.set({ rateLimit: { perMinute: 1, burst: 2, scope: 'per-api', service: 'ecs' } });
+    const list = () =>
+      outcome(c.ecs.send(new ListServiceDeploymentsCommand({ cluster: s.cluster, service: s.service })));
+    const describe = () =>
+      outcome(
+        c.ecs.send(
+          new DescribeServiceDeploymentsCommand({
+            serviceDeploymentArns: [`arn:aws:ecs:us-east-1:111111111111:service-deployment/x/y/z`],
+          }),
+        ),
+      );
+    const services = () =>
+      outcome(c.ecs.send(new DescribeServicesCommand({ cluster: s.cluster, services: [s.service] })));
+    expect([await list(), await describe(), await describe()]).toEqual(['passed', 'passed', 'throttled']);
+    expect([await services(), await services(), await services()]).toEqual(['passed', 'passed', 'throttled']);
+    expect(await outcome(c.cd.send(new GetApplicationCommand({ applicationName: s.application })))).toBe(
+      'passed',
+    );
   });
 });

@@ -1,7 +1,8 @@
 /**
- * How often the action asks AWS, in one place: the watcher's poll plan (fast while anything can change,
- * slow through waits whose end is known), and the intervals of
- * the other loops that wait on CodeDeploy (an active deployment to end, a rollback to appear).
+ * When the CodeDeploy watcher wants to look, in one place: its poll plan (fast while anything can change,
+ * slow through waits whose end is known, short reads around a predictable change) and the intervals of the
+ * other loops that wait on CodeDeploy (an active deployment to end, a rollback to appear). How fast it may
+ * look is the process's rate budget's to say (aws/rate-budget.ts): the plan's wishes are spent within it.
  */
 import { trafficShiftMinutes, type TrafficRouting } from '../../aws/codedeploy-reads.js';
 import { taskSetWeights, type Observation } from './progress.js';
@@ -10,47 +11,6 @@ import { taskSetWeights, type Observation } from './progress.js';
 export const ACTIVE_DEPLOYMENT_POLL_MS = 5000;
 /** While waiting for CodeDeploy to name the rollback deployment of a failed or stopped one. */
 export const ROLLBACK_LOOKUP_POLL_MS = 3000;
-
-/** ±25 % jitter: parallel jobs that were slowed down at the same moment do not poll in step. */
-function jitter(ms: number, random: () => number): number {
-  return ms * (0.75 + random() / 2);
-}
-
-/**
- * Throttling (CodeDeploy's account-wide rate limit, shared by every job of the account) slows the watch
- * down as a whole, not only the next look: `slowdown` multiplies the planned poll interval. It doubles on
- * each throttled read (up to MAX_SLOWDOWN) and eases back by THROTTLE_RECOVERY on each read that passes,
- * so a dozen jobs settle near their share of the limit instead of retrying in step.
- */
-export const MAX_SLOWDOWN = 8;
-/** Factor applied to the slowdown on each read that passes (5 passing reads undo one doubling). */
-export const THROTTLE_RECOVERY = 0.85;
-/** Longest pause after a throttled read, and longest slowed-down poll interval. */
-export const MAX_THROTTLED_POLL_MS = 30_000;
-
-export function slowdownAfterThrottle(slowdown: number): number {
-  return Math.min(MAX_SLOWDOWN, Math.max(1, slowdown) * 2);
-}
-
-export function slowdownAfterPass(slowdown: number): number {
-  const eased = slowdown * THROTTLE_RECOVERY;
-  return eased < 1.05 ? 1 : eased;
-}
-
-/** Pause after a throttled read at this slowdown: the active interval slowed down, ±25 % jitter. */
-export function throttleBackoffMs(slowdown: number, random: () => number = Math.random): number {
-  return jitter(Math.min(MAX_THROTTLED_POLL_MS, ACTIVE_POLL_MS * slowdown), random);
-}
-
-/**
- * The planned interval at this slowdown, with jitter once slowed down. An interval that is already long
- * (a known wait) is not stretched beyond MAX_THROTTLED_POLL_MS; a planned immediate re-read stays immediate.
- */
-export function pacedDelayMs(delayMs: number, slowdown: number, random: () => number = Math.random): number {
-  if (slowdown <= 1 || delayMs <= 0) return delayMs;
-  const slowed = Math.max(delayMs, Math.min(delayMs * slowdown, MAX_THROTTLED_POLL_MS));
-  return jitter(slowed, random);
-}
 
 export interface PollContext {
   now: number;

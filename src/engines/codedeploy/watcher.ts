@@ -1,8 +1,10 @@
 /**
  * Follows one CodeDeploy deployment until the state the user waits for, a failure, a timeout or an abort.
  * It only reads (GetDeployment, GetDeploymentTarget) and hands every change to `onChange`; it never
- * prints and never changes the deployment. Passing AWS faults are retried with backoff for as long as
- * the deadline allows: a throttling storm never fails a deployment that is succeeding.
+ * prints and never changes the deployment. Its reads spend the process's rate budget for CodeDeploy
+ * (aws/rate-budget.ts): the poll plan (pacing.ts) says when it wants to look, the budget when it may. A
+ * throttled read is retried soon within that budget; other passing faults are retried with backoff; both for
+ * as long as the deadline allows: a throttling storm never fails a deployment that is succeeding.
  */
 import {
   GetDeploymentCommand,
@@ -11,23 +13,18 @@ import {
   type DeploymentInfo,
   type ECSTarget,
 } from '@aws-sdk/client-codedeploy';
-import { faultBackoffMs } from '../../aws/retry.js';
 import type { Clock } from '../../action/clock.js';
 import type { WatchBase, WatchCounts, WatchEnd } from '../../engine/watch.js';
 import { WatchFailure } from '../../engine/watch.js';
 import type { WaitUntil } from '../../action/inputs.js';
 import { awsErrorName, isThrottlingError, isTransientAwsError } from '../../aws/errors.js';
 import { pollingClient } from '../../aws/clients.js';
+import { rateBudget } from '../../aws/rate-budget.js';
 import { readDeploymentTarget, type TrafficRouting } from '../../aws/codedeploy-reads.js';
 import { errorMessage } from '../../action/errors.js';
 import { diffObservations, evaluateGoal, type Observation, type ProgressChange } from './progress.js';
-import {
-  pacedDelayMs,
-  planNextPoll,
-  slowdownAfterPass,
-  slowdownAfterThrottle,
-  throttleBackoffMs,
-} from './pacing.js';
+import { planNextPoll } from './pacing.js';
+import { faultBackoffMs } from '../../aws/retry.js';
 
 export interface WatchOptions extends WatchBase<ProgressChange, Observation> {
   codedeploy: CodeDeployClient;
@@ -66,15 +63,33 @@ export async function watchDeployment(
   stats: WatchStats = { calls: 0, transientErrors: 0 },
 ): Promise<WatchOutcome> {
   const { clock } = options;
-  // The watch owns the pace of its reads: its client does not retry throttling on its own (aws/clients.ts).
+  // The watch owns the pace of its reads: its client does not retry throttling on its own (aws/clients.ts);
+  // each read waits for the process's budget and tells it whether the account let it through.
   const codedeploy = pollingClient(options.codedeploy);
+  const budget = rateBudget(clock, 'codedeploy');
+  let throttlePauseMs = 0;
+  // the last read was throttled: its retry waits for the budget, urgent or not
+  let retrying = false;
+  const read = async <T>(call: () => Promise<T>, urgent = false): Promise<T> => {
+    await budget.spend(0, { signal: options.signal, until: options.deadline, urgent: urgent && !retrying });
+    if (options.signal?.aborted) throw new DOMException('The watch was cancelled', 'AbortError');
+    stats.calls++;
+    try {
+      const answer = await call();
+      budget.passed();
+      retrying = false;
+      return answer;
+    } catch (error) {
+      retrying = isThrottlingError(error);
+      if (retrying) throttlePauseMs = budget.throttled();
+      throw error;
+    }
+  };
   const maxFaultStreakMs = options.maxFaultStreakMs ?? Number.POSITIVE_INFINITY;
   let observation: Observation | undefined = options.previous;
   let deploymentReadAt = Number.NEGATIVE_INFINITY;
   let faultStreakStartedAt: number | undefined;
   let faultCount = 0;
-  // > 1 after CodeDeploy throttled a read: every planned interval is that much longer (pacing.ts)
-  let slowdown = 1;
   let delayMs = 0;
   // A watch that picks up from an earlier one reads the deployment first: it may have moved on since.
   let forceDeploymentRead = options.previous !== undefined;
@@ -109,12 +124,14 @@ export async function watchDeployment(
     try {
       if (readDeployment) {
         operation = 'GetDeployment';
-        stats.calls++;
-        const response = await codedeploy.send(
-          new GetDeploymentCommand({ deploymentId: options.deploymentId }),
-          {
-            abortSignal: options.signal,
-          },
+        // the re-read a change asked for goes at once, borrowing a token if none is there: it is the one
+        // that tells the verdict
+        const response = await read(
+          () =>
+            codedeploy.send(new GetDeploymentCommand({ deploymentId: options.deploymentId }), {
+              abortSignal: options.signal,
+            }),
+          forceDeploymentRead,
         );
         deployment = response.deploymentInfo;
         if (!deployment)
@@ -128,33 +145,33 @@ export async function watchDeployment(
         !['Created', 'Queued'].includes(deployment.status ?? '')
       ) {
         operation = 'GetDeploymentTarget';
-        stats.calls++;
-        const read = await readDeploymentTarget(codedeploy, options.deploymentId, targetId, options.signal);
-        if (read.kind === 'target') {
+        const answer = await read(() =>
+          readDeploymentTarget(codedeploy, options.deploymentId, targetId, options.signal),
+        );
+        if (answer.kind === 'target') {
           // A target that cannot be read for a moment keeps its last known state (no re-logged lifecycle).
-          target = read.target ?? target;
+          target = answer.target ?? target;
           targetRead = true;
           targetMissingRounds = 0;
-        } else if (read.kind === 'unavailable') {
+        } else if (answer.kind === 'unavailable') {
           targetReadable = false;
           options.onTargetNotice?.(
-            `Cannot read the ECS deployment target (${read.reason}); following the deployment's status alone, without lifecycle events and traffic weights. Allow codedeploy:GetDeploymentTarget to see them.`,
+            `Cannot read the ECS deployment target (${answer.reason}); following the deployment's status alone, without lifecycle events and traffic weights. Allow codedeploy:GetDeploymentTarget to see them.`,
           );
         } else if (++targetMissingRounds >= 3 && !targetIdLookedUp && deployment.status === 'InProgress') {
           targetIdLookedUp = true;
           operation = 'ListDeploymentTargets';
-          stats.calls++;
-          const ids = await codedeploy
-            .send(new ListDeploymentTargetsCommand({ deploymentId: options.deploymentId }), {
+          const ids = await read(() =>
+            codedeploy.send(new ListDeploymentTargetsCommand({ deploymentId: options.deploymentId }), {
               abortSignal: options.signal,
-            })
-            .then(
-              (listed) => listed.targetIds ?? [],
-              (error: unknown) => {
-                if (isTransientAwsError(error) || options.signal?.aborted) throw error;
-                return [];
-              },
-            );
+            }),
+          ).then(
+            (listed) => listed.targetIds ?? [],
+            (error: unknown) => {
+              if (isTransientAwsError(error) || options.signal?.aborted) throw error;
+              return [];
+            },
+          );
           if (ids.length === 1 && ids[0] !== targetId) {
             options.onTargetNotice?.(`CodeDeploy names the ECS target '${ids[0]}' (expected '${targetId}').`);
             targetId = ids[0] as string;
@@ -181,16 +198,15 @@ export async function watchDeployment(
         );
       }
       if (isThrottlingError(error)) {
+        // retried soon, within the budget: the budget, not this loop, slows the reads down
         stats.throttled = (stats.throttled ?? 0) + 1;
-        slowdown = slowdownAfterThrottle(slowdown);
-        delayMs = throttleBackoffMs(slowdown);
+        delayMs = throttlePauseMs;
       } else delayMs = faultBackoffMs(faultCount);
       options.onTransientError?.(operation, error, delayMs);
       continue;
     }
     faultStreakStartedAt = undefined;
     faultCount = 0;
-    slowdown = slowdownAfterPass(slowdown);
     if (!deployment) continue;
 
     const next: Observation = { at: clock.now(), deployment, target };
@@ -223,14 +239,11 @@ export async function watchDeployment(
     }
     if (goal === 'failed') return { kind: 'failed', observation: next };
     if (lastLook) return { kind: 'timeout', observation: next };
-    delayMs = pacedDelayMs(
-      planNextPoll(next, {
-        now: clock.now(),
-        deploymentReadAt,
-        routing: options.routing,
-        terminationWaitMinutes: options.terminationWaitMinutes,
-      }).delayMs,
-      slowdown,
-    );
+    delayMs = planNextPoll(next, {
+      now: clock.now(),
+      deploymentReadAt,
+      routing: options.routing,
+      terminationWaitMinutes: options.terminationWaitMinutes,
+    }).delayMs;
   }
 }

@@ -1,16 +1,20 @@
 /**
  * Follows one ECS service deployment until the state the user waits for, a failure, a timeout or an abort.
- * It only reads (one DescribeServiceDeployments a look, paced by pacing.ts) and hands every change to
- * `onChange`; it never prints and never changes the deployment. Passing AWS faults are retried with
- * backoff for as long as the deadline allows.
+ * It only reads (one DescribeServiceDeployments a look) and hands every change to `onChange`; it never
+ * prints and never changes the deployment. Its reads spend the process's rate budget for ECS
+ * (aws/rate-budget.ts), the same policy as the CodeDeploy watcher's: the poll plan (pacing.ts) says when it
+ * wants to look, the budget when it may; a throttled read is retried soon within that budget, other passing
+ * faults with backoff, both for as long as the deadline allows.
  */
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { Clock } from '../../action/clock.js';
 import type { WatchBase, WatchCounts, WatchEnd } from '../../engine/watch.js';
 import { WatchFailure } from '../../engine/watch.js';
 import { errorMessage } from '../../action/errors.js';
-import { awsErrorName, isTransientAwsError } from '../../aws/errors.js';
+import { awsErrorName, isThrottlingError, isTransientAwsError } from '../../aws/errors.js';
 import { faultBackoffMs } from '../../aws/retry.js';
+import { pollingClient } from '../../aws/clients.js';
+import { rateBudget } from '../../aws/rate-budget.js';
 import { describeServiceDeployment } from './reads.js';
 import {
   carryOver,
@@ -46,6 +50,9 @@ export async function watchEcsDeployment(
   stats: EcsWatchStats = { calls: 0, transientErrors: 0 },
 ): Promise<EcsWatchOutcome> {
   const { clock } = options;
+  // one attempt a read (aws/clients.ts): the budget paces them and the watch retries a throttled one itself
+  const ecs = pollingClient(options.ecs);
+  const budget = rateBudget(clock, 'ecs');
   let observation = options.previous;
   let faultCount = 0;
   let delayMs = 0;
@@ -53,13 +60,18 @@ export async function watchEcsDeployment(
     if (delayMs > 0)
       await clock.sleep(Math.min(delayMs, Math.max(0, options.deadline - clock.now())), options.signal);
     if (options.signal?.aborted) return { kind: 'aborted', observation };
+    await budget.spend(0, { signal: options.signal, until: options.deadline });
+    if (options.signal?.aborted) return { kind: 'aborted', observation };
     const lastLook = clock.now() >= options.deadline;
     let next: EcsObservation;
     try {
       stats.calls++;
-      const deployment = await describeServiceDeployment(options.ecs, options.arn, options.signal);
+      const deployment = await describeServiceDeployment(ecs, options.arn, options.signal);
+      budget.passed();
       next = carryOver(observation, { at: clock.now(), deployment });
     } catch (error) {
+      const throttled = isThrottlingError(error);
+      const pauseMs = throttled ? budget.throttled() : 0;
       if (options.signal?.aborted) return { kind: 'aborted', observation };
       if (!isTransientAwsError(error))
         throw new EcsWatchError(
@@ -69,7 +81,11 @@ export async function watchEcsDeployment(
       stats.transientErrors++;
       if (lastLook) return { kind: 'timeout', observation };
       faultCount++;
-      delayMs = faultBackoffMs(faultCount);
+      if (throttled) {
+        // retried soon, within the budget: the budget, not this loop, slows the reads down
+        stats.throttled = (stats.throttled ?? 0) + 1;
+        delayMs = pauseMs;
+      } else delayMs = faultBackoffMs(faultCount);
       options.onTransientError?.('DescribeServiceDeployments', error, delayMs);
       continue;
     }

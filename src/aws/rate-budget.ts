@@ -1,0 +1,262 @@
+/**
+ * The rate budget: how fast this process may read one AWS service while it follows a deployment, shared by
+ * every watch of the process, adapted to what the account's throttling says. AWS throttles per account and
+ * Region with a token bucket per API (ECS API Reference, *Request throttling*; docs/aws-behaviours.md): a
+ * throttle is a signal about the rate of every caller of the account, not about one read. So:
+ *
+ * - **A token bucket** spends the poll plan's wishes: a read goes when the plan wants it and a token is there.
+ *   Tokens come at the budget's rate, at most {@link CEILING_PER_MINUTE} a minute; the bucket starts with
+ *   one (the first read goes at once) and holds at most {@link BURST}, saved while the plan sleeps through a known
+ *   wait and spent on the short reads around a predictable change. A deployment so costs at most that many
+ *   reads a minute on average (the gentle start leaves room for the first read and the free reads below).
+ * - **A gentle start**: the budget begins at {@link DECREASE} × the ceiling and climbs to it along the
+ *   recovery curve, as if the account had just throttled — jobs that start together do not all begin at
+ *   full speed into one account.
+ * - **Multiplicative decrease** on a throttle, as the SDK's adaptive mode does: to {@link DECREASE} × the rate
+ *   the process really sent at (never below {@link FLOOR_PER_MINUTE}: a read at least every 15 s).
+ * - **Cubic recovery** as reads pass (the SDK's curve): back to the rate of the last cut after a quiet spell
+ *   (about {@link RECOVERY_SECONDS_AT_CEILING} s from the ceiling), slowly near it, faster beyond it.
+ * - **A throttled read is retried soon**, within the budget, not after the whole plan slowed down: the first
+ *   throttle of a streak gets a quick retry a fraction of a second later (free when no token is there).
+ *   That retry also tells what kind of throttling this is. An account whose bucket is empty throttles it
+ *   too (throttles *persist*); an account that throttles reads at random lets it through about as often as
+ *   any read. The cut is weighted by that evidence ({@link RANDOM} → no cut, {@link PERSISTENT} → the full
+ *   cut): slowing down helps the account in the first case and only stalls the watch in the second. Once
+ *   throttles have persisted, the quick retry is kept for one streak in {@link PROBE_EVERY}.
+ * - **Jitter** (±25 %) on every wait the budget imposes, so jobs throttled at the same moment do not come
+ *   back in step.
+ *
+ * Why not the SDK's own DefaultRateLimiter (`@smithy/core/retry`, the adaptive retry mode's limiter), whose
+ * decrease (beta) and cubic recovery this follows: it runs on the wall clock (`Date.now`, and `setTimeout`
+ * through a private static hook), while the action's waits run on its deployment clock — scaled under the
+ * emulator, virtual in unit tests — and must end at once when the run is cancelled; it knows no poll plan
+ * (nothing can be saved for short reads, nothing caps a short deployment's reads); its constants are made
+ * for services called many times a second (it gets a rate of one read in 4 s back within about a second of a
+ * throttle, and never limits below 0.5 requests a second — 30 a minute per process, more than a whole
+ * account's share in docs/benchmarks.md's shared-account rows); it cannot tell throttles that persist from
+ * throttles at random; and its state is private. The SDK's adaptive mode itself is documented as
+ * experimental and meant for clients of a single throttled resource; the clients of aws/clients.ts keep
+ * the standard mode.
+ */
+import type { Clock } from '../action/clock.js';
+
+/** The most reads a minute the budget lets through, on average over any stretch of time. */
+export const CEILING_PER_MINUTE = 20;
+/** The least: however throttled, a read at least every 15 s (16 jobs at the floor read 64 times a minute). */
+export const FLOOR_PER_MINUTE = 4;
+/** Tokens the bucket holds: reads saved during a quiet spell for the short reads after it. */
+export const BURST = 6;
+/** Factor applied to the rate really sent at when throttles persist (the SDK's beta is 0.7). */
+export const DECREASE = 0.5;
+/** Seconds after a cut at the ceiling the recovery takes to reach the ceiling again. */
+export const RECOVERY_SECONDS_AT_CEILING = 45;
+/** The pause before the quick retry of a throttled read, ms (±25 % jitter). */
+export const QUICK_RETRY_MS = 300;
+/** The pause before retrying a read throttled again, ms (±25 % jitter), on top of the wait for a token. */
+export const RETRY_MS = 1500;
+/**
+ * How persistent throttles are believed to be before any quick retry told (0: quick retries always pass,
+ * 1: never), and how much each quick retry moves that belief.
+ */
+export const PERSISTENCE_PRIOR = 0.75;
+export const PERSISTENCE_WEIGHT = 0.25;
+/** Persistence from which a throttle cuts fully (DECREASE) and the quick retry is kept only now and then. */
+export const PERSISTENT = 0.9;
+/** Persistence up to which a throttle does not cut at all: throttles that come and go at random. */
+export const RANDOM = 0.5;
+/** Once throttles persist, one streak in this many still gets its quick retry (the account may change). */
+export const PROBE_EVERY = 4;
+
+/** ±25 % jitter. */
+export function jitter(ms: number, random: () => number): number {
+  return ms * (0.75 + random() / 2);
+}
+
+const CEILING = CEILING_PER_MINUTE / 60;
+const FLOOR = FLOOR_PER_MINUTE / 60;
+/**
+ * The cubic's scale (rate per second per s³): the SDK's formula rate = C·(t − W)³ + lastMax, W the time to get
+ * back to lastMax, with C chosen so that W is RECOVERY_SECONDS_AT_CEILING after a cut at the ceiling.
+ */
+const CUBIC_SCALE = (CEILING * (1 - DECREASE)) / RECOVERY_SECONDS_AT_CEILING ** 3;
+/** Sends remembered to measure the rate really sent at. */
+const MEASURED_SENDS = 8;
+
+export interface RateBudgetState {
+  /** the budget's rate, reads a minute */
+  perMinute: number;
+  /** tokens in the bucket */
+  tokens: number;
+  /** how persistent throttles have been, 0..1 */
+  persistence: number;
+  /** reads recorded as passed and as throttled */
+  passed: number;
+  throttled: number;
+}
+
+/** How a budget starts: one token (the watch's first read goes at once) at half the ceiling, by default. */
+export interface RateBudgetStart {
+  tokens?: number;
+  perMinute?: number;
+}
+
+/** Where the budget stands in a streak of throttles. */
+type Streak = 'none' | 'probing' | 'persisting';
+
+export class RateBudget {
+  /** tokens a second */
+  private rate = CEILING;
+  private tokens: number;
+  private refilledAt: number;
+  /** the rate before the last cut (the cubic's plateau) and when the cut came, in seconds */
+  private lastMax = CEILING;
+  private lastCutAt: number;
+  private persistence = PERSISTENCE_PRIOR;
+  private streak: Streak = 'none';
+  private streaks = 0;
+  /** the next read is the quick retry of a throttled read: it does not wait for a token */
+  private quickRetry = false;
+  private readonly sends: number[] = [];
+  private readonly counts = { passed: 0, throttled: 0 };
+
+  constructor(
+    private readonly clock: Clock,
+    start: RateBudgetStart = {},
+    private readonly random: () => number = () => Math.random(),
+  ) {
+    this.refilledAt = clock.now();
+    this.tokens = start.tokens ?? 1;
+    this.setRate((start.perMinute ?? DECREASE * CEILING_PER_MINUTE) / 60);
+    // the gentle start: as if the account had throttled at the ceiling just now
+    this.lastCutAt = clock.now() / 1000;
+  }
+
+  state(): RateBudgetState {
+    this.refill();
+    return { perMinute: this.rate * 60, tokens: this.tokens, persistence: this.persistence, ...this.counts };
+  }
+
+  private refill(): void {
+    const now = this.clock.now();
+    this.tokens = Math.min(BURST, this.tokens + ((now - this.refilledAt) / 1000) * this.rate);
+    this.refilledAt = now;
+  }
+
+  /** ms until a token is there (0 when one is), jittered: the budget, not the plan, sets this pace */
+  private tokenWaitMs(): number {
+    this.refill();
+    if (this.tokens >= 1 - 1e-6) return 0;
+    // whole milliseconds: a clock at 1.7e12 ms cannot move by less than a fraction of one
+    return Math.ceil(jitter(((1 - this.tokens) / this.rate) * 1000, this.random));
+  }
+
+  /**
+   * Waits for what the plan wants (`wishMs` from now) and for a token, whichever is later, then spends the
+   * token. Two reads do not wait for a token: the quick retry of a throttled read and a read marked `urgent`
+   * (the re-read that tells the verdict); each spends a token if there is one and otherwise goes free. Never
+   * waits past `until` (the watch's deadline: its last look goes then, token or not) and ends early when
+   * `signal` aborts (nothing spent).
+   */
+  async spend(
+    wishMs: number,
+    options: { signal?: AbortSignal; until?: number; urgent?: boolean } = {},
+  ): Promise<void> {
+    const free = this.quickRetry || options.urgent === true;
+    this.quickRetry = false;
+    for (;;) {
+      const left = options.until === undefined ? Number.POSITIVE_INFINITY : options.until - this.clock.now();
+      const tokenWaitMs = free ? 0 : this.tokenWaitMs();
+      const waitMs = Math.min(Math.max(wishMs, tokenWaitMs), Math.max(0, left));
+      if (waitMs <= 0) break;
+      await this.clock.sleep(waitMs, options.signal);
+      if (options.signal?.aborted) return;
+      // the (jittered) wait for a token is served: a token short by the jitter is owed, not waited for
+      if (waitMs >= tokenWaitMs) break;
+      wishMs = 0;
+    }
+    this.refill();
+    if (!free || this.tokens >= 1 - 1e-6) this.tokens -= 1;
+    this.sends.push(this.clock.now());
+    if (this.sends.length > MEASURED_SENDS) this.sends.shift();
+  }
+
+  /** The rate (per second) the process really sent at lately; the budget's own rate when unknown. */
+  private measuredRate(): number {
+    const first = this.sends[0];
+    const last = this.sends[this.sends.length - 1];
+    if (first === undefined || last === undefined || this.sends.length < 3) return this.rate;
+    const spanS = (last - first) / 1000;
+    return spanS < 1 ? this.rate : (this.sends.length - 1) / spanS;
+  }
+
+  private setRate(perSecond: number): void {
+    this.refill();
+    this.rate = Math.min(CEILING, Math.max(FLOOR, perSecond));
+  }
+
+  /** Cuts the rate, the more the more persistent throttles have been (not at all while they seem random). */
+  private cut(): void {
+    const weight = Math.min(1, Math.max(0, (this.persistence - RANDOM) / (PERSISTENT - RANDOM)));
+    if (weight === 0) return;
+    const sending = Math.min(this.rate, this.measuredRate());
+    this.lastMax = Math.max(sending, FLOOR);
+    this.lastCutAt = this.clock.now() / 1000;
+    this.setRate(sending * (1 - (1 - DECREASE) * weight));
+    // tokens saved before are no use against an account whose bucket is empty (the SDK's limiter too
+    // caps its bucket when it cuts): at most one is kept
+    this.tokens = Math.min(this.tokens, 1);
+  }
+
+  private learn(persisted: boolean): void {
+    this.persistence = this.persistence * (1 - PERSISTENCE_WEIGHT) + (persisted ? PERSISTENCE_WEIGHT : 0);
+  }
+
+  /** A read was answered: the rate recovers along the cubic; a quick retry that passes ends its streak. */
+  passed(): void {
+    this.counts.passed++;
+    if (this.streak === 'probing') this.learn(false);
+    this.streak = 'none';
+    const t = this.clock.now() / 1000 - this.lastCutAt;
+    const w = Math.cbrt((this.lastMax * (1 - DECREASE)) / CUBIC_SCALE);
+    this.setRate(Math.max(this.rate, CUBIC_SCALE * (t - w) ** 3 + this.lastMax));
+  }
+
+  /**
+   * The account throttled a read. The first throttle of a streak cuts the rate (weighted by persistence) and
+   * gets a quick retry; that retry throttled too confirms that throttles persist; every later throttle of the
+   * streak, each after a wait for the budget, cuts again. Returns the pause before retrying the read (ms); the
+   * retry then waits for a token too, unless it is the quick one.
+   */
+  throttled(): number {
+    this.counts.throttled++;
+    if (this.streak === 'probing') {
+      this.learn(true);
+      this.streak = 'persisting';
+      return jitter(RETRY_MS, this.random);
+    }
+    this.cut();
+    if (this.streak === 'persisting') return jitter(RETRY_MS, this.random);
+    this.streaks++;
+    if (this.persistence < PERSISTENT || this.streaks % PROBE_EVERY === 0) {
+      this.streak = 'probing';
+      this.quickRetry = true;
+      return jitter(QUICK_RETRY_MS, this.random);
+    }
+    this.streak = 'persisting';
+    return jitter(RETRY_MS, this.random);
+  }
+}
+
+const budgets = new WeakMap<Clock, Map<string, RateBudget>>();
+
+/**
+ * The budget of this process (its clock) for one service: every watch of the process shares it. `start`
+ * applies when this call makes it (tests of the poll plan start with a full bucket at the ceiling).
+ */
+export function rateBudget(clock: Clock, service: 'codedeploy' | 'ecs', start?: RateBudgetStart): RateBudget {
+  let byService = budgets.get(clock);
+  if (!byService) budgets.set(clock, (byService = new Map()));
+  let budget = byService.get(service);
+  if (!budget) byService.set(service, (budget = new RateBudget(clock, start)));
+  return budget;
+}
