@@ -24,7 +24,10 @@ import { OIDC_ROLES_TEMPLATE, ROLE_RESOURCES, type RoleKey } from '../emulator/i
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const GRANTS_MODULE = path.join(REPO_ROOT, 'src/aws/iam-grants.ts');
-export const DOCS_WITH_TABLES = [path.join(REPO_ROOT, 'README.md'), path.join(REPO_ROOT, 'docs/security.md')];
+export const DOCS_WITH_TABLES = [
+  path.join(REPO_ROOT, 'docs/iam-permissions.md'),
+  path.join(REPO_ROOT, 'docs/security.md'),
+];
 const START = '<!-- iam-roles:start -->';
 const END = '<!-- iam-roles:end -->';
 

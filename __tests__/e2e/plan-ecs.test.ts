@@ -99,6 +99,9 @@ describe('plan bundle', () => {
     expect(result.exitCode).toBe(0);
     expect(result.outputs['deployment-controller']).toBe('CODE_DEPLOY');
     const summary = result.summary;
+    // sources in the words of AWS's pages: no key of the project's reference notes reaches the reviewer
+    expect(summary).not.toMatch(/\bDG-[A-Z]+\b|\[U\]|ref §|\bESP\b/);
+    expect(summary).toContain('ECS Developer Guide, migrating from CodeDeploy blue/green to ECS blue/green');
     expect(summary).toContain('### Migration check: CodeDeploy → ECS blue/green (read only)');
     expect(summary).toContain('✅ The service has exactly one task set, and it is PRIMARY.');
     expect(summary).toContain('✅ No CodeDeploy deployment is in flight.');

@@ -89,13 +89,12 @@ async function rollBackInFlight(
     const verdict = undo.follower.record.verdict;
     await finishFollow(f, 'rollback-status');
     rt.setOutput('deployment-status', undoneStatus());
+    // Production traffic back on the previous revision is rolled back, whether or not the undoing's own
+    // clean-up (CodeDeploy's termination wait) has ended.
+    const back = verdict === 'succeeded' || (verdict === 'reached' && inputs.waitUntil === 'traffic-shifted');
     rt.setOutput(
       'deployment-state',
-      verdict === 'succeeded'
-        ? 'rolled-back'
-        : verdict === 'failed' || verdict === 'stopped'
-          ? 'failed'
-          : 'rolling-back',
+      back ? 'rolled-back' : verdict === 'failed' || verdict === 'stopped' ? 'failed' : 'rolling-back',
     );
   }
   await maybeDeregister(ctx, inputs, undo.rolledBack);

@@ -106,7 +106,7 @@ function pickRule(
   if (!chosen) {
     items.push({
       state: 'missing',
-      text: `The ${what} listener forwards only through its default action: create a listener rule (e.g. path /*) that forwards to both target groups, weights 1 and 0. Whether ECS accepts the default rule is [U].`,
+      text: `The ${what} listener forwards only through its default action: create a listener rule (e.g. path /*) that forwards to both target groups, weights 1 and 0. Whether ECS accepts the default rule is unconfirmed.`,
       source: 'DG-MIG',
     });
     return placeholder;
@@ -321,7 +321,7 @@ const capitalised = (name: string) => name.charAt(0).toUpperCase() + name.slice(
 function cloudFormationSnippet(values: MigrationCheck['values'], config: Record<string, unknown>): string {
   const lines = [
     '# AWS::ECS::Service properties (CFN aws-properties-ecs-service-*; whether changing DeploymentController.Type',
-    '# replaces the service on update is [U]: older template pages said "Replacement")',
+    '# replaces the service on update is unconfirmed: older template pages said "Replacement")',
     'DeploymentController:',
     '  Type: ECS',
     'DeploymentConfiguration:',
@@ -365,6 +365,25 @@ function cloudFormationSnippet(values: MigrationCheck['values'], config: Record<
   return lines.join('\n');
 }
 
+/** The sources' short keys (the project's reference notes) in the words of AWS's pages, for the summary. */
+const SOURCE_WORDS: Record<string, string> = {
+  'DG-MIG': 'ECS Developer Guide, migrating from CodeDeploy blue/green to ECS blue/green',
+  'DG-ALB': 'ECS Developer Guide, blue/green with an Application Load Balancer',
+  'DG-TRB': 'ECS Developer Guide, troubleshooting blue/green deployments',
+  'DG-INFRA': 'ECS Developer Guide, the infrastructure IAM role',
+  'DG-LAMBDA': 'ECS Developer Guide, lifecycle hooks with Lambda functions',
+  SAR: 'Service Authorization Reference',
+};
+
+/** "DG-MIG, SDK AdvancedConfiguration" → the pages' names; reference-note section marks left out. */
+export function sourceWords(source: string): string {
+  return source
+    .split(/,\s*/)
+    .filter((part) => !/^ref §/.test(part))
+    .map((part) => SOURCE_WORDS[part] ?? part.replace(/^SDK /, 'AWS SDK ').replace(/, ref §\d+$/, ''))
+    .join('; ');
+}
+
 /** Reads what ELBv2 can tell (target group ARN, listener rules); any refusal leaves a placeholder. */
 export async function readMigrationFacts(
   clients: AwsClients,
@@ -404,7 +423,9 @@ export function renderMigrationCheck(check: MigrationCheck): string {
     '',
     "Per AWS's migration guide (DG migrate-code-deploy-to-ecs-blue-green); nothing was changed.",
     '',
-    ...check.items.map((i) => `- ${MARK[i.state]} ${escapeMarkdown(i.text)} _(${escapeMarkdown(i.source)})_`),
+    ...check.items.map(
+      (i) => `- ${MARK[i.state]} ${escapeMarkdown(i.text)} _(${escapeMarkdown(sourceWords(i.source))})_`,
+    ),
     '',
     'The switch, once the ❌ items are done (`<…>` are placeholders to fill in):',
     '',

@@ -160,7 +160,7 @@ export function ecsStagePlan(service: Service): EcsStagePlan {
   if (strategy === 'ROLLING') {
     const dc = config ?? {};
     notes.push(
-      `Rolling update: ECS replaces tasks keeping ${dc.minimumHealthyPercent ?? 100} %–${dc.maximumPercent ?? 200} % of the desired count running. It reports no lifecycle stage (ESP wait.go); the stages below are the emulator's model [U].`,
+      `Rolling update: ECS replaces tasks keeping ${dc.minimumHealthyPercent ?? 100} %–${dc.maximumPercent ?? 200} % of the desired count running. It reports no lifecycle stage; the stages below are this action's model of it (unconfirmed).`,
     );
     const stages = ['PRE_SCALE_UP', 'SCALE_UP', 'POST_SCALE_UP', 'CLEAN_UP'].map((stage) => ({
       stage,
@@ -298,7 +298,7 @@ export function renderEcsStagePlan(service: Service, plan: EcsStagePlan): string
     );
   const cb = config?.deploymentCircuitBreaker;
   lines.push(
-    `- Circuit breaker: ${cb?.enable ? `on${cb.rollback ? ', rolls back' : ', stops without rollback'}` : 'off'}${plan.strategy !== 'ROLLING' && cb?.enable ? ' (with blue/green strategies [U], ref §2)' : ''}`,
+    `- Circuit breaker: ${cb?.enable ? `on${cb.rollback ? ', rolls back' : ', stops without rollback'}` : 'off'}${plan.strategy !== 'ROLLING' && cb?.enable ? ' (with blue/green strategies: AWS pages disagree, unconfirmed)' : ''}`,
   );
   const alarms = config?.alarms;
   lines.push(
