@@ -264,7 +264,7 @@ describe('bad input changes nothing in AWS', () => {
       world = await startWorld({ service: { controller: 'ECS' } });
       const result = await world.deploy({ 'wait-until': 'succeeded' });
       expect(annotations(result.stdout, 'warning').join('\n')).toMatch(
-        /Input 'codedeploy-appspec' is ignored: the service uses the ECS deployment controller/,
+        /Input 'codedeploy-appspec' is ignored on a service with the ECS deployment controller/,
       );
       const calls = world.emulator.calls.map((c) => c.action);
       expect(calls).toContain('UpdateService');
