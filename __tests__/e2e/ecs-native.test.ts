@@ -14,8 +14,7 @@ import {
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import type { NativeServiceOptions, SeededNativeService } from '../../emulator/ecs-native/index.js';
-import { taskDefinitionFile } from '../../emulator/scenario.js';
-import { annotations, inspect, SECRET_ENV_VALUE, startWorld, type JobName, type World } from './harness.js';
+import { annotations, inspect, nativeDeploy, startWorld, type JobName, type World } from './harness.js';
 import type { ActionRunOptions, ActionRunResult } from '../../scripts/action-runner.js';
 
 const LONG = 120_000;
@@ -37,31 +36,7 @@ async function nativeWorld(o: NativeServiceOptions, clockScale = 60): Promise<Na
   const w = world;
   const s = w.emulator.seed.ecsNativeService({ bakeTimeInMinutes: 2, ...o });
   w.useService(s);
-  const file = JSON.stringify(
-    taskDefinitionFile({
-      family: s.family,
-      containerName: s.containerName,
-      containerPort: s.containerPort,
-      accountId: w.emulator.accountId,
-      secretValue: SECRET_ENV_VALUE,
-    }),
-  );
-  return {
-    world: w,
-    s,
-    deploy: (inputs = {}, options = {}) =>
-      w.deploy(
-        {
-          'codedeploy-appspec': undefined,
-          cluster: s.cluster,
-          service: s.service,
-          'container-name': s.containerName,
-          'task-definition': 'native-task-definition.json',
-          ...inputs,
-        },
-        { ...options, files: { 'native-task-definition.json': file, ...options.files } },
-      ),
-  };
+  return { world: w, s, deploy: nativeDeploy(w, s) };
 }
 
 async function describeNative(n: NativeWorld) {

@@ -183,6 +183,37 @@ export async function startWorld(
   };
 }
 
+/**
+ * The deploy run of a seeded ECS-controller service: the world's deploy with that service's cluster, service,
+ * container and a task definition file of its family (no AppSpec).
+ */
+export function nativeDeploy(
+  w: World,
+  s: { family: string; containerName: string; containerPort: number; cluster: string; service: string },
+): World['deploy'] {
+  const file = JSON.stringify(
+    taskDefinitionFile({
+      family: s.family,
+      containerName: s.containerName,
+      containerPort: s.containerPort,
+      accountId: w.emulator.accountId,
+      secretValue: SECRET_ENV_VALUE,
+    }),
+  );
+  return (inputs = {}, options = {}) =>
+    w.deploy(
+      {
+        'codedeploy-appspec': undefined,
+        cluster: s.cluster,
+        service: s.service,
+        'container-name': s.containerName,
+        'task-definition': 'native-task-definition.json',
+        ...inputs,
+      },
+      { ...options, files: { 'native-task-definition.json': file, ...options.files } },
+    );
+}
+
 /** The `::error …::message` annotations a run printed. */
 export function annotations(stdout: string, kind: 'error' | 'warning' | 'notice' = 'error'): string[] {
   return stdout

@@ -8,9 +8,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import type { NativeServiceOptions, SeededNativeService } from '../../emulator/ecs-native/index.js';
-import { taskDefinitionFile } from '../../emulator/scenario.js';
 import type { ActionRunOptions, ActionRunResult } from '../../scripts/action-runner.js';
-import { annotations, callNames, inspect, SECRET_ENV_VALUE, startWorld, type World } from './harness.js';
+import { annotations, callNames, inspect, nativeDeploy, startWorld, type World } from './harness.js';
 
 const LONG = 120_000;
 const HOLD = { actionOnTimeout: 'STOP_DEPLOYMENT' as const, waitTimeInMinutes: 60 };
@@ -43,31 +42,7 @@ async function nativeWorld(
   const w = world;
   const s = w.emulator.seed.ecsNativeService({ bakeTimeInMinutes: 1, ...o });
   w.useService(s, stack);
-  const file = JSON.stringify(
-    taskDefinitionFile({
-      family: s.family,
-      containerName: s.containerName,
-      containerPort: s.containerPort,
-      accountId: w.emulator.accountId,
-      secretValue: SECRET_ENV_VALUE,
-    }),
-  );
-  return {
-    world: w,
-    s,
-    deploy: (inputs = {}, options = {}) =>
-      w.deploy(
-        {
-          'codedeploy-appspec': undefined,
-          cluster: s.cluster,
-          service: s.service,
-          'container-name': s.containerName,
-          'task-definition': 'native-task-definition.json',
-          ...inputs,
-        },
-        { ...options, files: { 'native-task-definition.json': file, ...options.files } },
-      ),
-  };
+  return { world: w, s, deploy: nativeDeploy(w, s) };
 }
 
 async function describe1(w: World, cluster: string, service: string) {
