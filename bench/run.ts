@@ -23,7 +23,7 @@
  * (minDelay 15 s, maxDelay 120 s, exponential backoff with jitter, @smithy/core util-waiter). Its
  * latency for the same timelines is computed by replaying that schedule, 1000 draws per timeline.
  */
-import { statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readdirSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -36,6 +36,7 @@ import { runAction, REPO_ROOT } from '../scripts/action-runner.js';
 import { appSpecYaml, githubTrustPolicy, taskDefinitionFile } from '../emulator/scenario.js';
 import type { NativeServiceOptions } from '../emulator/ecs-native/index.js';
 import { pacingSection } from './pacing.js';
+import { firstLineMs } from './cold-start.js';
 
 const { values } = parseArgs({
   options: {
@@ -490,15 +491,19 @@ async function main(): Promise<void> {
     scale: Number(values['parallel-scale']),
     noisyRuns: Math.max(1, Number(values['noisy-runs'])),
     sharedRuns: Math.max(1, Number(values.parallel)),
-    rows: ROWS?.filter((r) => r === 'noisy' || r === 'shared') ?? undefined,
-  }).then((section) => (wants('noisy') || wants('shared') ? section : []));
+    rows: ROWS?.filter((r) => r === 'noisy' || r === 'shared'),
+  });
   const startup = wants('startup') ? await startupMs() : [];
-  const bundles = [
-    'dist/index.js',
-    'dist/promote/index.js',
-    'dist/rollback/index.js',
-    'dist/plan/index.js',
-  ].map((f) => `\`${f}\` ${(statSync(path.join(REPO_ROOT, f)).size / 1024 / 1024).toFixed(2)} MB`);
+  const distFiles = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? distFiles(path.join(dir, e.name)) : [path.join(dir, e.name)],
+    );
+  const distBytes = distFiles(path.join(REPO_ROOT, 'dist')).reduce((n, f) => n + statSync(f).size, 0);
+  const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(2)} MB`;
+  const bundle = `\`dist/action/index.js\` (every entry point) ${mb(statSync(path.join(REPO_ROOT, 'dist/action/index.js')).size)}; all of \`dist/\` ${mb(distBytes)}`;
+  const coldStart: number[] = [];
+  if (wants('startup'))
+    for (let i = 0; i < 20; i++) coldStart.push(await firstLineMs(path.join(REPO_ROOT, 'dist/index.js')));
   const md = [
     '# Benchmarks',
     '',
@@ -532,9 +537,9 @@ async function main(): Promise<void> {
       : []),
     ...pacing,
     '',
-    `**Bundle:** ${bundles.join(', ')}.`,
+    `**Bundle:** ${bundle}.`,
     `**Runtime** of this \`npm run bench\`: ${f1((Date.now() - benchStarted) / 60_000)} min. It runs ${RUNS} run(s) per timeline, ${values['noisy-runs']} of each noisy-account row and ${values.parallel} of each shared-account row; the timelines' own length on the ×${SCALE} clock is most of it. \`--runs 4 --parallel 2\` gives tighter medians.`,
-    `**Start-up** (spawn of \`node dist/index.js\` to its first AWS call, real time, 5 runs): median ${f1(median(startup))} ms, worst ${f1(max(startup))} ms.`,
+    `**Start-up** (spawn of \`node dist/index.js\` to its first AWS call, real time, 5 runs): median ${f1(median(startup))} ms, worst ${f1(max(startup))} ms. **Cold start** (spawn to its first line on stdout, 20 runs; \`npx tsx bench/cold-start.ts\` compares builds): median ${f1(median(coldStart))} ms, worst ${f1(max(coldStart))} ms.`,
     '',
   ].join('\n');
   const out = path.join(REPO_ROOT, values.out as string);
