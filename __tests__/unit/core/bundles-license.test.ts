@@ -52,13 +52,13 @@ describe('no AGPL code in the bundles', () => {
     },
   );
 
-  it('dist/ holds the four bundles and none of the markers, names or the AGPL text', () => {
+  it('dist/ holds the shared bundle, the four files the action.yml files run, and none of the markers, names or the AGPL text', () => {
     expect(
       shipped
         .filter((f) => f.endsWith('index.js'))
         .map((f) => path.relative(dist, f))
         .sort(),
-    ).toEqual(['index.js', 'plan/index.js', 'promote/index.js', 'rollback/index.js']);
+    ).toEqual(['action/index.js', 'index.js', 'plan/index.js', 'promote/index.js', 'rollback/index.js']);
     const found: string[] = [];
     for (const file of shipped) {
       const content = readFileSync(file, 'utf8');
