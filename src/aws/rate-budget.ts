@@ -9,20 +9,28 @@
  *   one (the first read goes at once) and holds at most {@link BURST}, saved while the plan sleeps through a known
  *   wait and spent on the short reads around a predictable change. A deployment so costs at most that many
  *   reads a minute on average (the gentle start leaves room for the first read and the free reads below).
- * - **A gentle start**: the budget begins at {@link DECREASE} × the ceiling and climbs to it along the
- *   recovery curve, as if the account had just throttled — jobs that start together do not all begin at
- *   full speed into one account.
+ * - **A gentle start**: the budget begins at {@link START_PER_MINUTE} a minute (half the ceiling) and climbs
+ *   along the recovery curve, as if the account had just throttled — jobs that start together do not all
+ *   begin at full speed into one account.
  * - **Multiplicative decrease** on a throttle, as the SDK's adaptive mode does: to {@link DECREASE} × the rate
- *   the process really sent at (never below {@link FLOOR_PER_MINUTE}: a read at least every 15 s).
+ *   the process really sent at (never below {@link FLOOR_PER_MINUTE}: a read at least every 15 s), at most
+ *   once per {@link CUT_SPACING_S} s (a spell of throttles is one signal, as TCP cuts once per round trip).
  * - **Cubic recovery** as reads pass (the SDK's curve): back to the rate of the last cut after a quiet spell
  *   (about {@link RECOVERY_SECONDS_AT_CEILING} s from the ceiling), slowly near it, faster beyond it.
- * - **A throttled read is retried soon**, within the budget, not after the whole plan slowed down: the first
- *   throttle of a streak gets a quick retry a fraction of a second later (free when no token is there).
- *   That retry also tells what kind of throttling this is. An account whose bucket is empty throttles it
- *   too (throttles *persist*); an account that throttles reads at random lets it through about as often as
- *   any read. The cut is weighted by that evidence ({@link RANDOM} → no cut, {@link PERSISTENT} → the full
- *   cut): slowing down helps the account in the first case and only stalls the watch in the second. Once
- *   throttles have persisted, the quick retry is kept for one streak in {@link PROBE_EVERY}.
+ * - **What kind of throttling this is**, learnt as it goes (a belief, by Bayes' rule, that throttles come
+ *   from a *shared* limit — the account's bucket empty because many callers read — rather than at random):
+ *   slowing down relieves the first and only stalls the watch in the second. Two things tell: a throttled
+ *   read's *quick retry* a fraction of a second later (an empty bucket throttles it too; random throttles let
+ *   it through about as often as any read), and reads throttled *while the budget is cut* (had every caller
+ *   slowed down, they would mostly pass; random throttles come as often as before). Throttles count as shared
+ *   at first ({@link SHARED_PRIOR}): the costly mistake in a shared account is a burst of retries that every
+ *   job makes at once.
+ * - **A throttled read is retried within the budget**, never after the whole plan slowed down. While throttles
+ *   look shared ({@link SHARED} or more), the throttle cuts and the retry waits for a pause and a token (one
+ *   streak in {@link PROBE_EVERY} still gets a quick retry: the account may change). While unsure, the retry
+ *   is quick and free, and the cut follows if it is throttled too. Once throttles look random (below
+ *   {@link RANDOM}) cuts are undone and a streak gets up to {@link QUICK_RETRIES} quick retries: a noisy
+ *   account adds seconds, not minutes.
  * - **Jitter** (±25 %) on every wait the budget imposes, so jobs throttled at the same moment do not come
  *   back in step.
  *
@@ -33,8 +41,8 @@
  * (nothing can be saved for short reads, nothing caps a short deployment's reads); its constants are made
  * for services called many times a second (it gets a rate of one read in 4 s back within about a second of a
  * throttle, and never limits below 0.5 requests a second — 30 a minute per process, more than a whole
- * account's share in docs/benchmarks.md's shared-account rows); it cannot tell throttles that persist from
- * throttles at random; and its state is private. The SDK's adaptive mode itself is documented as
+ * account's share in docs/benchmarks.md's shared-account rows); it cannot tell throttles from a shared limit
+ * from throttles at random; and its state is private. The SDK's adaptive mode itself is documented as
  * experimental and meant for clients of a single throttled resource; the clients of aws/clients.ts keep
  * the standard mode.
  */
@@ -46,7 +54,7 @@ export const CEILING_PER_MINUTE = 20;
 export const FLOOR_PER_MINUTE = 4;
 /** Tokens the bucket holds: reads saved during a quiet spell for the short reads after it. */
 export const BURST = 6;
-/** Factor applied to the rate really sent at when throttles persist (the SDK's beta is 0.7). */
+/** Factor applied to the rate really sent at when throttles look shared (the SDK's beta is 0.7). */
 export const DECREASE = 0.5;
 /** Seconds after a cut at the ceiling the recovery takes to reach the ceiling again. */
 export const RECOVERY_SECONDS_AT_CEILING = 45;
@@ -55,17 +63,28 @@ export const QUICK_RETRY_MS = 300;
 /** The pause before retrying a read throttled again, ms (±25 % jitter), on top of the wait for a token. */
 export const RETRY_MS = 1500;
 /**
- * How persistent throttles are believed to be before any quick retry told (0: quick retries always pass,
- * 1: never), and how much each quick retry moves that belief.
+ * How likely throttles are to come from the account's bucket being empty (a *shared* limit: slowing down
+ * helps) rather than at random (slowing down only stalls the watch), before anything told.
  */
-export const PERSISTENCE_PRIOR = 0.75;
-export const PERSISTENCE_WEIGHT = 0.25;
-/** Persistence from which a throttle cuts fully (DECREASE) and the quick retry is kept only now and then. */
-export const PERSISTENT = 0.9;
-/** Persistence up to which a throttle does not cut at all: throttles that come and go at random. */
-export const RANDOM = 0.5;
-/** Once throttles persist, one streak in this many still gets its quick retry (the account may change). */
+export const SHARED_PRIOR = 0.85;
+/** The chance a quick retry is throttled too when the account's bucket is empty. */
+export const QUICK_THROTTLED_IF_SHARED = 0.9;
+/** The chance a read is throttled while the budget is cut, when the limit is shared (everyone slowed down). */
+export const THROTTLED_WHEN_CUT_IF_SHARED = 0.2;
+/** Belief from which a throttle cuts at once, with no quick retry but one streak in PROBE_EVERY. */
+export const SHARED = 0.7;
+/** Belief below which cuts are undone: throttles come at random. */
+export const RANDOM = 0.3;
+/** Once throttles look shared, one streak in this many still gets its quick retry (the account may change). */
 export const PROBE_EVERY = 4;
+/** Throttles within this many seconds of a cut do not cut again (one cut per spell, as TCP's once per round trip). */
+export const CUT_SPACING_S = 20;
+export const QUICK_RETRIES = 3;
+export const START_PER_MINUTE = 10;
+/** The share of reads throttled from which a throttle tells nothing of its kind. */
+export const SATURATED = 0.7;
+/** Weight of each read in the share of reads throttled. */
+const SHARE_WEIGHT = 0.25;
 
 /** ±25 % jitter. */
 export function jitter(ms: number, random: () => number): number {
@@ -87,8 +106,8 @@ export interface RateBudgetState {
   perMinute: number;
   /** tokens in the bucket */
   tokens: number;
-  /** how persistent throttles have been, 0..1 */
-  persistence: number;
+  /** how likely throttles come from a shared limit (not at random), 0..1 */
+  shared: number;
   /** reads recorded as passed and as throttled */
   passed: number;
   throttled: number;
@@ -100,8 +119,11 @@ export interface RateBudgetStart {
   perMinute?: number;
 }
 
-/** Where the budget stands in a streak of throttles. */
-type Streak = 'none' | 'probing' | 'persisting';
+/** Bayes' rule for the belief that throttles are shared, kept off 0 and 1 so evidence can move it back. */
+function update(belief: number, ifShared: number, ifRandom: number): number {
+  const b = (belief * ifShared) / (belief * ifShared + (1 - belief) * Math.max(ifRandom, 0.05));
+  return Math.min(0.95, Math.max(0.05, b));
+}
 
 export class RateBudget {
   /** tokens a second */
@@ -111,8 +133,15 @@ export class RateBudget {
   /** the rate before the last cut (the cubic's plateau) and when the cut came, in seconds */
   private lastMax = CEILING;
   private lastCutAt: number;
-  private persistence = PERSISTENCE_PRIOR;
-  private streak: Streak = 'none';
+  /** when the last cut came (not the gentle start), s */
+  private cutAt = Number.NEGATIVE_INFINITY;
+  private quickInStreak = 0;
+  /** P(throttles come from a shared, empty bucket) */
+  private shared = SHARED_PRIOR;
+  /** the share of reads throttled lately (every attempt) */
+  private share = 0.5;
+  /** what the read being sent is: a first attempt, the quick retry of a throttled one, a later retry */
+  private attempt: 'first' | 'quick' | 'retry' = 'first';
   private streaks = 0;
   /** the next read is the quick retry of a throttled read: it does not wait for a token */
   private quickRetry = false;
@@ -126,14 +155,14 @@ export class RateBudget {
   ) {
     this.refilledAt = clock.now();
     this.tokens = start.tokens ?? 1;
-    this.setRate((start.perMinute ?? DECREASE * CEILING_PER_MINUTE) / 60);
+    this.setRate((start.perMinute ?? START_PER_MINUTE) / 60);
     // the gentle start: as if the account had throttled at the ceiling just now
     this.lastCutAt = clock.now() / 1000;
   }
 
   state(): RateBudgetState {
     this.refill();
-    return { perMinute: this.rate * 60, tokens: this.tokens, persistence: this.persistence, ...this.counts };
+    return { perMinute: this.rate * 60, tokens: this.tokens, shared: this.shared, ...this.counts };
   }
 
   private refill(): void {
@@ -194,10 +223,21 @@ export class RateBudget {
     this.rate = Math.min(CEILING, Math.max(FLOOR, perSecond));
   }
 
-  /** Cuts the rate, the more the more persistent throttles have been (not at all while they seem random). */
+  /**
+   * The budget is below the rate of its last cut and has not recovered yet. The gentle start counts: a read
+   * throttled at half the ceiling, before any cut, says as much of the account as one throttled after it.
+   */
+  private cutInEffect(): boolean {
+    return this.rate < 0.9 * this.lastMax;
+  }
+
+  /** Cuts the rate, the more the likelier throttles come from a shared limit (not at all while random). */
   private cut(): void {
-    const weight = Math.min(1, Math.max(0, (this.persistence - RANDOM) / (PERSISTENT - RANDOM)));
+    const weight = Math.min(1, Math.max(0, (this.shared - RANDOM) / (SHARED - RANDOM)));
     if (weight === 0) return;
+    const nowS = this.clock.now() / 1000;
+    if (nowS - this.cutAt < CUT_SPACING_S) return;
+    this.cutAt = nowS;
     const sending = Math.min(this.rate, this.measuredRate());
     this.lastMax = Math.max(sending, FLOOR);
     this.lastCutAt = this.clock.now() / 1000;
@@ -207,42 +247,69 @@ export class RateBudget {
     this.tokens = Math.min(this.tokens, 1);
   }
 
-  private learn(persisted: boolean): void {
-    this.persistence = this.persistence * (1 - PERSISTENCE_WEIGHT) + (persisted ? PERSISTENCE_WEIGHT : 0);
+  /** Throttles look random: the cuts they led to are undone. */
+  private undoCuts(): void {
+    if (this.shared >= RANDOM || this.rate >= CEILING) return;
+    this.lastMax = CEILING;
+    this.setRate(CEILING);
   }
 
   /** A read was answered: the rate recovers along the cubic; a quick retry that passes ends its streak. */
   passed(): void {
     this.counts.passed++;
-    if (this.streak === 'probing') this.learn(false);
-    this.streak = 'none';
+    // a quick retry that passes: the bucket was not empty
+    if (this.attempt === 'quick')
+      this.shared = update(this.shared, 1 - QUICK_THROTTLED_IF_SHARED, 1 - this.share);
+    this.share *= 1 - SHARE_WEIGHT;
+    this.attempt = 'first';
+    this.undoCuts();
     const t = this.clock.now() / 1000 - this.lastCutAt;
     const w = Math.cbrt((this.lastMax * (1 - DECREASE)) / CUBIC_SCALE);
     this.setRate(Math.max(this.rate, CUBIC_SCALE * (t - w) ** 3 + this.lastMax));
   }
 
   /**
-   * The account throttled a read. The first throttle of a streak cuts the rate (weighted by persistence) and
-   * gets a quick retry; that retry throttled too confirms that throttles persist; every later throttle of the
-   * streak, each after a wait for the budget, cuts again. Returns the pause before retrying the read (ms); the
-   * retry then waits for a token too, unless it is the quick one.
+   * The account throttled a read. What it tells: a quick retry throttled too says the bucket is empty (a
+   * shared limit) unless reads are throttled about as often anyway; a first attempt throttled while the
+   * budget is cut says the limit is not one that slowing down relieves. While throttles look shared, the
+   * first of a streak cuts at once and its retry waits for the budget; while unsure, it gets a quick retry
+   * that tells, and the cut follows if that retry is throttled too. Returns the pause before retrying the
+   * read (ms); the retry then waits for a token too, unless it is the quick one.
    */
   throttled(): number {
     this.counts.throttled++;
-    if (this.streak === 'probing') {
-      this.learn(true);
-      this.streak = 'persisting';
+    const attempt = this.attempt;
+    if (attempt === 'quick') {
+      this.shared = update(this.shared, QUICK_THROTTLED_IF_SHARED, this.share);
+      this.share = this.share * (1 - SHARE_WEIGHT) + SHARE_WEIGHT;
+      if (this.shared < RANDOM && ++this.quickInStreak < QUICK_RETRIES) {
+        this.quickRetry = true;
+        return jitter(QUICK_RETRY_MS, this.random);
+      }
+      this.cut();
+      this.attempt = 'retry';
       return jitter(RETRY_MS, this.random);
     }
-    this.cut();
-    if (this.streak === 'persisting') return jitter(RETRY_MS, this.random);
+    // a read that waited for the budget (a first attempt, or a later retry) throttled while the budget is
+    // cut: everyone slowed down would have let it through, more often than throttles come anyway
+    // (not when nearly every read is throttled: then nothing tells, and slowing down costs nothing)
+    if (this.cutInEffect() && this.share < SATURATED)
+      this.shared = update(this.shared, THROTTLED_WHEN_CUT_IF_SHARED, this.share);
+    this.share = this.share * (1 - SHARE_WEIGHT) + SHARE_WEIGHT;
+    this.undoCuts();
+    if (attempt === 'retry') {
+      this.cut();
+      return jitter(RETRY_MS, this.random);
+    }
     this.streaks++;
-    if (this.persistence < PERSISTENT || this.streaks % PROBE_EVERY === 0) {
-      this.streak = 'probing';
+    this.quickInStreak = 0;
+    if (this.shared < SHARED || this.streaks % PROBE_EVERY === 0) {
+      this.attempt = 'quick';
       this.quickRetry = true;
       return jitter(QUICK_RETRY_MS, this.random);
     }
-    this.streak = 'persisting';
+    this.cut();
+    this.attempt = 'retry';
     return jitter(RETRY_MS, this.random);
   }
 }

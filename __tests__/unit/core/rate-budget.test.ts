@@ -4,13 +4,17 @@ import {
   CEILING_PER_MINUTE,
   DECREASE,
   FLOOR_PER_MINUTE,
-  PERSISTENT,
+  CUT_SPACING_S,
   PROBE_EVERY,
+  QUICK_RETRIES,
   QUICK_RETRY_MS,
   RANDOM,
+  SHARED,
+  SHARED_PRIOR,
   RECOVERY_SECONDS_AT_CEILING,
   RETRY_MS,
   RateBudget,
+  START_PER_MINUTE,
   rateBudget,
 } from '../../../src/aws/rate-budget.js';
 import { START_MS, virtualClock, type VirtualClock } from '../../helpers/fake-runtime.js';
@@ -37,10 +41,10 @@ async function spendPassing(clock: VirtualClock, b: RateBudget, n: number): Prom
 }
 
 describe('the token bucket spends the poll plan within the budget', () => {
-  it('starts with one token at half the ceiling: the first read at once, then one every 6 s, climbing to 3 s', async () => {
+  it('starts with one token at START_PER_MINUTE: the first read at once, then one every 6 s, climbing to 3 s', async () => {
     const clock = virtualClock();
     const b = budget(clock);
-    expect(b.state()).toMatchObject({ perMinute: DECREASE * CEILING_PER_MINUTE, tokens: 1 });
+    expect(b.state()).toMatchObject({ perMinute: START_PER_MINUTE, tokens: 1 });
     const at = await spendPassing(clock, b, 30);
     expect(at[0]).toBe(0);
     expect((at[1] as number) - (at[0] as number)).toBeCloseTo(6, 0);
@@ -126,58 +130,62 @@ describe('the token bucket spends the poll plan within the budget', () => {
   });
 });
 
-describe('throttles cut the rate, persistent ones fully, random ones not at all', () => {
-  /** A budget sending at the ceiling that has learnt that throttles persist. */
-  async function persistentAtCeiling(clock: VirtualClock): Promise<RateBudget> {
-    const b = budget(clock, { tokens: 0, perMinute: CEILING_PER_MINUTE });
+describe('throttles cut the rate while they look shared, and nothing once they look random', () => {
+  /** A budget sending at the ceiling (one read every 3 s), nothing throttled yet. */
+  async function atCeiling(clock: VirtualClock, random = MIDDLE): Promise<RateBudget> {
+    const b = budget(clock, { tokens: 0, perMinute: CEILING_PER_MINUTE }, random);
     await spendPassing(clock, b, 8);
-    // quick retries throttled too, streak after streak, until throttles count as persistent
-    while (b.state().persistence < PERSISTENT) {
-      b.throttled();
-      await b.spend(0);
-      b.throttled();
-      await b.spend(0);
-      b.passed();
-    }
-    // a quiet spell: the rate is back at the ceiling
-    clock.advance(10 * 60_000);
-    b.passed();
+    expect(b.state().perMinute).toBe(CEILING_PER_MINUTE);
     return b;
   }
 
-  it('the first throttle of a streak gets a quick retry that needs no token; a second one, a pause and the budget', async () => {
+  /** Reads the plan wants at once, each throttled or not as `throttled(i)` says; the pauses returned. */
+  async function reads(b: RateBudget, n: number, throttled: (i: number) => boolean): Promise<number[]> {
+    const pauses: number[] = [];
+    for (let i = 0; i < n; i++) {
+      await b.spend(0);
+      if (throttled(i)) {
+        const pause = b.throttled();
+        pauses.push(pause);
+        await b.spend(pause);
+        b.passed();
+      } else b.passed();
+    }
+    return pauses;
+  }
+
+  it('at first throttles count as shared: the first one cuts at once, its retry waits for a pause and the budget', async () => {
     const clock = virtualClock();
-    const b = budget(clock, { tokens: 0, perMinute: CEILING_PER_MINUTE });
-    await spendPassing(clock, b, 4);
-    expect(b.throttled()).toBe(QUICK_RETRY_MS);
-    const t0 = clock.now();
-    await b.spend(QUICK_RETRY_MS);
-    expect(clock.now() - t0).toBe(QUICK_RETRY_MS);
+    const b = await atCeiling(clock);
+    expect(b.state().shared).toBe(SHARED_PRIOR);
+    expect(SHARED_PRIOR).toBeGreaterThanOrEqual(SHARED);
     expect(b.throttled()).toBe(RETRY_MS);
-    const t1 = clock.now();
+    expect(b.state().perMinute).toBeCloseTo(DECREASE * CEILING_PER_MINUTE, 5);
+    const t0 = clock.now();
     await b.spend(RETRY_MS);
-    expect(clock.now() - t1).toBeGreaterThan(RETRY_MS);
+    // the pause, then a token at the cut rate (one in 6 s)
+    expect(clock.now() - t0).toBeGreaterThan(RETRY_MS);
   });
 
-  it('cuts to DECREASE × the rate really sent at once throttles persist, down to the floor and no lower', async () => {
+  it('cuts once per spell of CUT_SPACING_S, then again, down to the floor and no lower', async () => {
     const clock = virtualClock();
-    const b = await persistentAtCeiling(clock);
-    // sending at the ceiling: one read every 3 s
-    await spendPassing(clock, b, 8);
-    const sending = b.state().perMinute;
-    expect(sending).toBe(CEILING_PER_MINUTE);
+    const b = await atCeiling(clock);
     b.throttled();
-    expect(b.state().perMinute).toBeCloseTo(DECREASE * CEILING_PER_MINUTE, 5);
-    // a streak that goes on cuts again at each throttle, after each wait for the budget
+    const once = b.state().perMinute;
+    b.throttled();
+    b.throttled();
+    expect(b.state().perMinute).toBe(once);
     for (let i = 0; i < 10; i++) {
-      await b.spend(b.throttled());
+      clock.advance(CUT_SPACING_S * 1000);
+      await b.spend(0);
+      b.throttled();
     }
     expect(b.state().perMinute).toBe(FLOOR_PER_MINUTE);
   });
 
   it('cuts by the rate really sent, not the budget allowed: a plan reading every 6 s is cut to one read in 12 s', async () => {
     const clock = virtualClock();
-    const b = await persistentAtCeiling(clock);
+    const b = await atCeiling(clock);
     for (let i = 0; i < 8; i++) {
       await b.spend(6000);
       b.passed();
@@ -187,29 +195,52 @@ describe('throttles cut the rate, persistent ones fully, random ones not at all'
     expect(b.state().perMinute).toBeCloseTo(DECREASE * 10, 5);
   });
 
-  it('learns from quick retries: when they pass as often as not, throttles cut nothing', async () => {
+  it('learns that throttles come at random (reads throttled as often while the budget is cut): the cut is undone, and throttles then get quick retries, up to QUICK_RETRIES in a row', async () => {
     const clock = virtualClock();
-    const b = budget(clock, { tokens: 0, perMinute: CEILING_PER_MINUTE });
-    await spendPassing(clock, b, 8);
-    // every other read throttled at random: each streak's quick retry passes
-    for (let i = 0; i < 6; i++) {
-      b.throttled();
+    const b = await atCeiling(clock);
+    // every other read throttled, whatever the budget does
+    await reads(b, 12, (i) => i % 2 === 0);
+    expect(b.state().shared).toBeLessThan(RANDOM);
+    expect(b.state().perMinute).toBe(CEILING_PER_MINUTE);
+    // a throttle now: a quick retry, and another while they too are throttled, QUICK_RETRIES in all
+    const pauses = [b.throttled()];
+    for (let i = 1; i < QUICK_RETRIES + 1; i++) {
       await b.spend(0);
-      b.passed();
-      await b.spend(0);
-      b.passed();
+      pauses.push(b.throttled());
     }
-    expect(b.state().persistence).toBeLessThanOrEqual(RANDOM);
-    const before = b.state().perMinute;
-    b.throttled();
-    expect(b.state().perMinute).toBe(before);
+    expect(pauses.slice(0, QUICK_RETRIES)).toEqual(Array(QUICK_RETRIES).fill(QUICK_RETRY_MS));
+    expect(pauses[QUICK_RETRIES]).toBe(RETRY_MS);
   });
 
-  it('once throttles persist, keeps the quick retry for one streak in PROBE_EVERY', async () => {
+  it('learns that throttles are shared when quick retries are throttled too and reads pass once the budget is cut', async () => {
     const clock = virtualClock();
-    const b = await persistentAtCeiling(clock);
+    const b = await atCeiling(clock);
+    // random-looking first: the belief falls
+    await reads(b, 12, (i) => i % 2 === 0);
+    const low = b.state().shared;
+    expect(low).toBeLessThan(RANDOM);
+    // then the account is shared: every quick retry is throttled too, a retry after the budget's pause passes
+    for (let i = 0; i < 6; i++) {
+      let pause = b.throttled();
+      while (pause === QUICK_RETRY_MS) {
+        await b.spend(pause);
+        pause = b.throttled();
+      }
+      await b.spend(pause);
+      b.passed();
+      await reads(b, 3, () => false);
+    }
+    expect(b.state().shared).toBeGreaterThanOrEqual(SHARED);
+  });
+
+  it('once throttles look shared, keeps the quick retry for one streak in PROBE_EVERY', async () => {
+    const clock = virtualClock();
+    const b = await atCeiling(clock);
     const pauses: number[] = [];
     for (let i = 0; i < 2 * PROBE_EVERY; i++) {
+      // each streak after the budget recovered from the last one's cut
+      clock.advance(2 * RECOVERY_SECONDS_AT_CEILING * 1000);
+      await reads(b, 3, () => false);
       const first = b.throttled();
       pauses.push(first);
       // the quick retry, when there is one, is throttled too
@@ -222,8 +253,7 @@ describe('throttles cut the rate, persistent ones fully, random ones not at all'
 
   it('recovers along the cubic: back to the rate of the cut after RECOVERY_SECONDS_AT_CEILING, slowly near it', async () => {
     const clock = virtualClock();
-    const b = await persistentAtCeiling(clock);
-    await spendPassing(clock, b, 8);
+    const b = await atCeiling(clock);
     b.throttled();
     const cutAt = clock.now();
     const rateAfter = (seconds: number): number => {
@@ -239,7 +269,8 @@ describe('throttles cut the rate, persistent ones fully, random ones not at all'
 
   it('jitters the pauses after a throttle by ±25 %', () => {
     const clock = virtualClock();
-    expect(budget(clock, {}, () => 0).throttled()).toBe(0.75 * QUICK_RETRY_MS);
-    expect(budget(clock, {}, () => 1).throttled()).toBe(1.25 * QUICK_RETRY_MS);
+    const atCeilingNow = { perMinute: CEILING_PER_MINUTE };
+    expect(budget(clock, atCeilingNow, () => 0).throttled()).toBe(0.75 * RETRY_MS);
+    expect(budget(clock, atCeilingNow, () => 1).throttled()).toBe(1.25 * RETRY_MS);
   });
 });

@@ -142,10 +142,16 @@ export function planNextPoll(observation: Observation | undefined, ctx: PollCont
   const refreshDeployment = ctx.now - ctx.deploymentReadAt >= DEPLOYMENT_REFRESH_MS;
   const target = observation.target;
 
-  if (status === 'Created' || status === 'Queued' || !target) {
+  if (status === 'Created' || status === 'Queued') {
     // The target too: the watcher reads it only when this round's deployment read shows it started, so
     // the round that first sees InProgress also sees the lifecycle events (one read fewer a deployment).
     return { delayMs: ACTIVE_POLL_MS, readDeployment: true, readTarget: true };
+  }
+  if (!target) {
+    // Started, its target not read yet (a throttled or failed read, or not started on CodeDeploy's side):
+    // the target is what is missing; the deployment's status is read again only when it is due, not in
+    // every round that retries the target.
+    return { delayMs: ACTIVE_POLL_MS, readDeployment: refreshDeployment, readTarget: true };
   }
   if (
     target.status === 'Failed' ||
@@ -170,6 +176,14 @@ export function planNextPoll(observation: Observation | undefined, ctx: PollCont
   if (status === 'Ready') {
     return { delayMs: READY_POLL_MS, readDeployment: true, readTarget: false };
   }
+  // Production traffic has moved and only AfterAllowTraffic is left: the deployment's status is what
+  // tells the end, so the rounds read it alone (the watcher reads the target once more when it is final,
+  // for the last events).
+  const endPhase = target.lifecycleEvents?.some(
+    (e) => e.lifecycleEventName === 'AfterAllowTraffic' && e.status === 'InProgress',
+  );
+  if (endPhase)
+    return { delayMs: shortReads ? SHORT_POLL_MS : ACTIVE_POLL_MS, readDeployment: true, readTarget: false };
   if (shortReads) return { delayMs: SHORT_POLL_MS, readDeployment: refreshDeployment, readTarget: true };
   const shiftDue = nextShiftDueAt(observation, ctx.routing, ctx.now);
   if (shiftDue !== undefined) {

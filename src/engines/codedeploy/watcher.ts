@@ -51,6 +51,9 @@ export interface WatchOptions extends WatchBase<ProgressChange, Observation> {
 
 export type WatchOutcome = WatchEnd<Observation>;
 
+/** Deployment statuses that never change again. */
+const FINAL_STATUSES = new Set(['Succeeded', 'Failed', 'Stopped']);
+
 export class WatchError extends WatchFailure<Observation> {
   override name = 'WatchError';
 }
@@ -101,6 +104,8 @@ export async function watchDeployment(
   // A deployment seen final without its target read in the same round (first seen after the fact, or
   // final between two reads): the target is read once more, for the failed event and its diagnostics.
   let forceTargetRead = false;
+  // GetDeployment's answer from a round whose next read failed, for the round that retries it
+  let carried: DeploymentInfo | undefined;
 
   for (;;) {
     if (delayMs > 0)
@@ -116,13 +121,18 @@ export async function watchDeployment(
       terminationWaitMinutes: options.terminationWaitMinutes,
     });
     const readDeployment = plan.readDeployment || forceDeploymentRead || !observation || !targetReadable;
-    let deployment: DeploymentInfo | undefined = observation?.deployment;
+    let deployment: DeploymentInfo | undefined = carried ?? observation?.deployment;
     let target: ECSTarget | undefined = observation?.target;
     let operation = 'GetDeployment';
+    let deploymentReadThisRound = false;
     const readTarget = plan.readTarget || forceTargetRead;
     let targetRead = false;
     try {
-      if (readDeployment) {
+      if (readDeployment && carried) {
+        // read in the round that failed after it (seconds ago, or final)
+        deploymentReadThisRound = true;
+        carried = undefined;
+      } else if (readDeployment) {
         operation = 'GetDeployment';
         // the re-read a change asked for goes at once, borrowing a token if none is there: it is the one
         // that tells the verdict
@@ -137,16 +147,26 @@ export async function watchDeployment(
         if (!deployment)
           throw new WatchError(`GetDeployment returned no deployment for ${options.deploymentId}`);
         deploymentReadAt = clock.now();
+        deploymentReadThisRound = true;
       }
+      // the deployment's status is final and its target was last seen before the end: one closing read
+      // for its last events
+      const closingRead =
+        FINAL_STATUSES.has(deployment?.status ?? '') &&
+        target !== undefined &&
+        !['Succeeded', 'Failed'].includes(target.status ?? '');
       if (
         targetReadable &&
-        readTarget &&
+        (readTarget || closingRead) &&
         deployment &&
         !['Created', 'Queued'].includes(deployment.status ?? '')
       ) {
         operation = 'GetDeploymentTarget';
-        const answer = await read(() =>
-          readDeploymentTarget(codedeploy, options.deploymentId, targetId, options.signal),
+        // once the deployment's status is final, the target's read (its last events, for the log) goes at
+        // once: it is all that is left before the verdict
+        const answer = await read(
+          () => readDeploymentTarget(codedeploy, options.deploymentId, targetId, options.signal),
+          FINAL_STATUSES.has(deployment.status ?? ''),
         );
         if (answer.kind === 'target') {
           // A target that cannot be read for a moment keeps its last known state (no re-logged lifecycle).
@@ -188,6 +208,9 @@ export async function watchDeployment(
         );
       }
       stats.transientErrors++;
+      // a deployment read this round before another read failed is carried to the next round, which
+      // then reads only what failed: a throttled target read does not cost the deployment's read again
+      if (deploymentReadThisRound && deployment) carried = deployment;
       if (lastLook) return { kind: 'timeout', observation };
       faultCount++;
       faultStreakStartedAt ??= clock.now();
@@ -225,8 +248,9 @@ export async function watchDeployment(
     forceDeploymentRead = false;
 
     const goal = evaluateGoal(options.waitUntil, next, options.holdsReplacement);
-    // Conclude only on a deployment status read in this round: re-read a stale one first.
-    if (goal !== 'pending' && !readDeployment) {
+    // Conclude only on a deployment status read in this round, or a final one (which cannot go stale):
+    // re-read a stale one first.
+    if (goal !== 'pending' && !readDeployment && !FINAL_STATUSES.has(deployment.status ?? '')) {
       forceDeploymentRead = true;
       delayMs = 0;
       continue;
