@@ -499,7 +499,7 @@ async function main(): Promise<void> {
       e.isDirectory() ? distFiles(path.join(dir, e.name)) : [path.join(dir, e.name)],
     );
   const distBytes = distFiles(path.join(REPO_ROOT, 'dist')).reduce((n, f) => n + statSync(f).size, 0);
-  const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(2)} MB`;
+  const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
   const bundle = `\`dist/action/index.js\` (every entry point) ${mb(statSync(path.join(REPO_ROOT, 'dist/action/index.js')).size)}; all of \`dist/\` ${mb(distBytes)}`;
   const coldStart: number[] = [];
   if (wants('startup'))

@@ -75,30 +75,57 @@ export function elbv2Handlers(state: EmulatorState): Record<string, QueryHandler
       });
       return { Listeners: listeners };
     },
-    /** The listener rules of ECS-native services (ELBv2 API `DescribeRules` by RuleArns; forward actions only). */
+    /**
+     * The listener rules of ECS-native services (ELBv2 API `DescribeRules`; forward actions only): by
+     * RuleArns, or every rule of one listener by ListenerArn, its default rule last (IsDefault, Priority
+     * "default", the listener's default forward), as the API reference describes. One of the two, not both.
+     */
     DescribeRules: (params) => {
       const arns = queryList(params, 'RuleArns');
-      if (arns.length === 0) throw new ApiError('ValidationError', 'RuleArns or ListenerArn is required');
-      const rules = arns.map((arn) => {
-        const rule = nativeState(state).rules.get(arn);
-        if (!rule) throw new ApiError('RuleNotFound', 'One or more rules not found');
+      const listenerArn = params.get('ListenerArn');
+      if (arns.length === 0 && !listenerArn)
+        throw new ApiError('ValidationError', 'RuleArns or ListenerArn is required');
+      if (arns.length > 0 && listenerArn)
+        throw new ApiError(
+          'ValidationError',
+          'RuleArns and ListenerArn cannot be specified at the same time',
+        );
+      const forward = (targets: { targetGroupArn: string; weight: number }[]) => [
+        {
+          Type: 'forward',
+          ForwardConfig: {
+            TargetGroups: targets.map((f) => ({ TargetGroupArn: f.targetGroupArn, Weight: f.weight })),
+          },
+        },
+      ];
+      const wire = (rule: { arn: string; forward: { targetGroupArn: string; weight: number }[] }, i = 0) => ({
+        RuleArn: rule.arn,
+        Priority: String(10 + i),
+        IsDefault: false,
+        Conditions: [{ Field: 'path-pattern', Values: ['/*'] }],
+        Actions: forward(rule.forward),
+      });
+      if (listenerArn) {
+        const listener = state.listeners.get(listenerArn);
+        if (!listener) throw new ApiError('ListenerNotFound', 'One or more listeners not found');
+        const own = [...nativeState(state).rules.values()].filter((r) => r.listenerArn === listenerArn);
         return {
-          RuleArn: rule.arn,
-          Priority: '10',
-          IsDefault: false,
-          Conditions: [{ Field: 'path-pattern', Values: ['/*'] }],
-          Actions: [
+          Rules: [
+            ...own.map((r, i) => wire(r, i)),
             {
-              Type: 'forward',
-              ForwardConfig: {
-                TargetGroups: rule.forward.map((f) => ({
-                  TargetGroupArn: f.targetGroupArn,
-                  Weight: f.weight,
-                })),
-              },
+              RuleArn: listenerArn.replace(':listener/', ':listener-rule/') + '/default',
+              Priority: 'default',
+              IsDefault: true,
+              Conditions: [],
+              Actions: forward(listener.forward),
             },
           ],
         };
+      }
+      const rules = arns.map((arn) => {
+        const rule = nativeState(state).rules.get(arn);
+        if (!rule) throw new ApiError('RuleNotFound', 'One or more rules not found');
+        return wire(rule);
       });
       return { Rules: rules };
     },

@@ -5,7 +5,7 @@
  * it was due). Also: ListServiceDeployments, DescribeServiceDeployments, DescribeServiceRevisions,
  * StopServiceDeployment, ContinueServiceDeployment, ListTasks / DescribeTasks for the service's tasks, the
  * controller switch CODE_DEPLOY → ECS, and seeding. Sources and unconfirmed points: emulator/README.md,
- * "ECS-native deployments"; reference: /work/shared/reference/ecs-native-deployments.md.
+ * "ECS-native deployments"; reference: the project's notes ecs-native-deployments.md (kept outside this repository).
  *
  * The state lives beside the shared EmulatorState (a WeakMap keyed by it), so the shared files stay untouched.
  *

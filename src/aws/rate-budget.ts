@@ -23,8 +23,9 @@
  *   read's *quick retry* a fraction of a second later (an empty bucket throttles it too; random throttles let
  *   it through about as often as any read), and reads throttled *while the budget is cut* (had every caller
  *   slowed down, they would mostly pass; random throttles come as often as before). Throttles count as shared
- *   at first ({@link SHARED_PRIOR}): the costly mistake in a shared account is a burst of retries that every
- *   job makes at once.
+ *   at first on CodeDeploy ({@link SHARED_PRIOR}; ECS, whose limit is far above what jobs read:
+ *   {@link ECS_SHARED_PRIOR}): the costly mistake in a shared account is a burst of retries that every job
+ *   makes at once.
  * - **A throttled read is retried within the budget**, never after the whole plan slowed down. While throttles
  *   look shared ({@link SHARED} or more), the throttle cuts and the retry waits for a pause and a token (one
  *   streak in {@link PROBE_EVERY} still gets a quick retry: the account may change). While unsure, the retry
@@ -63,10 +64,19 @@ export const QUICK_RETRY_MS = 300;
 /** The pause before retrying a read throttled again, ms (±25 % jitter), on top of the wait for a token. */
 export const RETRY_MS = 1500;
 /**
- * How likely throttles are to come from the account's bucket being empty (a *shared* limit: slowing down
- * helps) rather than at random (slowing down only stalls the watch), before anything told.
+ * How likely throttles are to come from a *shared* limit (the account's bucket empty because many callers
+ * read: slowing down helps) rather than at random (slowing down only stalls the watch), before anything
+ * told. CodeDeploy publishes no limit and users report throttling near 40 GetDeployment calls a minute, so a
+ * few jobs of one account can empty it: its throttles count as shared at first.
  */
 export const SHARED_PRIOR = 0.85;
+/**
+ * The same for ECS, whose documented bucket for DescribeServiceDeployments refills 20 a second per account
+ * (docs/aws-behaviours.md): sixty jobs at this budget's ceiling would not empty it, so a throttle is as
+ * likely to come from something else as from the jobs' own rate. Unsure: the first throttle gets its quick
+ * retry, which tells.
+ */
+export const ECS_SHARED_PRIOR = 0.5;
 /** The chance a quick retry is throttled too when the account's bucket is empty. */
 export const QUICK_THROTTLED_IF_SHARED = 0.9;
 /** The chance a read is throttled while the budget is cut, when the limit is shared (everyone slowed down). */
@@ -117,6 +127,8 @@ export interface RateBudgetState {
 export interface RateBudgetStart {
   tokens?: number;
   perMinute?: number;
+  /** the belief that throttles are shared before any told (default SHARED_PRIOR) */
+  sharedPrior?: number;
 }
 
 /** Bayes' rule for the belief that throttles are shared, kept off 0 and 1 so evidence can move it back. */
@@ -137,7 +149,7 @@ export class RateBudget {
   private cutAt = Number.NEGATIVE_INFINITY;
   private quickInStreak = 0;
   /** P(throttles come from a shared, empty bucket) */
-  private shared = SHARED_PRIOR;
+  private shared: number;
   /** the share of reads throttled lately (every attempt) */
   private share = 0.5;
   /** what the read being sent is: a first attempt, the quick retry of a throttled one, a later retry */
@@ -155,6 +167,7 @@ export class RateBudget {
   ) {
     this.refilledAt = clock.now();
     this.tokens = start.tokens ?? 1;
+    this.shared = start.sharedPrior ?? SHARED_PRIOR;
     this.setRate((start.perMinute ?? START_PER_MINUTE) / 60);
     // the gentle start: as if the account had throttled at the ceiling just now
     this.lastCutAt = clock.now() / 1000;
@@ -324,6 +337,13 @@ export function rateBudget(clock: Clock, service: 'codedeploy' | 'ecs', start?: 
   let byService = budgets.get(clock);
   if (!byService) budgets.set(clock, (byService = new Map()));
   let budget = byService.get(service);
-  if (!budget) byService.set(service, (budget = new RateBudget(clock, start)));
+  if (!budget)
+    byService.set(
+      service,
+      (budget = new RateBudget(clock, {
+        sharedPrior: service === 'ecs' ? ECS_SHARED_PRIOR : SHARED_PRIOR,
+        ...start,
+      })),
+    );
   return budget;
 }

@@ -4,7 +4,7 @@
  * the facts come from the deploy plan (DescribeServices, GetDeploymentGroup, GetDeploymentConfig,
  * ListDeployments) and two ELBv2 Describe calls; nothing here changes AWS.
  *
- * Each item cites its source (keys of /work/shared/reference/ecs-native-deployments.md): DG-MIG =
+ * Each item cites its source (keys of the project's reference notes, ecs-native-deployments.md, kept outside this repository): DG-MIG =
  * migrate-code-deploy-to-ecs-blue-green, DG-TRB = troubleshooting-deployment-controller-migration, DG-INFRA =
  * AmazonECSInfrastructureRolePolicyForLoadBalancers, DG-PAUSE, DG-LAMBDA, DG-ALB, SDK `AdvancedConfiguration`,
  * SAR (iam:PassRole on UpdateService). [U] marks what is unconfirmed.

@@ -4,7 +4,7 @@
  * the deployment), the production traffic steps of LINEAR and CANARY with their bakes, the bake time, the
  * circuit breaker and alarms. Pure functions over the DescribeServices answer; the plan command shows them.
  *
- * Sources (keys of /work/shared/reference/ecs-native-deployments.md): stage order and meanings DG-BG (ref §4);
+ * Sources (keys of the project's reference notes, ecs-native-deployments.md, kept outside this repository): stage order and meanings DG-BG (ref §4);
  * recurring stages and parallel hooks DG-HOOKS, DG-PAUSE; hook rules and defaults SDK `DeploymentLifecycleHook`
  * (ref §2); step defaults SDK `LinearConfiguration` / `CanaryConfiguration`; NLB delays DG-NLB; headless
  * blue/green DG-IMPL. [U] marks what is unconfirmed. The problems listed here are warnings: the ECS-native

@@ -416,6 +416,89 @@ describe('watchDeployment', () => {
   });
 });
 
+describe('the end of a deployment in as few reads as it takes', () => {
+  it('once only AfterAllowTraffic is left, reads the deployment alone, then the target once for its last events', async () => {
+    world([
+      { at: 0, deployment: deployment('InProgress'), target: target('InProgress', events(7)) },
+      { at: 5000, deployment: deployment('Succeeded'), target: target('Succeeded', events(8)) },
+    ]);
+    const o = options();
+    const outcome = await watchDeployment(o);
+    expect(outcome.kind).toBe('reached');
+    const afterFirst = calls.filter((c) => c.at > 0);
+    // the rounds before the end read GetDeployment only; the round that sees it Succeeded reads the target
+    expect(afterFirst.slice(0, -1).every((c) => c.op === 'GetDeployment')).toBe(true);
+    expect(afterFirst.at(-1)?.op).toBe('GetDeploymentTarget');
+    expect(o.changes.some((c) => c.type === 'event-finished' && c.name === 'AfterAllowTraffic')).toBe(true);
+  });
+
+  it('a throttled target read does not cost the deployment read of its round again', async () => {
+    let targetReads = 0;
+    world([{ at: 0, deployment: deployment('InProgress'), target: target('InProgress', events(1)) }]);
+    cd.on(GetDeploymentTargetCommand).callsFake(() => {
+      calls.push({ op: 'GetDeploymentTarget', at: clock.now() - START_MS });
+      if (targetReads++ === 0) throw throttling();
+      return {
+        deploymentTarget: {
+          ecsTarget:
+            clock.now() - START_MS > 20_000
+              ? target('Succeeded', events(8))
+              : target('InProgress', events(1)),
+        },
+      };
+    });
+    cd.on(GetDeploymentCommand).callsFake(() => {
+      calls.push({ op: 'GetDeployment', at: clock.now() - START_MS });
+      return { deploymentInfo: deployment(clock.now() - START_MS > 20_000 ? 'Succeeded' : 'InProgress') };
+    });
+    await watchDeployment(options());
+    // round 1: GetDeployment, GetDeploymentTarget (throttled); round 2: GetDeploymentTarget alone
+    expect(calls.slice(0, 3).map((c) => c.op)).toEqual([
+      'GetDeployment',
+      'GetDeploymentTarget',
+      'GetDeploymentTarget',
+    ]);
+  });
+
+  it('a deployment seen succeeded whose last target read is throttled: the verdict does not wait, and says the last events were not read', async () => {
+    world([{ at: 0, deployment: deployment('InProgress'), target: target('InProgress', events(7)) }]);
+    const notices: string[] = [];
+    const o = options({ onTargetNotice: (m) => notices.push(m) });
+    // the first look: the last event running
+    const first = await watchDeployment({ ...o, deadline: START_MS });
+    expect(first.kind).toBe('timeout');
+    cd.on(GetDeploymentCommand).callsFake(() => {
+      calls.push({ op: 'GetDeployment', at: clock.now() - START_MS });
+      return { deploymentInfo: deployment('Succeeded') };
+    });
+    cd.on(GetDeploymentTargetCommand).callsFake(() => {
+      calls.push({ op: 'GetDeploymentTarget', at: clock.now() - START_MS });
+      throw throttling();
+    });
+    calls = [];
+    const outcome = await watchDeployment({ ...o, previous: first.observation });
+    expect(outcome.kind).toBe('reached');
+    expect(calls.map((c) => c.op)).toEqual(['GetDeployment', 'GetDeploymentTarget']);
+    expect(notices).toEqual([
+      'The last lifecycle events were not read: AWS throttled the read after CodeDeploy reported the deployment succeeded.',
+    ]);
+    expect(o.changes.some((c) => c.type === 'deployment-status' && c.to === 'Succeeded')).toBe(true);
+  });
+
+  it('a deployment seen failed whose target read is throttled: the target is read again, for the failed event', async () => {
+    let throttles = 1;
+    world([{ at: 0, deployment: deployment('Failed'), target: target('Failed', events(2, 'Failed')) }]);
+    cd.on(GetDeploymentTargetCommand).callsFake(() => {
+      calls.push({ op: 'GetDeploymentTarget', at: clock.now() - START_MS });
+      if (throttles-- > 0) throw throttling();
+      return { deploymentTarget: { ecsTarget: target('Failed', events(2, 'Failed')) } };
+    });
+    const outcome = await watchDeployment(options());
+    expect(outcome.kind).toBe('failed');
+    expect(outcome.observation?.target?.lifecycleEvents?.[2]?.status).toBe('Failed');
+  });
+});
+
 describe('a failure first seen after the fact (issue #9, part 3)', () => {
   it('reads the target once more before concluding when the deployment turned final between reads', async () => {
     const failedEvents = events(5, 'Failed');

@@ -5,6 +5,7 @@ import {
   DECREASE,
   FLOOR_PER_MINUTE,
   CUT_SPACING_S,
+  ECS_SHARED_PRIOR,
   PROBE_EVERY,
   QUICK_RETRIES,
   QUICK_RETRY_MS,
@@ -120,6 +121,19 @@ describe('the token bucket spends the poll plan within the budget', () => {
     await b.spend(0, { urgent: true });
     expect(clock.now()).toBe(START_MS);
     expect(b.state().tokens).toBe(0);
+  });
+
+  it('CodeDeploy’s budget counts throttles as shared at first; ECS’s, whose limit is far above what jobs read, is unsure and lets the first throttle’s quick retry tell', () => {
+    const clock = virtualClock();
+    const cd = rateBudget(clock, 'codedeploy', { perMinute: CEILING_PER_MINUTE });
+    const ecs = rateBudget(clock, 'ecs', { perMinute: CEILING_PER_MINUTE });
+    expect(cd.state().shared).toBe(SHARED_PRIOR);
+    expect(ecs.state().shared).toBe(ECS_SHARED_PRIOR);
+    // (the pauses are jittered ±25 %)
+    const cdPause = cd.throttled();
+    expect(cdPause).toBeGreaterThanOrEqual(0.75 * RETRY_MS);
+    const ecsPause = ecs.throttled();
+    expect(ecsPause).toBeLessThanOrEqual(1.25 * QUICK_RETRY_MS);
   });
 
   it('is one budget per process clock and service', () => {

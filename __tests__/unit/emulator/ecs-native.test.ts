@@ -12,6 +12,7 @@ import {
   UpdateServiceCommand,
   type ServiceDeployment,
 } from '@aws-sdk/client-ecs';
+import { DescribeRulesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { startEmulator, type Emulator, type SeededNativeService } from '../../../emulator/index.js';
 import type { NativeServiceOptions } from '../../../emulator/ecs-native/index.js';
 import { STAGE_ORDER } from '../../../emulator/ecs-native/index.js';
@@ -817,5 +818,30 @@ describe('the controller switch CODE_DEPLOY → ECS', () => {
       'Updating the deployment controller is not supported when there are multiple tasksets in the service.',
     );
     expect(svc.deploymentController).toBe('CODE_DEPLOY');
+  });
+});
+
+describe('ELBv2 DescribeRules', () => {
+  it('by ListenerArn: every rule of that listener, then its default rule; by RuleArns: those rules; never both', async () => {
+    const s = seed();
+    const byListener = await c.elb.send(new DescribeRulesCommand({ ListenerArn: s.prodListenerArn }));
+    const rules = byListener.Rules ?? [];
+    expect(rules.map((r) => r.RuleArn)).toContain(s.productionListenerRuleArn);
+    expect(rules.at(-1)).toMatchObject({ IsDefault: true, Priority: 'default' });
+    expect(rules.filter((r) => r.IsDefault)).toHaveLength(1);
+    // the test listener's rule is not the production listener's
+    if (s.testListenerRuleArn) expect(rules.map((r) => r.RuleArn)).not.toContain(s.testListenerRuleArn);
+    const byArn = await c.elb.send(new DescribeRulesCommand({ RuleArns: [s.productionListenerRuleArn] }));
+    expect(byArn.Rules?.map((r) => r.RuleArn)).toEqual([s.productionListenerRuleArn]);
+    const both = await rejection(
+      c.elb.send(
+        new DescribeRulesCommand({ ListenerArn: s.prodListenerArn, RuleArns: [s.productionListenerRuleArn] }),
+      ),
+    );
+    expect(both.name).toBe('ValidationError');
+    const unknown = await rejection(
+      c.elb.send(new DescribeRulesCommand({ ListenerArn: `${s.prodListenerArn}-gone` })),
+    );
+    expect(unknown.name).toBe('ListenerNotFoundException');
   });
 });

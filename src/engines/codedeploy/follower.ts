@@ -185,7 +185,7 @@ export class CodeDeployFollower implements Follower {
               await this.diagnostics?.onLook(o);
             }
           : undefined,
-        onTargetNotice: (message) => rt.warning(message),
+        onTargetNotice: (message, level) => (level === 'info' ? rt.info(message) : rt.warning(message)),
         onTransientError: (operation, error, retryInMs) =>
           rt.info(
             `  (${operation}: ${errorMessage(error)} — passing AWS fault, next look in ${Math.round(retryInMs / 1000)}s)`,

@@ -39,9 +39,10 @@ export interface WatchOptions extends WatchBase<ProgressChange, Observation> {
   holdsReplacement?: boolean;
   /**
    * The ECS target cannot be read (no codedeploy:GetDeploymentTarget permission, an endpoint without it):
-   * the watch goes on with the deployment's status alone. Also told when the target id had to be found.
+   * the watch goes on with the deployment's status alone. Also told when the target id had to be found
+   * (warnings), and when the last events of a succeeded deployment were not read (`info`).
    */
-  onTargetNotice?(message: string): void;
+  onTargetNotice?(message: string, level?: 'warning' | 'info'): void;
   /**
    * How long passing faults may go on back to back before the watch gives up. Default: for as long as
    * the wait lasts — a deployment that succeeds behind an AWS outage is still told as succeeded.
@@ -125,6 +126,8 @@ export async function watchDeployment(
     let target: ECSTarget | undefined = observation?.target;
     let operation = 'GetDeployment';
     let deploymentReadThisRound = false;
+    // the target's read after the deployment was seen final, for its last events
+    let closingRead = false;
     const readTarget = plan.readTarget || forceTargetRead;
     let targetRead = false;
     try {
@@ -151,7 +154,7 @@ export async function watchDeployment(
       }
       // the deployment's status is final and its target was last seen before the end: one closing read
       // for its last events
-      const closingRead =
+      closingRead =
         FINAL_STATUSES.has(deployment?.status ?? '') &&
         target !== undefined &&
         !['Succeeded', 'Failed'].includes(target.status ?? '');
@@ -208,6 +211,18 @@ export async function watchDeployment(
         );
       }
       stats.transientErrors++;
+      if (closingRead && deployment?.status === 'Succeeded' && isThrottlingError(error)) {
+        // The deployment has succeeded; what is left is the log's last events. A throttled account is not
+        // asked again for them: the verdict does not wait on a retry within the budget.
+        stats.throttled = (stats.throttled ?? 0) + 1;
+        const next: Observation = { at: clock.now(), deployment, target: observation?.target };
+        for (const change of diffObservations(observation, next)) options.onChange(change, next);
+        options.onTargetNotice?.(
+          'The last lifecycle events were not read: AWS throttled the read after CodeDeploy reported the deployment succeeded.',
+          'info',
+        );
+        return { kind: 'reached', observation: next };
+      }
       // a deployment read this round before another read failed is carried to the next round, which
       // then reads only what failed: a throttled target read does not cost the deployment's read again
       if (deploymentReadThisRound && deployment) carried = deployment;

@@ -6,13 +6,21 @@
  * deployments created since just before its call and takes the one whose target revision runs the task
  * definition it deployed (docs/ecs-native.md).
  */
-import { UpdateServiceCommand, type ECSClient, type ServiceDeploymentBrief } from '@aws-sdk/client-ecs';
+import {
+  DescribeServiceRevisionsCommand,
+  ListServiceDeploymentsCommand,
+  UpdateServiceCommand,
+  type ECSClient,
+  type ServiceDeploymentBrief,
+} from '@aws-sdk/client-ecs';
 import type { Clock } from '../../action/clock.js';
 import type { ServiceSettings } from '../../action/service-inputs.js';
 import { DeploymentError, InputError, errorMessage } from '../../action/errors.js';
-import { awsErrorName, isAwsError } from '../../aws/errors.js';
-import { describeServiceRevision, listServiceDeployments } from './reads.js';
+import { awsErrorName, isAwsError, isThrottlingError, isTransientAwsError } from '../../aws/errors.js';
+import { pollingClient } from '../../aws/clients.js';
+import { faultBackoffMs } from '../../aws/retry.js';
 import { ECS_LOOKUP_POLL_MS, ECS_LOOKUP_WITHIN_MS } from './pacing.js';
+import { rateBudget } from '../../aws/rate-budget.js';
 
 /** Clock skew allowed between the runner and ECS when listing what was created after the call. */
 export const CREATED_AFTER_SKEW_MS = 60_000;
@@ -56,27 +64,59 @@ export async function findStartedDeployment(
 ): Promise<ServiceDeploymentBrief | undefined> {
   const until = clock.now() + (params.withinMs ?? ECS_LOOKUP_WITHIN_MS);
   const revisionTaskDefinitions = new Map<string, string | undefined>();
+  // The lookup's reads are paced as the watch's are: one attempt each (aws/clients.ts's polling client),
+  // within the process's ECS budget (aws/rate-budget.ts), a throttled one retried as the budget says. The
+  // first goes at once, the next ones when the plan's second has passed and a token is there.
+  const polling = pollingClient(ecs);
+  const budget = rateBudget(clock, 'ecs');
+  const read = async <T>(call: () => Promise<T>): Promise<T> => {
+    for (let faults = 1; ; faults++) {
+      try {
+        const answer = await call();
+        budget.passed();
+        return answer;
+      } catch (error) {
+        if (signal?.aborted || !isTransientAwsError(error) || clock.now() >= until) throw error;
+        await clock.sleep(isThrottlingError(error) ? budget.throttled() : faultBackoffMs(faults), signal);
+        await budget.spend(0, { signal, until });
+      }
+    }
+  };
+  await budget.spend(0, { signal, urgent: true });
   for (;;) {
-    const listed = await listServiceDeployments(ecs, clock, {
-      cluster: params.cluster,
-      service: params.service,
-      createdAfter: new Date(params.since - CREATED_AFTER_SKEW_MS),
-    });
+    const listed =
+      (
+        await read(() =>
+          polling.send(
+            new ListServiceDeploymentsCommand({
+              cluster: params.cluster,
+              service: params.service,
+              createdAt: { after: new Date(params.since - CREATED_AFTER_SKEW_MS) },
+              maxResults: 100,
+            }),
+            { abortSignal: signal },
+          ),
+        )
+      ).serviceDeployments ?? [];
     const newestFirst = [...listed].sort(
       (a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0),
     );
     for (const brief of newestFirst) {
       const revisionArn = brief.targetServiceRevisionArn;
       if (!revisionArn || !brief.serviceDeploymentArn) continue;
-      if (!revisionTaskDefinitions.has(revisionArn))
-        revisionTaskDefinitions.set(
-          revisionArn,
-          (await describeServiceRevision(ecs, clock, revisionArn))?.taskDefinition,
+      if (!revisionTaskDefinitions.has(revisionArn)) {
+        const revisions = await read(() =>
+          polling.send(new DescribeServiceRevisionsCommand({ serviceRevisionArns: [revisionArn] }), {
+            abortSignal: signal,
+          }),
         );
+        revisionTaskDefinitions.set(revisionArn, revisions.serviceRevisions?.[0]?.taskDefinition);
+      }
       if (revisionTaskDefinitions.get(revisionArn) === params.taskDefinitionArn) return brief;
     }
     if (clock.now() >= until || signal?.aborted) return undefined;
-    await clock.sleep(ECS_LOOKUP_POLL_MS, signal);
+    await budget.spend(ECS_LOOKUP_POLL_MS, { signal, until });
+    if (signal?.aborted) return undefined;
   }
 }
 
