@@ -207,10 +207,15 @@ export function ecsNativeHandlers(
       }
       if (typeof input.desiredCount === 'number') svc.desiredCount = input.desiredCount;
       const current = ns.revisions.get(n.currentRevisionArn);
-      // forceNewDeployment, and volumeConfigurations ("If you leave volumeConfigurations null, it doesn't
-      // trigger a new deployment": update-service reference), start one with the same task definition too
+      // A task definition other than the one the service is set to starts a deployment: the one of the
+      // last UpdateService, not the revision running now, so that an UpdateService retried after its answer
+      // was lost does not replace the deployment it started ([U]: AWS documents no idempotency for
+      // UpdateService; DescribeServices shows the new taskDefinition at once, and the emulator takes that as
+      // the service's state). forceNewDeployment, and volumeConfigurations ("If you leave
+      // volumeConfigurations null, it doesn't trigger a new deployment": update-service reference), start
+      // one with the same task definition too.
       if (
-        (td !== undefined && td !== current?.taskDefinition) ||
+        (td !== undefined && td !== svc.taskDefinition) ||
         input.forceNewDeployment === true ||
         settings.volumeConfigurations !== undefined
       ) {

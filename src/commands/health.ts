@@ -227,10 +227,13 @@ export class HealthMonitor {
     return trafficWords({ ...targets, productionPercent: shift.percent });
   }
 
+  /** A change of the production share, placed when the engine first saw it (else now). */
   private noteShift(targets: RevisionTargets): void {
     const percent = targets.productionPercent ?? 0;
     const last = this.record.shifts.at(-1);
-    if (last?.percent !== percent) this.record.shifts.push({ at: this.rt.clock.now(), percent });
+    if (last?.percent === percent) return;
+    const at = Math.max(targets.productionPercentSince ?? this.rt.clock.now(), last?.at ?? 0);
+    this.record.shifts.push({ at, percent });
   }
 
   private delay(): number {

@@ -270,6 +270,11 @@ export interface RevisionTargets {
   blue?: MetricTarget;
   /** the new revision's share of production traffic at the last look, percent */
   productionPercent?: number;
+  /**
+   * when the engine first saw that share (ms, its own look's time): the health checks place a shift by it,
+   * not by when they asked (they ask every few seconds, later on a loaded runner)
+   */
+  productionPercentSince?: number;
   /** test traffic reaches the new revision (test listener) at the last look */
   testTraffic?: boolean;
   /** when the deployment began (ms), when the engine says: minutes before it are the baseline */

@@ -432,6 +432,22 @@ describe('the end of a deployment in as few reads as it takes', () => {
     expect(o.changes.some((c) => c.type === 'event-finished' && c.name === 'AfterAllowTraffic')).toBe(true);
   });
 
+  it('waiting until traffic shifted, the rounds read the target too once only AfterAllowTraffic is left (for ECS the termination-wait flag stays false)', async () => {
+    world([
+      { at: 0, deployment: deployment('InProgress'), target: target('InProgress', events(7)) },
+      {
+        at: 5000,
+        deployment: deployment('InProgress', { instanceTerminationWaitTimeStarted: false }),
+        target: target('Succeeded', events(8)),
+      },
+    ]);
+    const outcome = await watchDeployment(
+      options({ waitUntil: 'traffic-shifted', terminationWaitMinutes: 60, deadline: START_MS + 10 * 60_000 }),
+    );
+    expect(outcome.kind).toBe('reached');
+    expect(clock.now() - START_MS).toBeLessThan(10_000);
+  });
+
   it('a throttled target read does not cost the deployment read of its round again', async () => {
     let targetReads = 0;
     world([{ at: 0, deployment: deployment('InProgress'), target: target('InProgress', events(1)) }]);

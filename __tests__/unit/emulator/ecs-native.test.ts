@@ -845,3 +845,25 @@ describe('ELBv2 DescribeRules', () => {
     expect(unknown.name).toBe('ListenerNotFoundException');
   });
 });
+
+describe('UpdateService retried', () => {
+  it('with the task definition the service is set to: no second deployment (the first goes on); forceNewDeployment starts one', async () => {
+    const s = seed({ bakeTimeInMinutes: 30 });
+    const td = await newRevision(s, 'retried');
+    const update = (extra: Record<string, unknown> = {}) =>
+      c.ecs.send(
+        new UpdateServiceCommand({ cluster: s.cluster, service: s.service, taskDefinition: td, ...extra }),
+      );
+    const listed = async () =>
+      (await c.ecs.send(new ListServiceDeploymentsCommand({ cluster: s.cluster, service: s.service })))
+        .serviceDeployments ?? [];
+    const before = (await listed()).length;
+    await update();
+    await update(); // the retry of a call whose answer was lost
+    const after = await listed();
+    expect(after).toHaveLength(before + 1);
+    expect(after[0]?.status).toMatch(/PENDING|IN_PROGRESS/);
+    await update({ forceNewDeployment: true });
+    expect(await listed()).toHaveLength(before + 2);
+  });
+});

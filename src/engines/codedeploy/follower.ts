@@ -66,6 +66,8 @@ export class CodeDeployFollower implements Follower {
   readonly reporter: DeploymentReporter;
   /** what the last watch of record.deploymentId saw, so that a later watch tells only what changed */
   lastObservation?: Observation;
+  /** the new revision's production share and when a look first showed it (health checks place shifts by it) */
+  private shift?: { percent: number; since: number };
   private readonly diagnostics?: StuckTasksDiagnostics<Observation>;
   /** the wait budget's deadline while following: bounds the search for a late rollback */
   private deadline?: number;
@@ -125,6 +127,11 @@ export class CodeDeployFollower implements Follower {
     );
   }
 
+  private noteShift(o: Observation): void {
+    const percent = taskSetWeights(o.target).find((s) => s.label === 'Green')?.weight;
+    if (percent !== undefined && percent !== this.shift?.percent) this.shift = { percent, since: o.at };
+  }
+
   /**
    * The replacement task set's target group (Green in the target's taskSetsInfo) and the original's (Blue),
    * by name as CodeDeploy gives them, made ARNs with their load balancer by DescribeTargetGroups (once).
@@ -149,6 +156,7 @@ export class CodeDeployFollower implements Follower {
       green: g,
       ...(b ? { blue: b } : {}),
       productionPercent: green.weight,
+      ...(this.shift?.percent === green.weight ? { productionPercentSince: this.shift.since } : {}),
       testTraffic: event('AllowTestTraffic') === 'Succeeded',
       ...(this.lastObservation?.deployment.createTime
         ? { since: this.lastObservation.deployment.createTime.getTime() }
@@ -182,6 +190,7 @@ export class CodeDeployFollower implements Follower {
         onLook: own
           ? async (o: Observation) => {
               this.lastObservation = o;
+              this.noteShift(o);
               await this.diagnostics?.onLook(o);
             }
           : undefined,

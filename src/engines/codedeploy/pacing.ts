@@ -18,6 +18,12 @@ export interface PollContext {
   deploymentReadAt: number;
   routing?: TrafficRouting;
   terminationWaitMinutes: number;
+  /**
+   * what the watch waits for: once only AfterAllowTraffic is left, `succeeded` needs the deployment's status
+   * alone; the others need the target (for ECS, instanceTerminationWaitTimeStarted is reported to stay
+   * false: docs/aws-behaviours.md)
+   */
+  waitUntil?: string;
 }
 
 export interface PollPlan {
@@ -176,13 +182,13 @@ export function planNextPoll(observation: Observation | undefined, ctx: PollCont
   if (status === 'Ready') {
     return { delayMs: READY_POLL_MS, readDeployment: true, readTarget: false };
   }
-  // Production traffic has moved and only AfterAllowTraffic is left: the deployment's status is what
-  // tells the end, so the rounds read it alone (the watcher reads the target once more when it is final,
-  // for the last events).
+  // Production traffic has moved and only AfterAllowTraffic is left: for `succeeded` the deployment's
+  // status is what tells the end, so the rounds read it alone (the watcher reads the target once more
+  // when it is final, for the last events).
   const endPhase = target.lifecycleEvents?.some(
     (e) => e.lifecycleEventName === 'AfterAllowTraffic' && e.status === 'InProgress',
   );
-  if (endPhase)
+  if (endPhase && (ctx.waitUntil ?? 'succeeded') === 'succeeded')
     return { delayMs: shortReads ? SHORT_POLL_MS : ACTIVE_POLL_MS, readDeployment: true, readTarget: false };
   if (shortReads) return { delayMs: SHORT_POLL_MS, readDeployment: refreshDeployment, readTarget: true };
   const shiftDue = nextShiftDueAt(observation, ctx.routing, ctx.now);

@@ -120,6 +120,7 @@ export async function watchDeployment(
       deploymentReadAt,
       routing: options.routing,
       terminationWaitMinutes: options.terminationWaitMinutes,
+      waitUntil: options.waitUntil,
     });
     const readDeployment = plan.readDeployment || forceDeploymentRead || !observation || !targetReadable;
     let deployment: DeploymentInfo | undefined = carried ?? observation?.deployment;
@@ -283,6 +284,7 @@ export async function watchDeployment(
       deploymentReadAt,
       routing: options.routing,
       terminationWaitMinutes: options.terminationWaitMinutes,
+      waitUntil: options.waitUntil,
     }).delayMs;
   }
 }

@@ -62,6 +62,8 @@ export class EcsFollower implements Follower {
   readonly stats: WatchCounts = { calls: 0, transientErrors: 0 };
   readonly reporter: EcsReporter;
   lastObservation?: EcsObservation;
+  /** the new revision's production share and when a look first showed it (health checks place shifts by it) */
+  private shift?: { percent: number; since: number };
   /** the target groups of this deployment's revisions, once read */
   private targets?: Promise<RevisionTargets | undefined>;
   /** ends a watch early, as reached (watcher.ts stopAt) */
@@ -127,6 +129,9 @@ export class EcsFollower implements Follower {
     return {
       ...targets,
       productionPercent: t?.requestedProductionTrafficWeight,
+      ...(this.shift !== undefined && this.shift.percent === t?.requestedProductionTrafficWeight
+        ? { productionPercentSince: this.shift.since }
+        : {}),
       testTraffic: (t?.requestedTestTrafficWeight ?? 0) > 0,
       ...(d.createdAt ? { since: d.createdAt.getTime() } : {}),
     };
@@ -184,6 +189,8 @@ export class EcsFollower implements Follower {
         onChange: this.reporter.handle,
         onLook: async (o: EcsObservation) => {
           this.lastObservation = o;
+          const percent = o.deployment.targetServiceRevision?.requestedProductionTrafficWeight;
+          if (percent !== undefined && percent !== this.shift?.percent) this.shift = { percent, since: o.at };
           await this.diagnostics?.onLook(o);
         },
         onTransientError: (operation, error, retryInMs) =>
