@@ -542,7 +542,7 @@ async function main(): Promise<void> {
     `**Start-up** (spawn of \`node dist/index.js\` to its first AWS call, real time, 5 runs): median ${f1(median(startup))} ms, worst ${f1(max(startup))} ms. **Cold start** (spawn to its first line on stdout, 20 runs; \`npx tsx bench/cold-start.ts\` compares builds): median ${f1(median(coldStart))} ms, worst ${f1(max(coldStart))} ms.`,
     '',
   ].join('\n');
-  const out = path.join(REPO_ROOT, values.out as string);
+  const out = path.resolve(REPO_ROOT, values.out as string);
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, md);
   console.log(`\n${md}\nWritten to ${path.relative(REPO_ROOT, out)}`);

@@ -217,6 +217,9 @@ export class RateBudget {
       wishMs = 0;
     }
     this.refill();
+    // a read that did not wait (a quick retry, the verdict's re-read) spends a token when there is one and
+    // goes free otherwise: borrowing would delay the reads after it (bench/pacing-model.ts: a quiet
+    // account's worst notice 3 s → 6 s) to save calls the account mostly throttles anyway
     if (!free || this.tokens >= 1 - 1e-6) this.tokens -= 1;
     this.sends.push(this.clock.now());
     if (this.sends.length > MEASURED_SENDS) this.sends.shift();

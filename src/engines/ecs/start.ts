@@ -105,6 +105,9 @@ export async function findStartedDeployment(
       const revisionArn = brief.targetServiceRevisionArn;
       if (!revisionArn || !brief.serviceDeploymentArn) continue;
       if (!revisionTaskDefinitions.has(revisionArn)) {
+        // a read of its own: it waits for a token too, so that even a deployment of seconds costs no
+        // more than the budget's calls a minute
+        await budget.spend(0, { signal, until });
         const revisions = await read(() =>
           polling.send(new DescribeServiceRevisionsCommand({ serviceRevisionArns: [revisionArn] }), {
             abortSignal: signal,
