@@ -35,6 +35,9 @@
  * - **Jitter** (±25 %) on every wait the budget imposes, so jobs throttled at the same moment do not come
  *   back in step.
  *
+ * The constants were chosen on `bench/pacing-model.ts` (this budget and the CodeDeploy watcher against a
+ * simulated noisy or shared account, in virtual time) and measured on the emulator (docs/benchmarks.md).
+ *
  * Why not the SDK's own DefaultRateLimiter (`@smithy/core/retry`, the adaptive retry mode's limiter), whose
  * decrease (beta) and cubic recovery this follows: it runs on the wall clock (`Date.now`, and `setTimeout`
  * through a private static hook), while the action's waits run on its deployment clock — scaled under the
