@@ -117,3 +117,44 @@ describe('one account, many deployments, CodeDeploy throttling reads', () => {
     }
   }, 180_000);
 });
+
+describe('CodeDeploy throttling GetDeploymentTarget on every call', () => {
+  it('the verdict still comes from the deployment’s status, and the log and the summary say the last events were not read', async () => {
+    const emu = (emulator = await startEmulator({ clockScale: 10, requireKnownCredentials: true }));
+    const role = emu.seed.role({
+      name: 'deploy',
+      trustPolicy: githubTrustPolicy(emu.accountId, 'repo:acme/web:*'),
+    });
+    emu.oidc.setClaims({ repository: 'acme/web', sub: 'repo:acme/web:ref:refs/heads/main' });
+    const s = emu.seed.blueGreenService({
+      deploymentConfig: 'CodeDeployDefault.ECSAllAtOnce',
+      terminationWaitMinutes: 0,
+    });
+    emu.faults.set({ throttleRate: 1, only: { service: 'codedeploy', actions: ['GetDeploymentTarget'] } });
+    const result = await runAction({
+      env: emu.env(),
+      inputs: {
+        'aws-region': emu.region,
+        'role-to-assume': role.arn,
+        cluster: s.cluster,
+        service: s.service,
+        'task-definition-arn': s.taskDefinitionArn,
+        'codedeploy-appspec': 'appspec.yaml',
+        'wait-until': 'succeeded',
+      },
+      files: { 'appspec.yaml': appSpecYaml(s.containerName, s.containerPort, {}) },
+      timeoutMs: 10 * 60_000,
+    });
+    emu.faults.set({ throttleRate: 0, only: undefined });
+    expect(result.exitCode).toBe(0);
+    expect(result.outputs['deployment-status']).toBe('Succeeded');
+    const notRead =
+      'The last lifecycle events were not read: AWS throttled the read after CodeDeploy reported the deployment succeeded.';
+    expect(result.stdout).toContain(notRead);
+    expect(result.summary).toContain('The lifecycle table shows the events as last read.');
+    // every target read was refused, and none was served
+    const targetReads = emu.calls.filter((c) => c.action === 'GetDeploymentTarget');
+    expect(targetReads.length).toBeGreaterThan(0);
+    expect(targetReads.every((c) => c.error === 'ThrottlingException')).toBe(true);
+  }, 600_000);
+});

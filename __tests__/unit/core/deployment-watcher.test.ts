@@ -501,6 +501,24 @@ describe('the end of a deployment in as few reads as it takes', () => {
     expect(o.changes.some((c) => c.type === 'deployment-status' && c.to === 'Succeeded')).toBe(true);
   });
 
+  it('a target that is throttled on every read: the deployment is read again while it lasts, and its Succeeded ends the watch', async () => {
+    cd.on(GetDeploymentCommand).callsFake(() => {
+      calls.push({ op: 'GetDeployment', at: clock.now() - START_MS });
+      const t = clock.now() - START_MS;
+      return { deploymentInfo: deployment(t < 2000 ? 'Created' : t < 60_000 ? 'InProgress' : 'Succeeded') };
+    });
+    cd.on(GetDeploymentTargetCommand).callsFake(() => {
+      calls.push({ op: 'GetDeploymentTarget', at: clock.now() - START_MS });
+      throw throttling();
+    });
+    const outcome = await watchDeployment(options({ onTargetNotice: () => undefined }));
+    expect(outcome.kind).toBe('reached');
+    // seen within a minute of the end, though no target read ever passed
+    expect(clock.now() - START_MS).toBeLessThan(120_000);
+    const deploymentReads = calls.filter((c) => c.op === 'GetDeployment');
+    expect(deploymentReads.length).toBeGreaterThan(2);
+  });
+
   it('a deployment seen failed whose target read is throttled: the target is read again, for the failed event', async () => {
     let throttles = 1;
     world([{ at: 0, deployment: deployment('Failed'), target: target('Failed', events(2, 'Failed')) }]);

@@ -194,7 +194,12 @@ export class CodeDeployFollower implements Follower {
               await this.diagnostics?.onLook(o);
             }
           : undefined,
-        onTargetNotice: (message, level) => (level === 'info' ? rt.info(message) : rt.warning(message)),
+        onTargetNotice: (message, level) => {
+          if (level === 'warning' || level === undefined) return rt.warning(message);
+          rt.info(message);
+          // the summary's lifecycle table shows the events as last seen: its notes say why
+          addNote(this.record, `${message} The lifecycle table shows the events as last read.`);
+        },
         onTransientError: (operation, error, retryInMs) =>
           rt.info(
             `  (${operation}: ${errorMessage(error)} — passing AWS fault, next look in ${Math.round(retryInMs / 1000)}s)`,

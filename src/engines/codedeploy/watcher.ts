@@ -52,6 +52,9 @@ export interface WatchOptions extends WatchBase<ProgressChange, Observation> {
 
 export type WatchOutcome = WatchEnd<Observation>;
 
+/** How long a deployment read in a round that failed after it stands in for the next round's read. */
+const CARRY_MS = 10_000;
+
 /** Deployment statuses that never change again. */
 const FINAL_STATUSES = new Set(['Succeeded', 'Failed', 'Stopped']);
 
@@ -105,8 +108,9 @@ export async function watchDeployment(
   // A deployment seen final without its target read in the same round (first seen after the fact, or
   // final between two reads): the target is read once more, for the failed event and its diagnostics.
   let forceTargetRead = false;
-  // GetDeployment's answer from a round whose next read failed, for the round that retries it
-  let carried: DeploymentInfo | undefined;
+  // GetDeployment's answer from a round whose next read failed, for the round that retries it: once, and
+  // only while it is fresh (a target that cannot be read for long must not keep an old status forever)
+  let carried: { deployment: DeploymentInfo; at: number } | undefined;
 
   for (;;) {
     if (delayMs > 0)
@@ -123,19 +127,25 @@ export async function watchDeployment(
       waitUntil: options.waitUntil,
     });
     const readDeployment = plan.readDeployment || forceDeploymentRead || !observation || !targetReadable;
-    let deployment: DeploymentInfo | undefined = carried ?? observation?.deployment;
+    const carry =
+      carried && (FINAL_STATUSES.has(carried.deployment.status ?? '') || clock.now() - carried.at <= CARRY_MS)
+        ? carried.deployment
+        : undefined;
+    carried = undefined;
+    let deployment: DeploymentInfo | undefined = carry ?? observation?.deployment;
     let target: ECSTarget | undefined = observation?.target;
     let operation = 'GetDeployment';
     let deploymentReadThisRound = false;
+    let deploymentCarried = false;
     // the target's read after the deployment was seen final, for its last events
     let closingRead = false;
     const readTarget = plan.readTarget || forceTargetRead;
     let targetRead = false;
     try {
-      if (readDeployment && carried) {
+      if (readDeployment && carry) {
         // read in the round that failed after it (seconds ago, or final)
         deploymentReadThisRound = true;
-        carried = undefined;
+        deploymentCarried = true;
       } else if (readDeployment) {
         operation = 'GetDeployment';
         // the re-read a change asked for goes at once, borrowing a token if none is there: it is the one
@@ -153,12 +163,11 @@ export async function watchDeployment(
         deploymentReadAt = clock.now();
         deploymentReadThisRound = true;
       }
-      // the deployment's status is final and its target was last seen before the end: one closing read
-      // for its last events
+      // the deployment's status is final and its target was last seen before the end (or never): one
+      // closing read for its last events
       closingRead =
         FINAL_STATUSES.has(deployment?.status ?? '') &&
-        target !== undefined &&
-        !['Succeeded', 'Failed'].includes(target.status ?? '');
+        !['Succeeded', 'Failed'].includes(target?.status ?? '');
       if (
         targetReadable &&
         (readTarget || closingRead) &&
@@ -226,7 +235,8 @@ export async function watchDeployment(
       }
       // a deployment read this round before another read failed is carried to the next round, which
       // then reads only what failed: a throttled target read does not cost the deployment's read again
-      if (deploymentReadThisRound && deployment) carried = deployment;
+      if (deploymentReadThisRound && !deploymentCarried && deployment)
+        carried = { deployment, at: clock.now() };
       if (lastLook) return { kind: 'timeout', observation };
       faultCount++;
       faultStreakStartedAt ??= clock.now();
