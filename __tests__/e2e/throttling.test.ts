@@ -22,14 +22,50 @@ afterEach(async () => {
 
 const isRead = (action: string): boolean => /^(Get|List|BatchGet)/.test(action);
 
+/** An emulator whose account trusts this repository's jobs, and the role they assume. */
+async function account(): Promise<{ emu: Emulator; roleArn: string }> {
+  const emu = (emulator = await startEmulator({ clockScale: 10, requireKnownCredentials: true }));
+  const role = emu.seed.role({
+    name: 'deploy',
+    trustPolicy: githubTrustPolicy(emu.accountId, 'repo:acme/web:*'),
+  });
+  emu.oidc.setClaims({ repository: 'acme/web', sub: 'repo:acme/web:ref:refs/heads/main' });
+  return { emu, roleArn: role.arn };
+}
+
+/** One job deploying `s` to `succeeded`, with its AfterAllowTestTraffic hook if given. */
+function deployJob(
+  emu: Emulator,
+  roleArn: string,
+  s: ReturnType<Emulator['seed']['blueGreenService']>,
+  hook: string | undefined,
+  timeoutMs: number,
+): ReturnType<typeof runAction> {
+  return runAction({
+    env: emu.env(),
+    inputs: {
+      'aws-region': emu.region,
+      'role-to-assume': roleArn,
+      cluster: s.cluster,
+      service: s.service,
+      'task-definition-arn': s.taskDefinitionArn,
+      'codedeploy-appspec': 'appspec.yaml',
+      'wait-until': 'succeeded',
+    },
+    files: {
+      'appspec.yaml': appSpecYaml(
+        s.containerName,
+        s.containerPort,
+        hook ? { AfterAllowTestTraffic: hook } : {},
+      ),
+    },
+    timeoutMs,
+  });
+}
+
 describe('one account, many deployments, CodeDeploy throttling reads', () => {
   it('every job reaches its verdict with no spurious failure and keeps its reads per minute bounded', async () => {
-    const emu = (emulator = await startEmulator({ clockScale: 10, requireKnownCredentials: true }));
-    const role = emu.seed.role({
-      name: 'deploy',
-      trustPolicy: githubTrustPolicy(emu.accountId, 'repo:acme/web:*'),
-    });
-    emu.oidc.setClaims({ repository: 'acme/web', sub: 'repo:acme/web:ref:refs/heads/main' });
+    const { emu, roleArn } = await account();
     const services = Array.from({ length: JOBS }, (_, i) => {
       emu.seed.lambda(`smoke-${i}`, { delayMs: 10_000 + i * 5000 });
       return emu.seed.blueGreenService({
@@ -43,26 +79,7 @@ describe('one account, many deployments, CodeDeploy throttling reads', () => {
     emu.faults.set({ rateLimit: { perMinute: LIMIT_PER_MINUTE, burst: LIMIT_PER_MINUTE, scope: 'reads' } });
 
     const results = await Promise.all(
-      services.map((s, i) =>
-        runAction({
-          env: emu.env(),
-          inputs: {
-            'aws-region': emu.region,
-            'role-to-assume': role.arn,
-            cluster: s.cluster,
-            service: s.service,
-            'task-definition-arn': s.taskDefinitionArn,
-            'codedeploy-appspec': 'appspec.yaml',
-            'wait-until': 'succeeded',
-          },
-          files: {
-            'appspec.yaml': appSpecYaml(s.containerName, s.containerPort, {
-              AfterAllowTestTraffic: `smoke-${i}`,
-            }),
-          },
-          timeoutMs: 150_000,
-        }),
-      ),
+      services.map((s, i) => deployJob(emu, roleArn, s, `smoke-${i}`, 150_000)),
     );
     const limits = emu.rateLimit.stats();
     emu.faults.set({ rateLimit: undefined });
@@ -120,31 +137,13 @@ describe('one account, many deployments, CodeDeploy throttling reads', () => {
 
 describe('CodeDeploy throttling GetDeploymentTarget on every call', () => {
   it('the verdict still comes from the deployment’s status, and the log and the summary say the last events were not read', async () => {
-    const emu = (emulator = await startEmulator({ clockScale: 10, requireKnownCredentials: true }));
-    const role = emu.seed.role({
-      name: 'deploy',
-      trustPolicy: githubTrustPolicy(emu.accountId, 'repo:acme/web:*'),
-    });
-    emu.oidc.setClaims({ repository: 'acme/web', sub: 'repo:acme/web:ref:refs/heads/main' });
+    const { emu, roleArn } = await account();
     const s = emu.seed.blueGreenService({
       deploymentConfig: 'CodeDeployDefault.ECSAllAtOnce',
       terminationWaitMinutes: 0,
     });
     emu.faults.set({ throttleRate: 1, only: { service: 'codedeploy', actions: ['GetDeploymentTarget'] } });
-    const result = await runAction({
-      env: emu.env(),
-      inputs: {
-        'aws-region': emu.region,
-        'role-to-assume': role.arn,
-        cluster: s.cluster,
-        service: s.service,
-        'task-definition-arn': s.taskDefinitionArn,
-        'codedeploy-appspec': 'appspec.yaml',
-        'wait-until': 'succeeded',
-      },
-      files: { 'appspec.yaml': appSpecYaml(s.containerName, s.containerPort, {}) },
-      timeoutMs: 10 * 60_000,
-    });
+    const result = await deployJob(emu, roleArn, s, undefined, 10 * 60_000);
     emu.faults.set({ throttleRate: 0, only: undefined });
     expect(result.exitCode).toBe(0);
     expect(result.outputs['deployment-status']).toBe('Succeeded');
