@@ -21,6 +21,7 @@ import type { CodeDeployClient, DeploymentInfo, ECSTarget, LifecycleEvent } from
 import type { Clock } from '../src/action/clock.js';
 import { watchDeployment } from '../src/engines/codedeploy/watcher.js';
 import { LIFECYCLE_EVENTS } from '../src/engines/codedeploy/progress.js';
+import { median } from './stats.js';
 
 /** The account: reads throttled at random, or a token bucket shared by every job. */
 export type AccountModel =
@@ -275,12 +276,6 @@ export interface ModelSummary {
   callsPerMinuteMedian: number;
   callsPerMinuteMost: number;
   notReached: number;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
 /** `runs` seeded runs of one world, summed up. */

@@ -20,6 +20,7 @@ import { GetDeploymentCommand, CodeDeployClient } from '@aws-sdk/client-codedepl
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { runAction, type ActionRunResult } from '../scripts/action-runner.js';
 import { appSpecYaml, githubTrustPolicy, taskDefinitionFile } from '../emulator/scenario.js';
+import { f1, max, median } from './stats.js';
 
 export interface PacingOptions {
   /** emulator clock scale of these rows */
@@ -47,15 +48,6 @@ interface RowFigures {
   throttledReads: number;
   realSeconds: number;
 }
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
-const max = (xs: number[]): number => xs.reduce((a, b) => Math.max(a, b), -Infinity);
-const f1 = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '–');
 
 /** Every read operation of a service, from the SDK's own command list. */
 function readOperations(sdk: Record<string, unknown>, prefix: RegExp): string[] {

@@ -37,6 +37,7 @@ import { appSpecYaml, githubTrustPolicy, taskDefinitionFile } from '../emulator/
 import type { NativeServiceOptions } from '../emulator/ecs-native/index.js';
 import { pacingSection } from './pacing.js';
 import { firstLineMs } from './cold-start.js';
+import { f1, max, median } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -116,15 +117,6 @@ interface RunMeasurement {
   goalAtS: number;
   realSeconds: number;
 }
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
-const max = (xs: number[]): number => xs.reduce((a, b) => Math.max(a, b), -Infinity);
-const f1 = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '–');
 
 async function seed(emulator: Emulator, scenario: Scenario) {
   const seeded = emulator.seed.blueGreenService({

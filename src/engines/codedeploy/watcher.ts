@@ -20,7 +20,11 @@ import type { WaitUntil } from '../../action/inputs.js';
 import { awsErrorName, isThrottlingError, isTransientAwsError } from '../../aws/errors.js';
 import { pollingClient } from '../../aws/clients.js';
 import { rateBudget } from '../../aws/rate-budget.js';
-import { readDeploymentTarget, type TrafficRouting } from '../../aws/codedeploy-reads.js';
+import {
+  TERMINAL_DEPLOYMENT_STATUSES,
+  readDeploymentTarget,
+  type TrafficRouting,
+} from '../../aws/codedeploy-reads.js';
 import { errorMessage } from '../../action/errors.js';
 import { diffObservations, evaluateGoal, type Observation, type ProgressChange } from './progress.js';
 import { planNextPoll } from './pacing.js';
@@ -55,8 +59,8 @@ export type WatchOutcome = WatchEnd<Observation>;
 /** How long a deployment read in a round that failed after it stands in for the next round's read. */
 const CARRY_MS = 10_000;
 
-/** Deployment statuses that never change again. */
-const FINAL_STATUSES = new Set(['Succeeded', 'Failed', 'Stopped']);
+/** A deployment status that never changes again. */
+const isTerminal = (status: string): boolean => TERMINAL_DEPLOYMENT_STATUSES.includes(status);
 
 export class WatchError extends WatchFailure<Observation> {
   override name = 'WatchError';
@@ -128,25 +132,22 @@ export async function watchDeployment(
     });
     const readDeployment = plan.readDeployment || forceDeploymentRead || !observation || !targetReadable;
     const carry =
-      carried && (FINAL_STATUSES.has(carried.deployment.status ?? '') || clock.now() - carried.at <= CARRY_MS)
+      carried && (isTerminal(carried.deployment.status ?? '') || clock.now() - carried.at <= CARRY_MS)
         ? carried.deployment
         : undefined;
     carried = undefined;
     let deployment: DeploymentInfo | undefined = carry ?? observation?.deployment;
     let target: ECSTarget | undefined = observation?.target;
     let operation = 'GetDeployment';
-    let deploymentReadThisRound = false;
-    let deploymentCarried = false;
+    // GetDeployment answered in this round (not carried from the last one)
+    let deploymentRead = false;
     // the target's read after the deployment was seen final, for its last events
     let closingRead = false;
     const readTarget = plan.readTarget || forceTargetRead;
     let targetRead = false;
     try {
-      if (readDeployment && carry) {
-        // read in the round that failed after it (seconds ago, or final)
-        deploymentReadThisRound = true;
-        deploymentCarried = true;
-      } else if (readDeployment) {
+      // with `carry`, the deployment was read in the round that failed after it (seconds ago, or final)
+      if (readDeployment && !carry) {
         operation = 'GetDeployment';
         // the re-read a change asked for goes at once, borrowing a token if none is there: it is the one
         // that tells the verdict
@@ -161,13 +162,12 @@ export async function watchDeployment(
         if (!deployment)
           throw new WatchError(`GetDeployment returned no deployment for ${options.deploymentId}`);
         deploymentReadAt = clock.now();
-        deploymentReadThisRound = true;
+        deploymentRead = true;
       }
       // the deployment's status is final and its target was last seen before the end (or never): one
       // closing read for its last events
       closingRead =
-        FINAL_STATUSES.has(deployment?.status ?? '') &&
-        !['Succeeded', 'Failed'].includes(target?.status ?? '');
+        isTerminal(deployment?.status ?? '') && !['Succeeded', 'Failed'].includes(target?.status ?? '');
       if (
         targetReadable &&
         (readTarget || closingRead) &&
@@ -179,7 +179,7 @@ export async function watchDeployment(
         // once: it is all that is left before the verdict
         const answer = await read(
           () => readDeploymentTarget(codedeploy, options.deploymentId, targetId, options.signal),
-          FINAL_STATUSES.has(deployment.status ?? ''),
+          isTerminal(deployment.status ?? ''),
         );
         if (answer.kind === 'target') {
           // A target that cannot be read for a moment keeps its last known state (no re-logged lifecycle).
@@ -235,8 +235,7 @@ export async function watchDeployment(
       }
       // a deployment read this round before another read failed is carried to the next round, which
       // then reads only what failed: a throttled target read does not cost the deployment's read again
-      if (deploymentReadThisRound && !deploymentCarried && deployment)
-        carried = { deployment, at: clock.now() };
+      if (deploymentRead && deployment) carried = { deployment, at: clock.now() };
       if (lastLook) return { kind: 'timeout', observation };
       faultCount++;
       faultStreakStartedAt ??= clock.now();
@@ -276,7 +275,7 @@ export async function watchDeployment(
     const goal = evaluateGoal(options.waitUntil, next, options.holdsReplacement);
     // Conclude only on a deployment status read in this round, or a final one (which cannot go stale):
     // re-read a stale one first.
-    if (goal !== 'pending' && !readDeployment && !FINAL_STATUSES.has(deployment.status ?? '')) {
+    if (goal !== 'pending' && !readDeployment && !isTerminal(deployment.status ?? '')) {
       forceDeploymentRead = true;
       delayMs = 0;
       continue;
